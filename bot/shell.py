@@ -1,0 +1,98 @@
+"""A local chat shell: the same commands, on the embedded database, with no chat platform.
+
+Like Errbot's text backend: type `partnership help`, `/partnership list`, and so on. Posts the bot
+would make in a linked channel are printed with the channel's name in front."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from bot import render_text
+from bot.delivery import Delivery
+from handlers.context import Caller, Platform
+from handlers.dispatch import command_names, run_command
+from handlers.names import name_key
+from handlers.replies import Reply
+from storage.db import Database
+from storage.models import ChannelLink
+
+SHELL_WORKSPACE = "local"
+SHELL_CHANNEL = "shell"
+
+BANNER = """Partnership Bot shell: type commands as you would in Slack, e.g. `partnership help`.
+You are {name}. `quit` (or Ctrl-D) leaves; `as <name>` becomes someone else.
+"""
+
+
+class ShellPoster:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    async def post(self, link: ChannelLink, reply: Reply) -> None:
+        label = link.channel_name or link.channel_id
+        body = render_text.render(reply).replace("\n", f"\n[#{label}] ")
+        print(f"[#{label}] {body}", file=self.out)
+
+
+def shell_caller(name: str) -> Caller:
+    return Caller(
+        platform=Platform.SHELL,
+        workspace=SHELL_WORKSPACE,
+        user_id=f"local:{name_key(name) or 'you'}",
+        user_name=name,
+        channel_id=SHELL_CHANNEL,
+        channel_name=SHELL_CHANNEL,
+    )
+
+
+async def run_line(db: Database, delivery: Delivery, caller: Caller, line: str) -> str:
+    """One line typed at the prompt, answered as text."""
+    command, _, text = line.strip().partition(" ")
+    command = command.lstrip("/").lower()
+    if command in ("help", "?"):
+        command, text = "partnership", "help"
+    outcome = await run_command(db, command, text, caller)
+    problems = await delivery.deliver(outcome.channel_posts)
+    reply = render_text.render(outcome.reply)
+    return "\n".join([reply, *problems])
+
+
+async def run_shell(db: Database, name: str, stdin: TextIO = sys.stdin,
+                    stdout: TextIO = sys.stdout) -> None:
+    await db.upgrade()
+    delivery = Delivery(db, {Platform.SHELL.value: ShellPoster(stdout)})
+    caller = shell_caller(name)
+    interactive = stdin.isatty()
+    if interactive:
+        print(BANNER.format(name=name), file=stdout)
+        print(f"Commands: {', '.join(command_names())}. Data: {db.url}", file=stdout)
+    while True:
+        prompt = f"{caller.user_name}> " if interactive else ""
+        try:
+            line = await asyncio.to_thread(_read_line, stdin, stdout, prompt)
+        except (EOFError, KeyboardInterrupt):
+            break
+        if line is None:
+            break
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.lower() in ("quit", "exit", "bye"):
+            break
+        if line.lower().startswith("as "):
+            caller = shell_caller(line[3:].strip() or caller.user_name)
+            print(f"You are now {caller.user_name}.", file=stdout)
+            continue
+        print(await run_line(db, delivery, caller, line), file=stdout)
+        stdout.flush()
+    await db.dispose()
+
+
+def _read_line(stdin: TextIO, stdout: TextIO, prompt: str) -> str | None:
+    if prompt:
+        stdout.write(prompt)
+        stdout.flush()
+    line = stdin.readline()
+    return line if line else None

@@ -1,0 +1,23 @@
+"""Socket Mode: the same Bolt app, connected out to Slack instead of receiving HTTP."""
+
+from __future__ import annotations
+
+from aiohttp import ClientSession
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.config import Settings
+from bot.delivery import Delivery
+from bot.slack_app import SlackPoster, build_slack_app, slack_client
+from storage.db import Database
+
+
+async def run_socket_mode(settings: Settings, db: Database) -> None:
+    await db.upgrade()
+    client = slack_client(settings)
+    client.session = ClientSession()
+    app = build_slack_app(settings, db, Delivery(db, {"slack": SlackPoster(client)}), client)
+    try:
+        await AsyncSocketModeHandler(app, settings.slack_app_token).start_async()
+    finally:
+        await client.session.close()
+        await db.dispose()

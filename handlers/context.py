@@ -1,0 +1,32 @@
+"""Who is asking, from where: the only platform facts the core needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Platform(StrEnum):
+    SLACK = "slack"
+    TEAMS = "teams"
+    SHELL = "shell"
+
+
+@dataclass(frozen=True)
+class Caller:
+    platform: Platform
+    # Slack team id, Teams tenant id, or "local" for the shell: every query is scoped by it.
+    workspace: str
+    user_id: str
+    user_name: str
+    channel_id: str | None = None
+    channel_name: str | None = None
+
+    @property
+    def command_prefix(self) -> str:
+        """How commands are typed here: Slack and the shell use slash commands, Teams plain words."""
+        return "" if self.platform is Platform.TEAMS else "/"
+
+    def cmd(self, text: str) -> str:
+        """A command example as this caller would type it, as a code span."""
+        return f"`{self.command_prefix}{text}`"

@@ -1,0 +1,427 @@
+"""`/partnership`: create, join, leave, list, inspect partnerships and link their channels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.context import Caller
+from handlers.errors import CommandError
+from handlers.lookup import find_partnership, find_school, quoted_list, require_member
+from handlers.names import name_key, tidy_name
+from handlers.parsing import ParseError, parse_fields, split_subcommand
+from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
+from storage import queries
+from storage.models import (
+    AccessRole,
+    ChannelLink,
+    Member,
+    Partnership,
+    PartnershipKind,
+    PartnershipSchool,
+    School,
+)
+
+MAX_NAME = 200
+MAX_JOB_TITLE = 80
+
+KIND_WORDS: dict[str, PartnershipKind] = {
+    "loose": PartnershipKind.LOOSE,
+    "structured": PartnershipKind.STRUCTURED,
+    "hard": PartnershipKind.HARD,
+    "federation": PartnershipKind.HARD,
+    "trust": PartnershipKind.HARD,
+    "mat": PartnershipKind.HARD,
+    "multi academy trust": PartnershipKind.HARD,
+    "multi-academy trust": PartnershipKind.HARD,
+    "alliance": PartnershipKind.ALLIANCE,
+    "teaching school alliance": PartnershipKind.ALLIANCE,
+}
+
+KIND_LABELS: dict[str, str] = {
+    PartnershipKind.LOOSE: "loose: schools challenge and support each other",
+    PartnershipKind.STRUCTURED: "structured: agreed roles, an executive board",
+    PartnershipKind.HARD: "hard: a federation or multi-academy trust",
+    PartnershipKind.ALLIANCE: "teaching school alliance",
+}
+
+
+# --- typed requests -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HelpRequest:
+    pass
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    name: str
+    kind: PartnershipKind
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    partnership: str
+    school: str
+    job_title: str | None
+    new_school: bool
+
+
+@dataclass(frozen=True)
+class LeaveRequest:
+    partnership: str
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    pass
+
+
+@dataclass(frozen=True)
+class InfoRequest:
+    partnership: str
+
+
+@dataclass(frozen=True)
+class ChannelRequest:
+    partnership: str
+
+
+Request = (
+    HelpRequest | CreateRequest | JoinRequest | LeaveRequest | ListRequest | InfoRequest
+    | ChannelRequest
+)
+
+SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel")
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+
+def parse(text: str, caller: Caller) -> Request:
+    sub, rest = split_subcommand(text)
+    if sub in ("", "help", "?"):
+        return HelpRequest()
+    if sub == "create":
+        parsed = parse_fields(rest, ["type"])
+        name = _required_name(parsed.positional, "partnership create <name>", caller,
+                              "East Barnet Area type: loose")
+        return CreateRequest(name=name, kind=_parse_kind(parsed.get("type"), caller))
+    if sub == "join":
+        parsed = parse_fields(rest, ["school", "role", "new"])
+        example = "partnership join East Barnet Area school: Monkfrith role: headteacher"
+        if not parsed.positional:
+            raise ParseError("Which partnership do you want to join?",
+                             f"Write it like this: {caller.cmd(example)}")
+        school = parsed.get("school")
+        if school is None:
+            raise ParseError(
+                "Please say which school you are joining for, with `school:`.",
+                f"Write it like this: {caller.cmd(example)}",
+            )
+        job_title = parsed.get("role")
+        _check_length("school", school, MAX_NAME)
+        if job_title is not None:
+            _check_length("role", job_title, MAX_JOB_TITLE)
+        new_flag = (parsed.get("new") or "").lower()
+        if new_flag and new_flag not in ("yes", "y", "school", "true"):
+            raise ParseError("`new:` takes `yes`, to add a school I don't know yet.",
+                             f"For example {caller.cmd(example + ' new: yes')}")
+        return JoinRequest(parsed.positional, tidy_name(school),
+                           tidy_name(job_title) if job_title else None, bool(new_flag))
+    if sub == "leave":
+        return LeaveRequest(_required_name(rest, "partnership leave <partnership>", caller,
+                                           "East Barnet Area"))
+    if sub in ("list", "ls"):
+        return ListRequest()
+    if sub in ("info", "show"):
+        return InfoRequest(_required_name(rest, "partnership info <partnership>", caller,
+                                          "East Barnet Area"))
+    if sub == "channel":
+        return ChannelRequest(_required_name(rest, "partnership channel <partnership>", caller,
+                                             "East Barnet Area"))
+    raise ParseError(
+        f"I don't know `{sub}`.",
+        f"I can do: {', '.join(f'`{s}`' for s in SUBCOMMANDS)}. "
+        f"{caller.cmd('partnership help')} shows an example of each.",
+    )
+
+
+def _required_name(text: str, usage: str, caller: Caller, example: str) -> str:
+    name = tidy_name(text)
+    if not name:
+        verb = usage.split()[1]
+        raise ParseError(
+            "Please give the partnership's name.",
+            f"Write it like this: {caller.cmd(f'partnership {verb} {example}')}",
+        )
+    _check_length("name", name, MAX_NAME)
+    return name
+
+
+def _check_length(label: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise ParseError(
+            f"The {label} is {len(value)} characters long; the most is {limit}.",
+            f"Please shorten the {label}.",
+        )
+
+
+def _parse_kind(text: str | None, caller: Caller) -> PartnershipKind:
+    if text is None:
+        return PartnershipKind.LOOSE
+    kind = KIND_WORDS.get(" ".join(text.lower().split()))
+    if kind is None:
+        raise ParseError(
+            f"“{text}” is not a kind of partnership I know.",
+            "Use one of `loose`, `structured`, `hard` or `alliance`, for example "
+            f"{caller.cmd('partnership create Heath and Hill Partnership type: structured')}.",
+        )
+    return kind
+
+
+# --- handling -------------------------------------------------------------------------------
+
+
+async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
+    request = parse(text, caller)
+    match request:
+        case HelpRequest():
+            return Outcome(help_reply(caller))
+        case CreateRequest():
+            return await create(request, caller, session)
+        case JoinRequest():
+            return await join(request, caller, session)
+        case LeaveRequest():
+            return await leave(request, caller, session)
+        case ListRequest():
+            return await list_partnerships(caller, session)
+        case InfoRequest():
+            return await info(request, caller, session)
+        case ChannelRequest():
+            return await link_channel(request, caller, session)
+
+
+def help_reply(caller: Caller) -> Reply:
+    c = caller.cmd
+    return Reply(
+        title="Partnership Bot: your school improvement partnerships",
+        sections=[
+            Section(
+                heading="Partnerships",
+                lines=[
+                    f"{c('partnership list')}: every partnership, and whether you are in it",
+                    f"{c('partnership info East Barnet Area')}: schools, members, roles, channel",
+                    f"{c('partnership create East Barnet Area type: loose')}: start one "
+                    "(types: loose, structured, hard, alliance)",
+                    f"{c('partnership join East Barnet Area school: Monkfrith role: headteacher')}"
+                    ": join on behalf of your school",
+                    f"{c('partnership leave East Barnet Area')}: leave it",
+                    f"{c('partnership channel East Barnet Area')}: post its reminders and "
+                    "digests in this channel",
+                ],
+            ),
+            Section(lines=["Names are matched loosely: “st marys en4” finds “St Mary's EN4”."]),
+        ],
+    )
+
+
+async def create(request: CreateRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    key = name_key(request.name)
+    if not key:
+        raise CommandError.because(
+            "A partnership's name needs some letters or numbers.",
+            f"For example {caller.cmd('partnership create East Barnet Area')}.",
+        )
+    existing = await queries.partnership_by_key(session, caller.workspace, key)
+    if existing is not None:
+        raise CommandError.because(
+            f"There is already a partnership called {existing.name}.",
+            f"See it with {caller.cmd('partnership info ' + existing.name)}, or choose "
+            "another name.",
+        )
+    partnership = Partnership(
+        workspace=caller.workspace, name=request.name, name_key=key, kind=request.kind.value,
+        created_by=caller.user_id,
+    )
+    session.add(partnership)
+    await session.flush()
+    assert partnership.id is not None
+    # The creator leads it; they have no school yet until they join on behalf of one.
+    session.add(Member(partnership_id=partnership.id, platform=caller.platform,
+                       user_id=caller.user_id, display_name=caller.user_name,
+                       access_role=AccessRole.LEAD.value))
+    return Outcome(Reply.success(
+        f"Created the partnership {partnership.name} ({KIND_LABELS[partnership.kind]}).",
+        "You lead it. Add your school with "
+        + caller.cmd(f"partnership join {partnership.name} school: <your school>") + ".",
+        f"Post its reminders in a channel with {caller.cmd('partnership channel ' + partnership.name)}.",
+    ))
+
+
+async def join(request: JoinRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    partnership = await find_partnership(
+        session, caller, request.partnership,
+        example=f"partnership join {{name}} school: {request.school}")
+    assert partnership.id is not None
+    school, close = await find_school(session, caller, request.school)
+    notes: list[str] = []
+    if school is None:
+        if close and not request.new_school:
+            names = [s.name for s in close]
+            raise CommandError.because(
+                f"I don't know a school called “{request.school}”. "
+                f"Did you mean {quoted_list(names)}?",
+                f"To join for {names[0]}: "
+                + caller.cmd(f"partnership join {partnership.name} school: {names[0]}")
+                + f". To add “{request.school}” as a new school, add `new: yes`.",
+            )
+        if not name_key(request.school):
+            raise CommandError.because("A school's name needs some letters or numbers.")
+        school = School(workspace=caller.workspace, name=request.school,
+                        name_key=name_key(request.school))
+        session.add(school)
+        await session.flush()
+        notes.append(f"Added the new school {school.name}.")
+    assert school.id is not None
+    if await queries.school_link(session, partnership.id, school.id) is None:
+        session.add(PartnershipSchool(partnership_id=partnership.id, school_id=school.id))
+        notes.append(f"{school.name} is now in {partnership.name}.")
+    member = await queries.member(session, partnership.id, caller.platform, caller.user_id)
+    if member is None:
+        session.add(Member(partnership_id=partnership.id, platform=caller.platform,
+                           user_id=caller.user_id, display_name=caller.user_name,
+                           school_id=school.id, job_title=request.job_title))
+        title = f"You joined {partnership.name} for {school.name}."
+    else:
+        previous = member.school_id
+        member.school_id = school.id
+        member.display_name = caller.user_name
+        if request.job_title is not None:
+            member.job_title = request.job_title
+        session.add(member)
+        if previous is None:
+            title = f"You are in {partnership.name} for {school.name}."
+        elif previous != school.id:
+            title = f"You were already in {partnership.name}; you are now there for {school.name}."
+        else:
+            title = f"You are already in {partnership.name} for {school.name}."
+    if request.job_title:
+        notes.append(f"Your role: {request.job_title}.")
+    return Outcome(Reply.success(title, *notes))
+
+
+async def leave(request: LeaveRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    partnership = await find_partnership(session, caller, request.partnership,
+                                         example="partnership leave {name}")
+    assert partnership.id is not None
+    member = await queries.member(session, partnership.id, caller.platform, caller.user_id)
+    if member is None:
+        raise CommandError.because(f"You are not in {partnership.name}, so there is nothing to "
+                                   "leave.", f"{caller.cmd('partnership list')} shows yours.")
+    if member.access_role == AccessRole.LEAD:
+        leads = [m for m, _ in await queries.members_of(session, partnership.id)
+                 if m.access_role == AccessRole.LEAD]
+        if len(leads) == 1 and len(await queries.members_of(session, partnership.id)) > 1:
+            raise CommandError.because(
+                f"You are the only lead of {partnership.name}, so you can't leave yet.",
+                "Ask another member to take the lead first, so the partnership is not left "
+                "without one.",
+            )
+    await session.delete(member)
+    # The school stays in the partnership: schools belong to it, people come and go.
+    return Outcome(Reply.success(f"You have left {partnership.name}.",
+                                 "Your school stays in the partnership."))
+
+
+async def list_partnerships(caller: Caller, session: AsyncSession) -> Outcome:
+    rows = await queries.partnership_rows(session, caller.workspace, caller.platform,
+                                          caller.user_id)
+    if not rows:
+        return Outcome(Reply(
+            title="There are no partnerships here yet.",
+            sections=[Section(lines=[
+                f"Start one with {caller.cmd('partnership create East Barnet Area')}."])],
+        ))
+    lines = []
+    for row in rows:
+        schools = f"{row.school_count} school{'s' if row.school_count != 1 else ''}"
+        mine = " · you are in it" if row.caller_is_member else ""
+        lines.append(f"{row.partnership.name}: {row.partnership.kind}, {schools}{mine}")
+    mine_count = sum(1 for row in rows if row.caller_is_member)
+    return Outcome(Reply(
+        title=f"{len(rows)} partnership{'s' if len(rows) != 1 else ''} "
+              f"({mine_count} with you in)",
+        sections=[Section(lines=lines)],
+    ))
+
+
+async def info(request: InfoRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    partnership = await find_partnership(session, caller, request.partnership)
+    assert partnership.id is not None
+    schools = await queries.schools_of(session, partnership.id)
+    members = await queries.members_of(session, partnership.id)
+    links = await queries.channel_links(session, partnership.id)
+    school_lines = [_school_line(s) for s in schools] or ["No schools yet."]
+    member_lines = [
+        f"{m.display_name}: {m.access_role}"
+        + (f", {m.job_title}" if m.job_title else "")
+        + (f", for {school.name}" if school else "")
+        for m, school in members
+    ] or ["No members yet."]
+    channels = ", ".join(_channel_label(link) for link in links) or "none linked yet"
+    facts = [Fact("Type", KIND_LABELS.get(partnership.kind, partnership.kind)),
+             Fact("Channel", channels)]
+    if partnership.proposed:
+        facts.append(Fact("Status", "proposed"))
+    if partnership.note:
+        facts.append(Fact("Note", partnership.note))
+    return Outcome(Reply(
+        title=partnership.name,
+        sections=[
+            Section(facts=facts),
+            Section(heading=f"Schools ({len(schools)})", lines=school_lines),
+            Section(heading=f"Members ({len(members)})", lines=member_lines),
+        ],
+    ))
+
+
+def _school_line(school: School) -> str:
+    extras = [x for x in (school.designation, school.phase, school.authority) if x]
+    return school.name + (f" ({', '.join(extras)})" if extras else "")
+
+
+def _channel_label(link: ChannelLink) -> str:
+    name = link.channel_name or link.channel_id
+    return f"#{name} ({link.platform})"
+
+
+async def link_channel(request: ChannelRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    if caller.channel_id is None:
+        raise CommandError.because(
+            "I can only link a channel when you ask from inside it.",
+            f"Go to the channel and type {caller.cmd('partnership channel ' + request.partnership)}"
+            " there.",
+        )
+    partnership = await find_partnership(session, caller, request.partnership,
+                                         example="partnership channel {name}")
+    assert partnership.id is not None
+    await require_member(session, caller, partnership)
+    link = await queries.channel_link(session, partnership.id, caller.platform, caller.channel_id)
+    if link is not None:
+        return Outcome(Reply(title=f"This channel is already linked to {partnership.name}.",
+                             tone=Tone.INFO))
+    session.add(ChannelLink(partnership_id=partnership.id, platform=caller.platform,
+                            channel_id=caller.channel_id, channel_name=caller.channel_name,
+                            linked_by=caller.user_id))
+    announcement = Reply(
+        title=f"This channel is now linked to {partnership.name}.",
+        sections=[Section(lines=["Meeting reminders and the weekly digest will be posted here."])],
+        visibility=Visibility.PUBLIC,
+    )
+    return Outcome(
+        Reply.success(f"Linked this channel to {partnership.name}."),
+        channel_posts=[ChannelPost(partnership.id, announcement, only_channel=caller.channel_id)],
+    )

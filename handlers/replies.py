@@ -1,0 +1,97 @@
+"""Neutral replies: what the bot says, without saying how a platform shows it.
+
+Text is plain: renderers escape it for their platform. The one piece of inline markup allowed is
+a backtick code span (`/partnership help`), which Slack, Teams and a terminal all show sensibly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Tone(StrEnum):
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class Visibility(StrEnum):
+    # Only the person who asked sees it (Slack ephemeral; Teams and the shell reply privately).
+    PRIVATE = "private"
+    # Everyone in the conversation sees it.
+    PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A labelled value, shown as a two-column field where the platform can."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action_id: str
+    value: str
+    style: str | None = None  # "primary" | "danger" | None
+
+
+@dataclass
+class Section:
+    heading: str | None = None
+    lines: list[str] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+
+
+@dataclass
+class Reply:
+    """One message from the bot."""
+
+    title: str
+    sections: list[Section] = field(default_factory=list)
+    tone: Tone = Tone.INFO
+    visibility: Visibility = Visibility.PRIVATE
+
+    @classmethod
+    def error(cls, problem: str, *hints: str) -> Reply:
+        """A polite refusal: what was wrong, then how to say it right."""
+        return cls(title=problem, sections=[Section(lines=list(hints))] if hints else [],
+                   tone=Tone.ERROR)
+
+    @classmethod
+    def success(cls, title: str, *lines: str) -> Reply:
+        return cls(title=title, sections=[Section(lines=list(lines))] if lines else [],
+                   tone=Tone.SUCCESS)
+
+    def plain_text(self) -> str:
+        """A flat rendering: the fallback text for notifications and the shell."""
+        parts = [self.title]
+        for section in self.sections:
+            if section.heading:
+                parts.append(section.heading)
+            parts.extend(section.lines)
+            parts.extend(f"{fact.label}: {fact.value}" for fact in section.facts)
+        return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class ChannelPost:
+    """A message the bot should post in a partnership's linked channel(s), beside its reply."""
+
+    partnership_id: int
+    reply: Reply
+    # Post only in this one linked channel (e.g. the one just linked), not in all of them.
+    only_channel: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What a command produced: the reply to the caller and any posts for linked channels."""
+
+    reply: Reply
+    channel_posts: list[ChannelPost] = field(default_factory=list)

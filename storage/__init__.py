@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, the async engine and session, Alembic migrations and the importer."""
