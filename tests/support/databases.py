@@ -1,0 +1,74 @@
+"""Test databases: SQLite always, PostgreSQL whenever one answers.
+
+PostgreSQL comes from TEST_POSTGRES_URL (default: the local server's `test` database). Each test
+run creates its own scratch database there and drops it afterwards, so runs never collide."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from storage.db import Database
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
+
+
+async def postgres_reason() -> str | None:
+    """None when PostgreSQL answers; otherwise why the PostgreSQL tests are skipped."""
+    try:
+        conn = await asyncpg.connect(POSTGRES_URL, timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        return f"no PostgreSQL answers at {POSTGRES_URL} ({type(error).__name__}); " \
+               "set TEST_POSTGRES_URL to run these"
+    await conn.close()
+    return None
+
+
+class PostgresScratch:
+    """A scratch database for one test run, migrated once, emptied between tests."""
+
+    def __init__(self) -> None:
+        self.name = f"pb_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        base = POSTGRES_URL.rsplit("/", 1)[0]
+        self.url = f"{base}/{self.name}"
+
+    async def create(self) -> None:
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await conn.execute(f'CREATE DATABASE "{self.name}"')
+        finally:
+            await conn.close()
+        db = Database(self.url)
+        await db.upgrade()
+        await db.dispose()
+
+    async def drop(self) -> None:
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+async def empty_tables(db: Database) -> None:
+    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    async with db.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+async def sqlite_database(folder: Path) -> AsyncIterator[Database]:
+    db = Database(f"sqlite+aiosqlite:///{folder / 'bot.sqlite3'}")
+    await db.upgrade()
+    yield db
+    await db.dispose()
+
+
+def run(coro: object) -> None:
+    asyncio.run(coro)  # type: ignore[arg-type]
