@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
         if args.command == "shell":
@@ -57,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(settings, args.socket_mode)
         if args.command == "import":
+            if not args.file.is_file():
+                print(f"partnership-bot: no file at {args.file}", file=sys.stderr)
+                return 2
             return asyncio.run(_import(settings, args.file, args.workspace))
         if args.command == "db":
             return asyncio.run(_upgrade(settings))
@@ -97,9 +101,6 @@ async def _import(settings: Settings, path: Path, workspace: str) -> int:
     from storage.db import Database
     from storage.importer import ImportError_, import_file
 
-    if not path.is_file():
-        print(f"partnership-bot: no file at {path}", file=sys.stderr)
-        return 2
     db = Database(settings.database_url)
     try:
         await db.upgrade()

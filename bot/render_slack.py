@@ -82,10 +82,9 @@ def blocks(reply: Reply) -> list[Block]:
     for section in reply.sections:
         result.extend(_section_blocks(section))
     if len(result) > MAX_BLOCKS:
-        result = result[: MAX_BLOCKS - 1] + [
-            {"type": "context", "elements": [
-                {"type": "mrkdwn", "text": "…and more than fits in one Slack message."}]}
-        ]
+        overflow = {"type": "context", "elements": [
+            {"type": "mrkdwn", "text": "…and more than fits in one Slack message."}]}
+        result = [*result[: MAX_BLOCKS - 1], overflow]
     return result
 
 

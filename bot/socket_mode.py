@@ -17,7 +17,8 @@ async def run_socket_mode(settings: Settings, db: Database) -> None:
     client.session = ClientSession()
     app = build_slack_app(settings, db, Delivery(db, {"slack": SlackPoster(client)}), client)
     try:
-        await AsyncSocketModeHandler(app, settings.slack_app_token).start_async()
+        handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+        await handler.start_async()  # type: ignore[no-untyped-call]
     finally:
         await client.session.close()
         await db.dispose()

@@ -24,7 +24,7 @@ class Caller:
 
     @property
     def command_prefix(self) -> str:
-        """How commands are typed here: Slack and the shell use slash commands, Teams plain words."""
+        """How commands are typed: slash commands in Slack and the shell, plain words in Teams."""
         return "" if self.platform is Platform.TEAMS else "/"
 
     def cmd(self, text: str) -> str:

@@ -86,17 +86,21 @@ def parse_fields(text: str, known: Iterable[str]) -> Parsed:
     return Parsed(positional=positional.strip(), fields=fields)
 
 
-_FIELD_LIKE = re.compile(r"(?:(?<=\s)|^)([A-Za-z][A-Za-z ]{1,20}?)\s*:(?=\s|$)")
+_COLON = re.compile(r":(?=\s|$)")
 
 
 def _reject_misspelt_field(positional: str, keys: list[str]) -> None:
     """Catch `scool: X` before "scool: X" becomes part of a partnership's name."""
-    for match in _FIELD_LIKE.finditer(positional):
-        word = match.group(1).strip().lower()
-        close = difflib.get_close_matches(word, keys, n=1, cutoff=0.75)
-        if close:
-            raise ParseError(
-                f"I don't know the field `{word}:`.",
-                f"Did you mean `{close[0]}:`? Fields I know here: "
-                + ", ".join(f"`{k}:`" for k in sorted(keys)) + ".",
-            )
+    for colon in _COLON.finditer(positional):
+        words = positional[: colon.start()].lower().split()
+        # Field names are one or two words ("school", "next steps").
+        for candidate in (" ".join(words[-2:]), words[-1] if words else ""):
+            if not candidate.replace(" ", "").isalpha():
+                continue
+            close = difflib.get_close_matches(candidate, keys, n=1, cutoff=0.75)
+            if close:
+                raise ParseError(
+                    f"I don't know the field `{candidate}:`.",
+                    f"Did you mean `{close[0]}:`? Fields I know here: "
+                    + ", ".join(f"`{k}:`" for k in sorted(keys)) + ".",
+                )

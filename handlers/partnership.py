@@ -257,7 +257,8 @@ async def create(request: CreateRequest, caller: Caller, session: AsyncSession) 
         f"Created the partnership {partnership.name} ({KIND_LABELS[partnership.kind]}).",
         "You lead it. Add your school with "
         + caller.cmd(f"partnership join {partnership.name} school: <your school>") + ".",
-        f"Post its reminders in a channel with {caller.cmd('partnership channel ' + partnership.name)}.",
+        "Post its reminders in a channel with "
+        + caller.cmd(f"partnership channel {partnership.name}") + ".",
     ))
 
 

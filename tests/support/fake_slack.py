@@ -55,17 +55,14 @@ class FakeSlack:
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
-    async def wait_for(self, method: str, n: int = 1, timeout: float = 5.0) -> list[Call]:
+    async def wait_for(self, method: str, n: int = 1, within: float = 5.0) -> list[Call]:
         """Wait until `n` calls of `method` have arrived; return them."""
-        async with self._arrived:
-            await asyncio.wait_for(
-                self._arrived.wait_for(lambda: len(self.of(method)) >= n), timeout
-            )
+        await self.wait_until(lambda: len(self.of(method)) >= n, within)
         return self.of(method)
 
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        async with self._arrived:
-            await asyncio.wait_for(self._arrived.wait_for(predicate), timeout)
+    async def wait_until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+        async with asyncio.timeout(within), self._arrived:
+            await self._arrived.wait_for(predicate)
 
     # -- serving ------------------------------------------------------------------------------
 

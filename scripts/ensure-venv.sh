@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Make .venv (Python 3.11+) and install the project into it, once per change of pyproject.toml.
+# Sourced by run.sh and test.sh; $1 is the extra to install ("" or "dev").
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+extra="${1:-}"
+python=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+  if command -v "$candidate" >/dev/null 2>&1 &&
+     "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    python="$candidate"; break
+  fi
+done
+if [ -z "$python" ]; then
+  echo "Partnership Bot needs Python 3.11 or newer; install it and run this again." >&2
+  exit 1
+fi
+venv="$root/.venv"
+if [ ! -x "$venv/bin/python" ]; then
+  echo "Setting up a virtual environment in .venv (first run only)..." >&2
+  "$python" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --upgrade pip >&2
+fi
+stamp="$venv/.installed-${extra:-base}"
+want="$(cat "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "Installing Partnership Bot and its dependencies into .venv..." >&2
+  spec="$root"
+  [ -n "$extra" ] && spec="$root[$extra]"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec" >&2
+  echo "$want" > "$stamp"
+fi

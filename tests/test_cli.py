@@ -1,0 +1,65 @@
+"""The console script: clear one-line errors, help text, import and db upgrade."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DATA = Path(__file__).parent / "fixtures" / "data" / "partnerships.yaml"
+
+
+def cli(*args: str, tmp_path: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env.pop("DATABASE_URL", None)
+    env.update(XDG_DATA_HOME=str(tmp_path), **extra_env)
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, timeout=60)
+
+
+def test_serve_without_a_token_says_which_variable_to_set(tmp_path: Path) -> None:
+    result = cli("serve", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "Set SLACK_BOT_TOKEN" in result.stderr
+
+
+def test_serve_without_a_signing_secret_says_so(tmp_path: Path) -> None:
+    result = cli("serve", tmp_path=tmp_path, SLACK_BOT_TOKEN="xoxb-not-real")
+    assert result.returncode == 2
+    assert "Set SLACK_SIGNING_SECRET" in result.stderr
+
+
+def test_socket_mode_without_an_app_token_says_so(tmp_path: Path) -> None:
+    result = cli("serve", "--socket-mode", tmp_path=tmp_path, SLACK_BOT_TOKEN="xoxb-not-real")
+    assert result.returncode == 2
+    assert "Set SLACK_APP_TOKEN" in result.stderr
+
+
+def test_help_names_every_command(tmp_path: Path) -> None:
+    result = cli("--help", tmp_path=tmp_path)
+    assert result.returncode == 0
+    for word in ("shell", "serve", "import", "db upgrade", "SLACK_API_URL"):
+        assert word in result.stdout
+
+
+def test_import_reports_counts_and_is_idempotent(tmp_path: Path) -> None:
+    first = cli("import", str(DATA), tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "partnerships: 23 created, 0 unchanged" in first.stdout
+    second = cli("import", str(DATA), tmp_path=tmp_path)
+    assert "partnerships: 0 created, 23 unchanged" in second.stdout
+    assert "memberships:  0 created" in second.stdout
+
+
+def test_import_of_a_missing_file_is_one_clear_line(tmp_path: Path) -> None:
+    result = cli("import", "nowhere.yaml", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "no file at nowhere.yaml" in result.stderr
+
+
+def test_db_upgrade(tmp_path: Path) -> None:
+    result = cli("db", "upgrade", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
