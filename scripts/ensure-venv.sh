@@ -19,7 +19,7 @@ venv="$root/.venv"
 if [ ! -x "$venv/bin/python" ]; then
   echo "Setting up a virtual environment in .venv (first run only)..." >&2
   "$python" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --upgrade pip >&2
+  "$venv/bin/python" -m pip install --quiet --upgrade pip > "$venv/install.log" 2>&1 || true
 fi
 stamp="$venv/.installed-${extra:-base}"
 want="$(cat "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
@@ -27,6 +27,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "Installing Partnership Bot and its dependencies into .venv..." >&2
   spec="$root"
   [ -n "$extra" ] && spec="$root[$extra]"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec" >&2
+  if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec" \
+      > "$venv/install.log" 2>&1; then
+    tail -n 30 "$venv/install.log" >&2
+    echo "Installing failed; the whole log is in .venv/install.log." >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi
