@@ -89,7 +89,7 @@ def _serve(settings: Settings, socket_mode: bool) -> int:
     settings.require_slack(socket_mode)
     db = Database(settings.database_url)
     if socket_mode:
-        from bot.socket_mode import run_socket_mode
+        from bot.slack.socket_mode import run_socket_mode
 
         asyncio.run(run_socket_mode(settings, db))
         return 0

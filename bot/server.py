@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from bot.delivery import Delivery
-from bot.slack_app import SlackPoster, build_slack_app, slack_client
+from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from storage.db import Database
 
 log = logging.getLogger(__name__)

@@ -1,9 +1,11 @@
-"""One entry point for every chat platform: command name and text in, outcome out."""
+"""One entry point per kind of input, for every chat platform: commands (name and text), form
+submissions and button actions in; outcomes out. Each runs in one transaction."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,21 +13,36 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers import partnership
 from handlers.context import Caller
 from handlers.errors import CommandError
+from handlers.forms import FieldErrors, FormValues
 from handlers.parsing import ParseError
 from handlers.replies import Outcome, Reply
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[str, Caller, AsyncSession], Awaitable[Outcome]]
+CommandHandler = Callable[[str, Caller, AsyncSession], Awaitable[Outcome]]
+# (values, the form's round-tripped context, caller, session)
+FormHandler = Callable[[FormValues, str, Caller, AsyncSession], Awaitable[Outcome]]
+# (the button's value, caller, session)
+ActionHandler = Callable[[str, Caller, AsyncSession], Awaitable[Outcome]]
 
-COMMANDS: dict[str, Handler] = {
+COMMANDS: dict[str, CommandHandler] = {
     "partnership": partnership.run,
 }
+FORMS: dict[str, FormHandler] = {}
+ACTIONS: dict[str, ActionHandler] = {}
 
 
 def command_names() -> list[str]:
     return sorted(COMMANDS)
+
+
+@dataclass
+class FormSubmission:
+    """A good submission's outcome, or the errors to show beside the fields."""
+
+    outcome: Outcome | None = None
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 async def run_command(db: Database, command: str, text: str, caller: Caller) -> Outcome:
@@ -38,29 +55,68 @@ async def run_command(db: Database, command: str, text: str, caller: Caller) -> 
             "I know " + ", ".join(caller.cmd(c) for c in command_names())
             + f". Try {caller.cmd('partnership help')}.",
         ))
+    return await _guarded(db, f"/{name}", lambda session: handler(text, caller, session))
+
+
+async def submit_form(
+    db: Database, form_id: str, values: FormValues, context: str, caller: Caller
+) -> FormSubmission:
+    handler = FORMS.get(form_id)
+    if handler is None:
+        log.warning("submission for unknown form %s", form_id)
+        return FormSubmission(Outcome(Reply.error(
+            "That form is out of date.", "Please start again from the command.")))
+    try:
+        outcome = await _guarded(db, f"form {form_id}",
+                                 lambda session: handler(values, context, caller, session),
+                                 reraise=(FieldErrors,))
+    except FieldErrors as problems:
+        return FormSubmission(errors=problems.errors)
+    return FormSubmission(outcome)
+
+
+async def run_action(db: Database, action_id: str, value: str, caller: Caller) -> Outcome:
+    handler = ACTIONS.get(action_id)
+    if handler is None:
+        log.warning("unknown action %s", action_id)
+        return Outcome(Reply.error("That button is out of date.",
+                                   "Please use the command again."))
+    return await _guarded(db, f"action {action_id}",
+                          lambda session: handler(value, caller, session))
+
+
+async def _guarded(
+    db: Database,
+    what: str,
+    work: Callable[[AsyncSession], Awaitable[Outcome]],
+    reraise: tuple[type[Exception], ...] = (),
+) -> Outcome:
+    """Run `work` in one transaction, turning every failure into a polite reply."""
     try:
         async with db.session() as session:
-            return await handler(text, caller, session)
+            return await work(session)
+    except reraise:
+        raise
     except ParseError as error:
         return Outcome(Reply.error(error.problem, *error.hints))
     except CommandError as error:
         return Outcome(error.reply)
     except IntegrityError:
         # Two people made the same change at the same moment; the other one won.
-        log.warning("integrity conflict while running /%s", name)
+        log.warning("integrity conflict in %s", what)
         return Outcome(Reply.error(
             "Someone else changed the same thing at the same moment, so I saved nothing.",
             "Please look again and repeat your command if it is still needed.",
         ))
     except (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError):
         # Never the statement or its parameters: they may hold notes about staff.
-        log.error("database unavailable while running /%s", name, exc_info=False)
+        log.error("database unavailable in %s", what)
         return Outcome(Reply.error(
             "I can't reach my database just now, so nothing was saved.",
             "Please try again shortly.",
         ))
     except Exception:
-        log.exception("unexpected error while running /%s", name)
+        log.exception("unexpected error in %s", what)
         return Outcome(Reply.error(
             "Something went wrong on my side, so nothing was saved.",
             "Please try again; if it keeps happening, tell whoever runs this bot.",

@@ -8,7 +8,7 @@ from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.names import match_name, name_key
 from storage import queries
-from storage.models import Member, Partnership, School
+from storage.models import AccessRole, Member, Partnership, School
 
 
 def quoted_list(names: list[str]) -> str:
@@ -89,3 +89,19 @@ async def require_member(
             f"{caller.cmd(f'partnership join {partnership.name} school: <your school>')}.",
         )
     return found
+
+
+async def require_lead(
+    session: AsyncSession, caller: Caller, partnership: Partnership, doing: str
+) -> Member:
+    """The caller's membership if they lead `partnership`; otherwise a refusal naming the leads.
+
+    `doing` completes "Only a lead of X can …", e.g. "link a channel"."""
+    found = await require_member(session, caller, partnership)
+    if found.access_role == AccessRole.LEAD:
+        return found
+    assert partnership.id is not None
+    leads = [m.display_name for m, _ in await queries.members_of(session, partnership.id)
+             if m.access_role == AccessRole.LEAD]
+    who = f"Ask {' or '.join(leads)}." if leads else "It has no lead at the moment."
+    raise CommandError.because(f"Only a lead of {partnership.name} can {doing}.", who)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from handlers.forms import Form
+
 
 class Tone(StrEnum):
     INFO = "info"
@@ -95,3 +97,7 @@ class Outcome:
 
     reply: Reply
     channel_posts: list[ChannelPost] = field(default_factory=list)
+    # A form for the caller to fill in (the command was given without its fields).
+    form: Form | None = None
+    # For a button press: the new version of the message the button was on.
+    updated_message: Reply | None = None

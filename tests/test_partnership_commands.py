@@ -243,4 +243,4 @@ async def test_a_crash_mid_command_rolls_everything_back(
     assert "nothing was saved" in reply.title
     assert "boom" not in reply.plain_text() and "Traceback" not in reply.plain_text()
     assert await count(db, School) == 0
-    assert "unexpected error" in caplog.text
+    assert "unexpected error in /halfway" in caplog.text

@@ -56,3 +56,49 @@ class SlackClientSim:
     async def command(self, command: str, text: str, **overrides: str) -> aiohttp.ClientResponse:
         body = self.command_body(command, text, **overrides)
         return await self.post(body, signed_headers(body))
+
+    async def interaction(self, payload: dict[str, Any]) -> aiohttp.ClientResponse:
+        """Send an interaction payload (block_actions, view_submission) as Slack does: a form
+        field `payload` holding the JSON."""
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, signed_headers(body))
+
+    async def interaction_json(self, payload: dict[str, Any]) -> Any:
+        """Like `interaction`, returning the bot's JSON answer (e.g. a modal's field errors)."""
+        body = urlencode({"payload": json.dumps(payload)})
+        async with self.session.post(self.events_url, data=body.encode(),
+                                     headers=signed_headers(body)) as response:
+            assert response.status == 200, response.status
+            text = await response.text()
+            return json.loads(text) if text else None
+
+
+def view_submission(callback_id: str, values: dict[str, dict[str, Any]],
+                    private_metadata: str = "", user_id: str | None = None) -> dict[str, Any]:
+    """Slack's documented view_submission payload with this form's state.
+
+    `values` maps block id to the element state, e.g. {"school": {"type": "plain_text_input",
+    "value": "Monkfrith"}}."""
+    payload = fixture("view_submission.json")
+    payload["view"]["callback_id"] = callback_id
+    payload["view"]["private_metadata"] = private_metadata
+    payload["view"]["state"] = {"values": {b: {"value": s} for b, s in values.items()}}
+    if user_id:
+        payload["user"]["id"] = user_id
+    return payload
+
+
+def block_action(action_id: str, value: str, user_id: str | None = None,
+                 channel_id: str | None = None, message_ts: str | None = None) -> dict[str, Any]:
+    """Slack's documented block_actions payload for one button press."""
+    payload = fixture("block_actions.json")
+    payload["actions"][0].update(action_id=action_id, value=value)
+    if user_id:
+        payload["user"]["id"] = user_id
+    if channel_id:
+        payload["container"]["channel_id"] = channel_id
+        payload["channel"]["id"] = channel_id
+    if message_ts:
+        payload["container"]["message_ts"] = message_ts
+        payload["message"]["ts"] = message_ts
+    return payload

@@ -7,7 +7,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.config import Settings
 from bot.delivery import Delivery
-from bot.slack_app import SlackPoster, build_slack_app, slack_client
+from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from storage.db import Database
 
 

@@ -1,0 +1,1 @@
+"""The Slack layer: Bolt listeners, Block Kit rendering, posting, Socket Mode."""
