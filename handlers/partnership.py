@@ -8,9 +8,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Caller
 from handlers.errors import CommandError
-from handlers.lookup import find_partnership, find_school, quoted_list, require_member
-from handlers.names import name_key, tidy_name
+from handlers.lookup import find_partnership, find_school, quoted_list, require_lead
+from handlers.names import match_name, name_key, tidy_name
 from handlers.parsing import ParseError, parse_fields, split_subcommand
+from handlers.people import PersonRef, find_mentions
 from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
 from storage import queries
 from storage.models import (
@@ -89,12 +90,19 @@ class ChannelRequest:
     partnership: str
 
 
+@dataclass(frozen=True)
+class RoleRequest:
+    partnership: str
+    person: PersonRef
+    role: AccessRole
+
+
 Request = (
     HelpRequest | CreateRequest | JoinRequest | LeaveRequest | ListRequest | InfoRequest
-    | ChannelRequest
+    | ChannelRequest | RoleRequest
 )
 
-SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel")
+SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel", "role")
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -142,11 +150,37 @@ def parse(text: str, caller: Caller) -> Request:
     if sub == "channel":
         return ChannelRequest(_required_name(rest, "partnership channel <partnership>", caller,
                                              "East Barnet Area"))
+    if sub == "role":
+        return _parse_role(rest, caller)
     raise ParseError(
         f"I don't know `{sub}`.",
         f"I can do: {', '.join(f'`{s}`' for s in SUBCOMMANDS)}. "
         f"{caller.cmd('partnership help')} shows an example of each.",
     )
+
+
+def _parse_role(text: str, caller: Caller) -> RoleRequest:
+    example = caller.cmd("partnership role East Barnet Area @Ben lead")
+    words = text.split()
+    role_word = words[-1].lower() if words else ""
+    if role_word not in (AccessRole.LEAD, AccessRole.MEMBER):
+        raise ParseError("Please end with the role to give: `lead` or `member`.",
+                         f"Write it like this: {example}")
+    rest = " ".join(words[:-1])
+    mentions = find_mentions(rest)
+    if mentions:
+        partnership = rest[: rest.index("<@")]
+        person = mentions[0]
+    elif " @" in f" {rest}":
+        at = f" {rest}".rindex(" @")
+        partnership, person = rest[: max(at - 1, 0)], PersonRef(None, rest[at:].strip(" @"))
+    else:
+        raise ParseError("Please say whose role to change, with an @mention.",
+                         f"Write it like this: {example}")
+    if not tidy_name(partnership) or not person.name:
+        raise ParseError("Please give the partnership and the person.",
+                         f"Write it like this: {example}")
+    return RoleRequest(tidy_name(partnership), person, AccessRole(role_word))
 
 
 def _required_name(text: str, usage: str, caller: Caller, example: str) -> str:
@@ -202,6 +236,8 @@ async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
             return await info(request, caller, session)
         case ChannelRequest():
             return await link_channel(request, caller, session)
+        case RoleRequest():
+            return await change_role(request, caller, session)
 
 
 def help_reply(caller: Caller) -> Reply:
@@ -220,7 +256,9 @@ def help_reply(caller: Caller) -> Reply:
                     ": join on behalf of your school",
                     f"{c('partnership leave East Barnet Area')}: leave it",
                     f"{c('partnership channel East Barnet Area')}: post its reminders and "
-                    "digests in this channel",
+                    "digests in this channel (leads)",
+                    f"{c('partnership role East Barnet Area @Ben lead')}: make someone a lead "
+                    "or a member (leads)",
                 ],
             ),
             Section(lines=["Names are matched loosely: “st marys en4” finds “St Mary's EN4”."]),
@@ -409,7 +447,7 @@ async def link_channel(request: ChannelRequest, caller: Caller, session: AsyncSe
     partnership = await find_partnership(session, caller, request.partnership,
                                          example="partnership channel {name}")
     assert partnership.id is not None
-    await require_member(session, caller, partnership)
+    await require_lead(session, caller, partnership, "choose its channel")
     link = await queries.channel_link(session, partnership.id, caller.platform, caller.channel_id)
     if link is not None:
         return Outcome(Reply(title=f"This channel is already linked to {partnership.name}.",
@@ -426,3 +464,49 @@ async def link_channel(request: ChannelRequest, caller: Caller, session: AsyncSe
         Reply.success(f"Linked this channel to {partnership.name}."),
         channel_posts=[ChannelPost(partnership.id, announcement, only_channel=caller.channel_id)],
     )
+
+
+async def change_role(request: RoleRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    partnership = await find_partnership(session, caller, request.partnership,
+                                         example="partnership role {name} @someone lead")
+    assert partnership.id is not None
+    await require_lead(session, caller, partnership, "change roles")
+    members = [m for m, _ in await queries.members_of(session, partnership.id)]
+    target = _member_for(request.person, members, caller)
+    if target is None:
+        raise CommandError.because(
+            f"{request.person.name} is not a member of {partnership.name}.",
+            "They can join with "
+            + caller.cmd(f"partnership join {partnership.name} school: <their school>") + ".",
+        )
+    if target.access_role == request.role:
+        return Outcome(Reply(title=f"{target.display_name} is already a {request.role.value} "
+                                   f"of {partnership.name}."))
+    leads = [m for m in members if m.access_role == AccessRole.LEAD]
+    if request.role is AccessRole.MEMBER and len(leads) == 1:
+        raise CommandError.because(
+            f"{target.display_name} is the only lead of {partnership.name}.",
+            "Make someone else a lead first, so the partnership always has one.",
+        )
+    target.access_role = request.role.value
+    session.add(target)
+    return Outcome(Reply.success(
+        f"{target.display_name} is now a {request.role.value} of {partnership.name}.",
+        "Leads choose the channel, CPD themes and digest, and may cancel any meeting."
+        if request.role is AccessRole.LEAD else
+        "Members log walks and CPD and reply to meetings.",
+    ))
+
+
+def _member_for(person: PersonRef, members: list[Member], caller: Caller) -> Member | None:
+    if person.user_id is not None:
+        by_id = [m for m in members if m.user_id == person.user_id
+                 and m.platform == caller.platform]
+        return by_id[0] if by_id else None
+    match = match_name(person.name, members, lambda m: m.display_name)
+    if match.ambiguous:
+        raise CommandError.because(
+            f"“{person.name}” could be {quoted_list([m.display_name for m in match.ambiguous])}.",
+            "Use an @mention to say which.",
+        )
+    return match.found

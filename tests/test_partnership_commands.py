@@ -30,7 +30,7 @@ async def test_help_lists_every_subcommand_with_an_example(db: Database) -> None
     for text in ("", "help"):
         reply = (await say(db, text)).reply
         body = reply.plain_text()
-        for sub in ("create", "join", "leave", "list", "info", "channel"):
+        for sub in ("create", "join", "leave", "list", "info", "channel", "role"):
             assert f"/partnership {sub}" in body
 
 
@@ -182,15 +182,43 @@ async def test_the_only_lead_cannot_leave_others_behind(db: Database) -> None:
     assert await count(db, Member) == 2
 
 
-async def test_channel_links_the_current_channel_for_members_only(db: Database) -> None:
+async def test_channel_links_the_current_channel_for_leads_only(db: Database) -> None:
     await say(db, "create East Barnet Area")
-    refused = (await say(db, "channel East Barnet Area", BEN)).reply
-    assert refused.tone is Tone.ERROR and "Only members" in refused.title
+    outsider = (await say(db, "channel East Barnet Area", BEN)).reply
+    assert outsider.tone is Tone.ERROR and "Only members" in outsider.title
+    await say(db, "join East Barnet Area school: Monkfrith", BEN)
+    member = (await say(db, "channel East Barnet Area", BEN)).reply
+    assert member.tone is Tone.ERROR
+    assert member.title == "Only a lead of East Barnet Area can choose its channel."
+    assert "Ask Ann." in member.plain_text()
     outcome = await say(db, "channel East Barnet Area")
     assert outcome.reply.tone is Tone.SUCCESS
     assert len(outcome.channel_posts) == 1
     again = await say(db, "channel East Barnet Area")
     assert "already linked" in again.reply.title and again.channel_posts == []
+
+
+async def test_leads_promote_and_demote_by_mention_or_name(db: Database) -> None:
+    await say(db, "create East Barnet Area")
+    await say(db, "join East Barnet Area school: Monkfrith", BEN)
+    refused = (await say(db, "role East Barnet Area <@U-Ann|Ann> member", BEN)).reply
+    assert refused.title == "Only a lead of East Barnet Area can change roles."
+    promoted = (await say(db, "role East Barnet Area <@U-Ben|ben> lead")).reply
+    assert promoted.title == "Ben is now a lead of East Barnet Area."
+    demoted = (await say(db, "role east barnet area @Ann member", BEN)).reply
+    assert demoted.title == "Ann is now a member of East Barnet Area."
+    last = (await say(db, "role East Barnet Area @Ben member", BEN)).reply
+    assert last.tone is Tone.ERROR and "only lead" in last.title
+    stranger = (await say(db, "role East Barnet Area <@U-Zed|Zed> lead", BEN)).reply
+    assert stranger.title == "Zed is not a member of East Barnet Area."
+
+
+async def test_role_without_a_role_word_or_person_says_how(db: Database) -> None:
+    no_role = (await say(db, "role East Barnet Area @Ben")).reply
+    assert "`lead` or `member`" in no_role.title
+    no_person = (await say(db, "role East Barnet Area lead")).reply
+    assert "@mention" in no_person.title
+    assert "/partnership role East Barnet Area @Ben lead" in no_person.plain_text()
 
 
 async def test_unknown_subcommand_names_the_ones_that_exist(db: Database) -> None:

@@ -96,10 +96,14 @@ async def test_channel_the_bot_is_not_in_gets_an_invite_hint(bot: RunningBot) ->
 
 
 async def test_mention_smuggled_into_a_name_is_shown_not_sent(bot: RunningBot) -> None:
-    await bot.slack.command("/partnership", "create <!channel> Area")
-    answer = (await bot.fake.wait_for("response_url"))[0].body
-    assert "<!channel>" not in str(answer)
-    assert "&lt;!channel&gt; Area" in answer["text"]
+    # Typed "<!channel>" arrives escaped (should_escape); a real @channel arrives as <!channel>.
+    await bot.slack.command("/partnership", "create &lt;!channel&gt; Area")
+    await bot.slack.command("/partnership", "create <!channel> Group")
+    first = (await bot.fake.wait_for("response_url"))[0].body
+    assert "<!channel>" not in str(first)
+    assert "&lt;!channel&gt; Area" in first["text"]
+    second = (await bot.fake.wait_for("response_url", 2))[1].body
+    assert "<!channel>" not in str(second) and "@channel Group" in second["text"]
 
 
 async def test_direct_message_cannot_be_linked(bot: RunningBot) -> None:
@@ -108,3 +112,12 @@ async def test_direct_message_cannot_be_linked(bot: RunningBot) -> None:
                             channel_id="D0DIRECT01", channel_name="directmessage")
     assert "from inside it" in await reply_text(bot, 2)
     assert bot.fake.of("chat.postMessage") == []
+
+
+async def test_escaped_command_text_is_decoded_and_mentions_kept(bot: RunningBot) -> None:
+    await bot.slack.command("/partnership", "create Heath &amp; Hill")
+    assert "Created the partnership Heath &amp; Hill" in await reply_text(bot, 1)
+    await bot.slack.command("/partnership", "join Heath &amp; Hill school: Bernards Heath",
+                            user_id="U0BEN00001", user_name="ben")
+    await bot.slack.command("/partnership", "role Heath &amp; Hill <@U0BEN00001|ben> lead")
+    assert "ben is now a lead of Heath &amp; Hill." in await reply_text(bot, 3)

@@ -23,6 +23,27 @@ from storage.models import ChannelLink
 log = logging.getLogger(__name__)
 
 
+_SLACK_LINK = re.compile(r"<([#!])?([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def command_text(raw: str) -> str:
+    """Slash command text (sent with should_escape on) as the core reads it: user mentions kept
+    as `<@U…|name>`, channels, links and special mentions as plain words, entities decoded."""
+
+    def plain(match: re.Match[str]) -> str:
+        sigil, target, label = match.group(1), match.group(2), match.group(3)
+        if sigil is None and target.startswith("@"):
+            return match.group(0)  # a user mention: the core reads these
+        if sigil == "#":
+            return f"#{label or target}"
+        if sigil == "!":
+            return label or f"@{target.split('^')[0]}"
+        return target  # a link: the URL itself
+
+    text = _SLACK_LINK.sub(plain, raw)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def slack_caller(command: dict[str, Any]) -> Caller:
     """The caller of a slash command."""
     channel_id = command.get("channel_id")
@@ -102,7 +123,8 @@ class SlackListeners:
                              respond: AsyncRespond) -> None:
             await ack()
             caller = slack_caller(command)
-            outcome = await run_command(self.db, name, command.get("text", ""), caller)
+            text = command_text(command.get("text", ""))
+            outcome = await run_command(self.db, name, text, caller)
             # trigger_id lives about 3 seconds: open the modal before anything slow.
             if outcome.form is not None and await self._open_modal(
                 outcome, command.get("trigger_id"), caller
@@ -186,11 +208,7 @@ class SlackListeners:
 def build_slack_app(
     settings: Settings, db: Database, delivery: Delivery, client: AsyncWebClient
 ) -> AsyncApp:
-    app = AsyncApp(
-        token=settings.slack_bot_token,
-        signing_secret=settings.slack_signing_secret,
-        client=client,
-    )
+    app = AsyncApp(signing_secret=settings.slack_signing_secret, client=client)
     listeners = SlackListeners(db, delivery, client)
     for name in COMMANDS:
         app.command(f"/{name}")(listeners.command(name))
