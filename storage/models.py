@@ -113,3 +113,14 @@ class ChannelLink(SQLModel, table=True):
     linked_by: str | None = Field(default=None, max_length=64)
     linked_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                 nullable=False))
+
+
+class SlackRequestSeen(SQLModel, table=True):
+    """Slack requests already handled, by event_id or trigger_id: a retry or replay of one of
+    them is acknowledged and not run again."""
+
+    __tablename__ = "slack_request_seen"
+
+    key: str = Field(primary_key=True, max_length=120)
+    received_at: datetime = Field(default_factory=_created_at,
+                                  sa_column=Column(UTCDateTime(), nullable=False, index=True))

@@ -121,3 +121,16 @@ async def test_escaped_command_text_is_decoded_and_mentions_kept(bot: RunningBot
                             user_id="U0BEN00001", user_name="ben")
     await bot.slack.command("/partnership", "role Heath &amp; Hill <@U0BEN00001|ben> lead")
     assert "ben is now a lead of Heath &amp; Hill." in await reply_text(bot, 3)
+
+
+async def test_a_replayed_retry_never_creates_a_second_record(bot: RunningBot) -> None:
+    body = bot.slack.command_body("/partnership", "create East Barnet Area",
+                                  trigger_id="111.222.retry")
+    first = await bot.slack.post(body, signed_headers(body))
+    retry = await bot.slack.post(body, {**signed_headers(body), "X-Slack-Retry-Num": "1",
+                                        "X-Slack-Retry-Reason": "http_timeout"})
+    assert first.status == 200 and retry.status == 200
+    await bot.fake.wait_for("response_url")
+    await bot.slack.command("/partnership", "list")
+    assert "1 partnership " in await reply_text(bot, 2)
+    assert len(bot.fake.of("response_url")) == 2

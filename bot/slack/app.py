@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -17,6 +20,7 @@ from bot.slack import render
 from handlers.context import Caller, Platform
 from handlers.dispatch import COMMANDS, run_action, run_command, submit_form
 from handlers.replies import Outcome, Reply, Section, Tone
+from storage import dedupe
 from storage.db import Database
 from storage.models import ChannelLink
 
@@ -205,10 +209,37 @@ class SlackListeners:
             log.warning("could not reach user by DM: %s", error.response.get("error"))
 
 
+def request_key(body: dict[str, Any]) -> str | None:
+    """What identifies one Slack request across retries: the event id for events, the trigger
+    id for commands and interactions."""
+    if body.get("event_id"):
+        return f"event:{body['event_id']}"
+    if body.get("trigger_id"):
+        return f"trigger:{body['trigger_id']}"
+    return None
+
+
+def once_only(db: Database) -> Any:
+    """Middleware: a retried or replayed request is acknowledged and not run a second time
+    (Bolt does not de-duplicate Slack's retries itself)."""
+
+    async def middleware(req: AsyncBoltRequest, resp: BoltResponse,
+                         next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        key = request_key(req.body)
+        if key is not None and not await dedupe.first_time(db, key):
+            retry = req.headers.get("x-slack-retry-num", ["0"])[0]
+            log.info("skipping a repeated Slack request (retry %s)", retry)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    return middleware
+
+
 def build_slack_app(
     settings: Settings, db: Database, delivery: Delivery, client: AsyncWebClient
 ) -> AsyncApp:
     app = AsyncApp(signing_secret=settings.slack_signing_secret, client=client)
+    app.middleware(once_only(db))
     listeners = SlackListeners(db, delivery, client)
     for name in COMMANDS:
         app.command(f"/{name}")(listeners.command(name))

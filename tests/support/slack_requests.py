@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -13,6 +15,7 @@ from slack_sdk.signature import SignatureVerifier
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "slack"
 SIGNING_SECRET = "test-signing-secret-not-real"
+_triggers = itertools.count(1000)
 
 
 def fixture(name: str) -> dict[str, Any]:
@@ -43,7 +46,9 @@ class SlackClientSim:
 
     def command_body(self, command: str, text: str, **overrides: str) -> str:
         payload = fixture("slash_command.json")
-        payload.update(command=command, text=text, response_url=self.response_url)
+        # Each invocation has its own trigger id, as in Slack (the bot de-duplicates on it).
+        payload.update(command=command, text=text, response_url=self.response_url,
+                       trigger_id=new_trigger_id())
         payload.update(overrides)
         return urlencode(payload)
 
@@ -73,6 +78,10 @@ class SlackClientSim:
             return json.loads(text) if text else None
 
 
+def new_trigger_id() -> str:
+    return f"{next(_triggers)}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex}"
+
+
 def view_submission(callback_id: str, values: dict[str, dict[str, Any]],
                     private_metadata: str = "", user_id: str | None = None) -> dict[str, Any]:
     """Slack's documented view_submission payload with this form's state.
@@ -80,6 +89,7 @@ def view_submission(callback_id: str, values: dict[str, dict[str, Any]],
     `values` maps block id to the element state, e.g. {"school": {"type": "plain_text_input",
     "value": "Monkfrith"}}."""
     payload = fixture("view_submission.json")
+    payload["trigger_id"] = new_trigger_id()
     payload["view"]["callback_id"] = callback_id
     payload["view"]["private_metadata"] = private_metadata
     payload["view"]["state"] = {"values": {b: {"value": s} for b, s in values.items()}}
@@ -92,6 +102,7 @@ def block_action(action_id: str, value: str, user_id: str | None = None,
                  channel_id: str | None = None, message_ts: str | None = None) -> dict[str, Any]:
     """Slack's documented block_actions payload for one button press."""
     payload = fixture("block_actions.json")
+    payload["trigger_id"] = new_trigger_id()
     payload["actions"][0].update(action_id=action_id, value=value)
     if user_id:
         payload["user"]["id"] = user_id
