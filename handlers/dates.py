@@ -92,7 +92,7 @@ _MONTH_NUMBERS = {
 }
 _RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "yesterday": -1}
 
-# Longest names first, so "thursday" is not read as "thu" followed by "rsday".
+# Longest names first, so "thursday" is tried before "thu".
 _WEEKDAY = "|".join(sorted(_WEEKDAY_NUMBERS, key=len, reverse=True))
 _ORDINAL = r"(?:st|nd|rd|th)?"
 _WEEKDAY_ALONE = re.compile(rf"(?:(?P<which>last|next|this|coming)\s+)?(?P<day>{_WEEKDAY})")
@@ -266,7 +266,6 @@ _LENGTH = re.compile(_DURATION)
 class _Clock:
     """A time as written; which hour of the day it means may depend on the other end of a range."""
 
-    text: str
     hour: int
     minute: int
     meridiem: str | None  # "am", "pm" or None
@@ -372,7 +371,7 @@ def _clock(text: str) -> _Clock:
     match = _CLOCK_PARTS.fullmatch(text)
     assert match is not None
     if match["noon"]:
-        return _Clock(text, 12, 0, "pm", zero_padded=False)
+        return _Clock(12, 0, "pm", zero_padded=False)
     hour, minute, meridiem = int(match["hour"]), int(match["minute"] or 0), match["meridiem"]
     if minute > 59:
         raise DateError(f"“{text}” is not a time: minutes go up to 59.", TIME_HINT)
@@ -383,7 +382,7 @@ def _clock(text: str) -> _Clock:
     if hour > 23:
         raise DateError(f"“{text}” is not a time: the 24-hour clock goes from 00:00 to 23:59.",
                         TIME_HINT)
-    return _Clock(text, hour, minute, meridiem, zero_padded=match["hour"].startswith("0"))
+    return _Clock(hour, minute, meridiem, zero_padded=match["hour"].startswith("0"))
 
 
 def _length(match: re.Match[str]) -> timedelta:
