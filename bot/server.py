@@ -7,6 +7,7 @@ import logging
 from aiohttp import ClientSession, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
 from bot.config import Settings
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 
 DB_KEY = web.AppKey("db", Database)
 SLACK_KEY = web.AppKey("slack", AsyncApp)
+VERIFIER_KEY = web.AppKey("slack_verifier", SignatureVerifier)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -32,7 +34,18 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    bolt_response = await request.app[SLACK_KEY].async_dispatch(await to_bolt_request(request))
+    try:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await request.app[SLACK_KEY].async_dispatch(bolt_request)
+    except Exception as error:
+        # Bolt reads some malformed payloads before (or while) it routes them, and fails: check
+        # the signature here so a forgery still gets its 401 and a signed oddity a polite 200.
+        if not request.app[VERIFIER_KEY].is_valid_request(await request.text(),
+                                                          dict(request.headers)):
+            return web.json_response({"error": "invalid request"}, status=401)
+        log.warning("a signed Slack request could not be handled (%s); ignored",
+                    type(error).__name__)
+        return web.json_response({"text": "Sorry, I couldn't handle that request."})
     return await to_aiohttp_response(bolt_response)
 
 
@@ -43,6 +56,8 @@ def build_web_app(settings: Settings, db: Database) -> web.Application:
     app = web.Application()
     app[DB_KEY] = db
     app[SLACK_KEY] = build_slack_app(settings, db, delivery, client)
+    assert settings.slack_signing_secret is not None
+    app[VERIFIER_KEY] = SignatureVerifier(settings.slack_signing_secret)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/slack/events", slack_events)
 

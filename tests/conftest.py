@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -87,18 +88,25 @@ class RunningBot:
         self.fake = fake
 
 
-@pytest.fixture
-async def bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
+@asynccontextmanager
+async def running_bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
     """The real aiohttp server on a loopback port, its Slack Web API pointed at the fake."""
-    settings = test_settings(fake_slack, db.url)
-    app = build_web_app(settings, db)
+    app = build_web_app(test_settings(fake_slack, db.url), db)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     url = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession() as session:
-        sim = SlackClientSim(session, f"{url}/slack/events", fake_slack.response_url())
-        yield RunningBot(url, db, sim, fake_slack)
-    await runner.cleanup()
+    try:
+        async with aiohttp.ClientSession() as session:
+            sim = SlackClientSim(session, f"{url}/slack/events", fake_slack.response_url())
+            yield RunningBot(url, db, sim, fake_slack)
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
+    async with running_bot(db, fake_slack) as running:
+        yield running

@@ -13,6 +13,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryError
@@ -219,6 +220,16 @@ def request_key(body: dict[str, Any]) -> str | None:
     return None
 
 
+async def _first_time(db: Database, key: str) -> bool:
+    try:
+        return await dedupe.first_time(db, key)
+    except (OSError, SQLAlchemyError):
+        # Without the database the command cannot run either; let it through so the person
+        # hears "try again shortly" rather than nothing.
+        log.warning("could not check for a repeated request: database unavailable")
+        return True
+
+
 def once_only(db: Database) -> Any:
     """Middleware: a retried or replayed request is acknowledged and not run a second time
     (Bolt does not de-duplicate Slack's retries itself)."""
@@ -226,7 +237,7 @@ def once_only(db: Database) -> Any:
     async def middleware(req: AsyncBoltRequest, resp: BoltResponse,
                          next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
         key = request_key(req.body)
-        if key is not None and not await dedupe.first_time(db, key):
+        if key is not None and not await _first_time(db, key):
             retry = req.headers.get("x-slack-retry-num", ["0"])[0]
             log.info("skipping a repeated Slack request (retry %s)", retry)
             return BoltResponse(status=200, body="")
@@ -235,11 +246,19 @@ def once_only(db: Database) -> Any:
     return middleware
 
 
+async def on_error(error: Exception) -> BoltResponse:
+    """A payload Bolt could not route (malformed, or a shape we never asked for): answer it
+    politely instead of with a 500, and log the kind of failure without the payload."""
+    log.warning("could not handle a Slack request: %s", type(error).__name__)
+    return BoltResponse(status=200, body={"text": "Sorry, I couldn't handle that request."})
+
+
 def build_slack_app(
     settings: Settings, db: Database, delivery: Delivery, client: AsyncWebClient
 ) -> AsyncApp:
     app = AsyncApp(signing_secret=settings.slack_signing_secret, client=client)
     app.middleware(once_only(db))
+    app.error(on_error)
     listeners = SlackListeners(db, delivery, client)
     for name in COMMANDS:
         app.command(f"/{name}")(listeners.command(name))
