@@ -16,7 +16,6 @@ import asyncio
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -175,7 +174,8 @@ async def main(requests_per_phase: int) -> None:
     started = time.perf_counter()
     small = await seed.seed_small(db)
     large = await seed.seed_large(db)
-    print(f"seeded {len(small)} + {len(large)} partnerships in {time.perf_counter() - started:.1f}s")
+    seeded = time.perf_counter() - started
+    print(f"seeded {len(small)} + {len(large)} partnerships in {seeded:.1f}s")
 
     fake = FakeSlack()
     await fake.start()
@@ -207,8 +207,8 @@ async def main(requests_per_phase: int) -> None:
             bare_phase = await load_bare.run("bare Bolt", concurrency, total)
             before = len(fake.of("response_url"))
             ours_phase = await load_ours.run("ours", concurrency, total)
-            await fake.wait_until(lambda n=before + total: len(fake.of("response_url")) >= n,
-                                  within=120)
+            expected = before + total
+            await fake.wait_for("response_url", expected, within=120)
             rows.append((ours_phase, bare_phase))
         loaded = rss_mb(ours.pid, "VmHWM")
 

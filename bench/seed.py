@@ -30,20 +30,20 @@ async def seed_large(db: Database, partnerships: int = 1000) -> list[str]:
     now = utcnow()
     schools = partnerships * 3  # each school in about two partnerships, as in real areas
     async with db.session() as session:
-        await session.execute(insert(School), [
+        await (await session.connection()).execute(insert(School), [
             {"workspace": LARGE, "name": f"School {n:04d}", "name_key": f"school {n:04d}",
              "created_at": now} for n in range(schools)])
-        await session.execute(insert(Partnership), [
+        await (await session.connection()).execute(insert(Partnership), [
             {"workspace": LARGE, "name": f"Area {n:04d} Partnership",
              "name_key": name_key(f"Area {n:04d} Partnership"), "kind": "loose",
              "proposed": False, "timezone": "Europe/London", "created_at": now}
             for n in range(partnerships)])
     async with db.session() as session:
-        p_ids = sorted((await session.exec(
-            select(col(Partnership.id)).where(Partnership.workspace == LARGE))).all())
-        s_ids = sorted((await session.exec(
-            select(col(School.id)).where(School.workspace == LARGE))).all())
-        await session.execute(insert(PartnershipSchool), [
+        p_ids = [p for p in (await session.exec(select(col(Partnership.id)).where(
+            Partnership.workspace == LARGE).order_by(col(Partnership.id)))).all() if p]
+        s_ids = [s for s in (await session.exec(select(col(School.id)).where(
+            School.workspace == LARGE).order_by(col(School.id)))).all() if s]
+        await (await session.connection()).execute(insert(PartnershipSchool), [
             {"partnership_id": p, "school_id": s_ids[(i * 3 + k) % len(s_ids)], "joined_at": now}
             for i, p in enumerate(p_ids) for k in range(SCHOOLS_PER_PARTNERSHIP)])
     return await _add_members(db, LARGE)
@@ -55,7 +55,7 @@ async def _add_members(db: Database, workspace: str) -> list[str]:
     async with db.session() as session:
         rows = (await session.exec(
             select(Partnership).where(Partnership.workspace == workspace))).all()
-        await session.execute(insert(Member), [
+        await (await session.connection()).execute(insert(Member), [
             {"partnership_id": row.id, "platform": "slack", "user_id": user,
              "display_name": user.lower(), "access_role": AccessRole.LEAD.value,
              "joined_at": now}

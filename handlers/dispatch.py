@@ -16,6 +16,7 @@ from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
 from handlers.parsing import ParseError
 from handlers.replies import Outcome, Reply
+from storage import dedupe
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,10 @@ class FormSubmission:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-async def run_command(db: Database, command: str, text: str, caller: Caller) -> Outcome:
-    """Run one command in one transaction: it is saved whole or not at all."""
+async def run_command(db: Database, command: str, text: str, caller: Caller,
+                      request_id: str | None = None) -> Outcome:
+    """Run one command in one transaction: it is saved whole or not at all. With the platform's
+    `request_id`, a retry or replay of a command that already ran is not run again."""
     name = command.strip().lstrip("/").lower()
     handler = COMMANDS.get(name)
     if handler is None:
@@ -55,11 +58,13 @@ async def run_command(db: Database, command: str, text: str, caller: Caller) -> 
             "I know " + ", ".join(caller.cmd(c) for c in command_names())
             + f". Try {caller.cmd('partnership help')}.",
         ))
-    return await _guarded(db, f"/{name}", lambda session: handler(text, caller, session))
+    return await _guarded(db, f"/{name}", lambda session: handler(text, caller, session),
+                          request_id=request_id)
 
 
 async def submit_form(
-    db: Database, form_id: str, values: FormValues, context: str, caller: Caller
+    db: Database, form_id: str, values: FormValues, context: str, caller: Caller,
+    request_id: str | None = None,
 ) -> FormSubmission:
     handler = FORMS.get(form_id)
     if handler is None:
@@ -69,20 +74,22 @@ async def submit_form(
     try:
         outcome = await _guarded(db, f"form {form_id}",
                                  lambda session: handler(values, context, caller, session),
-                                 reraise=(FieldErrors,))
+                                 reraise=(FieldErrors,), request_id=request_id)
     except FieldErrors as problems:
         return FormSubmission(errors=problems.errors)
     return FormSubmission(outcome)
 
 
-async def run_action(db: Database, action_id: str, value: str, caller: Caller) -> Outcome:
+async def run_action(db: Database, action_id: str, value: str, caller: Caller,
+                     request_id: str | None = None) -> Outcome:
     handler = ACTIONS.get(action_id)
     if handler is None:
         log.warning("unknown action %s", action_id)
         return Outcome(Reply.error("That button is out of date.",
                                    "Please use the command again."))
     return await _guarded(db, f"action {action_id}",
-                          lambda session: handler(value, caller, session))
+                          lambda session: handler(value, caller, session),
+                          request_id=request_id)
 
 
 async def _guarded(
@@ -90,10 +97,14 @@ async def _guarded(
     what: str,
     work: Callable[[AsyncSession], Awaitable[Outcome]],
     reraise: tuple[type[Exception], ...] = (),
+    request_id: str | None = None,
 ) -> Outcome:
     """Run `work` in one transaction, turning every failure into a polite reply."""
     try:
         async with db.session() as session:
+            if request_id is not None and not await dedupe.claim(session, request_id):
+                log.info("skipping a repeated request in %s", what)
+                return Outcome(Reply(title="Already done."), repeated=True)
             return await work(session)
     except reraise:
         raise

@@ -49,7 +49,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Database:
     def __init__(self, url: str) -> None:
         self.url = async_url(url)
-        self.engine: AsyncEngine = create_async_engine(self.url, pool_pre_ping=True)
+        # No pre-ping (a round trip on every checkout); connections are recycled instead, and a
+        # dead one surfaces as "try again shortly". A pool big enough for bursts of commands.
+        options: dict[str, Any] = {"pool_recycle": 1800}
+        if not self.url.startswith("sqlite"):
+            options.update(pool_size=10, max_overflow=20)
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession,

@@ -115,11 +115,11 @@ class ChannelLink(SQLModel, table=True):
                                                                                 nullable=False))
 
 
-class SlackRequestSeen(SQLModel, table=True):
-    """Slack requests already handled, by event_id or trigger_id: a retry or replay of one of
-    them is acknowledged and not run again."""
+class RequestSeen(SQLModel, table=True):
+    """Chat requests already handled, by the platform's request id (Slack trigger_id or
+    event_id, Teams activity id): a retry or replay of one is acknowledged and not run again."""
 
-    __tablename__ = "slack_request_seen"
+    __tablename__ = "request_seen"
 
     key: str = Field(primary_key=True, max_length=120)
     received_at: datetime = Field(default_factory=_created_at,

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.exc import SQLAlchemyError
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryError
@@ -21,7 +19,6 @@ from bot.slack import render
 from handlers.context import Caller, Platform
 from handlers.dispatch import COMMANDS, run_action, run_command, submit_form
 from handlers.replies import Outcome, Reply, Section, Tone
-from storage import dedupe
 from storage.db import Database
 from storage.models import ChannelLink
 
@@ -124,21 +121,33 @@ class SlackListeners:
         self.client = client
 
     def command(self, name: str) -> Any:
-        async def on_command(ack: AsyncAck, command: dict[str, Any],
-                             respond: AsyncRespond) -> None:
+        async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
             await ack()
             caller = slack_caller(command)
             text = command_text(command.get("text", ""))
-            outcome = await run_command(self.db, name, text, caller)
+            outcome = await run_command(self.db, name, text, caller, request_id(command))
+            if outcome.repeated:
+                return
             # trigger_id lives about 3 seconds: open the modal before anything slow.
             if outcome.form is not None and await self._open_modal(
                 outcome, command.get("trigger_id"), caller
             ):
                 return
             problems = await self.delivery.deliver(outcome.channel_posts)
-            await respond(**render.message(with_problems(outcome.reply, problems)))
+            await self.respond(command.get("response_url"),
+                               with_problems(outcome.reply, problems))
 
         return on_command
+
+    async def respond(self, response_url: str | None, reply: Reply) -> None:
+        """Answer a command through its response_url, on the shared HTTP session (Bolt's own
+        `respond` opens a new connection pool for every answer)."""
+        if not response_url:
+            return
+        webhook = AsyncWebhookClient(response_url, session=self.client.session)
+        response = await webhook.send_dict(render.message(reply))
+        if response.status_code != 200:
+            log.warning("response_url answered %s", response.status_code)
 
     async def _open_modal(self, outcome: Outcome, trigger_id: str | None,
                           caller: Caller) -> bool:
@@ -158,12 +167,14 @@ class SlackListeners:
         context, channel_id = render.form_metadata(view)
         caller = interaction_caller(body, channel_id)
         result = await submit_form(self.db, view.get("callback_id", ""),
-                                   render.form_values(view), context, caller)
+                                   render.form_values(view), context, caller, request_id(body))
         if result.errors:
             await ack(response_action="errors", errors=result.errors)
             return
         await ack()
         assert result.outcome is not None
+        if result.outcome.repeated:
+            return
         problems = await self.delivery.deliver(result.outcome.channel_posts)
         await self.tell(caller, with_problems(result.outcome.reply, problems))
 
@@ -174,7 +185,9 @@ class SlackListeners:
         channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id")
         caller = interaction_caller(body, channel_id)
         outcome = await run_action(self.db, action.get("action_id", ""),
-                                   action.get("value", ""), caller)
+                                   action.get("value", ""), caller, request_id(body))
+        if outcome.repeated:
+            return
         if outcome.form is not None and body.get("trigger_id"):
             await self._open_modal(outcome, body["trigger_id"], caller)
             return
@@ -210,40 +223,11 @@ class SlackListeners:
             log.warning("could not reach user by DM: %s", error.response.get("error"))
 
 
-def request_key(body: dict[str, Any]) -> str | None:
-    """What identifies one Slack request across retries: the event id for events, the trigger
-    id for commands and interactions."""
-    if body.get("event_id"):
-        return f"event:{body['event_id']}"
-    if body.get("trigger_id"):
-        return f"trigger:{body['trigger_id']}"
-    return None
-
-
-async def _first_time(db: Database, key: str) -> bool:
-    try:
-        return await dedupe.first_time(db, key)
-    except (OSError, SQLAlchemyError):
-        # Without the database the command cannot run either; let it through so the person
-        # hears "try again shortly" rather than nothing.
-        log.warning("could not check for a repeated request: database unavailable")
-        return True
-
-
-def once_only(db: Database) -> Any:
-    """Middleware: a retried or replayed request is acknowledged and not run a second time
-    (Bolt does not de-duplicate Slack's retries itself)."""
-
-    async def middleware(req: AsyncBoltRequest, resp: BoltResponse,
-                         next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        key = request_key(req.body)
-        if key is not None and not await _first_time(db, key):
-            retry = req.headers.get("x-slack-retry-num", ["0"])[0]
-            log.info("skipping a repeated Slack request (retry %s)", retry)
-            return BoltResponse(status=200, body="")
-        return await next()
-
-    return middleware
+def request_id(body: dict[str, Any]) -> str | None:
+    """What identifies one Slack request across retries and replays: the trigger id of a
+    command or interaction (each invocation has its own), or an event's id."""
+    key = body.get("trigger_id") or body.get("event_id")
+    return f"slack:{key}" if key else None
 
 
 async def on_error(error: Exception) -> BoltResponse:
@@ -257,7 +241,6 @@ def build_slack_app(
     settings: Settings, db: Database, delivery: Delivery, client: AsyncWebClient
 ) -> AsyncApp:
     app = AsyncApp(signing_secret=settings.slack_signing_secret, client=client)
-    app.middleware(once_only(db))
     app.error(on_error)
     listeners = SlackListeners(db, delivery, client)
     for name in COMMANDS:
