@@ -32,7 +32,6 @@ from bench import seed
 from handlers.context import Caller, Platform
 from handlers.dispatch import run_command
 from storage.db import Database
-from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import fixture, new_trigger_id, signed_headers
 
 SECRET = "bench-signing-secret"
@@ -72,11 +71,16 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
 
 
 async def wait_healthy(url: str, within: float = 30.0) -> float:
+    return await wait_up(url + "/healthz", within)
+
+
+async def wait_up(url: str, within: float = 30.0) -> float:
+    """Seconds until `url` first answers 200."""
     started = time.perf_counter()
     async with aiohttp.ClientSession() as session:
         while time.perf_counter() - started < within:
             try:
-                async with session.get(url + "/healthz") as response:
+                async with session.get(url) as response:
                     if response.status == 200:
                         return time.perf_counter() - started
             except aiohttp.ClientError:
@@ -107,21 +111,57 @@ async def database_url(workdir: Path) -> tuple[str, str, Callable[[], Awaitable[
     return POSTGRES.rsplit("/", 1)[0] + "/" + name, "PostgreSQL", drop
 
 
+@dataclass(frozen=True)
+class Command:
+    command: str
+    text: str
+    user: str
+    workspace: str
+
+
+class FakeSlackProcess:
+    """The fake Web API in its own process, so the load generator has a core to itself."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process = start(["-m", "tests.support.fake_slack", str(self.port)], dict(os.environ))
+        self.base_url = f"http://127.0.0.1:{self.port}/"
+        self.api_url = self.base_url + "api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"{self.base_url}response/{name}"
+
+    async def count(self, method: str) -> int:
+        async with aiohttp.ClientSession() as session, \
+                session.get(f"{self.base_url}count/{method}") as response:
+            return int((await response.json())["count"])
+
+    async def wait_for(self, method: str, n: int, within: float) -> None:
+        deadline = time.perf_counter() + within
+        while await self.count(method) < n:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"only {await self.count(method)} of {n} {method} calls")
+            await asyncio.sleep(0.05)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 class Load:
     """Signed slash commands from N concurrent clients."""
 
-    def __init__(self, url: str, response_url: str, commands: list[tuple[str, str, str]]) -> None:
+    def __init__(self, url: str, response_url: str, commands: list[Command]) -> None:
         self.url = url + "/slack/events"
         self.response_url = response_url
-        self.commands = commands  # (command, text, user id)
+        self.commands = commands
 
     def body(self, rng: random.Random) -> str:
-        command, text, user = rng.choice(self.commands)
+        command = rng.choice(self.commands)
         payload = fixture("slash_command.json")
-        payload.update(command=command, text=text, user_id=user, user_name=user.lower(),
-                       team_id=seed.SMALL if "Partnership " in text or text == "list"
-                       else seed.LARGE, response_url=self.response_url,
-                       trigger_id=new_trigger_id())
+        payload.update(command=command.command, text=command.text, user_id=command.user,
+                       user_name=command.user.lower(), team_id=command.workspace,
+                       response_url=self.response_url, trigger_id=new_trigger_id())
         return urlencode(payload)
 
     async def run(self, label: str, concurrency: int, total: int) -> Phase:
@@ -177,8 +217,8 @@ async def main(requests_per_phase: int) -> None:
     seeded = time.perf_counter() - started
     print(f"seeded {len(small)} + {len(large)} partnerships in {seeded:.1f}s")
 
-    fake = FakeSlack()
-    await fake.start()
+    fake = FakeSlackProcess()
+    await wait_up(fake.base_url + "count/x")
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": fake.api_url, "DATABASE_URL": url, "HOST": "127.0.0.1"}
     env.pop("SLACK_APP_TOKEN", None)
@@ -188,15 +228,16 @@ async def main(requests_per_phase: int) -> None:
     bare = start(["-m", "bench.bare_bolt"], {**env, "PORT": str(bare_port)})
     try:
         ours_url, bare_url = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{bare_port}"
-        startup = await wait_healthy(ours_url) + (time.perf_counter() - spawn) * 0
+        await wait_healthy(ours_url)
         startup = time.perf_counter() - spawn
         await wait_healthy(bare_url)
         idle = rss_mb(ours.pid)
         users = seed.BENCH_USERS
-        mix = [("/partnership", "list", users[0])]
-        mix += [("/partnership", f"info {name}", rng_user) for name, rng_user in
-                zip(small, users * 2, strict=False)]
-        mix += [("/partnership", f"info {name}", users[1]) for name in large[:50]]
+        mix = [Command("/partnership", "list", users[0], seed.SMALL)]
+        mix += [Command("/partnership", f"info {name}", user, seed.SMALL)
+                for name, user in zip(small, users * 2, strict=False)]
+        mix += [Command("/partnership", f"info {name}", users[1], seed.LARGE)
+                for name in large[:50]]
         load_ours = Load(ours_url, fake.response_url(), mix)
         load_bare = Load(bare_url, fake.response_url("bare"), mix)
         await load_ours.run("warm-up", 5, 50)
@@ -205,7 +246,7 @@ async def main(requests_per_phase: int) -> None:
         for concurrency in (1, 10, 100):
             total = max(requests_per_phase, concurrency * 5)
             bare_phase = await load_bare.run("bare Bolt", concurrency, total)
-            before = len(fake.of("response_url"))
+            before = await fake.count("response_url")
             ours_phase = await load_ours.run("ours", concurrency, total)
             expected = before + total
             await fake.wait_for("response_url", expected, within=120)
@@ -230,7 +271,7 @@ async def main(requests_per_phase: int) -> None:
         for process in (ours, bare):
             process.terminate()
             process.wait(timeout=10)
-        await fake.stop()
+        fake.stop()
 
     print()
     print("per-call cost as the data grows (in-process, ms per call):")

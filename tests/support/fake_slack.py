@@ -66,13 +66,14 @@ class FakeSlack:
 
     # -- serving ------------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_get("/count/{method}", self._count)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base_url = f"http://127.0.0.1:{port}/"
@@ -108,6 +109,10 @@ class FakeSlack:
                                      headers=scripted.headers)
         return web.json_response(self._default(method))
 
+    async def _count(self, request: web.Request) -> web.Response:
+        """How many calls of a method arrived: for a load generator in another process."""
+        return web.json_response({"count": len(self.of(request.match_info["method"]))})
+
     async def _response_url(self, request: web.Request) -> web.Response:
         await self._record("response_url", request)
         return web.Response(text="ok")
@@ -120,3 +125,16 @@ class FakeSlack:
         if method == "chat.postMessage":
             return {"ok": True, "channel": "C0", "ts": f"1700000000.{next(self._ts):06d}"}
         return {"ok": True}
+
+
+async def serve_forever(port: int) -> None:
+    fake = FakeSlack()
+    await fake.start(port)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    # A stand-alone fake for benchmarks: `python -m tests.support.fake_slack PORT`.
+    import sys
+
+    asyncio.run(serve_forever(int(sys.argv[1])))
