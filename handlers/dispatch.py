@@ -17,7 +17,7 @@ from handlers.forms import FieldErrors, FormValues
 from handlers.parsing import ParseError
 from handlers.replies import Outcome, Reply
 from storage import dedupe
-from storage.db import Database
+from storage.db import Database, wrote
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,10 @@ async def run_action(db: Database, action_id: str, value: str, caller: Caller,
                           request_id=request_id)
 
 
+class _Repeated(Exception):
+    """The platform sent this request before and it already ran."""
+
+
 async def _guarded(
     db: Database,
     what: str,
@@ -102,10 +106,17 @@ async def _guarded(
     """Run `work` in one transaction, turning every failure into a polite reply."""
     try:
         async with db.session() as session:
-            if request_id is not None and not await dedupe.claim(session, request_id):
-                log.info("skipping a repeated request in %s", what)
-                return Outcome(Reply(title="Already done."), repeated=True)
-            return await work(session)
+            outcome = await work(session)
+            # Only work that writes needs remembering: reading twice is harmless. The claim is
+            # in the same transaction, so a repeat that loses it rolls its writes back.
+            if request_id is not None and wrote(session) and not await dedupe.claim(
+                session, request_id
+            ):
+                raise _Repeated
+            return outcome
+    except _Repeated:
+        log.info("skipped a repeated request in %s", what)
+        return Outcome(Reply(title="Already done."), repeated=True)
     except reraise:
         raise
     except ParseError as error:

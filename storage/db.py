@@ -13,6 +13,7 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -44,6 +45,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _note_flush(session: Session, _context: Any, _instances: Any) -> None:
+    session.info["wrote"] = True
+
+
+# Every session records whether it flushed anything, so read-only work can skip write-only
+# bookkeeping (see `wrote`).
+event.listen(Session, "before_flush", _note_flush)
+
+
+def wrote(session: AsyncSession) -> bool:
+    """Whether this unit of work has written, or is about to write, anything through the ORM."""
+    sync = session.sync_session
+    return bool(sync.info.get("wrote") or sync.new or sync.dirty or sync.deleted)
 
 
 class Database:

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
 import aiohttp
 import pytest
@@ -16,7 +18,7 @@ from bot.server import build_web_app
 from storage.db import Database
 from tests.support.databases import PostgresScratch, empty_tables, postgres_reason
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_requests import SIGNING_SECRET, SlackClientSim
+from tests.support.slack_requests import SIGNING_SECRET, SlackClientSim, signed_headers
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -86,6 +88,22 @@ class RunningBot:
         self.db = db
         self.slack = slack
         self.fake = fake
+
+    async def ask(self, command: str, text: str, **overrides: str) -> dict[str, Any]:
+        """Send a signed slash command and wait for the bot's answer to it (its response_url
+        message), so that commands sent one after another are also answered in order."""
+        body = self.slack.command_body(command, text, **overrides)
+        response = await self.slack.post(body, signed_headers(body))
+        assert response.status == 200, response.status
+        response_url = parse_qs(body)["response_url"][0]
+        await self.fake.wait_until(lambda: bool(self.fake.answer_to(response_url)))
+        answer: dict[str, Any] = self.fake.answer_to(response_url)[0].body
+        return answer
+
+    async def ask_text(self, command: str, text: str, **overrides: str) -> str:
+        """The answer's text and blocks, flattened for `in` checks."""
+        answer = await self.ask(command, text, **overrides)
+        return f"{answer['text']}\n{answer.get('blocks')}"
 
 
 @asynccontextmanager

@@ -27,13 +27,10 @@ async def test_database_stopping_mid_request(postgres: PostgresScratch | None,
     caplog.set_level(logging.INFO)
     try:
         async with running_bot(db, fake_slack) as bot:
-            await bot.slack.command("/partnership", "create East Barnet Area")
-            assert "Created" in (await fake_slack.wait_for("response_url"))[0].body["text"]
+            assert "Created" in await bot.ask_text("/partnership", "create East Barnet Area")
             await proxy.cut()
-            response = await bot.slack.command("/partnership", "join East Barnet Area "
-                                               "school: Monkfrith secret-note")
-            assert response.status == 200
-            answer = (await fake_slack.wait_for("response_url", 2))[1].body
+            answer = await bot.ask("/partnership",
+                                   "join East Barnet Area school: Monkfrith secret-note")
             assert "can't reach my database just now" in answer["text"]
             assert "try again shortly" in str(answer["blocks"])
             assert "Traceback" not in str(answer)

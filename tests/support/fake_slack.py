@@ -23,6 +23,7 @@ class Call:
     method: str
     body: dict[str, Any]
     headers: dict[str, str]
+    path: str = ""
 
 
 @dataclass
@@ -86,6 +87,11 @@ class FakeSlack:
     def api_url(self) -> str:
         return self.base_url + "api/"
 
+    def answer_to(self, response_url: str) -> list[Call]:
+        """What the bot sent to one response_url."""
+        path = response_url.removeprefix(self.base_url.rstrip("/"))
+        return [c for c in self.calls if c.method == "response_url" and c.path == path]
+
     async def _record(self, method: str, request: web.Request) -> None:
         raw = await request.text()
         if request.content_type == "application/json":
@@ -96,7 +102,7 @@ class FakeSlack:
                 if isinstance(body.get(key), str):
                     body[key] = json.loads(body[key])
         async with self._arrived:
-            self.calls.append(Call(method, body, dict(request.headers)))
+            self.calls.append(Call(method, body, dict(request.headers), request.path))
             self._arrived.notify_all()
 
     async def _api(self, request: web.Request) -> web.Response:

@@ -46,9 +46,10 @@ class SlackClientSim:
 
     def command_body(self, command: str, text: str, **overrides: str) -> str:
         payload = fixture("slash_command.json")
-        # Each invocation has its own trigger id, as in Slack (the bot de-duplicates on it).
-        payload.update(command=command, text=text, response_url=self.response_url,
-                       trigger_id=new_trigger_id())
+        # Each invocation has its own trigger id and response_url, as in Slack.
+        trigger = new_trigger_id()
+        payload.update(command=command, text=text, trigger_id=trigger,
+                       response_url=f"{self.response_url}-{trigger.split('.')[0]}")
         payload.update(overrides)
         return urlencode(payload)
 
