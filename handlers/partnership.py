@@ -77,7 +77,7 @@ class LeaveRequest:
 
 @dataclass(frozen=True)
 class ListRequest:
-    pass
+    containing: str = ""  # only names with these words
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def parse(text: str, caller: Caller) -> Request:
         return LeaveRequest(_required_name(rest, "partnership leave <partnership>", caller,
                                            "East Barnet Area"))
     if sub in ("list", "ls"):
-        return ListRequest()
+        return ListRequest(tidy_name(rest))
     if sub in ("info", "show"):
         return InfoRequest(_required_name(rest, "partnership info <partnership>", caller,
                                           "East Barnet Area"))
@@ -231,7 +231,7 @@ async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
         case LeaveRequest():
             return await leave(request, caller, session)
         case ListRequest():
-            return await list_partnerships(caller, session)
+            return await list_partnerships(request, caller, session)
         case InfoRequest():
             return await info(request, caller, session)
         case ChannelRequest():
@@ -248,7 +248,7 @@ def help_reply(caller: Caller) -> Reply:
             Section(
                 heading="Partnerships",
                 lines=[
-                    f"{c('partnership list')}: every partnership, and whether you are in it",
+                    f"{c('partnership list')}: yours, then the others (add words to narrow)",
                     f"{c('partnership info East Barnet Area')}: schools, members, roles, channel",
                     f"{c('partnership create East Barnet Area type: loose')}: start one "
                     "(types: loose, structured, hard, alliance)",
@@ -375,26 +375,43 @@ async def leave(request: LeaveRequest, caller: Caller, session: AsyncSession) ->
                                  "Your school stays in the partnership."))
 
 
-async def list_partnerships(caller: Caller, session: AsyncSession) -> Outcome:
-    rows = await queries.partnership_rows(session, caller.workspace, caller.platform,
-                                          caller.user_id)
+LIST_LIMIT = 30
+
+
+async def list_partnerships(request: ListRequest, caller: Caller,
+                            session: AsyncSession) -> Outcome:
+    listing = await queries.partnership_listing(
+        session, caller.workspace, caller.platform, caller.user_id,
+        containing=name_key(request.containing), limit=LIST_LIMIT)
+    rows = listing.mine + listing.others
+    matching = f" matching “{request.containing}”" if request.containing else ""
     if not rows:
-        return Outcome(Reply(
-            title="There are no partnerships here yet.",
-            sections=[Section(lines=[
-                f"Start one with {caller.cmd('partnership create East Barnet Area')}."])],
-        ))
-    lines = []
-    for row in rows:
-        schools = f"{row.school_count} school{'s' if row.school_count != 1 else ''}"
-        mine = " · you are in it" if row.caller_is_member else ""
-        lines.append(f"{row.partnership.name}: {row.partnership.kind}, {schools}{mine}")
-    mine_count = sum(1 for row in rows if row.caller_is_member)
+        hint = (f"{caller.cmd('partnership list')} shows them all." if request.containing else
+                f"Start one with {caller.cmd('partnership create East Barnet Area')}.")
+        return Outcome(Reply(title=f"There are no partnerships{matching} here yet."
+                             if not request.containing else f"No partnerships{matching}.",
+                             sections=[Section(lines=[hint])]))
+    total = len(listing.mine) + listing.others_total
+    sections = []
+    if listing.mine:
+        sections.append(Section(heading="Yours", lines=[_list_line(r) for r in listing.mine]))
+    if listing.others:
+        lines = [_list_line(r) for r in listing.others]
+        hidden = listing.others_total - len(listing.others)
+        if hidden:
+            lines.append(f"…and {hidden} more: narrow the list with "
+                         f"{caller.cmd('partnership list <words from the name>')}.")
+        sections.append(Section(heading="Others" if listing.mine else None, lines=lines))
     return Outcome(Reply(
-        title=f"{len(rows)} partnership{'s' if len(rows) != 1 else ''} "
-              f"({mine_count} with you in)",
-        sections=[Section(lines=lines)],
+        title=f"{total} partnership{'s' if total != 1 else ''}{matching} "
+              f"({len(listing.mine)} with you in)",
+        sections=sections,
     ))
+
+
+def _list_line(row: queries.PartnershipRow) -> str:
+    schools = f"{row.school_count} school{'s' if row.school_count != 1 else ''}"
+    return f"{row.partnership.name}: {row.partnership.kind}, {schools}"
 
 
 async def info(request: InfoRequest, caller: Caller, session: AsyncSession) -> Outcome:

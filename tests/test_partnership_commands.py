@@ -152,10 +152,26 @@ async def test_list_shows_type_school_count_and_membership(db: Database) -> None
     await say(db, "join Hendon Area school: Sunnyfields", BEN)
     await say(db, "join Hendon Area school: Chalgrove", BEN)
     reply = (await say(db, "list")).reply
-    lines = reply.sections[0].lines
-    assert "East Barnet Area: loose, 0 schools · you are in it" in lines
-    assert "Hendon Area: structured, 2 schools" in lines
+    assert reply.sections[0].heading == "Yours"
+    assert reply.sections[0].lines == ["East Barnet Area: loose, 0 schools"]
+    assert reply.sections[1].heading == "Others"
+    assert reply.sections[1].lines == ["Hendon Area: structured, 2 schools"]
     assert reply.title == "2 partnerships (1 with you in)"
+
+
+async def test_a_long_list_is_cut_and_can_be_narrowed(db: Database) -> None:
+    for n in range(35):
+        await say(db, f"create Area {n:02d} Partnership", BEN)
+    await say(db, "create Hendon Area", BEN)
+    reply = (await say(db, "list")).reply
+    assert reply.title == "36 partnerships (0 with you in)"
+    lines = reply.sections[0].lines
+    assert len(lines) == 31 and lines[0] == "Area 00 Partnership: loose, 0 schools"
+    assert "…and 6 more" in lines[-1] and "/partnership list <words" in lines[-1]
+    narrowed = (await say(db, "list hendon")).reply
+    assert narrowed.title == "1 partnership matching “hendon” (0 with you in)"
+    none = (await say(db, "list nowhere%")).reply
+    assert none.title == "No partnerships matching “nowhere%”."
 
 
 async def test_list_when_there_are_none_says_how_to_start(db: Database) -> None:
