@@ -233,11 +233,12 @@ async def main(requests_per_phase: int) -> None:
         await wait_healthy(bare_url)
         idle = rss_mb(ours.pid)
         users = seed.BENCH_USERS
-        mix = [Command("/partnership", "list", users[0], seed.SMALL)]
-        mix += [Command("/partnership", f"info {name}", user, seed.SMALL)
-                for name, user in zip(small, users * 2, strict=False)]
-        mix += [Command("/partnership", f"info {name}", users[1], seed.LARGE)
-                for name in large[:50]]
+        mix = [Command("/partnership", "list", user, seed.SMALL) for user in users[:5]]
+        mix += [Command("/partnership", "list", user, seed.LARGE) for user in users[:5]]
+        mix += [Command("/partnership", f"info {name}", seed.member_of(i), seed.SMALL)
+                for i, name in enumerate(small)]
+        mix += [Command("/partnership", f"info {name}", seed.member_of(i), seed.LARGE)
+                for i, name in enumerate(large[:50])]
         load_ours = Load(ours_url, fake.response_url(), mix)
         load_bare = Load(bare_url, fake.response_url("bare"), mix)
         await load_ours.run("warm-up", 5, 50)

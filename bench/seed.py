@@ -49,15 +49,22 @@ async def seed_large(db: Database, partnerships: int = 1000) -> list[str]:
     return await _add_members(db, LARGE)
 
 
-async def _add_members(db: Database, workspace: str) -> list[str]:
-    """Every bench user joins every partnership of the workspace; returns the names."""
+def member_of(index: int) -> str:
+    """The bench user who leads the index-th partnership: as in life, each head is in a few
+    partnerships, not all of them."""
+    return BENCH_USERS[index % len(BENCH_USERS)]
+
+
+async def _add_members(db: Database, workspace: str, up_to: int = 60) -> list[str]:
+    """The first `up_to` partnerships (by name) get a bench user as lead; returns all names,
+    in that order, so `member_of(i)` names the lead of the i-th."""
     now = utcnow()
     async with db.session() as session:
-        rows = (await session.exec(
-            select(Partnership).where(Partnership.workspace == workspace))).all()
+        rows = (await session.exec(select(Partnership).where(
+            Partnership.workspace == workspace).order_by(col(Partnership.name)))).all()
         await (await session.connection()).execute(insert(Member), [
-            {"partnership_id": row.id, "platform": "slack", "user_id": user,
-             "display_name": user.lower(), "access_role": AccessRole.LEAD.value,
+            {"partnership_id": row.id, "platform": "slack", "user_id": member_of(i),
+             "display_name": member_of(i).lower(), "access_role": AccessRole.LEAD.value,
              "joined_at": now}
-            for row in rows for user in BENCH_USERS])
+            for i, row in enumerate(rows[:up_to])])
     return [row.name for row in rows]

@@ -61,8 +61,10 @@ async def partnership_listing(
 ) -> PartnershipListing:
     """The user's partnerships, then the first `limit` others (names containing `containing`,
     a name key), with school counts: bounded work however many partnerships there are."""
-    mine_ids = select(Member.partnership_id).where(Member.platform == platform,
-                                                   Member.user_id == user_id)
+    # The user's partnership ids first, as a list: "NOT IN (subquery)" defeats PostgreSQL's
+    # planner (no anti-join over a nullable subquery).
+    mine_ids = list((await session.exec(select(Member.partnership_id).where(
+        Member.platform == platform, Member.user_id == user_id))).all())
     scope: list[ColumnElement[bool]] = [col(Partnership.workspace) == workspace]
     if containing:
         scope.append(col(Partnership.name_key).contains(containing, autoescape=True))
