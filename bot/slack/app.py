@@ -12,11 +12,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.delivery import Delivery, DeliveryError
+from bot.delivery import Delivery, DeliveryError, with_problems
 from bot.slack import render
 from handlers.context import Caller, Platform
 from handlers.dispatch import COMMANDS, run_action, run_command, submit_form
-from handlers.replies import Outcome, Reply, Section, Tone
+from handlers.replies import Outcome, Reply
 from storage.db import Database
 from storage.models import ChannelLink
 
@@ -74,14 +74,6 @@ class SlackPoster:
                 f"Slack would not let me post in #{link.channel_name or link.channel_id} "
                 f"({code})."
             ) from None
-
-
-def with_problems(reply: Reply, problems: list[str]) -> Reply:
-    if problems:
-        reply.sections.append(Section(lines=problems))
-        if reply.tone is Tone.SUCCESS:
-            reply.tone = Tone.WARNING
-    return reply
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
