@@ -30,6 +30,8 @@ TEAMS_BOT_KEY = web.AppKey("teams_bot", TeamsBot)
 DELIVERY_KEY = web.AppKey("delivery", Delivery)
 # Where the SDK's JWT middleware looks for its settings (a plain string key, by its design).
 SDK_AUTH_KEY = "agent_configuration"
+# The SDK keeps the caller's claims under a plain string key too; aiohttp warns on each request.
+warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"microsoft_agents\.")
 
 
 async def healthz(request: web.Request) -> web.Response:

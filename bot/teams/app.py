@@ -294,8 +294,12 @@ class TeamsPoster:
             except Exception as error:
                 failures.append(error)
 
+        continuation = reference.get_continuation_activity()
+        # Without an id of its own, what is sent is a new post in the channel rather than a
+        # reply to an activity that does not exist.
+        continuation.id = None
         try:
-            await self._continue(reference.get_continuation_activity(), send)
+            await self._continue(continuation, send)
         except Exception as error:  # token or connection trouble before the send
             failures.append(error)
         if failures:
