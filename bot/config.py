@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dotenv import load_dotenv
 
@@ -32,6 +32,13 @@ class Settings:
     teams_tenant_id: str | None = None
     # Accept unauthenticated requests, for the Bot Framework Emulator on this computer only.
     teams_auth_disabled: bool = False
+    # Slack team ids and Teams tenant ids that share one workspace (and so its partnerships):
+    # platform id -> shared workspace name.
+    workspace_aliases: dict[str, str] = field(default_factory=dict)
+
+    def shared_workspace(self, platform_workspace: str) -> str:
+        """The workspace a Slack team or Teams tenant works in: its alias, or its own id."""
+        return self.workspace_aliases.get(platform_workspace, platform_workspace)
 
     @property
     def slack_enabled(self) -> bool:
@@ -63,6 +70,7 @@ class Settings:
             teams_app_password=os.environ.get("TEAMS_APP_PASSWORD") or None,
             teams_tenant_id=os.environ.get("TEAMS_TENANT_ID") or None,
             teams_auth_disabled=_flag("TEAMS_AUTH_DISABLED"),
+            workspace_aliases=_aliases(os.environ.get("WORKSPACE_ALIASES", "")),
         )
 
     def require_platform(self) -> None:
@@ -116,3 +124,20 @@ def _flag(name: str) -> bool:
     if value in ("1", "true", "yes", "on"):
         return True
     raise ConfigError(f"{name} must be 1 or 0, not {value!r}.")
+
+
+def _aliases(text: str) -> dict[str, str]:
+    """`T0123ABCD=barnet, 0f9e8d7c-…=barnet`: a Slack team and a Teams tenant sharing "barnet"."""
+    aliases: dict[str, str] = {}
+    for pair in text.replace(";", ",").split(","):
+        if not pair.strip():
+            continue
+        platform_id, _, shared = (part.strip() for part in pair.partition("="))
+        if not platform_id or not shared:
+            raise ConfigError(
+                f"WORKSPACE_ALIASES has {pair.strip()!r}; write each as <Slack team or Teams "
+                "tenant id>=<shared name>, e.g. WORKSPACE_ALIASES=T0123ABCD=barnet,"
+                "0f9e8d7c-6b5a-4f3e-9d2c-1b0a9f8e7d6c=barnet"
+            )
+        aliases[platform_id] = shared
+    return aliases

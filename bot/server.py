@@ -89,7 +89,7 @@ def build_web_app(settings: Settings, db: Database) -> web.Application:
         app[SLACK_KEY] = build_slack_app(settings, db, delivery, slack)
         app.router.add_post("/slack/events", slack_events)
     if teams is not None:
-        app.add_subapp("/api/", teams_app(teams, TeamsBot(db, delivery)))
+        app.add_subapp("/api/", teams_app(teams, TeamsBot(db, delivery, settings)))
 
     async def start(_: web.Application) -> None:
         await db.upgrade()

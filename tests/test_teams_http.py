@@ -24,7 +24,6 @@ from tests.support.teams_requests import (
     CHANNEL_ID,
     TENANT,
     USER_AAD_ID,
-    as_user,
     fixture,
 )
 
@@ -215,7 +214,7 @@ async def test_a_button_press_updates_its_card_and_answers_privately(
 ) -> None:
     await teams_bot.teams.say("rsvp", channel=True)
     offer = (await teams_bot.connector.wait_for(REPLY))[0].card
-    actions = [e for e in offer["body"] if e["type"] == "ActionSet"][0]["actions"]
+    actions = next(e for e in offer["body"] if e["type"] == "ActionSet")["actions"]
     assert [a["title"] for a in actions] == ["Going", "Log it"]
     assert actions[0]["style"] == "positive"
     await teams_bot.teams.post(teams_bot.teams.card_submit(actions[0]["data"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -84,16 +85,22 @@ def slack_client(settings: Settings) -> AsyncWebClient:
 class SlackListeners:
     """The listeners, sharing the database, the delivery of channel posts and the client."""
 
-    def __init__(self, db: Database, delivery: Delivery, client: AsyncWebClient) -> None:
+    def __init__(self, db: Database, delivery: Delivery, client: AsyncWebClient,
+                 settings: Settings) -> None:
         self.db = db
         self.delivery = delivery
         self.client = client
+        self.settings = settings
+
+    def shared(self, caller: Caller) -> Caller:
+        """The caller in the workspace their Slack team shares (WORKSPACE_ALIASES), if any."""
+        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace))
 
     def command(self, name: str) -> Any:
         async def on_command(ack: AsyncAck, command: dict[str, Any],
                              respond: AsyncRespond) -> None:
             await ack()
-            caller = slack_caller(command)
+            caller = self.shared(slack_caller(command))
             outcome = await run_command(self.db, name, command.get("text", ""), caller)
             # trigger_id lives about 3 seconds: open the modal before anything slow.
             if outcome.form is not None and await self._open_modal(
@@ -121,7 +128,7 @@ class SlackListeners:
     async def on_view_submission(self, ack: AsyncAck, body: dict[str, Any],
                                  view: dict[str, Any]) -> None:
         context, channel_id = render.form_metadata(view)
-        caller = interaction_caller(body, channel_id)
+        caller = self.shared(interaction_caller(body, channel_id))
         result = await submit_form(self.db, view.get("callback_id", ""),
                                    render.form_values(view), context, caller)
         if result.errors:
@@ -137,7 +144,7 @@ class SlackListeners:
         action = (body.get("actions") or [{}])[0]
         container = body.get("container") or {}
         channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id")
-        caller = interaction_caller(body, channel_id)
+        caller = self.shared(interaction_caller(body, channel_id))
         outcome = await run_action(self.db, action.get("action_id", ""),
                                    action.get("value", ""), caller)
         if outcome.form is not None and body.get("trigger_id"):
@@ -183,7 +190,7 @@ def build_slack_app(
         signing_secret=settings.slack_signing_secret,
         client=client,
     )
-    listeners = SlackListeners(db, delivery, client)
+    listeners = SlackListeners(db, delivery, client, settings)
     for name in COMMANDS:
         app.command(f"/{name}")(listeners.command(name))
     app.view(re.compile(".+"))(listeners.on_view_submission)

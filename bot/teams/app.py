@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import ClientResponseError
@@ -137,9 +137,15 @@ def form_activity(form: Form) -> Activity:
 class TeamsBot:
     """The agent the SDK's adapter runs for each incoming activity (its `Agent` protocol)."""
 
-    def __init__(self, db: Database, delivery: Delivery) -> None:
+    def __init__(self, db: Database, delivery: Delivery, settings: Settings) -> None:
         self.db = db
         self.delivery = delivery
+        self.settings = settings
+
+    def caller(self, activity: Activity) -> Caller:
+        """Who sent it, in the workspace their tenant shares (WORKSPACE_ALIASES), if any."""
+        caller = teams_caller(activity)
+        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace))
 
     async def on_turn(self, context: TurnContext) -> None:
         activity = context.activity
@@ -153,7 +159,7 @@ class TeamsBot:
             await self.on_conversation_update(context)
 
     async def on_message(self, context: TurnContext) -> None:
-        caller = teams_caller(context.activity)
+        caller = self.caller(context.activity)
         word, _, rest = command_text(context.activity).partition(" ")
         if word.lower() in HELP_WORDS:
             await self.send(context, await self.help_reply(caller))
@@ -162,7 +168,7 @@ class TeamsBot:
         await self.finish(context, outcome)
 
     async def on_card_submit(self, context: TurnContext, submitted: dict[str, Any]) -> None:
-        caller = teams_caller(context.activity)
+        caller = self.caller(context.activity)
         card_id = context.activity.reply_to_id
         if submitted[render.SUBMIT_KIND] == render.KIND_FORM:
             result = await submit_form(self.db, str(submitted.get("formId", "")),
