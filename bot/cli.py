@@ -25,7 +25,9 @@ commands:
 
 configuration (environment or a .env file): DATABASE_URL, PORT, HOST, SLACK_BOT_TOKEN,
 SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, TEAMS_APP_ID, TEAMS_APP_PASSWORD,
-TEAMS_TENANT_ID, TEAMS_AUTH_DISABLED (Bot Framework Emulator only; needs HOST=127.0.0.1)"""
+TEAMS_TENANT_ID, TEAMS_AUTH_DISABLED (Bot Framework Emulator only; needs HOST=127.0.0.1),
+WORKSPACE_ALIASES (e.g. T0123ABCD=barnet,<Teams tenant id>=barnet: a Slack team and a Teams
+tenant sharing partnerships)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,8 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     importer = sub.add_parser("import", help="load partnerships from YAML")
     importer.add_argument("file", type=Path)
     importer.add_argument("--workspace", default="local",
-                          help="the Slack team id (T…) or Teams tenant to import into "
-                               "(default: local, the shell's)")
+                          help="the Slack team id (T…), Teams tenant id or shared "
+                               "WORKSPACE_ALIASES name to import into (default: local, "
+                               "the shell's)")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     return parser
