@@ -90,6 +90,20 @@ async def test_join_in_a_channel_strips_the_mention_and_answers_privately(
     assert partnership.workspace == TENANT
 
 
+@pytest.mark.parametrize("text", ["/help", "", "HELP"])
+async def test_help_from_the_slash_menu_or_a_bare_mention(teams_bot: RunningTeamsBot,
+                                                          text: str) -> None:
+    await teams_bot.teams.say(text, channel=True)
+    text_shown = card_text((await teams_bot.connector.wait_for(REPLY))[0].card)
+    assert "Partnership Bot: your school improvement partnerships" in text_shown
+
+
+async def test_a_slash_before_the_command_is_fine(teams_bot: RunningTeamsBot) -> None:
+    await teams_bot.teams.say("/partnership list")
+    assert "no partnerships here yet" in card_text(
+        (await teams_bot.connector.wait_for(REPLY))[0].card)
+
+
 async def test_a_typo_gets_a_polite_reply_with_an_example(teams_bot: RunningTeamsBot) -> None:
     await teams_bot.teams.say("partnership jion East Barnet Area")
     text = card_text((await teams_bot.connector.wait_for(REPLY))[0].card)

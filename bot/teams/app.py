@@ -161,6 +161,8 @@ class TeamsBot:
     async def on_message(self, context: TurnContext) -> None:
         caller = self.caller(context.activity)
         word, _, rest = command_text(context.activity).partition(" ")
+        # Teams' own slash-command menu (and Slack habits) put a "/" before the command.
+        word = word.removeprefix("/")
         if word.lower() in HELP_WORDS:
             await self.send(context, await self.help_reply(caller))
             return
