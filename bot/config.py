@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dotenv import load_dotenv
 
 from storage.db import default_database_url
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 class ConfigError(Exception):
@@ -25,6 +26,27 @@ class Settings:
     slack_signing_secret: str | None
     slack_app_token: str | None
     slack_api_url: str
+    # Microsoft Teams: the Azure Bot's app registration (client id, secret, tenant).
+    teams_app_id: str | None = None
+    teams_app_password: str | None = None
+    teams_tenant_id: str | None = None
+    # Accept unauthenticated requests, for the Bot Framework Emulator on this computer only.
+    teams_auth_disabled: bool = False
+    # Slack team ids and Teams tenant ids that share one workspace (and so its partnerships):
+    # platform id -> shared workspace name.
+    workspace_aliases: dict[str, str] = field(default_factory=dict)
+
+    def shared_workspace(self, platform_workspace: str) -> str:
+        """The workspace a Slack team or Teams tenant works in: its alias, or its own id."""
+        return self.workspace_aliases.get(platform_workspace, platform_workspace)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token)
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.teams_app_id) or self.teams_auth_disabled
 
     @classmethod
     def from_env(cls, load_dotenv_file: bool = True) -> Settings:
@@ -44,7 +66,20 @@ class Settings:
             slack_signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
             slack_app_token=os.environ.get("SLACK_APP_TOKEN") or None,
             slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
+            teams_app_id=os.environ.get("TEAMS_APP_ID") or None,
+            teams_app_password=os.environ.get("TEAMS_APP_PASSWORD") or None,
+            teams_tenant_id=os.environ.get("TEAMS_TENANT_ID") or None,
+            teams_auth_disabled=_flag("TEAMS_AUTH_DISABLED"),
+            workspace_aliases=_aliases(os.environ.get("WORKSPACE_ALIASES", "")),
         )
+
+    def require_platform(self) -> None:
+        """`serve` needs at least one chat platform."""
+        if not self.slack_enabled and not self.teams_enabled:
+            raise ConfigError(
+                "Set SLACK_BOT_TOKEN (Slack) and/or TEAMS_APP_ID (Microsoft Teams) to serve; "
+                "try `partnership-bot shell` to use the bot without either."
+            )
 
     def require_slack(self, socket_mode: bool) -> None:
         """Say, in one line, which variable is missing for the chosen Slack mode."""
@@ -60,3 +95,49 @@ class Settings:
                 "Set SLACK_SIGNING_SECRET (from your Slack app's Basic Information page) so "
                 "requests from Slack can be verified."
             )
+
+    def require_teams(self) -> None:
+        """Say, in one line, what is missing or unsafe in the Teams settings."""
+        if self.teams_auth_disabled:
+            if self.host not in LOOPBACK_HOSTS:
+                raise ConfigError(
+                    "TEAMS_AUTH_DISABLED=1 turns off request authentication for the Bot "
+                    "Framework Emulator on this computer only: set HOST=127.0.0.1 as well."
+                )
+            return
+        missing = [name for name, value in (
+            ("TEAMS_APP_ID", self.teams_app_id),
+            ("TEAMS_APP_PASSWORD", self.teams_app_password),
+            ("TEAMS_TENANT_ID", self.teams_tenant_id),
+        ) if not value]
+        if missing:
+            raise ConfigError(
+                f"Set {' and '.join(missing)} (from your Azure Bot's app registration: "
+                "application id, client secret, directory id) to serve Microsoft Teams."
+            )
+
+
+def _flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0, not {value!r}.")
+
+
+def _aliases(text: str) -> dict[str, str]:
+    """`T0123ABCD=barnet, 0f9e8d7c-…=barnet`: a Slack team and a Teams tenant sharing "barnet"."""
+    aliases: dict[str, str] = {}
+    for pair in text.replace(";", ",").split(","):
+        if not pair.strip():
+            continue
+        platform_id, _, shared = (part.strip() for part in pair.partition("="))
+        if not platform_id or not shared:
+            raise ConfigError(
+                f"WORKSPACE_ALIASES has {pair.strip()!r}; write each as <Slack team or Teams "
+                "tenant id>=<shared name>, e.g. WORKSPACE_ALIASES=T0123ABCD=barnet,"
+                "0f9e8d7c-6b5a-4f3e-9d2c-1b0a9f8e7d6c=barnet"
+            )
+        aliases[platform_id] = shared
+    return aliases

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
-from handlers.replies import ChannelPost, Reply
+from handlers.replies import ChannelPost, Reply, Section, Tone
 from storage import queries
 from storage.db import Database
 from storage.models import ChannelLink
@@ -51,3 +51,12 @@ class Delivery:
                 except DeliveryError as error:
                     problems.append(error.hint)
         return problems
+
+
+def with_problems(reply: Reply, problems: list[str]) -> Reply:
+    """The reply with what went wrong delivering its channel posts added, if anything did."""
+    if problems:
+        reply.sections.append(Section(lines=problems))
+        if reply.tone is Tone.SUCCESS:
+            reply.tone = Tone.WARNING
+    return reply

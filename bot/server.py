@@ -1,18 +1,25 @@
-"""The one aiohttp server: Slack at /slack/events, probes at /healthz."""
+"""The one aiohttp server: Slack at /slack/events, Teams at /api/messages, probes at /healthz.
+
+Each platform is served when it is configured; a partnership's channel posts reach its linked
+channels on every platform that is."""
 
 from __future__ import annotations
 
 import logging
+import warnings
 
 from aiohttp import ClientSession, web
+from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_middleware
+from pydantic import ValidationError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
 from bot.config import Settings
-from bot.delivery import Delivery
+from bot.delivery import ChannelPoster, Delivery
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
+from bot.teams.app import TeamsBot, TeamsConnection, connect_teams
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -20,6 +27,13 @@ log = logging.getLogger(__name__)
 DB_KEY = web.AppKey("db", Database)
 SLACK_KEY = web.AppKey("slack", AsyncApp)
 VERIFIER_KEY = web.AppKey("slack_verifier", SignatureVerifier)
+TEAMS_ADAPTER_KEY = web.AppKey("teams_adapter", CloudAdapter)
+TEAMS_BOT_KEY = web.AppKey("teams_bot", TeamsBot)
+DELIVERY_KEY = web.AppKey("delivery", Delivery)
+# Where the SDK's JWT middleware looks for its settings (a plain string key, by its design).
+SDK_AUTH_KEY = "agent_configuration"
+# The SDK keeps the caller's claims under a plain string key too; aiohttp warns on each request.
+warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"microsoft_agents\.")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -49,26 +63,58 @@ async def slack_events(request: web.Request) -> web.Response:
     return await to_aiohttp_response(bolt_response)
 
 
+async def teams_messages(request: web.Request) -> web.Response:
+    """Bot Framework activities, after the SDK has checked the caller's token."""
+    try:
+        response = await request.app[TEAMS_ADAPTER_KEY].process(request, request.app[TEAMS_BOT_KEY])
+    except ValidationError:
+        return web.json_response({"error": "That is not a Bot Framework activity."}, status=400)
+    return response or web.Response(status=202)
+
+
+def teams_app(teams: TeamsConnection, bot: TeamsBot) -> web.Application:
+    """/api/messages, behind the SDK's JWT middleware (on this sub-application only)."""
+    app = web.Application(middlewares=[jwt_authorization_middleware])
+    app[TEAMS_ADAPTER_KEY] = teams.adapter
+    app[TEAMS_BOT_KEY] = bot
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
+        app[SDK_AUTH_KEY] = teams.auth
+    app.router.add_post("/messages", teams_messages)
+    return app
+
+
 def build_web_app(settings: Settings, db: Database) -> web.Application:
-    """The whole server. Slack credentials must already be checked by the caller."""
-    client = slack_client(settings)
-    delivery = Delivery(db, {"slack": SlackPoster(client)})
+    """The whole server, for whichever platforms are configured (checked by the caller)."""
     app = web.Application()
     app[DB_KEY] = db
-    app[SLACK_KEY] = build_slack_app(settings, db, delivery, client)
-    assert settings.slack_signing_secret is not None
-    app[VERIFIER_KEY] = SignatureVerifier(settings.slack_signing_secret)
     app.router.add_get("/healthz", healthz)
-    app.router.add_post("/slack/events", slack_events)
+    posters: dict[str, ChannelPoster] = {}
+    slack = slack_client(settings) if settings.slack_enabled else None
+    if slack is not None:
+        posters["slack"] = SlackPoster(slack)
+    teams = connect_teams(settings) if settings.teams_enabled else None
+    if teams is not None:
+        posters["teams"] = teams.poster
+    delivery = Delivery(db, posters)
+    app[DELIVERY_KEY] = delivery
+    if slack is not None:
+        app[SLACK_KEY] = build_slack_app(settings, db, delivery, slack)
+        assert settings.slack_signing_secret is not None
+        app[VERIFIER_KEY] = SignatureVerifier(settings.slack_signing_secret)
+        app.router.add_post("/slack/events", slack_events)
+    if teams is not None:
+        app.add_subapp("/api/", teams_app(teams, TeamsBot(db, delivery, settings)))
 
     async def start(_: web.Application) -> None:
         await db.upgrade()
-        # One pooled HTTP session for all Web API calls, instead of one per call.
-        client.session = ClientSession()
+        if slack is not None:
+            # One pooled HTTP session for all Web API calls, instead of one per call.
+            slack.session = ClientSession()
 
     async def close(_: web.Application) -> None:
-        if client.session is not None:
-            await client.session.close()
+        if slack is not None and slack.session is not None:
+            await slack.session.close()
         await db.dispose()
 
     app.on_startup.append(start)

@@ -467,11 +467,15 @@ async def link_channel(request: ChannelRequest, caller: Caller, session: AsyncSe
     await require_lead(session, caller, partnership, "choose its channel")
     link = await queries.channel_link(session, partnership.id, caller.platform, caller.channel_id)
     if link is not None:
+        if caller.channel_ref and caller.channel_ref != link.conversation_ref:
+            # Linking again refreshes the address, should the platform have moved it.
+            link.conversation_ref = caller.channel_ref
+            session.add(link)
         return Outcome(Reply(title=f"This channel is already linked to {partnership.name}.",
                              tone=Tone.INFO))
     session.add(ChannelLink(partnership_id=partnership.id, platform=caller.platform,
                             channel_id=caller.channel_id, channel_name=caller.channel_name,
-                            linked_by=caller.user_id))
+                            conversation_ref=caller.channel_ref, linked_by=caller.user_id))
     announcement = Reply(
         title=f"This channel is now linked to {partnership.name}.",
         sections=[Section(lines=["Meeting reminders and the weekly digest will be posted here."])],

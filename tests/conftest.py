@@ -1,10 +1,12 @@
-"""Shared fixtures: databases (SQLite and PostgreSQL), the fake Slack, and the running server."""
+"""Shared fixtures: databases (SQLite and PostgreSQL), the fake Slack and Bot Connector, and the
+running server."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -14,11 +16,14 @@ import pytest
 from aiohttp import web
 
 from bot.config import Settings
-from bot.server import build_web_app
+from bot.delivery import Delivery
+from bot.server import DELIVERY_KEY, build_web_app
 from storage.db import Database
 from tests.support.databases import PostgresScratch, empty_tables, postgres_reason
+from tests.support.fake_connector import FakeConnector
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET, SlackClientSim, signed_headers
+from tests.support.teams_requests import TeamsClientSim
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -107,24 +112,68 @@ class RunningBot:
 
 
 @asynccontextmanager
-async def running_bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
-    """The real aiohttp server on a loopback port, its Slack Web API pointed at the fake."""
-    app = build_web_app(test_settings(fake_slack, db.url), db)
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """`app` served on a free loopback port; yields its base URL."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    url = f"http://127.0.0.1:{port}"
     try:
-        async with aiohttp.ClientSession() as session:
-            sim = SlackClientSim(session, f"{url}/slack/events", fake_slack.response_url())
-            yield RunningBot(url, db, sim, fake_slack)
+        yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+@asynccontextmanager
+async def running_bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
+    """The real aiohttp server on a loopback port, its Slack Web API pointed at the fake."""
+    settings = test_settings(fake_slack, db.url)
+    async with serving(build_web_app(settings, db)) as url, aiohttp.ClientSession() as session:
+        sim = SlackClientSim(session, f"{url}/slack/events", fake_slack.response_url())
+        yield RunningBot(url, db, sim, fake_slack)
 
 
 @pytest.fixture
 async def bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
     async with running_bot(db, fake_slack) as running:
         yield running
+
+
+@pytest.fixture
+async def fake_connector() -> AsyncIterator[FakeConnector]:
+    fake = FakeConnector()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+def teams_settings(database_url: str, **overrides: Any) -> Settings:
+    """Teams only, with authentication off as for the Emulator: the activities' serviceUrl is
+    the fake connector, and outgoing calls carry no token."""
+    settings = Settings(
+        database_url=database_url, port=0, host="127.0.0.1", slack_bot_token=None,
+        slack_signing_secret=None, slack_app_token=None, slack_api_url="http://127.0.0.1:9/",
+        teams_auth_disabled=True,
+    )
+    return replace(settings, **overrides)
+
+
+class RunningTeamsBot:
+    def __init__(self, url: str, db: Database, teams: TeamsClientSim,
+                 connector: FakeConnector, delivery: Delivery) -> None:
+        self.url = url
+        self.db = db
+        self.teams = teams
+        self.connector = connector
+        self.delivery = delivery
+
+
+@pytest.fixture
+async def teams_bot(db: Database,
+                    fake_connector: FakeConnector) -> AsyncIterator[RunningTeamsBot]:
+    """The real server serving Teams only at /api/messages; replies go to the fake connector."""
+    app = build_web_app(teams_settings(db.url), db)
+    async with serving(app) as url, aiohttp.ClientSession() as session:
+        sim = TeamsClientSim(session, f"{url}/api/messages", fake_connector.service_url)
+        yield RunningTeamsBot(url, db, sim, fake_connector, app[DELIVERY_KEY])

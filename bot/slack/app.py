@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -14,11 +15,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
-from bot.delivery import Delivery, DeliveryError
+from bot.delivery import Delivery, DeliveryError, with_problems
 from bot.slack import render
 from handlers.context import Caller, Platform
 from handlers.dispatch import COMMANDS, run_action, run_command, submit_form
-from handlers.replies import Outcome, Reply, Section, Tone
+from handlers.replies import Outcome, Reply
 from storage.db import Database
 from storage.models import ChannelLink
 
@@ -99,14 +100,6 @@ class SlackPoster:
             ) from None
 
 
-def with_problems(reply: Reply, problems: list[str]) -> Reply:
-    if problems:
-        reply.sections.append(Section(lines=problems))
-        if reply.tone is Tone.SUCCESS:
-            reply.tone = Tone.WARNING
-    return reply
-
-
 def slack_client(settings: Settings) -> AsyncWebClient:
     """One client for the process: its HTTP session is reused by every request."""
     return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
@@ -115,15 +108,21 @@ def slack_client(settings: Settings) -> AsyncWebClient:
 class SlackListeners:
     """The listeners, sharing the database, the delivery of channel posts and the client."""
 
-    def __init__(self, db: Database, delivery: Delivery, client: AsyncWebClient) -> None:
+    def __init__(self, db: Database, delivery: Delivery, client: AsyncWebClient,
+                 settings: Settings) -> None:
         self.db = db
         self.delivery = delivery
         self.client = client
+        self.settings = settings
+
+    def shared(self, caller: Caller) -> Caller:
+        """The caller in the workspace their Slack team shares (WORKSPACE_ALIASES), if any."""
+        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace))
 
     def command(self, name: str) -> Any:
         async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
             await ack()
-            caller = slack_caller(command)
+            caller = self.shared(slack_caller(command))
             text = command_text(command.get("text", ""))
             outcome = await run_command(self.db, name, text, caller, request_id(command))
             if outcome.repeated:
@@ -165,7 +164,7 @@ class SlackListeners:
     async def on_view_submission(self, ack: AsyncAck, body: dict[str, Any],
                                  view: dict[str, Any]) -> None:
         context, channel_id = render.form_metadata(view)
-        caller = interaction_caller(body, channel_id)
+        caller = self.shared(interaction_caller(body, channel_id))
         result = await submit_form(self.db, view.get("callback_id", ""),
                                    render.form_values(view), context, caller, request_id(body))
         if result.errors:
@@ -183,7 +182,7 @@ class SlackListeners:
         action = (body.get("actions") or [{}])[0]
         container = body.get("container") or {}
         channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id")
-        caller = interaction_caller(body, channel_id)
+        caller = self.shared(interaction_caller(body, channel_id))
         outcome = await run_action(self.db, action.get("action_id", ""),
                                    action.get("value", ""), caller, request_id(body))
         if outcome.repeated:
@@ -242,7 +241,7 @@ def build_slack_app(
 ) -> AsyncApp:
     app = AsyncApp(signing_secret=settings.slack_signing_secret, client=client)
     app.error(on_error)
-    listeners = SlackListeners(db, delivery, client)
+    listeners = SlackListeners(db, delivery, client, settings)
     for name in COMMANDS:
         app.command(f"/{name}")(listeners.command(name))
     app.view(re.compile(".+"))(listeners.on_view_submission)
