@@ -1,4 +1,5 @@
-"""The one aiohttp server: Slack at /slack/events, probes at /healthz."""
+"""The one aiohttp server: Slack at /slack/events (and, serving many workspaces, the install
+flow at /slack/install and /slack/oauth_redirect), probes at /healthz."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import text
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
+from bot.slack.oauth import bot_tokens, installation_store
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -49,17 +51,38 @@ async def slack_events(request: web.Request) -> web.Response:
     return await to_aiohttp_response(bolt_response)
 
 
+async def slack_install(request: web.Request) -> web.Response:
+    """Start an install: remember a state, send the browser on to Slack's consent screen."""
+    flow = request.app[SLACK_KEY].oauth_flow
+    assert flow is not None
+    bolt_response = await flow.handle_installation(await to_bolt_request(request))
+    return await to_aiohttp_response(bolt_response)
+
+
+async def slack_oauth_redirect(request: web.Request) -> web.Response:
+    """Finish an install: check the state, exchange the code (oauth.v2.access), save the
+    workspace's tokens, and show the installer a page saying how it went."""
+    flow = request.app[SLACK_KEY].oauth_flow
+    assert flow is not None
+    bolt_response = await flow.handle_callback(await to_bolt_request(request))
+    return await to_aiohttp_response(bolt_response)
+
+
 def build_web_app(settings: Settings, db: Database) -> web.Application:
     """The whole server. Slack credentials must already be checked by the caller."""
     client = slack_client(settings)
-    delivery = Delivery(db, {"slack": SlackPoster(client)})
+    store = installation_store(settings, db) if settings.slack_oauth else None
+    delivery = Delivery(db, {"slack": SlackPoster(client, db, bot_tokens(settings, store))})
     app = web.Application()
     app[DB_KEY] = db
-    app[SLACK_KEY] = build_slack_app(settings, db, delivery, client)
+    app[SLACK_KEY] = slack = build_slack_app(settings, db, delivery, client, store)
     assert settings.slack_signing_secret is not None
     app[VERIFIER_KEY] = SignatureVerifier(settings.slack_signing_secret)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/slack/events", slack_events)
+    if slack.oauth_flow is not None:
+        app.router.add_get(slack.oauth_flow.install_path, slack_install)
+        app.router.add_get(slack.oauth_flow.redirect_uri_path, slack_oauth_redirect)
 
     async def start(_: web.Application) -> None:
         await db.upgrade()

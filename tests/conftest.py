@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.server import build_web_app
 from storage.db import Database
 from tests.support.databases import PostgresScratch, empty_tables, postgres_reason
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import DEFAULT_BOT_TOKEN, FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET, SlackClientSim, signed_headers
 
 BACKENDS = ["sqlite", "postgres"]
@@ -75,7 +75,7 @@ def test_settings(fake_slack: FakeSlack, database_url: str) -> Settings:
         database_url=database_url,
         port=0,
         host="127.0.0.1",
-        slack_bot_token="xoxb-test-token-not-real",
+        slack_bot_token=DEFAULT_BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_app_token=None,
         slack_api_url=fake_slack.api_url,
