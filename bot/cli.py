@@ -15,13 +15,16 @@ DESCRIPTION = """Partnership Bot: school improvement partnerships in Slack, Team
 
 commands:
   shell [--as NAME]        chat with the bot locally (no Slack needed; embedded SQLite)
-  serve [--socket-mode]    serve Slack at /slack/events and /healthz on $PORT
+  serve [--socket-mode]    serve Slack at /slack/events and /healthz on $PORT (and, with
+                           SLACK_CLIENT_ID set, installs at /slack/install for many workspaces)
   import FILE [--workspace ID]
                            load partnerships and schools from a YAML file (safe to repeat)
   db upgrade               bring the database schema up to date
 
-configuration (environment or a .env file): DATABASE_URL, PORT, SLACK_BOT_TOKEN,
-SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL"""
+configuration (environment or a .env file): DATABASE_URL, PORT, SLACK_SIGNING_SECRET,
+SLACK_API_URL; one workspace: SLACK_BOT_TOKEN (SLACK_APP_TOKEN for Socket Mode); many
+workspaces: SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_REDIRECT_URI, SLACK_SCOPES,
+SLACK_INSTALL_PATH, TOKEN_ENCRYPTION_KEY"""
 
 
 def build_parser() -> argparse.ArgumentParser:

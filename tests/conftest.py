@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -12,15 +13,17 @@ from urllib.parse import parse_qs
 import aiohttp
 import pytest
 from aiohttp import web
+from cryptography.fernet import Fernet
 
 from bot.config import Settings
 from bot.server import build_web_app
 from storage.db import Database
 from tests.support.databases import PostgresScratch, empty_tables, postgres_reason
-from tests.support.fake_slack import DEFAULT_BOT_TOKEN, FakeSlack
+from tests.support.fake_slack import CLIENT_ID, CLIENT_SECRET, DEFAULT_BOT_TOKEN, FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET, SlackClientSim, signed_headers
 
 BACKENDS = ["sqlite", "postgres"]
+OAUTH_REDIRECT_URI = "https://partnership-bot.example.org/slack/oauth_redirect"
 
 
 @pytest.fixture(scope="session")
@@ -82,12 +85,27 @@ def test_settings(fake_slack: FakeSlack, database_url: str) -> Settings:
     )
 
 
+def oauth_test_settings(fake_slack: FakeSlack, database_url: str,
+                        token_encryption_key: str | None) -> Settings:
+    """Multi-workspace mode: no bot token, the fake's app credentials."""
+    return dataclasses.replace(
+        test_settings(fake_slack, database_url),
+        slack_bot_token=None,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        slack_redirect_uri=OAUTH_REDIRECT_URI,
+        token_encryption_key=token_encryption_key,
+    )
+
+
 class RunningBot:
-    def __init__(self, url: str, db: Database, slack: SlackClientSim, fake: FakeSlack) -> None:
+    def __init__(self, url: str, db: Database, slack: SlackClientSim, fake: FakeSlack,
+                 settings: Settings) -> None:
         self.url = url
         self.db = db
         self.slack = slack
         self.fake = fake
+        self.settings = settings
 
     async def ask(self, command: str, text: str, **overrides: str) -> dict[str, Any]:
         """Send a signed slash command and wait for the bot's answer to it (its response_url
@@ -107,9 +125,9 @@ class RunningBot:
 
 
 @asynccontextmanager
-async def running_bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
+async def serve(settings: Settings, db: Database, fake: FakeSlack) -> AsyncIterator[RunningBot]:
     """The real aiohttp server on a loopback port, its Slack Web API pointed at the fake."""
-    app = build_web_app(test_settings(fake_slack, db.url), db)
+    app = build_web_app(settings, db)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -118,13 +136,26 @@ async def running_bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[Runn
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as session:
-            sim = SlackClientSim(session, f"{url}/slack/events", fake_slack.response_url())
-            yield RunningBot(url, db, sim, fake_slack)
+            sim = SlackClientSim(session, f"{url}/slack/events", fake.response_url())
+            yield RunningBot(url, db, sim, fake, settings)
     finally:
         await runner.cleanup()
+
+
+def running_bot(db: Database, fake_slack: FakeSlack) -> AbstractAsyncContextManager[RunningBot]:
+    """The bot serving one workspace with SLACK_BOT_TOKEN."""
+    return serve(test_settings(fake_slack, db.url), db, fake_slack)
 
 
 @pytest.fixture
 async def bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
     async with running_bot(db, fake_slack) as running:
+        yield running
+
+
+@pytest.fixture
+async def oauth_bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
+    """The bot serving many workspaces (OAuth installs), tokens encrypted with a fresh key."""
+    key = Fernet.generate_key().decode()
+    async with serve(oauth_test_settings(fake_slack, db.url, key), db, fake_slack) as running:
         yield running

@@ -139,7 +139,11 @@ class TokenRevocations:
         log.info("user tokens revoked in workspace %s: deleted", team)
 
 
+# The events the bot subscribes to for this (manifest.yml's bot_events).
+REVOCATION_EVENTS = ("app_uninstalled", "tokens_revoked")
+
+
 def add_revocation_listeners(app: AsyncApp, store: SlackInstallationStore | None) -> None:
     revocations = TokenRevocations(store)
-    app.event("app_uninstalled")(revocations.on_app_uninstalled)
-    app.event("tokens_revoked")(revocations.on_tokens_revoked)
+    app.event(REVOCATION_EVENTS[0])(revocations.on_app_uninstalled)
+    app.event(REVOCATION_EVENTS[1])(revocations.on_tokens_revoked)
