@@ -15,7 +15,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-from sqlalchemy import Dialect, MetaData, Table, Text, delete, desc, select
+from sqlalchemy import Dialect, MetaData, Table, Text, delete, desc, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -37,7 +37,7 @@ GENERATE_KEY_HINT = (
 
 
 class TokenKeyError(ValueError):
-    """TOKEN_ENCRYPTION_KEY is not a usable Fernet key."""
+    """TOKEN_ENCRYPTION_KEY is not a usable Fernet key, or not the one tokens were stored with."""
 
 
 def token_cipher(keys: str | None) -> MultiFernet | None:
@@ -144,3 +144,36 @@ class SlackOAuthStateStore(AsyncSQLAlchemyOAuthStateStore):
             await conn.execute(delete(self.oauth_states).where(self.oauth_states.c.expire_at < now))
         state: str = await super().async_issue(*args, **kwargs)
         return state
+
+
+async def encrypt_stored_tokens(engine: AsyncEngine, cipher: MultiFernet) -> int:
+    """Encrypt every stored token with the first key: plain ones (stored before a key was set)
+    and ones under an older key. All or nothing; returns how many rows changed."""
+    tables = MetaData()
+    define_tables(tables)
+    changed = 0
+    async with engine.begin() as conn:
+        for name in (INSTALLATIONS_TABLE, BOTS_TABLE):
+            table = tables.tables[name]
+            columns = [table.c[c] for c in TOKEN_COLUMNS if c in table.c]
+            rows = (await conn.execute(select(table.c.id, *columns))).mappings().all()
+            for row in rows:
+                values = {c.name: _encrypt_again(cipher, row[c.name])
+                          for c in columns if row[c.name]}
+                if values:
+                    await conn.execute(update(table).where(table.c.id == row["id"])
+                                       .values(**values))
+                    changed += 1
+    return changed
+
+
+def _encrypt_again(cipher: MultiFernet, stored: str) -> str:
+    if not stored.startswith(FERNET_PREFIX):
+        return cipher.encrypt(stored.encode()).decode()
+    try:
+        return cipher.rotate(stored.encode()).decode()
+    except InvalidToken:
+        raise TokenKeyError(
+            "A stored token does not decrypt with any key in TOKEN_ENCRYPTION_KEY; list the key "
+            "it was stored with after the new one. Nothing was changed."
+        ) from None

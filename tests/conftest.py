@@ -107,7 +107,7 @@ class RunningBot:
         self.fake = fake
         self.settings = settings
 
-    async def ask(self, command: str, text: str, **overrides: str) -> dict[str, Any]:
+    async def ask(self, command: str, text: str, **overrides: str | None) -> dict[str, Any]:
         """Send a signed slash command and wait for the bot's answer to it (its response_url
         message), so that commands sent one after another are also answered in order."""
         body = self.slack.command_body(command, text, **overrides)
@@ -118,7 +118,7 @@ class RunningBot:
         answer: dict[str, Any] = self.fake.answer_to(response_url)[0].body
         return answer
 
-    async def ask_text(self, command: str, text: str, **overrides: str) -> str:
+    async def ask_text(self, command: str, text: str, **overrides: str | None) -> str:
         """The answer's text and blocks, flattened for `in` checks."""
         answer = await self.ask(command, text, **overrides)
         return f"{answer['text']}\n{answer.get('blocks')}"

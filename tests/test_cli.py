@@ -104,3 +104,17 @@ def test_help_names_the_multi_workspace_settings(tmp_path: Path) -> None:
     for word in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "TOKEN_ENCRYPTION_KEY",
                  "/slack/install"):
         assert word in result.stdout
+
+
+def test_encrypting_tokens_needs_a_key(tmp_path: Path) -> None:
+    result = cli("db", "encrypt-tokens", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "Set TOKEN_ENCRYPTION_KEY first" in result.stderr
+
+
+def test_encrypting_tokens_with_a_key(tmp_path: Path) -> None:
+    key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # a valid Fernet key, for tests only
+    result = cli("db", "encrypt-tokens", tmp_path=tmp_path, TOKEN_ENCRYPTION_KEY=key)
+    assert result.returncode == 0, result.stderr
+    assert "Encrypted the Slack tokens of 0 stored" in result.stdout

@@ -19,7 +19,12 @@ from bot.slack.oauth import InstalledBotTokens
 from handlers.replies import Reply
 from storage.db import Database
 from storage.models import ChannelLink, Partnership
-from storage.slack_oauth import SlackInstallationStore, token_cipher
+from storage.slack_oauth import (
+    SlackInstallationStore,
+    TokenKeyError,
+    encrypt_stored_tokens,
+    token_cipher,
+)
 from tests.conftest import RunningBot, oauth_test_settings, serve
 from tests.support.fake_slack import CLIENT_ID, FakeSlack, Workspace
 from tests.support.slack_oauth import (
@@ -51,17 +56,23 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) 
 
 async def command(bot: RunningBot, team: Workspace, text: str, **overrides: str) -> str:
     """Run a slash command from `team` (a workspace outside Enterprise Grid); its reply text."""
-    before = len(bot.fake.of("response_url"))
-    await bot.slack.command("/partnership", text, team_id=team.team_id, enterprise_id=None,
-                            enterprise_name=None, **overrides)
-    calls = await bot.fake.wait_for("response_url", before + 1)
-    body = calls[before].body
-    return str(body["text"]) + "\n" + str(body.get("blocks", ""))
+    return await bot.ask_text("/partnership", text, team_id=team.team_id, enterprise_id=None,
+                              enterprise_name=None, **overrides)
 
 
 async def installed(bot: RunningBot, team: Workspace, token: str) -> None:
     page = await install(bot.slack.session, bot.url, bot.fake, team, token)
     assert page.status == 200, page.text
+
+
+async def test_slack_can_verify_the_events_address(oauth_bot: RunningBot) -> None:
+    """The manifest subscribes to events, so Slack first checks that /slack/events answers its
+    documented url_verification challenge."""
+    challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    response = await oauth_bot.slack.event(
+        {"token": "not-real", "challenge": challenge, "type": "url_verification"})
+    assert response.status == 200
+    assert challenge in await response.text()
 
 
 # -- the install flow ---------------------------------------------------------------------------
@@ -230,6 +241,31 @@ async def test_tokens_stored_before_a_key_was_set_still_work(db: Database) -> No
     keyed = SlackInstallationStore(CLIENT_ID, db.engine,
                                    token_cipher(Fernet.generate_key().decode()))
     assert await keyed.bot_token_for_team(NORTH.team_id) == NORTH_TOKEN
+
+
+async def test_encrypt_stored_tokens_moves_every_token_to_the_first_key(db: Database) -> None:
+    from slack_sdk.oauth.installation_store import Bot
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    for team, token, key in ((NORTH, NORTH_TOKEN, None), (SOUTH, SOUTH_TOKEN, old)):
+        store = SlackInstallationStore(CLIENT_ID, db.engine, token_cipher(key))
+        await store.async_save_bot(Bot(app_id="A0APP00001", team_id=team.team_id,
+                                       bot_token=token, bot_id=team.bot_id,
+                                       bot_user_id=team.bot_user_id,
+                                       installed_at=1_700_000_000.0))
+    unrelated = token_cipher(Fernet.generate_key().decode())
+    assert unrelated is not None
+    with pytest.raises(TokenKeyError, match="Nothing was changed"):
+        await encrypt_stored_tokens(db.engine, unrelated)
+    assert await stored_tokens(db, NORTH.team_id) == [NORTH_TOKEN]  # rolled back
+
+    cipher = token_cipher(f"{new},{old}")
+    assert cipher is not None
+    assert await encrypt_stored_tokens(db.engine, cipher) == 2
+    only_new = Fernet(new.encode())
+    for team, token in ((NORTH, NORTH_TOKEN), (SOUTH, SOUTH_TOKEN)):
+        [raw] = await stored_tokens(db, team.team_id)
+        assert only_new.decrypt(raw.encode()).decode() == token
 
 
 # -- uninstalls and revocations -------------------------------------------------------------------

@@ -1,5 +1,7 @@
-"""slack oauth installations: slack-sdk's installation, bot and OAuth state tables (token
-columns as TEXT, room for encrypted tokens)
+"""slack oauth installations
+
+slack-sdk's installation, bot and OAuth state tables; token columns are TEXT, with room for
+encrypted tokens.
 
 Revision ID: 0005
 Revises: 0004
