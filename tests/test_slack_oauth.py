@@ -34,7 +34,7 @@ from tests.support.slack_oauth import (
     start_install,
     stored_tokens,
 )
-from tests.support.slack_requests import event_callback
+from tests.support.slack_requests import block_action, event_callback
 
 NORTH = Workspace("T0NORTH001", "Northfield Schools")
 SOUTH = Workspace("T0SOUTH001", "Southgate Schools", bot_user_id="U0BOT00002",
@@ -388,3 +388,19 @@ async def test_two_workspaces_each_use_their_own_token_and_see_only_their_own_da
     assert sorted(rows) == [(NORTH.team_id, "Heath and Hill Partnership"),
                             (SOUTH.team_id, "Heath and Hill Partnership"),
                             (SOUTH.team_id, "Southgate Cluster")]
+
+
+async def test_interactions_are_answered_with_their_own_workspaces_token(
+    oauth_bot: RunningBot,
+) -> None:
+    await installed(oauth_bot, NORTH, NORTH_TOKEN)
+    await installed(oauth_bot, SOUTH, SOUTH_TOKEN)
+    for n, (team, channel) in enumerate(((NORTH, "C0NORTH001"), (SOUTH, "C0SOUTH001")), 1):
+        press = block_action("no.such.action", "x", channel_id=channel)
+        press["team"]["id"] = press["user"]["team_id"] = team.team_id
+        await oauth_bot.slack.interaction(press)
+        await oauth_bot.fake.wait_for("chat.postEphemeral", n)
+    answers = oauth_bot.fake.of("chat.postEphemeral")
+    assert {(a.body["channel"], a.token) for a in answers} == {
+        ("C0NORTH001", NORTH_TOKEN), ("C0SOUTH001", SOUTH_TOKEN)}
+    assert all("out of date" in a.body["text"] for a in answers)

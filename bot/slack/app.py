@@ -185,7 +185,7 @@ class SlackListeners:
             return False
         try:
             await client.views_open(trigger_id=trigger_id,
-                                         view=render.modal(outcome.form, caller.channel_id))
+                                    view=render.modal(outcome.form, caller.channel_id))
         except SlackApiError as error:
             log.warning("views.open failed: %s", error.response.get("error"))
             return False
