@@ -32,6 +32,7 @@ from bench import seed
 from handlers.context import Caller, Platform
 from handlers.dispatch import run_command
 from storage.db import Database
+from tests.support.fake_slack import DEFAULT_BOT_TOKEN
 from tests.support.slack_requests import fixture, new_trigger_id, signed_headers
 
 SECRET = "bench-signing-secret"
@@ -219,9 +220,11 @@ async def main(requests_per_phase: int) -> None:
 
     fake = FakeSlackProcess()
     await wait_up(fake.base_url + "count/x")
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
+    # The fake Slack knows this token (and answers invalid_auth to any other).
+    env = {**os.environ, "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": fake.api_url, "DATABASE_URL": url, "HOST": "127.0.0.1"}
-    env.pop("SLACK_APP_TOKEN", None)
+    for unwanted in ("SLACK_APP_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+        env.pop(unwanted, None)
     ours_port, bare_port = free_port(), free_port()
     spawn = time.perf_counter()
     ours = start(["-m", "bot.cli", "serve"], {**env, "PORT": str(ours_port)})

@@ -16,16 +16,22 @@ DESCRIPTION = """Partnership Bot: school improvement partnerships in Slack, Team
 commands:
   shell [--as NAME]        chat with the bot locally (no Slack needed; embedded SQLite)
   serve [--socket-mode]    serve Slack at /slack/events, Teams at /api/messages and
-                           /healthz on $PORT (each platform that is configured)
+                           /healthz on $PORT (each platform that is configured; with
+                           SLACK_CLIENT_ID set, Slack installs at /slack/install for many
+                           workspaces)
   teams-package --out FILE [--app-id GUID] [--base-url URL]
                            build the Teams app package (manifest and icons, zipped)
   import FILE [--workspace ID]
                            load partnerships and schools from a YAML file (safe to repeat)
   db upgrade               bring the database schema up to date
+  db encrypt-tokens        encrypt every stored Slack token with TOKEN_ENCRYPTION_KEY's first
+                           key (after setting a key, or a new one in front of the old)
 
-configuration (environment or a .env file): DATABASE_URL, PORT, HOST, SLACK_BOT_TOKEN,
-SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, TEAMS_APP_ID, TEAMS_APP_PASSWORD,
-TEAMS_TENANT_ID, TEAMS_AUTH_DISABLED (Bot Framework Emulator only; needs HOST=127.0.0.1),
+configuration (environment or a .env file): DATABASE_URL, PORT, HOST; Slack:
+SLACK_SIGNING_SECRET, SLACK_API_URL, and for one workspace SLACK_BOT_TOKEN (SLACK_APP_TOKEN for
+Socket Mode) or for many SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_REDIRECT_URI, SLACK_SCOPES,
+SLACK_INSTALL_PATH, TOKEN_ENCRYPTION_KEY; Teams: TEAMS_APP_ID, TEAMS_APP_PASSWORD,
+TEAMS_TENANT_ID, TEAMS_AUTH_DISABLED (Bot Framework Emulator only; needs HOST=127.0.0.1);
 WORKSPACE_ALIASES (e.g. T0123ABCD=barnet,<Teams tenant id>=barnet: a Slack team and a Teams
 tenant sharing partnerships)"""
 
@@ -57,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "WORKSPACE_ALIASES name to import into (default: local, "
                                "the shell's)")
     db = sub.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("action", choices=["upgrade", "encrypt-tokens"])
     return parser
 
 
@@ -79,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"partnership-bot: no file at {args.file}", file=sys.stderr)
                 return 2
             return asyncio.run(_import(settings, args.file, args.workspace))
+        if args.command == "db" and args.action == "encrypt-tokens":
+            return asyncio.run(_encrypt_tokens(settings))
         if args.command == "db":
             return asyncio.run(_upgrade(settings))
     except ConfigError as error:
@@ -164,6 +172,35 @@ async def _upgrade(settings: Settings) -> int:
     finally:
         await db.dispose()
     print("The database schema is up to date.")
+    return 0
+
+
+async def _encrypt_tokens(settings: Settings) -> int:
+    from storage.db import Database
+    from storage.slack_oauth import (
+        GENERATE_KEY_HINT,
+        TokenKeyError,
+        encrypt_stored_tokens,
+        token_cipher,
+    )
+
+    try:
+        cipher = token_cipher(settings.token_encryption_key)
+    except TokenKeyError as error:
+        raise ConfigError(str(error)) from None
+    if cipher is None:
+        raise ConfigError(f"Set TOKEN_ENCRYPTION_KEY first; {GENERATE_KEY_HINT}.")
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        changed = await encrypt_stored_tokens(db.engine, cipher)
+    except TokenKeyError as error:
+        print(f"partnership-bot: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    print(f"Encrypted the Slack tokens of {changed} stored installation and bot records with "
+          "the first key in TOKEN_ENCRYPTION_KEY.")
     return 0
 
 

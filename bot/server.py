@@ -1,4 +1,5 @@
-"""The one aiohttp server: Slack at /slack/events, Teams at /api/messages, probes at /healthz.
+"""The one aiohttp server: Slack at /slack/events (and, serving many workspaces, the install
+flow at /slack/install and /slack/oauth_redirect), Teams at /api/messages, probes at /healthz.
 
 Each platform is served when it is configured; a partnership's channel posts reach its linked
 channels on every platform that is."""
@@ -19,6 +20,7 @@ from sqlalchemy import text
 from bot.config import Settings
 from bot.delivery import ChannelPoster, Delivery
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
+from bot.slack.oauth import bot_tokens, installation_store
 from bot.teams.app import TeamsBot, TeamsConnection, connect_teams
 from storage.db import Database
 
@@ -84,37 +86,58 @@ def teams_app(teams: TeamsConnection, bot: TeamsBot) -> web.Application:
     return app
 
 
+async def slack_install(request: web.Request) -> web.Response:
+    """Start an install: remember a state, send the browser on to Slack's consent screen."""
+    flow = request.app[SLACK_KEY].oauth_flow
+    assert flow is not None
+    bolt_response = await flow.handle_installation(await to_bolt_request(request))
+    return await to_aiohttp_response(bolt_response)
+
+
+async def slack_oauth_redirect(request: web.Request) -> web.Response:
+    """Finish an install: check the state, exchange the code (oauth.v2.access), save the
+    workspace's tokens, and show the installer a page saying how it went."""
+    flow = request.app[SLACK_KEY].oauth_flow
+    assert flow is not None
+    bolt_response = await flow.handle_callback(await to_bolt_request(request))
+    return await to_aiohttp_response(bolt_response)
+
+
 def build_web_app(settings: Settings, db: Database) -> web.Application:
     """The whole server, for whichever platforms are configured (checked by the caller)."""
     app = web.Application()
     app[DB_KEY] = db
     app.router.add_get("/healthz", healthz)
     posters: dict[str, ChannelPoster] = {}
-    slack = slack_client(settings) if settings.slack_enabled else None
-    if slack is not None:
-        posters["slack"] = SlackPoster(slack)
+    client = slack_client(settings) if settings.slack_enabled else None
+    store = installation_store(settings, db) if settings.slack_oauth else None
+    if client is not None:
+        posters["slack"] = SlackPoster(client, db, bot_tokens(settings, store))
     teams = connect_teams(settings) if settings.teams_enabled else None
     if teams is not None:
         posters["teams"] = teams.poster
     delivery = Delivery(db, posters)
     app[DELIVERY_KEY] = delivery
-    if slack is not None:
-        app[SLACK_KEY] = build_slack_app(settings, db, delivery, slack)
+    if client is not None:
+        app[SLACK_KEY] = slack = build_slack_app(settings, db, delivery, client, store)
         assert settings.slack_signing_secret is not None
         app[VERIFIER_KEY] = SignatureVerifier(settings.slack_signing_secret)
         app.router.add_post("/slack/events", slack_events)
+        if slack.oauth_flow is not None:
+            app.router.add_get(slack.oauth_flow.install_path, slack_install)
+            app.router.add_get(slack.oauth_flow.redirect_uri_path, slack_oauth_redirect)
     if teams is not None:
         app.add_subapp("/api/", teams_app(teams, TeamsBot(db, delivery, settings)))
 
     async def start(_: web.Application) -> None:
         await db.upgrade()
-        if slack is not None:
+        if client is not None:
             # One pooled HTTP session for all Web API calls, instead of one per call.
-            slack.session = ClientSession()
+            client.session = ClientSession()
 
     async def close(_: web.Application) -> None:
-        if slack is not None and slack.session is not None:
-            await slack.session.close()
+        if client is not None and client.session is not None:
+            await client.session.close()
         await db.dispose()
 
     app.on_startup.append(start)

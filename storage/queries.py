@@ -163,3 +163,11 @@ async def channel_link(
         )
     )
     return result.first()
+
+
+async def partnership_workspace(session: AsyncSession, partnership_id: int) -> str | None:
+    """The workspace a partnership belongs to: which installation (bot token) serves it."""
+    result = await session.exec(
+        select(Partnership.workspace).where(Partnership.id == partnership_id)
+    )
+    return result.first()

@@ -4,8 +4,9 @@ running server."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import parse_qs
 import aiohttp
 import pytest
 from aiohttp import web
+from cryptography.fernet import Fernet
 
 from bot.config import Settings
 from bot.delivery import Delivery
@@ -21,11 +23,12 @@ from bot.server import DELIVERY_KEY, build_web_app
 from storage.db import Database
 from tests.support.databases import PostgresScratch, empty_tables, postgres_reason
 from tests.support.fake_connector import FakeConnector
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import CLIENT_ID, CLIENT_SECRET, DEFAULT_BOT_TOKEN, FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET, SlackClientSim, signed_headers
 from tests.support.teams_requests import TeamsClientSim
 
 BACKENDS = ["sqlite", "postgres"]
+OAUTH_REDIRECT_URI = "https://partnership-bot.example.org/slack/oauth_redirect"
 
 
 @pytest.fixture(scope="session")
@@ -80,21 +83,36 @@ def test_settings(fake_slack: FakeSlack, database_url: str) -> Settings:
         database_url=database_url,
         port=0,
         host="127.0.0.1",
-        slack_bot_token="xoxb-test-token-not-real",
+        slack_bot_token=DEFAULT_BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_app_token=None,
         slack_api_url=fake_slack.api_url,
     )
 
 
+def oauth_test_settings(fake_slack: FakeSlack, database_url: str,
+                        token_encryption_key: str | None) -> Settings:
+    """Multi-workspace mode: no bot token, the fake's app credentials."""
+    return dataclasses.replace(
+        test_settings(fake_slack, database_url),
+        slack_bot_token=None,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        slack_redirect_uri=OAUTH_REDIRECT_URI,
+        token_encryption_key=token_encryption_key,
+    )
+
+
 class RunningBot:
-    def __init__(self, url: str, db: Database, slack: SlackClientSim, fake: FakeSlack) -> None:
+    def __init__(self, url: str, db: Database, slack: SlackClientSim, fake: FakeSlack,
+                 settings: Settings) -> None:
         self.url = url
         self.db = db
         self.slack = slack
         self.fake = fake
+        self.settings = settings
 
-    async def ask(self, command: str, text: str, **overrides: str) -> dict[str, Any]:
+    async def ask(self, command: str, text: str, **overrides: str | None) -> dict[str, Any]:
         """Send a signed slash command and wait for the bot's answer to it (its response_url
         message), so that commands sent one after another are also answered in order."""
         body = self.slack.command_body(command, text, **overrides)
@@ -105,7 +123,7 @@ class RunningBot:
         answer: dict[str, Any] = self.fake.answer_to(response_url)[0].body
         return answer
 
-    async def ask_text(self, command: str, text: str, **overrides: str) -> str:
+    async def ask_text(self, command: str, text: str, **overrides: str | None) -> str:
         """The answer's text and blocks, flattened for `in` checks."""
         answer = await self.ask(command, text, **overrides)
         return f"{answer['text']}\n{answer.get('blocks')}"
@@ -126,12 +144,16 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def running_bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
+async def serve(settings: Settings, db: Database, fake: FakeSlack) -> AsyncIterator[RunningBot]:
     """The real aiohttp server on a loopback port, its Slack Web API pointed at the fake."""
-    settings = test_settings(fake_slack, db.url)
     async with serving(build_web_app(settings, db)) as url, aiohttp.ClientSession() as session:
-        sim = SlackClientSim(session, f"{url}/slack/events", fake_slack.response_url())
-        yield RunningBot(url, db, sim, fake_slack)
+        sim = SlackClientSim(session, f"{url}/slack/events", fake.response_url())
+        yield RunningBot(url, db, sim, fake, settings)
+
+
+def running_bot(db: Database, fake_slack: FakeSlack) -> AbstractAsyncContextManager[RunningBot]:
+    """The bot serving one workspace with SLACK_BOT_TOKEN."""
+    return serve(test_settings(fake_slack, db.url), db, fake_slack)
 
 
 @pytest.fixture
@@ -177,3 +199,11 @@ async def teams_bot(db: Database,
     async with serving(app) as url, aiohttp.ClientSession() as session:
         sim = TeamsClientSim(session, f"{url}/api/messages", fake_connector.service_url)
         yield RunningTeamsBot(url, db, sim, fake_connector, app[DELIVERY_KEY])
+
+
+@pytest.fixture
+async def oauth_bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
+    """The bot serving many workspaces (OAuth installs), tokens encrypted with a fresh key."""
+    key = Fernet.generate_key().decode()
+    async with serve(oauth_test_settings(fake_slack, db.url, key), db, fake_slack) as running:
+        yield running

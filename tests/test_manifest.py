@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import jsonschema
 import yaml
 
+from bot.config import SLACK_REDIRECT_PATH_DEFAULT, SLACK_SCOPES_DEFAULT
+from bot.slack.oauth import REVOCATION_EVENTS
 from handlers.dispatch import COMMANDS
 
 ROOT = Path(__file__).parent.parent
@@ -41,3 +44,17 @@ def test_every_request_url_is_the_events_endpoint() -> None:
     if events:
         urls.append(events["request_url"])
     assert urls and all(url.endswith("/slack/events") for url in urls)
+
+
+def test_the_default_oauth_scopes_are_the_manifests_bot_scopes() -> None:
+    assert list(SLACK_SCOPES_DEFAULT) == manifest()["oauth_config"]["scopes"]["bot"]
+
+
+def test_the_redirect_url_is_the_oauth_redirect_endpoint() -> None:
+    urls = manifest()["oauth_config"]["redirect_urls"]
+    assert urls and all(urlparse(url).path == SLACK_REDIRECT_PATH_DEFAULT for url in urls)
+
+
+def test_the_bot_subscribes_to_uninstalls_and_revocations() -> None:
+    events = manifest()["settings"]["event_subscriptions"]["bot_events"]
+    assert set(REVOCATION_EVENTS) <= set(events)

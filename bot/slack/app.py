@@ -17,11 +17,19 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.config import Settings
 from bot.delivery import Delivery, DeliveryError, with_problems
 from bot.slack import render
+from bot.slack.oauth import (
+    BotTokens,
+    add_revocation_listeners,
+    not_installed_message,
+    oauth_settings,
+)
 from handlers.context import Caller, Platform
 from handlers.dispatch import COMMANDS, run_action, run_command, submit_form
 from handlers.replies import Outcome, Reply
+from storage import queries
 from storage.db import Database
 from storage.models import ChannelLink
+from storage.slack_oauth import SlackInstallationStore
 
 log = logging.getLogger(__name__)
 
@@ -76,16 +84,32 @@ def interaction_caller(body: dict[str, Any], channel_id: str | None) -> Caller:
 
 
 class SlackPoster:
-    """Posts in Slack channels with the bot token."""
+    """Posts in Slack channels with the bot token of the channel's workspace, through the one
+    shared client (and so one pooled HTTP session)."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, db: Database, tokens: BotTokens) -> None:
         self.client = client
+        self.db = db
+        self.tokens = tokens
+
+    async def _token(self, link: ChannelLink) -> str | None:
+        async with self.db.session() as session:
+            workspace = await queries.partnership_workspace(session, link.partnership_id)
+        return None if workspace is None else await self.tokens.for_workspace(workspace)
 
     async def post(self, link: ChannelLink, reply: Reply) -> None:
+        token = await self._token(link)
+        if token is None:
+            log.warning("no bot token for the workspace of channel link %s", link.id)
+            raise DeliveryError(
+                f"I can't post in #{link.channel_name or link.channel_id}: Partnership Bot is "
+                "not installed in that workspace any more; a workspace admin can install it "
+                "again."
+            )
         body = render.message(reply)
         body.pop("response_type", None)
         try:
-            await self.client.chat_postMessage(channel=link.channel_id, **body)
+            await self.client.chat_postMessage(token=token, channel=link.channel_id, **body)
         except SlackApiError as error:
             code = error.response.get("error", "unknown_error")
             log.warning("chat.postMessage to %s failed: %s", link.channel_id, code)
@@ -101,12 +125,16 @@ class SlackPoster:
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
-    """One client for the process: its HTTP session is reused by every request."""
-    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    """One client for the process: its HTTP session is reused by every request. In
+    multi-workspace mode it has no token of its own: each call names its workspace's."""
+    token = None if settings.slack_oauth else settings.slack_bot_token
+    return AsyncWebClient(token=token, base_url=settings.slack_api_url)
 
 
 class SlackListeners:
-    """The listeners, sharing the database, the delivery of channel posts and the client."""
+    """The listeners, sharing the database, the delivery of channel posts and the process's
+    client (for its HTTP session). Web API calls go through the `client` Bolt hands each
+    listener, which carries the token of the workspace the request came from."""
 
     def __init__(self, db: Database, delivery: Delivery, client: AsyncWebClient,
                  settings: Settings) -> None:
@@ -120,7 +148,8 @@ class SlackListeners:
         return replace(caller, workspace=self.settings.shared_workspace(caller.workspace))
 
     def command(self, name: str) -> Any:
-        async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
+        async def on_command(ack: AsyncAck, command: dict[str, Any],
+                             client: AsyncWebClient) -> None:
             await ack()
             caller = self.shared(slack_caller(command))
             text = command_text(command.get("text", ""))
@@ -129,7 +158,7 @@ class SlackListeners:
                 return
             # trigger_id lives about 3 seconds: open the modal before anything slow.
             if outcome.form is not None and await self._open_modal(
-                outcome, command.get("trigger_id"), caller
+                client, outcome, command.get("trigger_id"), caller
             ):
                 return
             problems = await self.delivery.deliver(outcome.channel_posts)
@@ -148,21 +177,21 @@ class SlackListeners:
         if response.status_code != 200:
             log.warning("response_url answered %s", response.status_code)
 
-    async def _open_modal(self, outcome: Outcome, trigger_id: str | None,
-                          caller: Caller) -> bool:
+    async def _open_modal(self, client: AsyncWebClient, outcome: Outcome,
+                          trigger_id: str | None, caller: Caller) -> bool:
         assert outcome.form is not None
         if not trigger_id:
             return False
         try:
-            await self.client.views_open(trigger_id=trigger_id,
-                                         view=render.modal(outcome.form, caller.channel_id))
+            await client.views_open(trigger_id=trigger_id,
+                                    view=render.modal(outcome.form, caller.channel_id))
         except SlackApiError as error:
             log.warning("views.open failed: %s", error.response.get("error"))
             return False
         return True
 
     async def on_view_submission(self, ack: AsyncAck, body: dict[str, Any],
-                                 view: dict[str, Any]) -> None:
+                                 view: dict[str, Any], client: AsyncWebClient) -> None:
         context, channel_id = render.form_metadata(view)
         caller = self.shared(interaction_caller(body, channel_id))
         result = await submit_form(self.db, view.get("callback_id", ""),
@@ -175,9 +204,10 @@ class SlackListeners:
         if result.outcome.repeated:
             return
         problems = await self.delivery.deliver(result.outcome.channel_posts)
-        await self.tell(caller, with_problems(result.outcome.reply, problems))
+        await self.tell(client, caller, with_problems(result.outcome.reply, problems))
 
-    async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any],
+                        client: AsyncWebClient) -> None:
         await ack()
         action = (body.get("actions") or [{}])[0]
         container = body.get("container") or {}
@@ -188,36 +218,37 @@ class SlackListeners:
         if outcome.repeated:
             return
         if outcome.form is not None and body.get("trigger_id"):
-            await self._open_modal(outcome, body["trigger_id"], caller)
+            await self._open_modal(client, outcome, body["trigger_id"], caller)
             return
         if outcome.updated_message is not None and container.get("type") == "message":
-            await self._update(container, outcome.updated_message)
+            await self._update(client, container, outcome.updated_message)
         problems = await self.delivery.deliver(outcome.channel_posts)
-        await self.tell(caller, with_problems(outcome.reply, problems))
+        await self.tell(client, caller, with_problems(outcome.reply, problems))
 
-    async def _update(self, container: dict[str, Any], reply: Reply) -> None:
+    async def _update(self, client: AsyncWebClient, container: dict[str, Any],
+                      reply: Reply) -> None:
         body = render.message(reply)
         body.pop("response_type", None)
         try:
-            await self.client.chat_update(channel=container["channel_id"],
+            await client.chat_update(channel=container["channel_id"],
                                           ts=container["message_ts"], **body)
         except SlackApiError as error:
             log.warning("chat.update failed: %s", error.response.get("error"))
 
-    async def tell(self, caller: Caller, reply: Reply) -> None:
+    async def tell(self, client: AsyncWebClient, caller: Caller, reply: Reply) -> None:
         """Show `reply` to the caller only: ephemeral in the channel, else a direct message."""
         body = render.message(reply)
         body.pop("response_type", None)
         if caller.channel_id:
             try:
-                await self.client.chat_postEphemeral(channel=caller.channel_id,
+                await client.chat_postEphemeral(channel=caller.channel_id,
                                                      user=caller.user_id, **body)
                 return
             except SlackApiError as error:
                 log.info("chat.postEphemeral failed (%s); sending a DM",
                          error.response.get("error"))
         try:
-            await self.client.chat_postMessage(channel=caller.user_id, **body)
+            await client.chat_postMessage(channel=caller.user_id, **body)
         except SlackApiError as error:
             log.warning("could not reach user by DM: %s", error.response.get("error"))
 
@@ -237,10 +268,28 @@ async def on_error(error: Exception) -> BoltResponse:
 
 
 def build_slack_app(
-    settings: Settings, db: Database, delivery: Delivery, client: AsyncWebClient
+    settings: Settings, db: Database, delivery: Delivery, client: AsyncWebClient,
+    store: SlackInstallationStore | None = None,
 ) -> AsyncApp:
-    app = AsyncApp(signing_secret=settings.slack_signing_secret, client=client)
+    """The Bolt app. With an installation store (multi-workspace mode) it also runs the OAuth
+    install flow and finds each request's bot token there; without, it uses the client's."""
+    if store is None:
+        app = AsyncApp(signing_secret=settings.slack_signing_secret, client=client)
+    else:
+        if settings.slack_bot_token:
+            log.warning("SLACK_BOT_TOKEN is ignored: with SLACK_CLIENT_ID set, each workspace's "
+                        "token comes from its installation")
+        app = AsyncApp(
+            signing_secret=settings.slack_signing_secret,
+            client=client,
+            # Given here too so that Bolt's token lookups use our client (SLACK_API_URL).
+            installation_store=store,
+            installation_store_bot_only=True,
+            oauth_settings=oauth_settings(settings, db, store),
+            user_facing_authorize_error_message=not_installed_message(settings),
+        )
     app.error(on_error)
+    add_revocation_listeners(app, store)
     listeners = SlackListeners(db, delivery, client, settings)
     for name in COMMANDS:
         app.command(f"/{name}")(listeners.command(name))

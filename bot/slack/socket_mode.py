@@ -8,6 +8,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
+from bot.slack.oauth import EnvironmentBotToken
 from storage.db import Database
 
 
@@ -15,7 +16,9 @@ async def run_socket_mode(settings: Settings, db: Database) -> None:
     await db.upgrade()
     client = slack_client(settings)
     client.session = ClientSession()
-    app = build_slack_app(settings, db, Delivery(db, {"slack": SlackPoster(client)}), client)
+    # Socket Mode serves one workspace: its token is SLACK_BOT_TOKEN.
+    poster = SlackPoster(client, db, EnvironmentBotToken(settings.slack_bot_token))
+    app = build_slack_app(settings, db, Delivery(db, {"slack": poster}), client)
     try:
         handler = AsyncSocketModeHandler(app, settings.slack_app_token)
         await handler.start_async()  # type: ignore[no-untyped-call]

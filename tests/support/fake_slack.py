@@ -1,21 +1,46 @@
 """A local HTTP server standing in for Slack's Web API and for `response_url`s.
 
-It records every call (method, form or JSON body) and answers like Slack does. Tests can script
-answers per method (an error, or a 429 with Retry-After) and wait for calls to arrive."""
+It records every call (method, form or JSON body, and the token it carried) and answers like
+Slack does. Tests can script answers per method (an error, or a 429 with Retry-After) and wait
+for calls to arrive.
+
+Like Slack, it knows which workspace each bot token belongs to: `auth.test` answers for the
+token's own workspace, and a call with an unknown or revoked token gets `invalid_auth` /
+`token_revoked`. `grant(code, ...)` sets up an install: `oauth.v2.access` with that code (and
+the app's client id and secret) answers with a new workspace's bot token."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 BOT_USER_ID = "U0BOT00001"
+DEFAULT_BOT_TOKEN = "xoxb-test-token-not-real"
+DEFAULT_TEAM_ID = "T0TEST0001"
+# The app's credentials as Slack knows them (for oauth.v2.access).
+CLIENT_ID = "1111111111.2222222222"
+CLIENT_SECRET = "client-secret-not-real"
+OAUTH_V2_ACCESS = Path(__file__).parent.parent / "fixtures" / "slack" / "oauth_v2_access.json"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A Slack workspace the fake knows a bot token for."""
+
+    team_id: str
+    team_name: str
+    bot_user_id: str = BOT_USER_ID
+    bot_id: str = "B0BOT00001"
+    enterprise: dict[str, str] | None = None
 
 
 @dataclass
@@ -24,6 +49,15 @@ class Call:
     body: dict[str, Any]
     headers: dict[str, str]
     path: str = ""
+
+    @property
+    def token(self) -> str | None:
+        """The token the call was made with (Authorization header, or a `token` field)."""
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            return auth[len("Bearer "):]
+        token = self.body.get("token")
+        return str(token) if token else None
 
 
 @dataclass
@@ -41,6 +75,11 @@ class FakeSlack:
         self._ts = count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.workspaces: dict[str, Workspace] = {
+            DEFAULT_BOT_TOKEN: Workspace(DEFAULT_TEAM_ID, "Test")
+        }
+        self.revoked: set[str] = set()
+        self._grants: dict[str, tuple[str, Workspace]] = {}
 
     # -- scripting ----------------------------------------------------------------------------
 
@@ -50,6 +89,14 @@ class FakeSlack:
 
     def response_url(self, name: str = "cmd") -> str:
         return f"{self.base_url}response/{name}"
+
+    def grant(self, code: str, workspace: Workspace, bot_token: str) -> None:
+        """An installer approved the app in `workspace`: `oauth.v2.access` with `code` (once)
+        answers with `bot_token`, which then works in that workspace."""
+        self._grants[code] = (bot_token, workspace)
+
+    def revoke(self, token: str) -> None:
+        self.revoked.add(token)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -108,12 +155,49 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         await self._record(method, request)
+        call = self.calls[-1]
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth_v2_access(call))
+        problem = self._token_problem(call.token)
+        if problem is not None:
+            return web.json_response({"ok": False, "error": problem})
         queue = self.scripts.get(method)
         if queue:
             scripted = queue.pop(0)
             return web.json_response(scripted.body, status=scripted.status,
                                      headers=scripted.headers)
-        return web.json_response(self._default(method))
+        return web.json_response(self._default(method, self.workspaces[call.token or ""]))
+
+    def _token_problem(self, token: str | None) -> str | None:
+        if not token:
+            return "not_authed"
+        if token in self.revoked:
+            return "token_revoked"
+        if token not in self.workspaces:
+            return "invalid_auth"
+        return None
+
+    def _oauth_v2_access(self, call: Call) -> dict[str, Any]:
+        """Slack's documented answer (tests/fixtures/slack/oauth_v2_access.json) for a granted
+        code, after checking the app's credentials (HTTP Basic, or form fields)."""
+        client_id, client_secret = call.body.get("client_id"), call.body.get("client_secret")
+        auth = call.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+        if client_id != CLIENT_ID:
+            return {"ok": False, "error": "invalid_client_id"}
+        if client_secret != CLIENT_SECRET:
+            return {"ok": False, "error": "bad_client_secret"}
+        granted = self._grants.pop(str(call.body.get("code")), None)
+        if granted is None:
+            return {"ok": False, "error": "invalid_code"}
+        bot_token, workspace = granted
+        self.workspaces[bot_token] = workspace
+        answer: dict[str, Any] = json.loads(OAUTH_V2_ACCESS.read_text(encoding="utf-8"))
+        answer.update(access_token=bot_token, bot_user_id=workspace.bot_user_id,
+                      enterprise=workspace.enterprise,
+                      team={"id": workspace.team_id, "name": workspace.team_name})
+        return answer
 
     async def _count(self, request: web.Request) -> web.Response:
         """How many calls of a method arrived: for a load generator in another process."""
@@ -123,11 +207,13 @@ class FakeSlack:
         await self._record("response_url", request)
         return web.Response(text="ok")
 
-    def _default(self, method: str) -> dict[str, Any]:
+    def _default(self, method: str, workspace: Workspace) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "url": "https://example.slack.com/", "team": "Test",
-                    "user": "partnership-bot", "team_id": "T0TEST0001", "user_id": BOT_USER_ID,
-                    "bot_id": "B0BOT00001"}
+            return {"ok": True, "url": "https://example.slack.com/", "team": workspace.team_name,
+                    "user": "partnership-bot", "team_id": workspace.team_id,
+                    "user_id": workspace.bot_user_id, "bot_id": workspace.bot_id,
+                    "enterprise_id": (workspace.enterprise or {}).get("id"),
+                    "is_enterprise_install": False}
         if method == "chat.postMessage":
             return {"ok": True, "channel": "C0", "ts": f"1700000000.{next(self._ts):06d}"}
         return {"ok": True}

@@ -44,14 +44,16 @@ class SlackClientSim:
         self.events_url = events_url
         self.response_url = response_url
 
-    def command_body(self, command: str, text: str, **overrides: str) -> str:
+    def command_body(self, command: str, text: str, **overrides: str | None) -> str:
+        """Slack's documented slash command payload; an override of None leaves that field
+        out (e.g. `enterprise_id=None` for a workspace outside Enterprise Grid)."""
         payload = fixture("slash_command.json")
         # Each invocation has its own trigger id and response_url, as in Slack.
         trigger = new_trigger_id()
         payload.update(command=command, text=text, trigger_id=trigger,
                        response_url=f"{self.response_url}-{trigger.split('.')[0]}")
         payload.update(overrides)
-        return urlencode(payload)
+        return urlencode({k: v for k, v in payload.items() if v is not None})
 
     async def post(self, body: str, headers: dict[str, str]) -> aiohttp.ClientResponse:
         async with self.session.post(self.events_url, data=body.encode(),
@@ -59,9 +61,17 @@ class SlackClientSim:
             await response.read()
             return response
 
-    async def command(self, command: str, text: str, **overrides: str) -> aiohttp.ClientResponse:
+    async def command(self, command: str, text: str,
+                      **overrides: str | None) -> aiohttp.ClientResponse:
         body = self.command_body(command, text, **overrides)
         return await self.post(body, signed_headers(body))
+
+    async def event(self, payload: dict[str, Any]) -> aiohttp.ClientResponse:
+        """Send an Events API request as Slack does: the JSON envelope, signed."""
+        body = json.dumps(payload)
+        headers = signed_headers(body)
+        headers["Content-Type"] = "application/json"
+        return await self.post(body, headers)
 
     async def interaction(self, payload: dict[str, Any]) -> aiohttp.ClientResponse:
         """Send an interaction payload (block_actions, view_submission) as Slack does: a form
@@ -81,6 +91,16 @@ class SlackClientSim:
 
 def new_trigger_id() -> str:
     return f"{next(_triggers)}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex}"
+
+
+def event_callback(name: str, team_id: str, **event: Any) -> dict[str, Any]:
+    """Slack's documented event_callback envelope (tests/fixtures/slack/<name>.json) for this
+    workspace, with a fresh event id as each event has."""
+    payload = fixture(f"{name}.json")
+    payload["team_id"] = team_id
+    payload["event_id"] = f"Ev{uuid.uuid4().hex[:10].upper()}"
+    payload["event"].update(event)
+    return payload
 
 
 def view_submission(callback_id: str, values: dict[str, dict[str, Any]],
