@@ -1,0 +1,286 @@
+"""Reads for learning walks and CPD sessions. Each is scoped to a workspace, directly or through
+partnerships the caller has already been checked against, and shaped to use the indexes on
+`learning_walk` and `cpd_session` (see storage/models.py)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import case, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    CpdAttendance,
+    CpdSession,
+    CpdTheme,
+    LearningWalk,
+    Member,
+    Partnership,
+    PartnershipSchool,
+    School,
+    WalkWalker,
+)
+
+
+async def partnerships_of_member(
+    session: AsyncSession, workspace: str, platform: str, user_id: str
+) -> Sequence[Partnership]:
+    result = await session.exec(
+        select(Partnership)
+        .join(Member, col(Member.partnership_id) == Partnership.id)
+        .where(Partnership.workspace == workspace, Member.platform == platform,
+               Member.user_id == user_id)
+        .order_by(Partnership.name)
+    )
+    return result.all()
+
+
+async def cpd_themes(session: AsyncSession, partnership_id: int) -> Sequence[CpdTheme]:
+    result = await session.exec(
+        select(CpdTheme).where(CpdTheme.partnership_id == partnership_id)
+        .order_by(col(CpdTheme.retired), col(CpdTheme.position), col(CpdTheme.id))
+    )
+    return result.all()
+
+
+async def members_on(
+    session: AsyncSession, partnership_id: int, platform: str
+) -> Sequence[Member]:
+    result = await session.exec(
+        select(Member).where(Member.partnership_id == partnership_id,
+                             Member.platform == platform)
+    )
+    return result.all()
+
+
+async def school_in_partnership(
+    session: AsyncSession, partnership_id: int, school_id: int
+) -> School | None:
+    result = await session.exec(
+        select(School)
+        .join(PartnershipSchool, col(PartnershipSchool.school_id) == School.id)
+        .where(PartnershipSchool.partnership_id == partnership_id, School.id == school_id)
+    )
+    return result.first()
+
+
+# --- walks ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WalkRow:
+    walk: LearningWalk
+    school: School
+    partnership: Partnership
+
+
+async def walk_in_workspace(session: AsyncSession, workspace: str, walk_id: int) -> WalkRow | None:
+    result = await session.exec(
+        select(LearningWalk, School, Partnership)
+        .join(School, col(School.id) == LearningWalk.host_school_id)
+        .join(Partnership, col(Partnership.id) == LearningWalk.partnership_id)
+        .where(LearningWalk.id == walk_id, Partnership.workspace == workspace)
+    )
+    row = result.first()
+    return WalkRow(*row) if row is not None else None
+
+
+def _walk_filter(partnership_ids: Sequence[int], school_id: int | None,
+                 since: date | None) -> list[object]:
+    conditions: list[object] = [col(LearningWalk.partnership_id).in_(partnership_ids)]
+    if school_id is not None:
+        conditions.append(LearningWalk.host_school_id == school_id)
+    if since is not None:
+        conditions.append(col(LearningWalk.walked_on) >= since)
+    return conditions
+
+
+async def walk_page(
+    session: AsyncSession, partnership_ids: Sequence[int], school_id: int | None,
+    since: date | None, limit: int,
+) -> list[WalkRow]:
+    """The newest walks first."""
+    result = await session.exec(
+        select(LearningWalk, School, Partnership)
+        .join(School, col(School.id) == LearningWalk.host_school_id)
+        .join(Partnership, col(Partnership.id) == LearningWalk.partnership_id)
+        .where(*_walk_filter(partnership_ids, school_id, since))  # type: ignore[arg-type]
+        .order_by(col(LearningWalk.walked_on).desc(), col(LearningWalk.id).desc())
+        .limit(limit)
+    )
+    return [WalkRow(*row) for row in result.all()]
+
+
+@dataclass(frozen=True)
+class WalkCounts:
+    walks: int
+    open_steps: int
+    overdue_steps: int
+
+
+async def walk_counts(
+    session: AsyncSession, partnership_ids: Sequence[int], school_id: int | None,
+    since: date | None, today: date,
+) -> WalkCounts:
+    """How many walks match, and how many of their next steps are still open or overdue."""
+    is_open = col(LearningWalk.next_steps).is_not(None) & col(LearningWalk.done_at).is_(None)
+    overdue = is_open & (col(LearningWalk.due_on) < today)
+    result = await session.exec(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((is_open, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
+        ).where(*_walk_filter(partnership_ids, school_id, since))  # type: ignore[arg-type]
+    )
+    walks, open_steps, overdue_steps = result.one()
+    return WalkCounts(int(walks), int(open_steps), int(overdue_steps))
+
+
+async def walkers_of(
+    session: AsyncSession, walk_ids: Sequence[int]
+) -> dict[int, list[WalkWalker]]:
+    if not walk_ids:
+        return {}
+    result = await session.exec(
+        select(WalkWalker).where(col(WalkWalker.walk_id).in_(walk_ids))
+        .order_by(col(WalkWalker.walk_id), col(WalkWalker.position))
+    )
+    walkers: dict[int, list[WalkWalker]] = defaultdict(list)
+    for walker in result.all():
+        walkers[walker.walk_id].append(walker)
+    return walkers
+
+
+# --- CPD sessions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CpdRow:
+    cpd: CpdSession
+    theme: CpdTheme
+    host: School | None
+    partnership: Partnership
+
+
+def _cpd_query():  # type: ignore[no-untyped-def]
+    return (
+        select(CpdSession, CpdTheme, School, Partnership)
+        .join(CpdTheme, col(CpdTheme.id) == CpdSession.theme_id)
+        .join(Partnership, col(Partnership.id) == CpdSession.partnership_id)
+        .outerjoin(School, col(School.id) == CpdSession.host_school_id)
+    )
+
+
+async def cpd_in_workspace(session: AsyncSession, workspace: str, cpd_id: int) -> CpdRow | None:
+    result = await session.exec(
+        _cpd_query().where(CpdSession.id == cpd_id, Partnership.workspace == workspace)
+    )
+    row = result.first()
+    return CpdRow(*row) if row is not None else None
+
+
+async def cpd_page(
+    session: AsyncSession, partnership_ids: Sequence[int], theme_ids: Sequence[int] | None,
+    limit: int,
+) -> tuple[list[CpdRow], int]:
+    """The newest sessions first, and how many match in all."""
+    conditions = [col(CpdSession.partnership_id).in_(partnership_ids)]
+    if theme_ids is not None:
+        conditions.append(col(CpdSession.theme_id).in_(theme_ids))
+    rows = await session.exec(
+        _cpd_query().where(*conditions)
+        .order_by(col(CpdSession.held_on).desc(), col(CpdSession.id).desc()).limit(limit)
+    )
+    total = await session.exec(select(func.count()).select_from(CpdSession).where(*conditions))
+    return [CpdRow(*row) for row in rows.all()], int(total.one())
+
+
+async def attending_schools(
+    session: AsyncSession, cpd_ids: Sequence[int]
+) -> dict[int, list[School]]:
+    if not cpd_ids:
+        return {}
+    result = await session.exec(
+        select(CpdAttendance.session_id, School)
+        .join(School, col(School.id) == CpdAttendance.school_id)
+        .where(col(CpdAttendance.session_id).in_(cpd_ids))
+        .order_by(col(School.name))
+    )
+    schools: dict[int, list[School]] = defaultdict(list)
+    for cpd_id, school in result.all():
+        schools[cpd_id].append(school)
+    return schools
+
+
+@dataclass(frozen=True)
+class CpdTally:
+    """Sessions and minutes for one group (a theme, a host, an attending school)."""
+
+    sessions: int = 0
+    minutes: int = 0
+    # Sessions logged without a length: their hours are unknown, not zero.
+    without_length: int = 0
+
+    def __add__(self, other: CpdTally) -> CpdTally:
+        return CpdTally(self.sessions + other.sessions, self.minutes + other.minutes,
+                        self.without_length + other.without_length)
+
+
+@dataclass
+class CpdSummary:
+    by_theme: dict[int, CpdTally]
+    hosted: dict[int, CpdTally]
+    attended: dict[int, CpdTally]
+    headcount: int
+    headcount_sessions: int
+    themes_this_term: set[int]
+
+    @property
+    def total(self) -> CpdTally:
+        return sum(self.by_theme.values(), CpdTally())
+
+
+async def cpd_summary(
+    session: AsyncSession, partnership_id: int, since: date, term_start: date, term_end: date,
+) -> CpdSummary:
+    """Three grouped queries, each answered from `ix_cpd_session_partnership_date`'s range."""
+    in_period = (CpdSession.partnership_id == partnership_id, col(CpdSession.held_on) >= since)
+    unknown = func.sum(case((col(CpdSession.minutes).is_(None), 1), else_=0))
+    grouped = await session.exec(
+        select(CpdSession.theme_id, CpdSession.host_school_id, func.count(),
+               func.coalesce(func.sum(CpdSession.minutes), 0), unknown,
+               func.coalesce(func.sum(CpdSession.attendee_count), 0),
+               func.count(CpdSession.attendee_count))
+        .where(*in_period)
+        .group_by(col(CpdSession.theme_id), col(CpdSession.host_school_id))
+    )
+    by_theme: dict[int, CpdTally] = defaultdict(CpdTally)
+    hosted: dict[int, CpdTally] = defaultdict(CpdTally)
+    headcount = headcount_sessions = 0
+    for theme_id, host_id, n, minutes, without, people, counted in grouped.all():
+        tally = CpdTally(int(n), int(minutes), int(without))
+        by_theme[theme_id] += tally
+        if host_id is not None:
+            hosted[host_id] += tally
+        headcount += int(people)
+        headcount_sessions += int(counted)
+    attended_rows = await session.exec(
+        select(CpdAttendance.school_id, func.count(),
+               func.coalesce(func.sum(CpdSession.minutes), 0), unknown)
+        .join(CpdSession, col(CpdSession.id) == CpdAttendance.session_id)
+        .where(*in_period)
+        .group_by(col(CpdAttendance.school_id))
+    )
+    attended = {school_id: CpdTally(int(n), int(minutes), int(without))
+                for school_id, n, minutes, without in attended_rows.all()}
+    this_term = await session.exec(
+        select(CpdSession.theme_id).distinct().where(
+            CpdSession.partnership_id == partnership_id,
+            col(CpdSession.held_on) >= term_start, col(CpdSession.held_on) <= term_end)
+    )
+    return CpdSummary(dict(by_theme), dict(hosted), attended, headcount, headcount_sessions,
+                      set(this_term.all()))
