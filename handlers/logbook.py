@@ -14,12 +14,13 @@ from handlers.context import Caller
 from handlers.dates import DateError, Prefer, parse_date
 from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, FormField
-from handlers.lookup import find_partnership, require_member
+from handlers.lookup import find_partnership, quoted_list, require_member
 from handlers.mentions import PersonRef, parse_people, plain_text
-from handlers.parsing import ParseError, Parsed
+from handlers.names import match_name, name_key
+from handlers.parsing import Parsed, ParseError
 from handlers.replies import ChannelPost, Reply
 from storage import learning, queries
-from storage.models import Partnership
+from storage.models import Partnership, School
 
 QUIET = "quiet"
 # A name as stored for walkers, owners and facilitators.
@@ -63,12 +64,13 @@ class FieldReader:
     the first. Text values may hold Slack's chat markup (mentions, links, entities)."""
 
     def __init__(self, values: Mapping[str, str | list[str]], *, from_form: bool, today: date,
-                 example: str) -> None:
+                 caller: Caller, example: str) -> None:
         self.values = values
         self.from_form = from_form
         self.today = today
-        # The command to show when something required is missing.
-        self.example = example
+        self.caller = caller
+        # The command to show when something required is missing, e.g. "walk log …".
+        self.example = caller.cmd(example)
         self.problems: list[Problem] = []
 
     def add(self, field: str, problem: str, hint: str = "") -> None:
@@ -113,7 +115,7 @@ class FieldReader:
         try:
             return parse_date(plain_text(raw), self.today, prefer)
         except DateError as error:
-            self.add(name, f"The {label}: {error.problem}", error.hint)
+            self.add(name, *date_problem(name, error))
             return None
 
     def people(self, name: str, label: str, most: int) -> list[PersonRef]:
@@ -123,7 +125,7 @@ class FieldReader:
         if self.from_form:
             ids = value if isinstance(value, list) else [value]
             return [PersonRef(user_id, None) for user_id in ids if user_id]
-        people = parse_people(value)
+        people = parse_people(value if isinstance(value, str) else ", ".join(value))
         if len(people) > most:
             self.add(name, f"That is {len(people)} {label}; the most I can record is {most}.")
             return []
@@ -141,9 +143,30 @@ class FieldReader:
             self.add(name, f"Please give one {label}.", f"For example `{name}: @Ann Smith`.")
         return people[0] if people else None
 
-    def ticked(self, name: str, value: str) -> bool:
-        ticked = self.values.get(name)
-        return isinstance(ticked, list) and value in ticked
+
+
+def date_problem(field: str, error: DateError) -> tuple[str, str]:
+    """A date's problem, saying which field it is in: "In `due:`, “31/2” is not a real date…"."""
+    problem = error.problem
+    if not problem.startswith(("I ", "“")):
+        problem = problem[:1].lower() + problem[1:]
+    return f"In `{field}:`, {problem}", error.hint
+
+
+def since_date(text: str | None, today: date) -> date | None:
+    """A `since:` filter's date, if given."""
+    if text is None:
+        return None
+    try:
+        return parse_date(plain_text(text), today, "past")
+    except DateError as error:
+        raise ParseError(*date_problem("since", error)) from None
+
+
+def ticked(values: Mapping[str, str | list[str]], name: str, value: str) -> bool:
+    """Whether a form's checkbox `value` was ticked."""
+    chosen = values.get(name)
+    return isinstance(chosen, list) and value in chosen
 
 
 def take_quiet(parsed: Parsed, structured: set[str]) -> bool:
@@ -239,3 +262,45 @@ async def channel_note(session: AsyncSession, partnership: Partnership, note: Re
     if quiet:
         return [], f"Nothing was posted in {names} (quiet)."
     return [ChannelPost(partnership.id, note)], f"A short note went to {names}."
+
+
+# --- schools ---------------------------------------------------------------------------------
+
+
+async def school_of_partnership(reader: FieldReader, field: str, name: str,
+                                partnership: Partnership,
+                                session: AsyncSession) -> School | None:
+    """The partnership's school `name` means, or a problem saying which schools it has."""
+    assert partnership.id is not None
+    schools = list(await queries.schools_of(session, partnership.id))
+    if not schools:
+        reader.add(field, f"{partnership.name} has no schools yet.", "Add yours with "
+                   + reader.caller.cmd(f"partnership join {partnership.name} school: <school>")
+                   + ".")
+        return None
+    match = match_name(name, schools, lambda s: s.name)
+    if match.found is not None:
+        return match.found
+    listed = f"Its schools are: {quoted_list([s.name for s in schools[:20]])}."
+    if match.ambiguous:
+        reader.add(field, f"“{name}” could be {quoted_list([s.name for s in match.ambiguous])}.",
+                   "Give more of the school's name.")
+    elif match.suggestions:
+        reader.add(field, f"“{name}” is not one of {partnership.name}'s schools. Did you mean "
+                          f"{quoted_list([s.name for s in match.suggestions])}?", listed)
+    else:
+        reader.add(field, f"“{name}” is not one of {partnership.name}'s schools.",
+                   f"{listed} A school joins with {reader.caller.cmd('partnership join')}.")
+    return None
+
+
+async def school_choices(partnerships: Sequence[Partnership],
+                          session: AsyncSession) -> tuple[Choice, ...]:
+    schools: dict[int, School] = {}
+    for partnership in partnerships:
+        assert partnership.id is not None
+        for school in await queries.schools_of(session, partnership.id):
+            assert school.id is not None
+            schools[school.id] = school
+    ordered = sorted(schools.values(), key=lambda s: name_key(s.name))
+    return tuple(Choice(s.name, str(s.id)) for s in ordered)

@@ -35,7 +35,7 @@ def plain_text(text: str) -> str:
 def _link_words(match: re.Match[str]) -> str:
     url, label = match[1], match[2]
     shown = url.removeprefix("mailto:")
-    if not label or label == shown or label == url:
+    if not label or label in (shown, url):
         return shown
     return f"{label} ({shown})"
 

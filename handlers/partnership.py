@@ -12,6 +12,7 @@ from handlers.lookup import find_partnership, find_school, quoted_list, require_
 from handlers.names import name_key, tidy_name
 from handlers.parsing import ParseError, parse_fields, split_subcommand
 from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
+from handlers.themes import ThemesRequest, parse_theme_list, run_themes
 from storage import queries
 from storage.models import (
     AccessRole,
@@ -91,10 +92,10 @@ class ChannelRequest:
 
 Request = (
     HelpRequest | CreateRequest | JoinRequest | LeaveRequest | ListRequest | InfoRequest
-    | ChannelRequest
+    | ChannelRequest | ThemesRequest
 )
 
-SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel")
+SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel", "themes")
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -142,6 +143,12 @@ def parse(text: str, caller: Caller) -> Request:
     if sub == "channel":
         return ChannelRequest(_required_name(rest, "partnership channel <partnership>", caller,
                                              "East Barnet Area"))
+    if sub == "themes":
+        parsed = parse_fields(rest, ["set"])
+        name = _required_name(parsed.positional, "partnership themes <partnership>", caller,
+                              "East Barnet Area")
+        new = parsed.fields.get("set")
+        return ThemesRequest(name, None if new is None else parse_theme_list(new, caller, name))
     raise ParseError(
         f"I don't know `{sub}`.",
         f"I can do: {', '.join(f'`{s}`' for s in SUBCOMMANDS)}. "
@@ -202,6 +209,8 @@ async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
             return await info(request, caller, session)
         case ChannelRequest():
             return await link_channel(request, caller, session)
+        case ThemesRequest():
+            return await run_themes(request, caller, session)
 
 
 def help_reply(caller: Caller) -> Reply:
@@ -221,6 +230,15 @@ def help_reply(caller: Caller) -> Reply:
                     f"{c('partnership leave East Barnet Area')}: leave it",
                     f"{c('partnership channel East Barnet Area')}: post its reminders and "
                     "digests in this channel",
+                ],
+            ),
+            Section(
+                heading="Learning walks and CPD",
+                lines=[
+                    f"{c('walk help')}: log learning walks, follow up their next steps",
+                    f"{c('cpd help')}: log CPD sessions, see them by theme and school",
+                    f"{c('partnership themes East Barnet Area')}: its CPD themes; a lead "
+                    "changes them with `set: a; b; c`",
                 ],
             ),
             Section(lines=["Names are matched loosely: “st marys en4” finds “St Mary's EN4”."]),

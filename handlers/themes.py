@@ -16,7 +16,7 @@ from handlers.lookup import find_partnership, require_lead, require_member
 from handlers.names import Match, match_name, name_key, tidy_name
 from handlers.parsing import ParseError
 from handlers.replies import Outcome, Reply, Section, Tone
-from storage import queries
+from storage import learning
 from storage.models import CpdTheme, Partnership
 
 DEFAULT_THEMES = (
@@ -38,7 +38,7 @@ async def themes_of(session: AsyncSession, partnership: Partnership,
     """The partnership's themes in order, seeded with the defaults the first time they are
     needed (so imported and new partnerships alike start with them)."""
     assert partnership.id is not None
-    themes = list(await queries.cpd_themes(session, partnership.id))
+    themes = list(await learning.cpd_themes(session, partnership.id))
     if not themes:
         themes = [CpdTheme(partnership_id=partnership.id, name=name, name_key=name_key(name),
                            position=n) for n, name in enumerate(DEFAULT_THEMES)]

@@ -8,10 +8,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 from sqlalchemy import case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from storage.models import (
     CpdAttendance,
@@ -166,7 +168,7 @@ class CpdRow:
     partnership: Partnership
 
 
-def _cpd_query():  # type: ignore[no-untyped-def]
+def _cpd_query() -> Select[CpdSession, CpdTheme, School, Partnership]:
     return (
         select(CpdSession, CpdTheme, School, Partnership)
         .join(CpdTheme, col(CpdTheme.id) == CpdSession.theme_id)
@@ -250,14 +252,16 @@ async def cpd_summary(
     """Three grouped queries, each answered from `ix_cpd_session_partnership_date`'s range."""
     in_period = (CpdSession.partnership_id == partnership_id, col(CpdSession.held_on) >= since)
     unknown = func.sum(case((col(CpdSession.minutes).is_(None), 1), else_=0))
-    grouped = await session.exec(
-        select(CpdSession.theme_id, CpdSession.host_school_id, func.count(),
-               func.coalesce(func.sum(CpdSession.minutes), 0), unknown,
-               func.coalesce(func.sum(CpdSession.attendee_count), 0),
-               func.count(CpdSession.attendee_count))
+    # Seven columns: more than sqlmodel's typed `select` takes, so its Select class directly.
+    by_theme_and_host = cast(Select[int, int | None, int, int, int, int, int], (
+        Select(col(CpdSession.theme_id), col(CpdSession.host_school_id), func.count(),
+               func.coalesce(func.sum(col(CpdSession.minutes)), 0), unknown,
+               func.coalesce(func.sum(col(CpdSession.attendee_count)), 0),
+               func.count(col(CpdSession.attendee_count)))
         .where(*in_period)
         .group_by(col(CpdSession.theme_id), col(CpdSession.host_school_id))
-    )
+    ))
+    grouped = await session.exec(by_theme_and_host)
     by_theme: dict[int, CpdTally] = defaultdict(CpdTally)
     hosted: dict[int, CpdTally] = defaultdict(CpdTally)
     headcount = headcount_sessions = 0
@@ -269,13 +273,13 @@ async def cpd_summary(
         headcount += int(people)
         headcount_sessions += int(counted)
     attended_rows = await session.exec(
-        select(CpdAttendance.school_id, func.count(),
-               func.coalesce(func.sum(CpdSession.minutes), 0), unknown)
+        select(col(CpdAttendance.school_id), func.count(),
+               func.coalesce(func.sum(col(CpdSession.minutes)), 0), unknown)
         .join(CpdSession, col(CpdSession.id) == CpdAttendance.session_id)
         .where(*in_period)
         .group_by(col(CpdAttendance.school_id))
     )
-    attended = {school_id: CpdTally(int(n), int(minutes), int(without))
+    attended = {school_id: CpdTally(int(n), int(minutes or 0), int(without))
                 for school_id, n, minutes, without in attended_rows.all()}
     this_term = await session.exec(
         select(CpdSession.theme_id).distinct().where(

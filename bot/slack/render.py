@@ -8,8 +8,8 @@ import json
 import re
 from typing import Any
 
-from handlers.forms import Choice, FieldKind, Form, FormField, FormValues
 from handlers.context import Platform
+from handlers.forms import Choice, FieldKind, Form, FormField, FormValues
 from handlers.replies import Fact, Person, Reply, Section, Tone, Visibility
 
 MAX_BLOCKS = 50
