@@ -25,6 +25,8 @@ from storage.models import Partnership, School
 QUIET = "quiet"
 # A name as stored for walkers, owners and facilitators.
 MAX_PERSON_NAME = 100
+# Read this many from a people field before saying there are too many.
+MAX_LISTED_PEOPLE = 50
 # Slack shows a field error under its input; a long one is cut off.
 MAX_FIELD_ERROR = 300
 
@@ -138,7 +140,7 @@ class FieldReader:
         return people
 
     def person(self, name: str, label: str) -> PersonRef | None:
-        people = self.people(name, label, most=1)
+        people = self.people(name, label, most=MAX_LISTED_PEOPLE)
         if len(people) > 1:
             self.add(name, f"Please give one {label}.", f"For example `{name}: @Ann Smith`.")
         return people[0] if people else None

@@ -69,7 +69,8 @@ def match_theme(query: str, themes: Sequence[CpdTheme]) -> Match[CpdTheme]:
     scored = [(sum(any(_same_word(q, w) for w in _words(t.name)) for q in words) / len(words), t)
               for t in themes]
     best = max((score for score, _ in scored), default=0.0)
-    needed = 1.0 if len(words) == 1 else 0.5
+    # Short queries must match wholly: "governance training" is not "TA training".
+    needed = 1.0 if len(words) <= 2 else 2 / 3
     if best < needed:
         return by_name  # nothing close: its suggestions, if any, come from spelling
     top = [t for score, t in scored if score == best]

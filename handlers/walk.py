@@ -437,8 +437,9 @@ async def log_form(partnership_name: str, caller: Caller, session: AsyncSession)
             quiet_field(),
         ],
     )
+    example = EXAMPLE.replace("East Barnet Area", (chosen or mine[0]).name)
     usage = Reply(title="Log a learning walk", sections=[Section(lines=[
-        f"Write it like this: {caller.cmd(EXAMPLE)}",
+        f"Write it like this: {caller.cmd(example)}",
         f"{caller.cmd('walk help')} lists the optional fields.",
     ])])
     return Outcome(usage, form=form)
