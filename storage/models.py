@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -133,6 +133,10 @@ class CpdTheme(SQLModel, table=True):
     retired: bool = Field(default=False)
 
 
+# A walk whose next steps are still to do.
+OPEN_STEPS = text("next_steps IS NOT NULL AND done_at IS NULL")
+
+
 class LearningWalk(SQLModel, table=True):
     """A learning walk: a focus looked at across a host school's classes. The notes concern
     staff (personal data): only the partnership's members may see them, and they are never
@@ -140,10 +144,15 @@ class LearningWalk(SQLModel, table=True):
 
     __tablename__ = "learning_walk"
     __table_args__ = (
-        # `/walk list <partnership> [since:]`: newest first within a partnership.
-        Index("ix_learning_walk_partnership_date", "partnership_id", "walked_on"),
-        # `/walk list school: <school>`.
-        Index("ix_learning_walk_school_date", "host_school_id", "walked_on"),
+        # `/walk list <partnership> [since:]`: the newest of a partnership straight from the
+        # index (id breaks ties), and its count without visiting the table.
+        Index("ix_learning_walk_partnership_date", "partnership_id", "walked_on", "id"),
+        # `/walk list school: <school>`, likewise.
+        Index("ix_learning_walk_school_date", "host_school_id", "walked_on", "partnership_id"),
+        # Open and overdue next steps: only the open ones are in it, with every column the
+        # list's filters use, so counting them stays small however many walks there are.
+        Index("ix_learning_walk_open_steps", "partnership_id", "due_on", "walked_on",
+              "host_school_id", sqlite_where=OPEN_STEPS, postgresql_where=OPEN_STEPS),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -190,7 +199,7 @@ class CpdSession(SQLModel, table=True):
         # `/cpd summary` and `/cpd list`: a partnership's sessions by date, grouped by theme
         # and host without visiting the table (the index covers those columns).
         Index("ix_cpd_session_partnership_date", "partnership_id", "held_on", "theme_id",
-              "host_school_id", "minutes"),
+              "host_school_id", "minutes", "attendee_count"),
         # `/cpd list theme: …`.
         Index("ix_cpd_session_theme_date", "theme_id", "held_on"),
     )

@@ -4,9 +4,11 @@ view_submission payloads, the "done" button, and the Web API calls the bot makes
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from handlers.schoolyear import today_in_london
 from tests.conftest import RunningBot
@@ -299,3 +301,11 @@ async def test_every_other_subcommand_over_http(bot: RunningBot, chat: Chat) -> 
     ]
     for command, text, expected in steps:
         assert expected in shown(await chat.say(command, text)), text
+
+
+def test_the_manifest_escapes_walk_and_cpd_so_mentions_arrive_as_ids() -> None:
+    manifest = yaml.safe_load((Path(__file__).parent.parent / "manifest.yml").read_text())
+    commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
+    assert commands["/walk"]["should_escape"] is True
+    assert commands["/cpd"]["should_escape"] is True
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 04:04:15.552671
+Create Date: 2026-11-25 04:20:44.689130
 """
 from collections.abc import Sequence
 
@@ -56,8 +56,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('learning_walk', schema=None) as batch_op:
-        batch_op.create_index('ix_learning_walk_partnership_date', ['partnership_id', 'walked_on'], unique=False)
-        batch_op.create_index('ix_learning_walk_school_date', ['host_school_id', 'walked_on'], unique=False)
+        batch_op.create_index('ix_learning_walk_open_steps', ['partnership_id', 'due_on', 'walked_on', 'host_school_id'], unique=False, sqlite_where=sa.text('next_steps IS NOT NULL AND done_at IS NULL'), postgresql_where=sa.text('next_steps IS NOT NULL AND done_at IS NULL'))
+        batch_op.create_index('ix_learning_walk_partnership_date', ['partnership_id', 'walked_on', 'id'], unique=False)
+        batch_op.create_index('ix_learning_walk_school_date', ['host_school_id', 'walked_on', 'partnership_id'], unique=False)
 
     op.create_table('cpd_session',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -80,7 +81,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('cpd_session', schema=None) as batch_op:
-        batch_op.create_index('ix_cpd_session_partnership_date', ['partnership_id', 'held_on', 'theme_id', 'host_school_id', 'minutes'], unique=False)
+        batch_op.create_index('ix_cpd_session_partnership_date', ['partnership_id', 'held_on', 'theme_id', 'host_school_id', 'minutes', 'attendee_count'], unique=False)
         batch_op.create_index('ix_cpd_session_theme_date', ['theme_id', 'held_on'], unique=False)
 
     op.create_table('walk_walker',
@@ -128,6 +129,7 @@ def downgrade() -> None:
     with op.batch_alter_table('learning_walk', schema=None) as batch_op:
         batch_op.drop_index('ix_learning_walk_school_date')
         batch_op.drop_index('ix_learning_walk_partnership_date')
+        batch_op.drop_index('ix_learning_walk_open_steps', sqlite_where=sa.text('next_steps IS NOT NULL AND done_at IS NULL'), postgresql_where=sa.text('next_steps IS NOT NULL AND done_at IS NULL'))
 
     op.drop_table('learning_walk')
     op.drop_table('cpd_theme')
