@@ -123,11 +123,21 @@ def parse(text: str, caller: Caller) -> Request:
             raise ParseError("Which partnership's CPD should I summarise?",
                              f"For example {caller.cmd('cpd summary East Barnet Area')}")
         return SummaryRequest(parsed.positional, parsed.get("since"))
+    if _has_log_fields(text):
+        # "/walk East Barnet Area school: …": a log without the word `log`.
+        return parse(f"log {text}", caller)
     raise ParseError(
         f"I don't know `{sub}`.",
         f"I can do: {', '.join(f'`{s}`' for s in SUBCOMMANDS)}. "
         f"{caller.cmd('cpd help')} shows an example of each.",
     )
+
+
+def _has_log_fields(text: str) -> bool:
+    try:
+        return bool(parse_fields(text, [*FIELDS, *ALIASES]).fields)
+    except ParseError:
+        return False
 
 
 def _canonical(parsed: Parsed) -> dict[str, str]:
@@ -415,6 +425,10 @@ async def log_form(partnership_name: str, caller: Caller, session: AsyncSession)
     for partnership in shown:
         for theme in await themes_of(session, partnership):
             themes.setdefault(theme.name_key, Choice(theme.name, theme.name))
+    schools = await school_choices(shown, session)
+    # A select needs at least one option: with no schools yet, there is no host to choose.
+    host_field = [FormField("host", "Host school", FieldKind.SELECT, choices=schools)] \
+        if schools else []
     form = Form(
         form_id=FORM_ID, title="Log a CPD session", submit_label="Log session",
         intro="A training or development session for staff of the partnership's schools. "
@@ -429,8 +443,7 @@ async def log_form(partnership_name: str, caller: Caller, session: AsyncSession)
             FormField("date", "Date", FieldKind.DATE, required=True,
                       initial=today_in_london().isoformat()),
             FormField("hours", "Length in hours", FieldKind.NUMBER, placeholder="e.g. 1.5"),
-            FormField("host", "Host school", FieldKind.SELECT,
-                      choices=await school_choices(shown, session)),
+            *host_field,
             FormField("facilitator", "Facilitator", max_length=MAX_FACILITATOR),
             FormField("attendees", "Attendees", max_length=MAX_ATTENDEES_TEXT,
                       placeholder="e.g. 24, or Monkfrith, Danegrove",

@@ -88,6 +88,10 @@ class FieldReader:
             value = ", ".join(value)
         return value.strip() if value and value.strip() else None
 
+    def _as_typed(self, raw: str) -> str:
+        """A form's inputs hold exactly what was typed; command text may hold chat markup."""
+        return raw if self.from_form else plain_text(raw)
+
     def _missing(self, name: str, label: str) -> None:
         if self.from_form:
             self.add(name, f"Please give the {label}.")
@@ -97,7 +101,7 @@ class FieldReader:
 
     def text(self, name: str, label: str, limit: int, required: bool = False) -> str | None:
         raw = self._raw(name)
-        value = plain_text(raw).strip() if raw else None
+        value = self._as_typed(raw).strip() if raw else None
         if not value:
             if required:
                 self._missing(name, label)
@@ -115,7 +119,7 @@ class FieldReader:
                 self._missing(name, label)
             return None
         try:
-            return parse_date(plain_text(raw), self.today, prefer)
+            return parse_date(self._as_typed(raw), self.today, prefer)
         except DateError as error:
             self.add(name, *date_problem(name, error))
             return None

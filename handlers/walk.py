@@ -119,11 +119,21 @@ def parse(text: str, caller: Caller) -> Request:
         return ShowRequest(parse_id(rest, "walk", caller.cmd("walk show 12")))
     if sub in ("done", "close"):
         return DoneRequest(parse_id(rest, "walk", caller.cmd("walk done 12")))
+    if _has_log_fields(text):
+        # "/walk East Barnet Area school: …": a log without the word `log`.
+        return parse(f"log {text}", caller)
     raise ParseError(
         f"I don't know `{sub}`.",
         f"I can do: {', '.join(f'`{s}`' for s in SUBCOMMANDS)}. "
         f"{caller.cmd('walk help')} shows an example of each.",
     )
+
+
+def _has_log_fields(text: str) -> bool:
+    try:
+        return bool(parse_fields(text, [*FIELDS, *ALIASES]).fields)
+    except ParseError:
+        return False
 
 
 def _canonical(parsed: Parsed) -> dict[str, str]:

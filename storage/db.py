@@ -49,7 +49,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Database:
     def __init__(self, url: str) -> None:
         self.url = async_url(url)
-        self.engine: AsyncEngine = create_async_engine(self.url, pool_pre_ping=True)
+        # hide_parameters: errors and logs never carry the values written (walk notes are
+        # personal data about staff).
+        self.engine: AsyncEngine = create_async_engine(self.url, pool_pre_ping=True,
+                                                       hide_parameters=True)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession,

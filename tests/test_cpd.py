@@ -301,3 +301,18 @@ async def test_help(db: Database) -> None:
     for sub in ("/cpd log", "/cpd list", "/cpd show", "/cpd summary", "/partnership themes"):
         assert sub in text
     assert "/walk help" in (await ok(db, "partnership", "help")).reply.plain_text()
+
+
+async def test_a_form_for_a_partnership_without_schools_has_no_host_to_choose(
+    db: Database,
+) -> None:
+    await ok(db, "partnership", "create Mill Hill Group")
+    form = (await ok(db, "cpd", "log mill hill group")).form
+    assert form is not None
+    assert "host" not in {f.name for f in form.fields}
+    assert "attendees" in {f.name for f in form.fields}
+
+
+async def test_a_log_without_the_word_log(db: Database) -> None:
+    reply = (await ok(db, "cpd", LOG.removeprefix("log "))).reply
+    assert reply.title == "Logged CPD session #1: Phonics refresher"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import StatementError
 from sqlmodel import col, select
 
 from handlers.dispatch import run_action, submit_form
@@ -351,3 +352,21 @@ async def test_a_future_due_date_without_a_year_is_the_coming_one(db: Database) 
     await ok(db, "walk", LOG.replace("5/2/2026", walked.isoformat())
              + f" next steps: x due: {soon.day}/{soon.month}")
     assert (await walks(db))[0].due_on == soon
+
+
+async def test_a_log_without_the_word_log(db: Database) -> None:
+    reply = (await ok(db, "walk", LOG.removeprefix("log "))).reply
+    assert reply.title == "Logged learning walk #1 at Monkfrith"
+
+
+async def test_database_errors_never_carry_the_values_written(db: Database) -> None:
+    """Walk notes are personal data: an error (and so the log of it) names no value."""
+    with pytest.raises(StatementError) as caught:
+        async with db.session() as session:
+            session.add(LearningWalk(
+                partnership_id=1, host_school_id=1, walked_on="not a date",  # type: ignore[arg-type]
+                focus="f", strengths="SECRET NOTE about a teacher", platform="slack",
+                logged_by_user_id="U1", logged_by_name="Ann"))
+            await session.flush()
+    assert "SECRET NOTE" not in str(caught.value)
+    assert await count(db, LearningWalk) == 0
