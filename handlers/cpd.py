@@ -21,6 +21,7 @@ from handlers.logbook import (
     Invalid,
     form_partnership,
     member_partnership,
+    note_for_channels,
     parse_id,
     partnership_field,
     partnerships_or_refuse,
@@ -31,7 +32,6 @@ from handlers.logbook import (
     take_quiet,
     ticked,
 )
-from handlers.logbook import channel_note as channel_note_for
 from handlers.lookup import require_member
 from handlers.names import name_key
 from handlers.parsing import Parsed, ParseError, parse_fields, split_subcommand
@@ -372,7 +372,7 @@ async def save(draft: CpdDraft, partnership: Partnership, caller: Caller,
     session.add_all(CpdAttendance(session_id=cpd.id, school_id=school.id)
                     for school in draft.attending if school.id is not None)
     facts = _session_facts(cpd, draft.theme, draft.host, draft.attending)
-    posts, where = await channel_note_for(session, partnership,
+    posts, where = await note_for_channels(session, partnership,
                                           _channel_note(cpd, facts, caller), quiet)
     lines = [f"See it with {caller.cmd(f'cpd show {cpd.id}')}; the partnership's CPD so far: "
              f"{caller.cmd(f'cpd summary {partnership.name}')}."]

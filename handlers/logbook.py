@@ -257,7 +257,7 @@ def quiet_field() -> FormField:
         Choice("Don't post a note in the partnership's channel", QUIET),))
 
 
-async def channel_note(session: AsyncSession, partnership: Partnership, note: Reply,
+async def note_for_channels(session: AsyncSession, partnership: Partnership, note: Reply,
                        quiet: bool) -> tuple[list[ChannelPost], str | None]:
     """The post for the partnership's linked channels, and a line saying where it went."""
     assert partnership.id is not None

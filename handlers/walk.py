@@ -23,6 +23,7 @@ from handlers.logbook import (
     Invalid,
     form_partnership,
     member_partnership,
+    note_for_channels,
     parse_id,
     partnership_field,
     partnerships_or_refuse,
@@ -33,7 +34,6 @@ from handlers.logbook import (
     take_quiet,
     ticked,
 )
-from handlers.logbook import channel_note as channel_note_for
 from handlers.lookup import find_school, quoted_list, require_member
 from handlers.mentions import PersonRef, with_members
 from handlers.parsing import Parsed, ParseError, parse_fields, split_subcommand
@@ -325,7 +325,7 @@ async def save(draft: WalkDraft, partnership: Partnership, caller: Caller,
     walkers = [WalkWalker(walk_id=walk.id, user_id=p.user_id, name=p.name, position=n)
                for n, p in enumerate(draft.walkers)]
     session.add_all(walkers)
-    posts, where = await channel_note_for(session, partnership,
+    posts, where = await note_for_channels(session, partnership,
                                           _channel_note(walk, draft.school, caller), quiet)
     return Outcome(_logged_reply(walk, draft.school, walkers, partnership, caller, where),
                    channel_posts=posts)
