@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from handlers.forms import FieldKind, Form, FormField
 from handlers.replies import Reply, Tone
 
 _CODE = re.compile(r"`([^`]*)`")
@@ -21,8 +22,44 @@ def render(reply: Reply) -> str:
             out.append("")
             out.append(_plain(section.heading))
         width = max((len(f.label) for f in section.facts), default=0)
-        out.extend(f"  {f.label.ljust(width)}  {_plain(f.value)}" for f in section.facts)
+        out.extend(f"  {f.label.ljust(width)}  {_plain(f.plain_value())}" for f in section.facts)
         out.extend(f"  • {_plain(line)}" for line in section.lines)
         if section.buttons:
             out.append("  [" + "] [".join(b.label for b in section.buttons) + "]")
     return "\n".join(out)
+
+
+_KIND_WORDS = {
+    FieldKind.DATE: "a date",
+    FieldKind.NUMBER: "a number",
+    FieldKind.USERS: "names or @mentions",
+    FieldKind.USER: "a name or @mention",
+}
+
+
+def render_form(form: Form) -> str:
+    """A form where none can be shown: its fields as a usage hint for the text command."""
+    out = [f"{form.title}: the fields to type"]
+    if form.intro:
+        out.append(_plain(form.intro))
+    out.extend(_form_field(f) for f in form.fields)
+    return "\n".join(out)
+
+
+def _form_field(form_field: FormField) -> str:
+    key = f"<{form_field.name}>" if form_field.positional else f"{form_field.name}:"
+    notes = ["required" if form_field.required else "optional"]
+    if form_field.kind in _KIND_WORDS:
+        notes.append(_KIND_WORDS[form_field.kind])
+    if form_field.kind is FieldKind.CHECKBOXES:
+        key = " / ".join(c.value for c in form_field.choices)
+    elif form_field.choices:
+        shown = [c.label for c in form_field.choices[:12]]
+        more = len(form_field.choices) - len(shown)
+        notes.append("one of: " + "; ".join(shown) + (f"; and {more} more" if more > 0 else ""))
+    if form_field.max_length:
+        notes.append(f"up to {form_field.max_length} characters")
+    line = f"  {key}  {form_field.label} ({', '.join(notes)})"
+    if form_field.hint:
+        line += f"\n      {_plain(form_field.hint)}"
+    return line

@@ -56,7 +56,9 @@ async def run_line(db: Database, delivery: Delivery, caller: Caller, line: str) 
     outcome = await run_command(db, command, text, caller)
     problems = await delivery.deliver(outcome.channel_posts)
     reply = render_text.render(outcome.reply)
-    return "\n".join([reply, *problems])
+    # No modals in a terminal: a form becomes the list of fields to type instead.
+    form = [render_text.render_form(outcome.form)] if outcome.form is not None else []
+    return "\n".join([reply, *form, *problems])
 
 
 async def run_shell(db: Database, name: str, stdin: TextIO = sys.stdin,

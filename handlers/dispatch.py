@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import partnership
+from handlers import cpd, partnership, walk
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
@@ -29,9 +29,16 @@ ActionHandler = Callable[[str, Caller, AsyncSession], Awaitable[Outcome]]
 
 COMMANDS: dict[str, CommandHandler] = {
     "partnership": partnership.run,
+    "walk": walk.run,
+    "cpd": cpd.run,
 }
-FORMS: dict[str, FormHandler] = {}
-ACTIONS: dict[str, ActionHandler] = {}
+FORMS: dict[str, FormHandler] = {
+    walk.FORM_ID: walk.submit_form,
+    cpd.FORM_ID: cpd.submit_form,
+}
+ACTIONS: dict[str, ActionHandler] = {
+    walk.DONE_ACTION: walk.done_action,
+}
 
 
 def command_names() -> list[str]:

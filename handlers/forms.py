@@ -19,6 +19,8 @@ class FieldKind(StrEnum):
     SELECT = "select"  # one of `choices`
     MULTI_SELECT = "multi_select"
     USERS = "users"  # people on the platform; values are platform user ids
+    USER = "user"  # one person on the platform; the value is their user id
+    CHECKBOXES = "checkboxes"  # tick any of `choices`; values are the ticked choices' values
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class FormField:
     choices: tuple[Choice, ...] = ()
     max_length: int | None = None
     initial: str | None = None
+    # Typed without a `name:` key in the text command (e.g. the partnership's name).
+    positional: bool = False
 
 
 @dataclass

@@ -9,10 +9,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.lookup import find_partnership, find_school, quoted_list, require_lead
+from handlers.mentions import PersonRef, find_mentions
 from handlers.names import match_name, name_key, tidy_name
 from handlers.parsing import ParseError, parse_fields, split_subcommand
-from handlers.people import PersonRef, find_mentions
 from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
+from handlers.themes import ThemesRequest, parse_theme_list, run_themes
 from storage import queries
 from storage.models import (
     AccessRole,
@@ -99,10 +100,10 @@ class RoleRequest:
 
 Request = (
     HelpRequest | CreateRequest | JoinRequest | LeaveRequest | ListRequest | InfoRequest
-    | ChannelRequest | RoleRequest
+    | ChannelRequest | RoleRequest | ThemesRequest
 )
 
-SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel", "role")
+SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel", "role", "themes")
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -152,6 +153,12 @@ def parse(text: str, caller: Caller) -> Request:
                                              "East Barnet Area"))
     if sub == "role":
         return _parse_role(rest, caller)
+    if sub == "themes":
+        parsed = parse_fields(rest, ["set"])
+        name = _required_name(parsed.positional, "partnership themes <partnership>", caller,
+                              "East Barnet Area")
+        new = parsed.fields.get("set")
+        return ThemesRequest(name, None if new is None else parse_theme_list(new, caller, name))
     raise ParseError(
         f"I don't know `{sub}`.",
         f"I can do: {', '.join(f'`{s}`' for s in SUBCOMMANDS)}. "
@@ -177,7 +184,7 @@ def _parse_role(text: str, caller: Caller) -> RoleRequest:
     else:
         raise ParseError("Please say whose role to change, with an @mention.",
                          f"Write it like this: {example}")
-    if not tidy_name(partnership) or not person.name:
+    if not tidy_name(partnership) or not (person.user_id or person.name):
         raise ParseError("Please give the partnership and the person.",
                          f"Write it like this: {example}")
     return RoleRequest(tidy_name(partnership), person, AccessRole(role_word))
@@ -238,6 +245,8 @@ async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
             return await link_channel(request, caller, session)
         case RoleRequest():
             return await change_role(request, caller, session)
+        case ThemesRequest():
+            return await run_themes(request, caller, session)
 
 
 def help_reply(caller: Caller) -> Reply:
@@ -259,6 +268,15 @@ def help_reply(caller: Caller) -> Reply:
                     "digests in this channel (leads)",
                     f"{c('partnership role East Barnet Area @Ben lead')}: make someone a lead "
                     "or a member (leads)",
+                ],
+            ),
+            Section(
+                heading="Learning walks and CPD",
+                lines=[
+                    f"{c('walk help')}: log learning walks, follow up their next steps",
+                    f"{c('cpd help')}: log CPD sessions, see them by theme and school",
+                    f"{c('partnership themes East Barnet Area')}: its CPD themes; a lead "
+                    "changes them with `set: a; b; c`",
                 ],
             ),
             Section(lines=["Names are matched loosely: “st marys en4” finds “St Mary's EN4”."]),
@@ -496,7 +514,7 @@ async def change_role(request: RoleRequest, caller: Caller, session: AsyncSessio
     target = _member_for(request.person, members, caller)
     if target is None:
         raise CommandError.because(
-            f"{request.person.name} is not a member of {partnership.name}.",
+            f"{request.person.label()} is not a member of {partnership.name}.",
             "They can join with "
             + caller.cmd(f"partnership join {partnership.name} school: <their school>") + ".",
         )
@@ -524,10 +542,11 @@ def _member_for(person: PersonRef, members: list[Member], caller: Caller) -> Mem
         by_id = [m for m in members if m.user_id == person.user_id
                  and m.platform == caller.platform]
         return by_id[0] if by_id else None
-    match = match_name(person.name, members, lambda m: m.display_name)
+    match = match_name(person.name or "", members, lambda m: m.display_name)
     if match.ambiguous:
+        names = quoted_list([m.display_name for m in match.ambiguous])
         raise CommandError.because(
-            f"“{person.name}” could be {quoted_list([m.display_name for m in match.ambiguous])}.",
+            f"“{person.label()}” could be {names}.",
             "Use an @mention to say which.",
         )
     return match.found

@@ -27,11 +27,31 @@ class Visibility(StrEnum):
 
 
 @dataclass(frozen=True)
+class Person:
+    """Someone named in a reply. Where `platform` is the one showing the reply and knows the
+    user id, the renderer shows a real mention (Slack draws the current name); everywhere else,
+    the name. This is the one way a reply mentions anyone: text itself never does."""
+
+    name: str | None
+    user_id: str | None = None
+    platform: str | None = None
+
+    def plain(self) -> str:
+        return self.name or (f"@{self.user_id}" if self.user_id else "someone")
+
+
+@dataclass(frozen=True)
 class Fact:
-    """A labelled value, shown as a two-column field where the platform can."""
+    """A labelled value, shown as a two-column field where the platform can. `people`, when
+    given, are shown before the value ("Ann, Ben" or "Ann, due Friday")."""
 
     label: str
-    value: str
+    value: str = ""
+    people: tuple[Person, ...] = ()
+
+    def plain_value(self) -> str:
+        return " ".join(part for part in (", ".join(p.plain() for p in self.people),
+                                          self.value) if part)
 
 
 @dataclass(frozen=True)
@@ -77,7 +97,7 @@ class Reply:
             if section.heading:
                 parts.append(section.heading)
             parts.extend(section.lines)
-            parts.extend(f"{fact.label}: {fact.value}" for fact in section.facts)
+            parts.extend(f"{fact.label}: {fact.plain_value()}" for fact in section.facts)
         return "\n".join(parts)
 
 

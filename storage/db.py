@@ -67,7 +67,9 @@ class Database:
         self.url = async_url(url)
         # No pre-ping (a round trip on every checkout); connections are recycled instead, and a
         # dead one surfaces as "try again shortly". A pool big enough for bursts of commands.
-        options: dict[str, Any] = {"pool_recycle": 1800}
+        # hide_parameters: errors and logs never carry the values written (walk notes are
+        # personal data about staff).
+        options: dict[str, Any] = {"pool_recycle": 1800, "hide_parameters": True}
         if not self.url.startswith("sqlite"):
             options.update(pool_size=10, max_overflow=20)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)

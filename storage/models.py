@@ -3,10 +3,10 @@ shell) so that no query can reach another workspace's data."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage import slack_oauth
@@ -125,6 +125,125 @@ class RequestSeen(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=120)
     received_at: datetime = Field(default_factory=_created_at,
                                   sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+# --- learning walks and CPD -----------------------------------------------------------------
+
+
+class CpdTheme(SQLModel, table=True):
+    """One of a partnership's CPD themes. Themes taken off the list are retired, not deleted,
+    so the sessions already logged under them keep their theme."""
+
+    __tablename__ = "cpd_theme"
+    __table_args__ = (UniqueConstraint("partnership_id", "name_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", ondelete="CASCADE")
+    name: str = Field(max_length=150)
+    name_key: str = Field(max_length=150)
+    position: int = Field(default=0)
+    retired: bool = Field(default=False)
+
+
+# A walk whose next steps are still to do.
+OPEN_STEPS = text("next_steps IS NOT NULL AND done_at IS NULL")
+
+
+class LearningWalk(SQLModel, table=True):
+    """A learning walk: a focus looked at across a host school's classes. The notes concern
+    staff (personal data): only the partnership's members may see them, and they are never
+    logged or posted in channels."""
+
+    __tablename__ = "learning_walk"
+    __table_args__ = (
+        # `/walk list <partnership> [since:]`: the newest of a partnership straight from the
+        # index (id breaks ties), and its count without visiting the table.
+        Index("ix_learning_walk_partnership_date", "partnership_id", "walked_on", "id"),
+        # `/walk list school: <school>`, likewise.
+        Index("ix_learning_walk_school_date", "host_school_id", "walked_on", "partnership_id"),
+        # Open and overdue next steps: only the open ones are in it, with every column the
+        # list's filters use, so counting them stays small however many walks there are.
+        Index("ix_learning_walk_open_steps", "partnership_id", "due_on", "walked_on",
+              "host_school_id", sqlite_where=OPEN_STEPS, postgresql_where=OPEN_STEPS),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", ondelete="CASCADE")
+    host_school_id: int = Field(foreign_key="school.id")
+    walked_on: date
+    focus: str = Field(max_length=200)
+    year_groups: str | None = Field(default=None, max_length=200)
+    strengths: str | None = Field(default=None, max_length=1500)
+    development: str | None = Field(default=None, max_length=1500)
+    next_steps: str | None = Field(default=None, max_length=1500)
+    # The next steps' owner: a platform user id when known, and the name to show.
+    owner_user_id: str | None = Field(default=None, max_length=64)
+    owner_name: str | None = Field(default=None, max_length=100)
+    due_on: date | None = Field(default=None)
+    done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
+                                                                     nullable=True))
+    done_by: str | None = Field(default=None, max_length=100)
+    # Who logged it, on which platform (user ids above are that platform's).
+    platform: str = Field(max_length=10)
+    logged_by_user_id: str = Field(max_length=64)
+    logged_by_name: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+
+
+class WalkWalker(SQLModel, table=True):
+    """One of a walk's walkers: a platform user (id, name when known) or a typed name."""
+
+    __tablename__ = "walk_walker"
+
+    id: int | None = Field(default=None, primary_key=True)
+    walk_id: int = Field(foreign_key="learning_walk.id", ondelete="CASCADE", index=True)
+    user_id: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, max_length=100)
+    position: int = Field(default=0)
+
+
+class CpdSession(SQLModel, table=True):
+    """A CPD session held for (some of) a partnership's schools."""
+
+    __tablename__ = "cpd_session"
+    __table_args__ = (
+        # `/cpd summary` and `/cpd list`: a partnership's sessions by date, grouped by theme
+        # and host without visiting the table (the index covers those columns).
+        Index("ix_cpd_session_partnership_date", "partnership_id", "held_on", "theme_id",
+              "host_school_id", "minutes", "attendee_count"),
+        # `/cpd list theme: …`.
+        Index("ix_cpd_session_theme_date", "theme_id", "held_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", ondelete="CASCADE")
+    theme_id: int = Field(foreign_key="cpd_theme.id")
+    title: str = Field(max_length=200)
+    held_on: date
+    # Length in minutes (typed as hours); None when not given.
+    minutes: int | None = Field(default=None)
+    host_school_id: int | None = Field(default=None, foreign_key="school.id")
+    facilitator: str | None = Field(default=None, max_length=100)
+    # A head count, when attendees were given as a number rather than schools.
+    attendee_count: int | None = Field(default=None)
+    impact: str | None = Field(default=None, max_length=1500)
+    platform: str = Field(max_length=10)
+    logged_by_user_id: str = Field(max_length=64)
+    logged_by_name: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+
+
+class CpdAttendance(SQLModel, table=True):
+    """A school whose staff attended a CPD session."""
+
+    __tablename__ = "cpd_attendance"
+    __table_args__ = (UniqueConstraint("session_id", "school_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="cpd_session.id", ondelete="CASCADE")
+    school_id: int = Field(foreign_key="school.id", index=True)
 
 
 # slack-sdk's tables for Slack installations, bot tokens and OAuth states, on the same metadata

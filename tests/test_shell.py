@@ -48,3 +48,24 @@ def test_the_console_script_runs_the_shell_with_no_credentials(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     assert "1 partnership (1 with you in)" in result.stdout
     assert (tmp_path / "partnership-bot" / "partnership-bot.sqlite3").exists()
+
+
+async def test_a_form_is_printed_as_the_fields_to_type(sqlite_db: Database) -> None:
+    typed = io.StringIO(
+        "partnership create Heath and Hill Partnership\n"
+        "partnership join Heath and Hill Partnership school: Cunningham Hill Infant\n"
+        "walk\n"
+        "cpd log heath and hill\n"
+    )
+    out = io.StringIO()
+    await run_shell(sqlite_db, "Ann", stdin=typed, stdout=out)
+    text = out.getvalue()
+    assert "Log a learning walk: the fields to type" in text
+    assert "<partnership>  Partnership (required, one of: Heath and Hill Partnership)" in text
+    assert "school:  Host school (required, one of: Cunningham Hill Infant)" in text
+    assert "date:  Date of the walk (required, a date)" in text
+    assert "owner:  Who owns the next steps (optional, a name or @mention)" in text
+    assert "never named or judged individual teachers" in text
+    assert "Log a CPD session: the fields to type" in text
+    assert "theme:  Theme (required, one of: Subject leadership" in text
+    assert "Write it like this: /cpd log Heath and Hill Partnership title:" in text

@@ -49,7 +49,8 @@ def command_text(raw: str) -> str:
             return f"#{label or target}"
         if sigil == "!":
             return label or f"@{target.split('^')[0]}"
-        return target  # a link: the URL itself
+        shown = target.removeprefix("mailto:")  # a link: its words and where it goes
+        return shown if not label or label in (shown, target) else f"{label} ({shown})"
 
     text = _SLACK_LINK.sub(plain, raw)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

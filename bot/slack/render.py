@@ -5,10 +5,12 @@ All text passes through `escape`, so a name such as "<!channel>" shows as typed 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+from handlers.context import Platform
 from handlers.forms import Choice, FieldKind, Form, FormField, FormValues
-from handlers.replies import Reply, Section, Tone, Visibility
+from handlers.replies import Fact, Person, Reply, Section, Tone, Visibility
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -24,6 +26,21 @@ Block = dict[str, Any]
 def escape(text: str) -> str:
     """Slack's three control characters; everything else in mrkdwn is safe to show."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
+def person(who: Person) -> str:
+    """A real mention for a Slack user we know by id; otherwise the escaped name."""
+    if who.platform == Platform.SLACK and who.user_id and _SLACK_USER_ID.fullmatch(who.user_id):
+        return f"<@{who.user_id}>"
+    return escape(who.plain())
+
+
+def _fact_text(fact: Fact) -> str:
+    people = ", ".join(person(p) for p in fact.people)
+    return " ".join(part for part in (people, escape(fact.value)) if part)
 
 
 def _mrkdwn(text: str) -> Block:
@@ -62,7 +79,7 @@ def _section_blocks(section: Section) -> list[Block]:
             "type": "section",
             "fields": [
                 {"type": "mrkdwn",
-                 "text": _cut(f"*{escape(f.label)}*\n{escape(f.value)}", MAX_FIELD_TEXT)}
+                 "text": _cut(f"*{escape(f.label)}*\n{_fact_text(f)}", MAX_FIELD_TEXT)}
                 for f in section.facts[start : start + MAX_FIELDS]
             ],
         })
@@ -150,10 +167,15 @@ def _element(form_field: FormField) -> dict[str, Any]:
     elif kind is FieldKind.MULTI_SELECT:
         element = {"type": "multi_static_select",
                    "options": [_option(c) for c in form_field.choices[:MAX_OPTIONS]]}
+    elif kind is FieldKind.CHECKBOXES:
+        element = {"type": "checkboxes",
+                   "options": [_option(c) for c in form_field.choices[:10]]}
+    elif kind is FieldKind.USER:
+        element = {"type": "users_select"}
     else:
         element = {"type": "multi_users_select"}
     element["action_id"] = VALUE_ACTION
-    if form_field.placeholder and kind is not FieldKind.DATE:
+    if form_field.placeholder and kind not in (FieldKind.DATE, FieldKind.CHECKBOXES):
         element["placeholder"] = _plain(form_field.placeholder, 150)
     return element
 
@@ -202,6 +224,10 @@ def form_values(view: dict[str, Any]) -> FormValues:
                 value = [o["value"] for o in state.get("selected_options") or []]
             case "multi_users_select":
                 value = list(state.get("selected_users") or [])
+            case "users_select":
+                value = state.get("selected_user")
+            case "checkboxes":
+                value = [o["value"] for o in state.get("selected_options") or []]
             case _:
                 value = state.get("value")
         if value:

@@ -1,7 +1,7 @@
 """request dedupe
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-25 04:08:00.736511
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0004'
-down_revision: str | None = '0001'
+down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

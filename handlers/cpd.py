@@ -1,0 +1,598 @@
+"""`/cpd`: log CPD sessions (typed, or in a form), list them, show one, and summarise a
+partnership's CPD by theme and by school, with the themes that have had no session this term:
+what heads count by hand today for their governors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.context import Caller
+from handlers.dates import format_date
+from handlers.errors import CommandError
+from handlers.forms import Choice, FieldKind, Form, FormField, FormValues
+from handlers.logbook import (
+    QUIET,
+    FieldReader,
+    Invalid,
+    form_partnership,
+    member_partnership,
+    note_for_channels,
+    parse_id,
+    partnership_field,
+    partnerships_or_refuse,
+    quiet_field,
+    school_choices,
+    school_of_partnership,
+    since_date,
+    take_quiet,
+    ticked,
+)
+from handlers.lookup import require_member
+from handlers.names import name_key
+from handlers.parsing import Parsed, ParseError, parse_fields, split_subcommand
+from handlers.replies import Fact, Outcome, Reply, Section, Tone, Visibility
+from handlers.schoolyear import (
+    school_term,
+    school_year_label,
+    school_year_start,
+    short_date,
+    today_in_london,
+)
+from handlers.themes import match_theme, theme_problem, themes_of
+from storage import learning, queries
+from storage.models import CpdAttendance, CpdSession, CpdTheme, Partnership, School
+
+FORM_ID = "cpd.log"
+
+MAX_TITLE = 200
+MAX_FACILITATOR = 100
+MAX_IMPACT = 1500
+MAX_ATTENDEES_TEXT = 1000
+MAX_HEADCOUNT = 10_000
+# One session: a longer course is logged a day at a time.
+MAX_MINUTES = 24 * 60
+PAGE = 15
+
+FIELDS = ("title", "theme", "date", "hours", "host", "facilitator", "attendees", "impact")
+ALIASES = {"length": "hours", "duration": "hours", "school": "host", "held at": "host",
+           "facilitated by": "facilitator", "led by": "facilitator", "attended": "attendees",
+           "attendance": "attendees"}
+STRUCTURED = {"theme", "date", "hours", "length", "duration", "host", "school", "held at",
+              "facilitator", "facilitated by", "led by", "attendees", "attended", "attendance"}
+EXAMPLE = ("cpd log East Barnet Area title: Phonics refresher theme: TA training date: 5/2/2026 "
+           "hours: 1.5")
+
+
+# --- typed requests -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HelpRequest:
+    pass
+
+
+@dataclass(frozen=True)
+class LogRequest:
+    partnership: str
+    fields: dict[str, str]
+    quiet: bool
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    partnership: str
+    theme: str | None
+
+
+@dataclass(frozen=True)
+class ShowRequest:
+    cpd_id: int
+
+
+@dataclass(frozen=True)
+class SummaryRequest:
+    partnership: str
+    since: str | None
+
+
+Request = HelpRequest | LogRequest | ListRequest | ShowRequest | SummaryRequest
+SUBCOMMANDS = ("log", "list", "show", "summary", "help")
+
+
+def parse(text: str, caller: Caller) -> Request:
+    sub, rest = split_subcommand(text)
+    if sub in ("help", "?"):
+        return HelpRequest()
+    if sub in ("", "log", "add"):
+        parsed = parse_fields(rest, [*FIELDS, *ALIASES])
+        quiet = take_quiet(parsed, STRUCTURED)
+        return LogRequest(parsed.positional, _canonical(parsed), quiet)
+    if sub in ("list", "ls"):
+        parsed = parse_fields(rest, ["theme"])
+        return ListRequest(parsed.positional, parsed.get("theme"))
+    if sub in ("show", "view"):
+        return ShowRequest(parse_id(rest, "CPD session", caller.cmd("cpd show 7")))
+    if sub in ("summary", "report"):
+        parsed = parse_fields(rest, ["since"])
+        if not parsed.positional:
+            raise ParseError("Which partnership's CPD should I summarise?",
+                             f"For example {caller.cmd('cpd summary East Barnet Area')}")
+        return SummaryRequest(parsed.positional, parsed.get("since"))
+    if _has_log_fields(text):
+        # "/walk East Barnet Area school: …": a log without the word `log`.
+        return parse(f"log {text}", caller)
+    raise ParseError(
+        f"I don't know `{sub}`.",
+        f"I can do: {', '.join(f'`{s}`' for s in SUBCOMMANDS)}. "
+        f"{caller.cmd('cpd help')} shows an example of each.",
+    )
+
+
+def _has_log_fields(text: str) -> bool:
+    try:
+        return bool(parse_fields(text, [*FIELDS, *ALIASES]).fields)
+    except ParseError:
+        return False
+
+
+def _canonical(parsed: Parsed) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for key, value in parsed.fields.items():
+        name = ALIASES.get(key, key)
+        if name in fields:
+            raise ParseError(f"`{name}:` is given twice.", f"Give `{name}:` once.")
+        fields[name] = value
+    return fields
+
+
+async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
+    request = parse(text, caller)
+    match request:
+        case HelpRequest():
+            return Outcome(help_reply(caller))
+        case LogRequest():
+            if not request.fields:
+                return await log_form(request.partnership, caller, session)
+            return await log_typed(request, caller, session)
+        case ListRequest():
+            return await list_sessions(request, caller, session)
+        case ShowRequest():
+            return await show(request.cpd_id, caller, session)
+        case SummaryRequest():
+            return await summary(request, caller, session)
+
+
+def help_reply(caller: Caller) -> Reply:
+    c = caller.cmd
+    return Reply(
+        title="CPD sessions: log them and see the partnership's CPD by theme and school",
+        sections=[
+            Section(heading="Log a session", lines=[
+                f"{c('cpd')}: a form to fill in",
+                c(EXAMPLE),
+                "Optional: `hours:` (1.5, 90 minutes), `host:` (the school), `facilitator:`, "
+                "`attendees:` (a number, or schools: Monkfrith, Danegrove, or `all`), "
+                "`impact:` (intended and observed)",
+                "The theme may be loose (“SENCO”, “TA training”): I find the closest of the "
+                "partnership's themes, or ask. Add `quiet` after the partnership's name to post "
+                "nothing in its channel.",
+            ]),
+            Section(heading="Look back", lines=[
+                f"{c('cpd list East Barnet Area theme: middle leadership')}: newest first",
+                f"{c('cpd show 7')}: everything recorded on session 7",
+                f"{c('cpd summary East Barnet Area')}: sessions and hours by theme and by "
+                "school this school year, and the themes with no session this term",
+                f"{c('partnership themes East Barnet Area')}: the themes (a lead can change "
+                "them)",
+            ]),
+            Section(lines=["Only members of a partnership can log or see its CPD."]),
+        ],
+    )
+
+
+# --- logging --------------------------------------------------------------------------------
+
+
+@dataclass
+class CpdDraft:
+    title: str
+    theme: CpdTheme
+    held_on: date
+    minutes: int | None
+    host: School | None
+    facilitator: str | None
+    attendee_count: int | None
+    attending: list[School]
+    impact: str | None
+
+
+async def log_typed(request: LogRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    if not request.partnership:
+        raise ParseError("Which partnership was the session for?",
+                         f"Write it like this: {caller.cmd(EXAMPLE)}")
+    partnership = await member_partnership(session, caller, request.partnership,
+                                           "cpd log {name} title: …")
+    try:
+        draft = await read_session(request.fields, False, partnership, caller, session)
+    except Invalid as problems:
+        raise problems.for_text() from None
+    return await save(draft, partnership, caller, session, request.quiet)
+
+
+async def submit_form(values: FormValues, context: str, caller: Caller,
+                      session: AsyncSession) -> Outcome:
+    try:
+        partnership = await form_partnership(session, caller, values.get("partnership"))
+        draft = await read_session(values, True, partnership, caller, session)
+    except Invalid as problems:
+        raise problems.for_form() from None
+    return await save(draft, partnership, caller, session, ticked(values, QUIET, QUIET))
+
+
+async def read_session(values: FormValues | dict[str, str], from_form: bool,
+                       partnership: Partnership, caller: Caller,
+                       session: AsyncSession) -> CpdDraft:
+    """One set of rules for typed and form-filled sessions; every problem reported at once."""
+    today = today_in_london()
+    reader = FieldReader(dict(values), from_form=from_form, today=today, caller=caller,
+                         example=EXAMPLE.replace("East Barnet Area", partnership.name))
+    title = reader.text("title", "session's title", MAX_TITLE, required=True)
+    theme = await _theme(reader, partnership, session)
+    held_on = reader.date("date", "session's date", "past", required=True)
+    minutes = _minutes(reader)
+    host = await _school(reader, "host", partnership, session)
+    facilitator = reader.text("facilitator", "facilitator's name", MAX_FACILITATOR)
+    headcount, attending = await _attendees(reader, partnership, session)
+    impact = reader.text("impact", "impact", MAX_IMPACT)
+    if held_on is not None and held_on > today:
+        reader.add("date", f"The session's date, {format_date(held_on)}, is still to come.",
+                   "Log a session once it has happened.")
+    reader.check()
+    assert title is not None and theme is not None and held_on is not None
+    return CpdDraft(title, theme, held_on, minutes, host, facilitator, headcount, attending,
+                    impact)
+
+
+async def _theme(reader: FieldReader, partnership: Partnership,
+                 session: AsyncSession) -> CpdTheme | None:
+    query = reader.text("theme", "theme", 200, required=True)
+    if query is None:
+        return None
+    themes = await themes_of(session, partnership)
+    result = match_theme(query, themes)
+    if result.found is None:
+        reader.add("theme", *theme_problem(query, result, themes, partnership, reader.caller))
+    return result.found
+
+
+_HALF = re.compile(r"([0-9]*)\s*½")
+_HOURS = re.compile(r"([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(?:h|hr|hrs|hour|hours)?")
+_MINUTES = re.compile(r"([0-9]+)\s*(?:m|min|mins|minute|minutes)")
+_HOURS_AND_MINUTES = re.compile(
+    r"([0-9]+)\s*(?:h|hr|hrs|hour|hours)\s*(?:and\s*)?([0-9]+)\s*(?:m|min|mins|minute|minutes)?")
+
+
+def parse_minutes(text: str) -> int | None:
+    """ "1.5", "1½", "2 hours", "90 minutes", "1h30" -> minutes; None if unreadable."""
+    text = _HALF.sub(lambda m: f"{m[1] or 0}.5", text.strip().lower())
+    if match := _HOURS_AND_MINUTES.fullmatch(text):
+        return int(match[1]) * 60 + int(match[2])
+    if match := _MINUTES.fullmatch(text):
+        return int(match[1])
+    if match := _HOURS.fullmatch(text):
+        return round(float(match[1]) * 60)
+    return None
+
+
+def _minutes(reader: FieldReader) -> int | None:
+    text = reader.text("hours", "length", 40)
+    if text is None:
+        return None
+    minutes = parse_minutes(text)
+    if minutes is None:
+        reader.add("hours", f"I couldn't read “{text}” as a length.",
+                   "Write hours like `1.5`, `2 hours` or `90 minutes`.")
+    elif minutes <= 0:
+        reader.add("hours", "A session needs some length.", "Write hours like `1.5`.")
+    elif minutes > MAX_MINUTES:
+        reader.add("hours", f"{format_hours(minutes)} is longer than one day.",
+                   "Log a longer course as one session per day.")
+    else:
+        return minutes
+    return None
+
+
+async def _school(reader: FieldReader, field: str, partnership: Partnership,
+                  session: AsyncSession) -> School | None:
+    assert partnership.id is not None
+    raw = reader.values.get(field)
+    if reader.from_form:
+        if raw is None:
+            return None
+        school = None
+        if isinstance(raw, str) and raw.isdigit():
+            school = await learning.school_in_partnership(session, partnership.id, int(raw))
+        if school is None:
+            reader.add(field, f"Please choose one of {partnership.name}'s schools.")
+        return school
+    name = reader.text(field, "host school", 200)
+    if name is None:
+        return None
+    return await school_of_partnership(reader, field, name, partnership, session)
+
+
+_HEADCOUNT = re.compile(r"([0-9][0-9,]*)(?:\s+(?:staff|people|teachers|tas|attendees|"
+                        r"delegates|colleagues))?")
+_LIST_SEPARATORS = re.compile(r"\s*(?:[,;&]|\band\b)\s*", re.IGNORECASE)
+
+
+async def _attendees(reader: FieldReader, partnership: Partnership,
+                     session: AsyncSession) -> tuple[int | None, list[School]]:
+    """A head count ("24"), or the schools that came ("Monkfrith, Danegrove", "all")."""
+    assert partnership.id is not None
+    text = reader.text("attendees", "attendees", MAX_ATTENDEES_TEXT)
+    if text is None:
+        return None, []
+    if match := _HEADCOUNT.fullmatch(text.lower()):
+        count = int(match[1].replace(",", ""))
+        if not 0 < count <= MAX_HEADCOUNT:
+            reader.add("attendees", f"{count:,} is not a head count I can record.",
+                       f"Give a number from 1 to {MAX_HEADCOUNT:,}, or the schools that came.")
+            return None, []
+        return count, []
+    if text.lower() in ("all", "all schools", "everyone"):
+        return None, list(await queries.schools_of(session, partnership.id))
+    schools: dict[int, School] = {}
+    for name in (n for n in _LIST_SEPARATORS.split(text) if n.strip()):
+        school = await school_of_partnership(reader, "attendees", name.strip(), partnership,
+                                             session)
+        if school is not None and school.id is not None:
+            schools[school.id] = school
+    return None, sorted(schools.values(), key=lambda s: name_key(s.name))
+
+
+async def save(draft: CpdDraft, partnership: Partnership, caller: Caller,
+               session: AsyncSession, quiet: bool) -> Outcome:
+    assert partnership.id is not None and draft.theme.id is not None
+    cpd = CpdSession(
+        partnership_id=partnership.id, theme_id=draft.theme.id, title=draft.title,
+        held_on=draft.held_on, minutes=draft.minutes,
+        host_school_id=draft.host.id if draft.host else None, facilitator=draft.facilitator,
+        attendee_count=draft.attendee_count, impact=draft.impact, platform=caller.platform,
+        logged_by_user_id=caller.user_id, logged_by_name=caller.user_name,
+    )
+    session.add(cpd)
+    await session.flush()
+    assert cpd.id is not None
+    session.add_all(CpdAttendance(session_id=cpd.id, school_id=school.id)
+                    for school in draft.attending if school.id is not None)
+    facts = _session_facts(cpd, draft.theme, draft.host, draft.attending)
+    posts, where = await note_for_channels(session, partnership,
+                                          _channel_note(cpd, facts, caller), quiet)
+    lines = [f"See it with {caller.cmd(f'cpd show {cpd.id}')}; the partnership's CPD so far: "
+             f"{caller.cmd(f'cpd summary {partnership.name}')}."]
+    if where:
+        lines.append(where)
+    return Outcome(Reply(title=f"Logged CPD session #{cpd.id}: {cpd.title}",
+                         sections=[Section(facts=facts), Section(lines=lines)],
+                         tone=Tone.SUCCESS),
+                   channel_posts=posts)
+
+
+def _session_facts(cpd: CpdSession, theme: CpdTheme, host: School | None,
+                   attending: Sequence[School]) -> list[Fact]:
+    facts = [Fact("Theme", theme.name), Fact("Date", format_date(cpd.held_on))]
+    if cpd.minutes:
+        facts.append(Fact("Length", format_hours(cpd.minutes)))
+    if host is not None:
+        facts.append(Fact("Host", host.name))
+    if cpd.facilitator:
+        facts.append(Fact("Facilitator", cpd.facilitator))
+    if cpd.attendee_count is not None:
+        facts.append(Fact("Attendees", f"{cpd.attendee_count:,}"))
+    elif attending:
+        facts.append(Fact("Schools attending", ", ".join(s.name for s in attending)))
+    return facts
+
+
+def _channel_note(cpd: CpdSession, facts: Sequence[Fact], caller: Caller) -> Reply:
+    return Reply(title=f"{caller.user_name} logged a CPD session: {cpd.title}",
+                 sections=[Section(facts=list(facts))], visibility=Visibility.PUBLIC)
+
+
+def format_hours(minutes: int) -> str:
+    """90 -> "1.5 hours", 60 -> "1 hour", 100 -> "1.67 hours"."""
+    hours = f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
+    return f"{hours} hour{'' if hours == '1' else 's'}"
+
+
+# --- the form -------------------------------------------------------------------------------
+
+
+async def log_form(partnership_name: str, caller: Caller, session: AsyncSession) -> Outcome:
+    """`/cpd` with no fields: a form, or (where no form can be shown) the fields to type."""
+    mine = await partnerships_or_refuse(session, caller, "log CPD sessions")
+    chosen = None
+    if partnership_name:
+        chosen = await member_partnership(session, caller, partnership_name, "cpd log {name}")
+    shown = [chosen] if chosen else mine
+    themes: dict[str, Choice] = {}
+    for partnership in shown:
+        for theme in await themes_of(session, partnership):
+            themes.setdefault(theme.name_key, Choice(theme.name, theme.name))
+    schools = await school_choices(shown, session)
+    # A select needs at least one option: with no schools yet, there is no host to choose.
+    host_field = [FormField("host", "Host school", FieldKind.SELECT, choices=schools)] \
+        if schools else []
+    form = Form(
+        form_id=FORM_ID, title="Log a CPD session", submit_label="Log session",
+        intro="A training or development session for staff of the partnership's schools. "
+              "Only the partnership's members will see it.",
+        fields=[
+            partnership_field(mine, chosen, "Whose CPD this was."),
+            FormField("title", "Title", required=True, max_length=MAX_TITLE,
+                      placeholder="e.g. Phonics refresher for teaching assistants"),
+            FormField("theme", "Theme", FieldKind.SELECT, required=True,
+                      choices=tuple(themes.values()),
+                      hint="One of the partnership's CPD themes."),
+            FormField("date", "Date", FieldKind.DATE, required=True,
+                      initial=today_in_london().isoformat()),
+            FormField("hours", "Length in hours", FieldKind.NUMBER, placeholder="e.g. 1.5"),
+            *host_field,
+            FormField("facilitator", "Facilitator", max_length=MAX_FACILITATOR),
+            FormField("attendees", "Attendees", max_length=MAX_ATTENDEES_TEXT,
+                      placeholder="e.g. 24, or Monkfrith, Danegrove",
+                      hint="A head count, or the schools that came (or “all”)."),
+            FormField("impact", "Impact", FieldKind.LONG_TEXT, max_length=MAX_IMPACT,
+                      hint="Intended and observed impact on teaching and on pupils."),
+            quiet_field(),
+        ],
+    )
+    example = EXAMPLE.replace("East Barnet Area", (chosen or mine[0]).name)
+    usage = Reply(title="Log a CPD session", sections=[Section(lines=[
+        f"Write it like this: {caller.cmd(example)}",
+        f"{caller.cmd('cpd help')} lists the optional fields.",
+    ])])
+    return Outcome(usage, form=form)
+
+
+# --- looking back ---------------------------------------------------------------------------
+
+
+async def list_sessions(request: ListRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    if request.partnership:
+        partnerships = [await member_partnership(session, caller, request.partnership,
+                                                 "cpd list {name}")]
+    else:
+        partnerships = await partnerships_or_refuse(session, caller, "see CPD sessions")
+    ids = [p.id for p in partnerships if p.id is not None]
+    theme_ids, theme_name = (await _theme_filter(request.theme, partnerships, caller, session)
+                             if request.theme else (None, None))
+    rows, total = await learning.cpd_page(session, ids, theme_ids, PAGE)
+    scope = partnerships[0].name if len(partnerships) == 1 else "your partnerships"
+    about = f" on “{theme_name}”" if theme_name else ""
+    if total == 0:
+        return Outcome(Reply(title=f"No CPD sessions in {scope}{about} yet.",
+                             sections=[Section(lines=[f"Log one with {caller.cmd('cpd')}."])]))
+    lines = [_session_line(row, show_partnership=len(partnerships) > 1) for row in rows]
+    if total > len(rows):
+        lines.append(f"Showing the newest {len(rows)} of {total:,}; "
+                     f"{caller.cmd('cpd summary <partnership>')} counts them all.")
+    return Outcome(Reply(title=f"{total:,} CPD session{'s' if total != 1 else ''} in "
+                               f"{scope}{about}", sections=[Section(lines=lines)]))
+
+
+def _session_line(row: learning.CpdRow, show_partnership: bool) -> str:
+    cpd = row.cpd
+    parts = [f"#{cpd.id}", short_date(cpd.held_on), cpd.title, row.theme.name]
+    if cpd.minutes:
+        parts.append(format_hours(cpd.minutes))
+    if row.host is not None:
+        parts.append(f"at {row.host.name}")
+    if show_partnership:
+        parts.append(row.partnership.name)
+    return " · ".join(parts)
+
+
+async def _theme_filter(query: str, partnerships: Sequence[Partnership], caller: Caller,
+                        session: AsyncSession) -> tuple[list[int], str]:
+    """The ids of the theme `query` means in each of these partnerships (retired ones too, to
+    find old sessions), and its name."""
+    everyone: dict[str, CpdTheme] = {}
+    all_themes: list[CpdTheme] = []
+    for partnership in partnerships:
+        themes = await themes_of(session, partnership, include_retired=True)
+        all_themes.extend(themes)
+        for theme in themes:
+            everyone.setdefault(theme.name_key, theme)
+    result = match_theme(query, list(everyone.values()))
+    if result.found is None:
+        raise CommandError.because(*theme_problem(
+            query, result, [t for t in everyone.values() if not t.retired], partnerships[0],
+            caller))
+    key = result.found.name_key
+    return [t.id for t in all_themes if t.name_key == key and t.id is not None], result.found.name
+
+
+async def _session_for_member(cpd_id: int, caller: Caller,
+                              session: AsyncSession) -> learning.CpdRow:
+    row = await learning.cpd_in_workspace(session, caller.workspace, cpd_id)
+    if row is None:
+        raise CommandError.because(f"I can't find CPD session #{cpd_id}.",
+                                   f"{caller.cmd('cpd list')} shows the sessions you can see.")
+    await require_member(session, caller, row.partnership)
+    return row
+
+
+async def show(cpd_id: int, caller: Caller, session: AsyncSession) -> Outcome:
+    row = await _session_for_member(cpd_id, caller, session)
+    attending = (await learning.attending_schools(session, [cpd_id])).get(cpd_id, [])
+    facts = [Fact("Partnership", row.partnership.name),
+             *_session_facts(row.cpd, row.theme, row.host, attending),
+             Fact("Logged by", row.cpd.logged_by_name)]
+    sections = [Section(facts=facts)]
+    if row.cpd.impact:
+        sections.append(Section(heading="Impact", lines=row.cpd.impact.splitlines()))
+    return Outcome(Reply(title=f"CPD session #{cpd_id}: {row.cpd.title}", sections=sections))
+
+
+async def summary(request: SummaryRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    partnership = await member_partnership(session, caller, request.partnership,
+                                           "cpd summary {name}")
+    assert partnership.id is not None
+    today = today_in_london()
+    since = since_date(request.since, today) or school_year_start(today)
+    term = school_term(today)
+    themes = await themes_of(session, partnership, include_retired=True)
+    schools = await queries.schools_of(session, partnership.id)
+    found = await learning.cpd_summary(session, partnership.id, since, term.start, term.end)
+    period = (f"the {school_year_label(today)} school year (since {short_date(since)})"
+              if request.since is None else f"since {short_date(since)}")
+    total = found.total
+    facts = [Fact("Sessions", f"{total.sessions:,}"), Fact("Hours", _hours_of(total))]
+    if found.headcount_sessions:
+        facts.append(Fact("Head count", f"{found.headcount:,} at {found.headcount_sessions:,} "
+                                        f"session{'s' if found.headcount_sessions != 1 else ''}"))
+    active = [t for t in themes if not t.retired]
+    theme_lines = [f"{t.name}: {_tally_text(found.by_theme.get(t.id or 0))}" for t in active]
+    theme_lines += [f"{t.name} (no longer a theme): {_tally_text(found.by_theme[t.id])}"
+                    for t in themes if t.retired and t.id in found.by_theme]
+    school_lines = [_school_line(s, found) for s in schools] or ["No schools yet."]
+    missing = [t.name for t in active if t.id not in found.themes_this_term]
+    gap = (Section(heading=f"No session yet this {term.label()}", lines=missing) if missing
+           else Section(heading=f"This {term.label()}",
+                        lines=["Every theme has had at least one session."]))
+    sections = [Section(facts=facts), Section(heading="By theme", lines=theme_lines),
+                Section(heading="By school", lines=school_lines), gap]
+    if total.sessions == 0:
+        sections.insert(1, Section(lines=[f"No sessions logged in {period}. Log one with "
+                                          f"{caller.cmd('cpd')}."]))
+    return Outcome(Reply(title=f"CPD in {partnership.name}, {period}", sections=sections))
+
+
+def _hours_of(tally: learning.CpdTally) -> str:
+    text = format_hours(tally.minutes) if tally.minutes else "0 hours"
+    if tally.without_length:
+        text += f" (+{tally.without_length} session{'s' if tally.without_length != 1 else ''} " \
+                "with no length given)"
+    return text
+
+
+def _tally_text(tally: learning.CpdTally | None) -> str:
+    if tally is None or tally.sessions == 0:
+        return "none"
+    plural = "s" if tally.sessions != 1 else ""
+    return f"{tally.sessions:,} session{plural}, {_hours_of(tally)}"
+
+
+def _school_line(school: School, found: learning.CpdSummary) -> str:
+    hosted = found.hosted.get(school.id or 0)
+    attended = found.attended.get(school.id or 0)
+    parts = [f"hosted {hosted.sessions:,}" if hosted else "hosted none",
+             f"attended {_tally_text(attended)}" if attended else "attended none recorded"]
+    return f"{school.name}: " + "; ".join(parts)

@@ -1,0 +1,91 @@
+"""People named in command text.
+
+The core reads mentions in one form, Slack's `<@ID|name>` or `<@ID>`; each platform layer turns
+its own into that (Slack sends it as is, with its other markup and entities decoded by the Slack
+layer; Teams' `<at>` entities and the shell's text are converted). A mention only says *whom* a
+command is about; who is *asking* always comes from the platform's verified request, so a typed
+look-alike mention grants nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from handlers.names import name_key, tidy_name
+from storage.models import Member
+
+_USER = re.compile(r"<@([A-Za-z0-9:._-]+)(?:\|([^<>]*))?>")
+# Between names in a list: commas, semicolons, "and", "&".
+_NAME_SEPARATORS = re.compile(r"\s*(?:[,;&]|\band\b)\s*", re.IGNORECASE)
+
+
+def plain_text(text: str) -> str:
+    """Text to store and show as typed: each mention written as @name."""
+    return _USER.sub(lambda m: "@" + (m[2] or m[1]), text)
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """Someone named in a command: a platform user (id) or a typed name, or both."""
+
+    user_id: str | None
+    name: str | None
+
+    def label(self) -> str:
+        return self.name or f"@{self.user_id}"
+
+
+def find_mentions(text: str) -> list[PersonRef]:
+    """The mentions in `text`, in order."""
+    return [PersonRef(m[1], tidy_name(m[2] or "") or None) for m in _USER.finditer(text)]
+
+
+def parse_people(text: str) -> list[PersonRef]:
+    """Mentions and plain names, in the order given, each once: "<@U1|ann>, Ben Day and Cy"."""
+    people: list[PersonRef] = []
+    position = 0
+    for mention in _USER.finditer(text):
+        people.extend(_typed_names(text[position : mention.start()]))
+        people.append(PersonRef(mention[1], tidy_name(mention[2] or "") or None))
+        position = mention.end()
+    people.extend(_typed_names(text[position:]))
+    return _once_each(people)
+
+
+def _typed_names(text: str) -> list[PersonRef]:
+    names = (tidy_name(part).lstrip("@").strip() for part in
+             _NAME_SEPARATORS.split(plain_text(text)))
+    return [PersonRef(None, name) for name in names if name_key(name)]
+
+
+def _once_each(people: list[PersonRef]) -> list[PersonRef]:
+    seen: set[str] = set()
+    unique: list[PersonRef] = []
+    for person in people:
+        key = f"id:{person.user_id}" if person.user_id else f"name:{name_key(person.name or '')}"
+        if key not in seen:
+            seen.add(key)
+            unique.append(person)
+    return unique
+
+
+def with_members(people: Sequence[PersonRef], members: Sequence[Member]) -> list[PersonRef]:
+    """Fill in what the partnership's members tell us: a mentioned member's display name, and
+    the user id of a member named in plain text ("owner: Ann" in the shell)."""
+    by_id = {m.user_id: m for m in members}
+    by_name: dict[str, Member | None] = {}
+    for m in members:
+        key = name_key(m.display_name)
+        # Two members with one name: the name alone does not say which.
+        by_name[key] = None if key in by_name else m
+    known: list[PersonRef] = []
+    for person in people:
+        if person.user_id is not None:
+            member = by_id.get(person.user_id)
+            known.append(PersonRef(person.user_id,
+                                   member.display_name if member else person.name))
+            continue
+        named = by_name.get(name_key(person.name or ""))
+        known.append(PersonRef(named.user_id, named.display_name) if named else person)
+    return _once_each(known)
