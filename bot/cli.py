@@ -73,10 +73,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _shell(settings: Settings, name: str) -> int:
     from bot.shell import run_shell
-    from storage.db import Database
+    from storage.db import Database, data_folder
 
     logging.getLogger().setLevel(logging.WARNING)
-    asyncio.run(run_shell(Database(settings.database_url), name))
+    asyncio.run(run_shell(Database(settings.database_url), name,
+                          files_dir=data_folder() / "invites"))
     return 0
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, OutboxSender, system_clock
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from storage.db import Database
 
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 
 DB_KEY = web.AppKey("db", Database)
 SLACK_KEY = web.AppKey("slack", AsyncApp)
+SCHEDULER_KEY = web.AppKey("scheduler", OutboxScheduler)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -36,12 +38,17 @@ async def slack_events(request: web.Request) -> web.Response:
     return await to_aiohttp_response(bolt_response)
 
 
-def build_web_app(settings: Settings, db: Database) -> web.Application:
-    """The whole server. Slack credentials must already be checked by the caller."""
+def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clock,
+                  poll_seconds: float = POLL_SECONDS) -> web.Application:
+    """The whole server. Slack credentials must already be checked by the caller.
+
+    `clock` and `poll_seconds` drive the reminder outbox (tests move the clock by hand)."""
     client = slack_client(settings)
     delivery = Delivery(db, {"slack": SlackPoster(client)})
+    scheduler = OutboxScheduler(OutboxSender(db, delivery, clock), poll_seconds)
     app = web.Application()
     app[DB_KEY] = db
+    app[SCHEDULER_KEY] = scheduler
     app[SLACK_KEY] = build_slack_app(settings, db, delivery, client)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/slack/events", slack_events)
@@ -50,8 +57,10 @@ def build_web_app(settings: Settings, db: Database) -> web.Application:
         await db.upgrade()
         # One pooled HTTP session for all Web API calls, instead of one per call.
         client.session = ClientSession()
+        scheduler.start()
 
     async def close(_: web.Application) -> None:
+        await scheduler.stop()
         if client.session is not None:
             await client.session.close()
         await db.dispose()

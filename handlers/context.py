@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
+
+from storage.types import utcnow
 
 
 class Platform(StrEnum):
@@ -21,6 +24,8 @@ class Caller:
     user_name: str
     channel_id: str | None = None
     channel_name: str | None = None
+    # When they asked (aware, UTC): "next Thursday" and "in the past" are read against it.
+    now: datetime = field(default_factory=utcnow)
 
     @property
     def command_prefix(self) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -11,7 +13,8 @@ import pytest
 from aiohttp import web
 
 from bot.config import Settings
-from bot.server import build_web_app
+from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, system_clock
+from bot.server import SCHEDULER_KEY, build_web_app
 from storage.db import Database
 from tests.support.databases import PostgresScratch, empty_tables, postgres_reason
 from tests.support.fake_slack import FakeSlack
@@ -80,25 +83,59 @@ def test_settings(fake_slack: FakeSlack, database_url: str) -> Settings:
 
 
 class RunningBot:
-    def __init__(self, url: str, db: Database, slack: SlackClientSim, fake: FakeSlack) -> None:
+    def __init__(self, url: str, db: Database, slack: SlackClientSim, fake: FakeSlack,
+                 scheduler: OutboxScheduler) -> None:
         self.url = url
         self.db = db
         self.slack = slack
         self.fake = fake
+        self.scheduler = scheduler
+
+    async def polls(self, n: int = 2, within: float = 5.0) -> None:
+        """Wait until the reminder outbox has polled `n` more times."""
+        target = self.scheduler.ticks + n
+        async with asyncio.timeout(within):
+            while self.scheduler.ticks < target:
+                await asyncio.sleep(0.01)
 
 
-@pytest.fixture
-async def bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
+class FakeClock:
+    """A clock the test moves by hand: the bot's outbox sees only this time."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+    def set(self, to: datetime) -> None:
+        self.now = to
+
+
+@asynccontextmanager
+async def running_bot(db: Database, fake_slack: FakeSlack, clock: Clock = system_clock,
+                      poll_seconds: float = POLL_SECONDS) -> AsyncIterator[RunningBot]:
     """The real aiohttp server on a loopback port, its Slack Web API pointed at the fake."""
     settings = test_settings(fake_slack, db.url)
-    app = build_web_app(settings, db)
+    app = build_web_app(settings, db, clock=clock, poll_seconds=poll_seconds)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     url = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession() as session:
-        sim = SlackClientSim(session, f"{url}/slack/events", fake_slack.response_url())
-        yield RunningBot(url, db, sim, fake_slack)
-    await runner.cleanup()
+    try:
+        async with aiohttp.ClientSession() as session:
+            sim = SlackClientSim(session, f"{url}/slack/events", fake_slack.response_url())
+            yield RunningBot(url, db, sim, fake_slack, app[SCHEDULER_KEY])
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
+    async with running_bot(db, fake_slack) as running:
+        yield running

@@ -7,6 +7,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.scheduler import OutboxScheduler, OutboxSender
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from storage.db import Database
 
@@ -15,10 +16,14 @@ async def run_socket_mode(settings: Settings, db: Database) -> None:
     await db.upgrade()
     client = slack_client(settings)
     client.session = ClientSession()
-    app = build_slack_app(settings, db, Delivery(db, {"slack": SlackPoster(client)}), client)
+    delivery = Delivery(db, {"slack": SlackPoster(client)})
+    app = build_slack_app(settings, db, delivery, client)
+    scheduler = OutboxScheduler(OutboxSender(db, delivery))
+    scheduler.start()
     try:
         handler = AsyncSocketModeHandler(app, settings.slack_app_token)
         await handler.start_async()  # type: ignore[no-untyped-call]
     finally:
+        await scheduler.stop()
         await client.session.close()
         await db.dispose()
