@@ -125,6 +125,8 @@ class FakeSlack:
             for key in ("blocks", "view", "attachments"):
                 if isinstance(body.get(key), str):
                     body[key] = json.loads(body[key])
+        # Some methods (files.getUploadURLExternal, …) send their arguments in the query.
+        body = {**dict(request.query), **body}
         call = Call(method, body, dict(request.headers))
         if scripted is not None:
             call.status = scripted.status
