@@ -167,6 +167,7 @@ class OutboxScheduler:
         self._ticking = asyncio.Lock()
         # Polls finished since start: for health checks, and for tests to wait on.
         self.ticks = 0
+        self._polled = asyncio.Condition()
 
     def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone=UTC)
@@ -193,7 +194,15 @@ class OutboxScheduler:
                 # The database may be down for a moment; the next poll tries again.
                 log.exception("outbox poll failed")
             finally:
-                self.ticks += 1
+                async with self._polled:
+                    self.ticks += 1
+                    self._polled.notify_all()
+
+    async def polled(self, n: int = 1) -> None:
+        """Wait until `n` more polls have finished."""
+        async with self._polled:
+            target = self.ticks + n
+            await self._polled.wait_for(lambda: self.ticks >= target)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop polling, letting a send in progress finish (up to `grace` seconds)."""

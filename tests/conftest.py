@@ -93,10 +93,8 @@ class RunningBot:
 
     async def polls(self, n: int = 2, within: float = 5.0) -> None:
         """Wait until the reminder outbox has polled `n` more times."""
-        target = self.scheduler.ticks + n
         async with asyncio.timeout(within):
-            while self.scheduler.ticks < target:
-                await asyncio.sleep(0.01)
+            await self.scheduler.polled(n)
 
 
 class FakeClock:
