@@ -859,6 +859,10 @@ async def render_reminder(payload: dict[str, Any], due_at: datetime, now: dateti
             or payload.get("sequence") != meeting.sequence):
         return None
     assert meeting.id is not None and partnership.id is not None
+    minutes = int(payload.get("minutes_before", 0))
+    if any(m < minutes and meeting.starts_at - timedelta(minutes=m) <= now
+           for m in await reminder_minutes(session, partnership.id)):
+        return None  # a later reminder is due too (the bot was down): post only that one
     sections = _details(meeting, partnership, await queries.agenda_of(session, meeting.id))
     rsvps = await queries.rsvps_of(session, meeting.id)
     answered = {(r.platform, r.user_id) for r in rsvps}
