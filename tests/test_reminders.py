@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.db import Database
 from storage.models import DeliveryStatus, ScheduledDelivery
@@ -39,7 +39,8 @@ async def schedule_meeting(bot: RunningBot, day: date) -> datetime:
 
 async def deliveries(db: Database) -> list[ScheduledDelivery]:
     async with db.session() as session:
-        result = await session.exec(select(ScheduledDelivery).order_by(ScheduledDelivery.due_at))
+        result = await session.exec(select(ScheduledDelivery)
+                                    .order_by(col(ScheduledDelivery.due_at)))
         return list(result.all())
 
 
