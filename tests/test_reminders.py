@@ -132,7 +132,10 @@ async def test_a_reminder_is_dropped_once_the_meeting_has_started(
     assert all("too late" in (r.last_error or "") for r in rows)
 
 
-async def test_a_429_then_200_gives_exactly_one_post(db: Database, fake_slack: FakeSlack) -> None:
+async def test_a_429_then_200_gives_exactly_one_post(sqlite_db: Database,
+                                                    fake_slack: FakeSlack) -> None:
+    """Slack's behaviour, not storage: SQLite only, to keep the suite quick."""
+    db = sqlite_db
     clock = FakeClock()
     async with running_bot(db, fake_slack, clock, POLL) as bot:
         start = await schedule_meeting(bot, day_ahead(3))
@@ -150,8 +153,9 @@ async def test_a_429_then_200_gives_exactly_one_post(db: Database, fake_slack: F
 
 
 async def test_slack_still_busy_after_its_retry_is_retried_later_by_the_outbox(
-    db: Database, fake_slack: FakeSlack
+    sqlite_db: Database, fake_slack: FakeSlack
 ) -> None:
+    db = sqlite_db
     clock = FakeClock()
     async with running_bot(db, fake_slack, clock, POLL) as bot:
         start = await schedule_meeting(bot, day_ahead(3))
