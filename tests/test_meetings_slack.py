@@ -136,6 +136,7 @@ async def test_rsvp_clicks_update_the_card_in_place(bot: RunningBot) -> None:
                          message_ts=ts)
     other["user"]["username"] = "Ben"
     await bot.slack.interaction(other)
+    await bot.fake.wait_for("chat.update", 2)  # one click at a time, as people click
     await bot.slack.interaction(block_action("meeting.rsvp", "1:not_going", channel_id=CHANNEL,
                                              message_ts=ts))
     updates = await bot.fake.wait_for("chat.update", 3)

@@ -76,6 +76,7 @@ async def test_bad_input_gets_an_ephemeral_explanation(bot: RunningBot) -> None:
 
 async def test_linking_a_channel_announces_it_there(bot: RunningBot) -> None:
     await bot.slack.command("/partnership", "create Heath and Hill Partnership")
+    await reply_text(bot, 1)  # Bolt acks at once: let the create commit before the next
     await bot.slack.command("/partnership", "channel heath and hill partnership",
                             channel_id="C0HEATH001", channel_name="heath-and-hill")
     posts = await bot.fake.wait_for("chat.postMessage")
@@ -89,6 +90,7 @@ async def test_linking_a_channel_announces_it_there(bot: RunningBot) -> None:
 async def test_channel_the_bot_is_not_in_gets_an_invite_hint(bot: RunningBot) -> None:
     bot.fake.answer("chat.postMessage", Scripted(body={"ok": False, "error": "not_in_channel"}))
     await bot.slack.command("/partnership", "create Heath and Hill Partnership")
+    await reply_text(bot, 1)  # Bolt acks at once: let the create commit before the next
     await bot.slack.command("/partnership", "channel Heath and Hill Partnership",
                             channel_id="C0PRIVATE1", channel_name="private-heads")
     text = await reply_text(bot, 2)
@@ -104,6 +106,7 @@ async def test_mention_smuggled_into_a_name_is_shown_not_sent(bot: RunningBot) -
 
 async def test_direct_message_cannot_be_linked(bot: RunningBot) -> None:
     await bot.slack.command("/partnership", "create Heath and Hill Partnership")
+    await reply_text(bot, 1)  # Bolt acks at once: let the create commit before the next
     await bot.slack.command("/partnership", "channel Heath and Hill Partnership",
                             channel_id="D0DIRECT01", channel_name="directmessage")
     assert "from inside it" in await reply_text(bot, 2)
