@@ -6,6 +6,8 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from handlers.replies import Attachment, ChannelPost, Reply
 from storage import outbox, queries
 from storage.db import Database
@@ -70,9 +72,13 @@ class Delivery:
 
     async def links_for(self, partnership_id: int,
                         only_channel: str | None = None) -> list[ChannelLink]:
-        """The linked channels a post for this partnership goes to, on platforms we can reach."""
         async with self.db.session() as session:
-            links = await queries.channel_links(session, partnership_id)
+            return await self.links_in(session, partnership_id, only_channel)
+
+    async def links_in(self, session: AsyncSession, partnership_id: int,
+                       only_channel: str | None = None) -> list[ChannelLink]:
+        """The linked channels a post for this partnership goes to, on platforms we can reach."""
+        links = await queries.channel_links(session, partnership_id)
         chosen = []
         for link in links:
             if only_channel is not None and link.channel_id != only_channel:

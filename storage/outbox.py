@@ -41,6 +41,7 @@ class Claimed:
     attempts: int  # this try included
     payload: dict[str, Any]
     token: str
+    lease_until: datetime
 
 
 def new_token() -> str:
@@ -127,22 +128,27 @@ async def claim_due(db: Database, now: datetime, limit: int,
     )
     async with db.engine.begin() as conn:
         rows = (await conn.execute(statement)).all()
-    claimed = [Claimed(id=r[0] or 0, kind=r[1], partnership_id=r[2], dedupe_key=r[3], due_at=r[4],
-                       expires_at=r[5], attempts=r[6], payload=json.loads(r[7] or "{}"),
-                       token=token) for r in rows]
+    claimed = [Claimed(id=r[0] or 0, kind=r[1], partnership_id=r[2], dedupe_key=r[3],
+                       due_at=r[4], expires_at=r[5], attempts=r[6],
+                       payload=json.loads(r[7] or "{}"), token=token, lease_until=now + lease)
+               for r in rows]
     return sorted(claimed, key=lambda c: c.due_at)
 
 
-async def _guarded_update(db: Database, claimed: Claimed, **values: Any) -> bool:
-    """Change the row only while this claim still holds it."""
+def _guarded(claimed: Claimed, **values: Any) -> Any:
+    """An UPDATE of the row that only applies while this claim still holds it."""
     table = ScheduledDelivery
+    return (
+        update(table)
+        .where(col(table.id) == claimed.id, col(table.claim_token) == claimed.token,
+               col(table.status) == DeliveryStatus.SENDING)
+        .values(**values)
+    )
+
+
+async def _guarded_update(db: Database, claimed: Claimed, **values: Any) -> bool:
     async with db.engine.begin() as conn:
-        result = await conn.execute(
-            update(table)
-            .where(col(table.id) == claimed.id, col(table.claim_token) == claimed.token,
-                   col(table.status) == DeliveryStatus.SENDING)
-            .values(**values)
-        )
+        result = await conn.execute(_guarded(claimed, **values))
     return int(result.rowcount) == 1
 
 
@@ -151,10 +157,26 @@ async def renew(db: Database, claimed: Claimed, now: datetime, lease: timedelta 
     return await _guarded_update(db, claimed, lease_until=now + lease)
 
 
+@dataclass(frozen=True)
+class Post:
+    """Where one message of a delivery went."""
+
+    platform: str
+    channel_id: str
+    message_ref: str | None
+
+
 async def mark_sent(db: Database, claimed: Claimed, now: datetime,
-                    note: str | None = None) -> bool:
-    return await _guarded_update(db, claimed, status=DeliveryStatus.SENT.value, sent_at=now,
-                                 lease_until=None, last_error=_short(note))
+                    last_post: Post | None = None) -> bool:
+    """Sent everywhere: the last post's record and the status change in one transaction."""
+    async with db.session() as session:
+        if last_post is not None:
+            # Kept even if the lease was lost meanwhile: the post did go out.
+            await record_post_in(session, claimed.partnership_id, claimed.dedupe_key,
+                                 last_post.platform, last_post.channel_id, last_post.message_ref)
+        result = await session.exec(_guarded(claimed, status=DeliveryStatus.SENT.value,
+                                             sent_at=now, lease_until=None))
+        return int(result.rowcount) == 1
 
 
 async def mark_final(db: Database, claimed: Claimed, status: DeliveryStatus,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
@@ -27,6 +28,8 @@ class Call:
     status: int = 200
     # Whether the answer was a success (HTTP 200 and "ok": true).
     succeeded: bool = True
+    # When it arrived (wall clock, seconds): for measuring lateness.
+    received_at: float = field(default_factory=time.time)
 
 
 @dataclass
