@@ -49,10 +49,14 @@ class ShellPoster:
             print(f"[#{label}] (file {attachment.filename}, {len(attachment.content):,} bytes)",
                   file=self.out)
             return
-        self.files_dir.mkdir(parents=True, exist_ok=True)
         path = self.files_dir / attachment.filename
-        path.write_bytes(attachment.content)
+        await asyncio.to_thread(_save, path, attachment.content)
         print(f"[#{label}] {attachment.title}: saved as {path}", file=self.out)
+
+
+def _save(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
 
 
 def shell_caller(name: str) -> Caller:

@@ -25,6 +25,7 @@ from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section,
 from storage import outbox, queries
 from storage.models import (
     AgendaItem,
+    DeliveryStatus,
     Meeting,
     MeetingSettings,
     MeetingStatus,
@@ -653,9 +654,37 @@ async def who(request: WhoRequest, caller: Caller, session: AsyncSession) -> Out
                                 lines=names or ["No one yet."]))
     sections.append(Section(heading=f"Members yet to reply ({len(waiting)})",
                             lines=waiting or ["Everyone has replied."]))
+    reminder_lines = await _reminder_states(session, meeting)
+    if reminder_lines:
+        sections.append(Section(heading="Reminders", lines=reminder_lines))
     status = " (cancelled)" if meeting.status == MeetingStatus.CANCELLED else ""
     return Outcome(Reply(title=f"Replies for {meeting.title}{status}: {_when(meeting)}",
                          sections=sections))
+
+
+async def _reminder_states(session: AsyncSession, meeting: Meeting) -> list[str]:
+    """What became of this version's reminders, failures included: none vanish unseen."""
+    tz = ZoneInfo(meeting.timezone)
+    lines = []
+    for row in await outbox.deliveries_with_prefix(session, reminder_prefix(meeting)):
+        minutes_text, _, sequence = row.dedupe_key.removeprefix(reminder_prefix(meeting)) \
+            .partition(":")
+        if sequence != str(meeting.sequence) or row.status == DeliveryStatus.CANCELLED:
+            continue
+        label = describe_minutes(int(minutes_text)) + " before"
+        if row.status == DeliveryStatus.SENT and row.sent_at is not None:
+            lines.append(f"{label}: sent {_short_time(row.sent_at, tz)}")
+        elif row.status in (DeliveryStatus.FAILED, DeliveryStatus.DROPPED):
+            lines.append(f"{label}: not sent ({row.last_error or row.status})")
+        else:
+            retry = f", retrying: {row.last_error}" if row.last_error else ""
+            lines.append(f"{label}: due {_short_time(row.due_at, tz)}{retry}")
+    return lines
+
+
+def _short_time(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b} at {local:%H:%M}"
 
 
 async def rsvp(value: str, caller: Caller, session: AsyncSession) -> Outcome:

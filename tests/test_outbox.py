@@ -182,6 +182,10 @@ async def test_a_refusal_that_never_clears_ends_failed_with_its_reason(
     assert "/invite @Partnership Bot" in (first.last_error or "")
     assert "retries used up" in (first.last_error or "")
     assert reminder_posts(fake_slack) == []
+    # Members can see it too.
+    who = (await say(db, "meeting who 1")).reply.plain_text()
+    assert "Reminders\n1 day before: not sent (I can't post in #ch-c0heads001 yet" in who
+    assert "1 hour before: due " in who
 
 
 async def test_retries_stop_when_the_meeting_starts(db: Database, fake_slack: FakeSlack) -> None:
