@@ -14,8 +14,11 @@ from bot.config import ConfigError, Settings
 DESCRIPTION = """Partnership Bot: school improvement partnerships in Slack, Teams and a local shell.
 
 commands:
-  shell [--as NAME]        chat with the bot locally (no Slack needed; embedded SQLite)
-  serve [--socket-mode]    serve Slack at /slack/events and /healthz on $PORT
+  shell [--as NAME]        chat with the bot locally (no Slack needed; embedded SQLite);
+                           calendar invites are saved in the data folder's invites/
+  serve [--socket-mode]    serve Slack at /slack/events and /healthz on $PORT, and post
+                           meeting reminders when due (any number of processes may share
+                           one PostgreSQL database: each reminder is still posted once)
   import FILE [--workspace ID]
                            load partnerships and schools from a YAML file (safe to repeat)
   db upgrade               bring the database schema up to date
