@@ -390,14 +390,14 @@ async def schedule_form(request: ScheduleFormRequest, caller: Caller,
                       initial=chosen.name if chosen else None),
             FormField("when", "When", required=True, max_length=200,
                       placeholder=WHEN_EXAMPLE,
-                      hint="Day first, UK time: `5/2 11:30 to 12:30`, `next Thursday 3pm for "
-                           "1 hour`."),
+                      hint="Day first, in UK time: 5/2 11:30 to 12:30, or next Thursday 3pm "
+                           "for 1 hour."),
             FormField("where", "Where", max_length=MAX_WHERE,
                       placeholder="A school and room, or a video call link"),
             FormField("title", "Title", max_length=MAX_TITLE,
                       placeholder="Heads' network meeting"),
             FormField("agenda", "Agenda", FieldKind.LONG_TEXT, max_length=3000,
-                      hint="One item per line, or separated by `;`."),
+                      hint="One item per line, or separated by semicolons."),
         ],
     )
     return Outcome(
@@ -497,6 +497,18 @@ def reminder_prefix(meeting: Meeting) -> str:
     return f"reminder:{meeting.id}:"
 
 
+def reminder_due(meeting: Meeting, minutes: int) -> datetime:
+    """When a reminder `minutes` before the start is due. Whole days are counted on the local
+    calendar, so "1 day before" a 10:00 meeting is 10:00 the day before across a clock change."""
+    days, rest = divmod(minutes, 24 * 60)
+    if rest:
+        return meeting.starts_at - timedelta(minutes=minutes)
+    tz = ZoneInfo(meeting.timezone)
+    local = meeting.starts_at.astimezone(tz)
+    earlier = datetime.combine(local.date() - timedelta(days=days), local.time(), tzinfo=tz)
+    return earlier.astimezone(meeting.starts_at.tzinfo)
+
+
 async def sync_reminders(session: AsyncSession, meeting: Meeting, now: datetime) -> list[int]:
     """Make the waiting reminders match the meeting's time and the partnership's settings:
     queue the missing ones still in the future, cancel any others. The minutes queued."""
@@ -504,7 +516,7 @@ async def sync_reminders(session: AsyncSession, meeting: Meeting, now: datetime)
     wanted: list[int] = []
     if meeting.status == MeetingStatus.SCHEDULED:
         wanted = [m for m in await reminder_minutes(session, meeting.partnership_id)
-                  if meeting.starts_at - timedelta(minutes=m) > now]
+                  if reminder_due(meeting, m) > now]
     keys = {reminder_key(meeting, m): m for m in wanted}
     stale = [k for k in await outbox.pending_keys(session, reminder_prefix(meeting))
              if k not in keys]
@@ -512,7 +524,7 @@ async def sync_reminders(session: AsyncSession, meeting: Meeting, now: datetime)
     for key, minutes in keys.items():
         await outbox.enqueue(
             session, kind=REMINDER_KIND, partnership_id=meeting.partnership_id, dedupe_key=key,
-            due_at=meeting.starts_at - timedelta(minutes=minutes), expires_at=meeting.starts_at,
+            due_at=reminder_due(meeting, minutes), expires_at=meeting.starts_at,
             payload={"meeting_id": meeting.id, "minutes_before": minutes,
                      "sequence": meeting.sequence},
         )
@@ -889,7 +901,7 @@ async def render_reminder(payload: dict[str, Any], due_at: datetime, now: dateti
         return None
     assert meeting.id is not None and partnership.id is not None
     minutes = int(payload.get("minutes_before", 0))
-    if any(m < minutes and meeting.starts_at - timedelta(minutes=m) <= now
+    if any(m < minutes and reminder_due(meeting, m) <= now
            for m in await reminder_minutes(session, partnership.id)):
         return None  # a later reminder is due too (the bot was down): post only that one
     sections = _details(meeting, partnership, await queries.agenda_of(session, meeting.id))

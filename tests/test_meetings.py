@@ -281,3 +281,18 @@ def test_reminder_offsets_are_read_the_way_people_write_them() -> None:
             parse_reminders(bad, c)
     assert describe_reminders((1440, 90)) == "1 day and 1 hour 30 minutes before"
     assert split_agenda("1. Welcome\n2) Data; - AOB;;") == ("Welcome", "Data", "AOB")
+
+
+async def test_a_day_before_stays_at_the_same_local_time_across_a_clock_change(
+    db: Database,
+) -> None:
+    await setup(db)
+    now = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
+    # Clocks go forward at 01:00 on Sunday 29 March 2026, between the two reminders' days.
+    await say(db, "meeting schedule East Barnet Area when: Sunday 29 March 10am-11am", now=now)
+    async with db.session() as session:
+        rows = {r.dedupe_key: r.due_at for r in (await session.exec(
+            select(ScheduledDelivery))).all()}
+    # 10:00 GMT on the Saturday (24 hours before would be 09:00), then 09:00 BST on the day.
+    assert rows["reminder:1:1440:0"] == datetime(2026, 3, 28, 10, 0, tzinfo=UTC)
+    assert rows["reminder:1:60:0"] == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)
