@@ -31,12 +31,13 @@ from bot.config import Settings
 from bot.delivery import Delivery
 from bot.scheduler import OutboxScheduler, OutboxSender
 from bot.slack.app import SlackPoster, slack_client
+from bot.slack.oauth import EnvironmentBotToken
 from handlers.dispatch import run_command
 from handlers.lookup import find_partnership
 from handlers.meetings import sync_reminders
 from storage.db import Database
 from storage.models import Meeting, ScheduledDelivery
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import DEFAULT_BOT_TOKEN, FakeSlack
 from tests.support.shell_caller import caller
 
 LEAD = caller("Ann", workspace="TBENCH0001", channel="C0BENCH001")
@@ -98,11 +99,12 @@ async def measure(db: Database, fake: FakeSlack, count: int, poll: float, label:
     await retime(db, partnership_id, due)
     already = len(fake.of("chat.postMessage"))
     settings = Settings(database_url=db.url, port=0, host="127.0.0.1",
-                        slack_bot_token="xoxb-bench-not-real", slack_signing_secret=None,
+                        slack_bot_token=DEFAULT_BOT_TOKEN, slack_signing_secret=None,
                         slack_app_token=None, slack_api_url=fake.api_url)
     client = slack_client(settings)
     client.session = ClientSession()
-    scheduler = OutboxScheduler(OutboxSender(db, Delivery(db, {"slack": SlackPoster(client)})),
+    poster = SlackPoster(client, db, EnvironmentBotToken(settings.slack_bot_token))
+    scheduler = OutboxScheduler(OutboxSender(db, Delivery(db, {"slack": poster})),
                                 poll_seconds=poll)
     await asyncio.sleep((due - datetime.now(UTC)).total_seconds() - poll / 2)
     scheduler.start()

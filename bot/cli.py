@@ -16,15 +16,27 @@ DESCRIPTION = """Partnership Bot: school improvement partnerships in Slack, Team
 commands:
   shell [--as NAME]        chat with the bot locally (no Slack needed; embedded SQLite);
                            calendar invites are saved in the data folder's invites/
-  serve [--socket-mode]    serve Slack at /slack/events and /healthz on $PORT, and post
-                           meeting reminders when due (any number of processes may share
-                           one PostgreSQL database: each reminder is still posted once)
+  serve [--socket-mode]    serve Slack at /slack/events, Teams at /api/messages and
+                           /healthz on $PORT (each platform that is configured; with
+                           SLACK_CLIENT_ID set, Slack installs at /slack/install for many
+                           workspaces), and post meeting reminders when due (any number of
+                           processes may share one PostgreSQL database: each reminder is
+                           still posted once)
+  teams-package --out FILE [--app-id GUID] [--base-url URL]
+                           build the Teams app package (manifest and icons, zipped)
   import FILE [--workspace ID]
                            load partnerships and schools from a YAML file (safe to repeat)
   db upgrade               bring the database schema up to date
+  db encrypt-tokens        encrypt every stored Slack token with TOKEN_ENCRYPTION_KEY's first
+                           key (after setting a key, or a new one in front of the old)
 
-configuration (environment or a .env file): DATABASE_URL, PORT, SLACK_BOT_TOKEN,
-SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL"""
+configuration (environment or a .env file): DATABASE_URL, PORT, HOST; Slack:
+SLACK_SIGNING_SECRET, SLACK_API_URL, and for one workspace SLACK_BOT_TOKEN (SLACK_APP_TOKEN for
+Socket Mode) or for many SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_REDIRECT_URI, SLACK_SCOPES,
+SLACK_INSTALL_PATH, TOKEN_ENCRYPTION_KEY; Teams: TEAMS_APP_ID, TEAMS_APP_PASSWORD,
+TEAMS_TENANT_ID, TEAMS_AUTH_DISABLED (Bot Framework Emulator only; needs HOST=127.0.0.1);
+WORKSPACE_ALIASES (e.g. T0123ABCD=barnet,<Teams tenant id>=barnet: a Slack team and a Teams
+tenant sharing partnerships)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,16 +48,25 @@ def build_parser() -> argparse.ArgumentParser:
     shell = sub.add_parser("shell", help="chat with the bot locally")
     shell.add_argument("--as", dest="name", default=None,
                        help="who you are in the shell (default: your login name)")
-    serve = sub.add_parser("serve", help="serve Slack over HTTP (or Socket Mode)")
+    serve = sub.add_parser("serve", help="serve Slack and/or Teams over HTTP")
     serve.add_argument("--socket-mode", action="store_true",
-                       help="connect to Slack over Socket Mode (needs SLACK_APP_TOKEN)")
+                       help="connect to Slack over Socket Mode (needs SLACK_APP_TOKEN; "
+                            "Slack only)")
+    package = sub.add_parser("teams-package", help="build the Teams app package zip")
+    package.add_argument("--out", type=Path, required=True, help="where to write the zip")
+    package.add_argument("--app-id", default=None,
+                         help="the Azure Bot's application id (default: $TEAMS_APP_ID)")
+    package.add_argument("--base-url", default=None,
+                         help="your https:// site, for the manifest's website, privacy and "
+                              "terms links (default: the example address)")
     importer = sub.add_parser("import", help="load partnerships from YAML")
     importer.add_argument("file", type=Path)
     importer.add_argument("--workspace", default="local",
-                          help="the Slack team id (T…) or Teams tenant to import into "
-                               "(default: local, the shell's)")
+                          help="the Slack team id (T…), Teams tenant id or shared "
+                               "WORKSPACE_ALIASES name to import into (default: local, "
+                               "the shell's)")
     db = sub.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("action", choices=["upgrade", "encrypt-tokens"])
     return parser
 
 
@@ -60,11 +81,15 @@ def main(argv: list[str] | None = None) -> int:
             return _shell(settings, args.name or getpass.getuser())
         if args.command == "serve":
             return _serve(settings, args.socket_mode)
+        if args.command == "teams-package":
+            return _teams_package(settings, args.out, args.app_id, args.base_url)
         if args.command == "import":
             if not args.file.is_file():
                 print(f"partnership-bot: no file at {args.file}", file=sys.stderr)
                 return 2
             return asyncio.run(_import(settings, args.file, args.workspace))
+        if args.command == "db" and args.action == "encrypt-tokens":
+            return asyncio.run(_encrypt_tokens(settings))
         if args.command == "db":
             return asyncio.run(_upgrade(settings))
     except ConfigError as error:
@@ -90,7 +115,14 @@ def _serve(settings: Settings, socket_mode: bool) -> int:
     from bot.server import build_web_app
     from storage.db import Database
 
-    settings.require_slack(socket_mode)
+    settings.require_platform()
+    if settings.slack_enabled or socket_mode:
+        settings.require_slack(socket_mode)
+    if settings.teams_enabled:
+        if socket_mode:
+            raise ConfigError("--socket-mode serves Slack only; serve Teams over HTTP "
+                              "(without --socket-mode), or unset TEAMS_APP_ID.")
+        settings.require_teams()
     db = Database(settings.database_url)
     if socket_mode:
         from bot.slack.socket_mode import run_socket_mode
@@ -98,6 +130,21 @@ def _serve(settings: Settings, socket_mode: bool) -> int:
         asyncio.run(run_socket_mode(settings, db))
         return 0
     web.run_app(build_web_app(settings, db), host=settings.host, port=settings.port)
+    return 0
+
+
+def _teams_package(settings: Settings, out: Path, app_id: str | None,
+                   base_url: str | None) -> int:
+    from bot.teams.package import build_package
+
+    data = build_package(app_id or settings.teams_app_id, base_url)
+    try:
+        out.write_bytes(data)
+    except OSError as error:
+        print(f"partnership-bot: can't write {out}: {error.strerror}", file=sys.stderr)
+        return 1
+    print(f"Wrote the Teams app package to {out} ({len(data):,} bytes). Upload it in Teams "
+          "(Apps > Manage your apps > Upload an app) or the Teams Developer Portal.")
     return 0
 
 
@@ -129,6 +176,35 @@ async def _upgrade(settings: Settings) -> int:
     finally:
         await db.dispose()
     print("The database schema is up to date.")
+    return 0
+
+
+async def _encrypt_tokens(settings: Settings) -> int:
+    from storage.db import Database
+    from storage.slack_oauth import (
+        GENERATE_KEY_HINT,
+        TokenKeyError,
+        encrypt_stored_tokens,
+        token_cipher,
+    )
+
+    try:
+        cipher = token_cipher(settings.token_encryption_key)
+    except TokenKeyError as error:
+        raise ConfigError(str(error)) from None
+    if cipher is None:
+        raise ConfigError(f"Set TOKEN_ENCRYPTION_KEY first; {GENERATE_KEY_HINT}.")
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        changed = await encrypt_stored_tokens(db.engine, cipher)
+    except TokenKeyError as error:
+        print(f"partnership-bot: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    print(f"Encrypted the Slack tokens of {changed} stored installation and bot records with "
+          "the first key in TOKEN_ENCRYPTION_KEY.")
     return 0
 
 

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
 
 from dotenv import load_dotenv
 
 from storage.db import default_database_url
+from storage.slack_oauth import TokenKeyError, token_cipher
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+# The bot scopes in manifest.yml (tests/test_manifest.py keeps the two equal).
+SLACK_SCOPES_DEFAULT = ("commands", "chat:write", "files:write")
+SLACK_INSTALL_PATH_DEFAULT = "/slack/install"
+SLACK_REDIRECT_PATH_DEFAULT = "/slack/oauth_redirect"
 
 
 class ConfigError(Exception):
@@ -25,6 +32,35 @@ class Settings:
     slack_signing_secret: str | None
     slack_app_token: str | None
     slack_api_url: str
+    # Microsoft Teams: the Azure Bot's app registration (client id, secret, tenant).
+    teams_app_id: str | None = None
+    teams_app_password: str | None = None
+    teams_tenant_id: str | None = None
+    # Accept unauthenticated requests, for the Bot Framework Emulator on this computer only.
+    teams_auth_disabled: bool = False
+    # Slack team ids and Teams tenant ids that share one workspace (and so its partnerships):
+    # platform id -> shared workspace name.
+    workspace_aliases: dict[str, str] = field(default_factory=dict)
+    # Multi-workspace (OAuth) mode, chosen by setting the client id and secret.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_scopes: tuple[str, ...] = SLACK_SCOPES_DEFAULT
+    slack_redirect_uri: str | None = None
+    slack_install_path: str = SLACK_INSTALL_PATH_DEFAULT
+    token_encryption_key: str | None = None
+
+    def shared_workspace(self, platform_workspace: str) -> str:
+        """The workspace a Slack team or Teams tenant works in: its alias, or its own id."""
+        return self.workspace_aliases.get(platform_workspace, platform_workspace)
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Slack is served with one workspace's bot token, or many through OAuth."""
+        return bool(self.slack_bot_token) or self.slack_oauth
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.teams_app_id) or self.teams_auth_disabled
 
     @classmethod
     def from_env(cls, load_dotenv_file: bool = True) -> Settings:
@@ -36,6 +72,7 @@ class Settings:
         except ValueError:
             raise ConfigError(f"PORT must be a number, not {port_text!r}.") from None
         api_url = os.environ.get("SLACK_API_URL") or SLACK_API_DEFAULT
+        scopes = os.environ.get("SLACK_SCOPES") or ",".join(SLACK_SCOPES_DEFAULT)
         return cls(
             database_url=os.environ.get("DATABASE_URL") or default_database_url(),
             port=port,
@@ -44,14 +81,49 @@ class Settings:
             slack_signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
             slack_app_token=os.environ.get("SLACK_APP_TOKEN") or None,
             slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
+            teams_app_id=os.environ.get("TEAMS_APP_ID") or None,
+            teams_app_password=os.environ.get("TEAMS_APP_PASSWORD") or None,
+            teams_tenant_id=os.environ.get("TEAMS_TENANT_ID") or None,
+            teams_auth_disabled=_flag("TEAMS_AUTH_DISABLED"),
+            workspace_aliases=_aliases(os.environ.get("WORKSPACE_ALIASES", "")),
+            slack_client_id=os.environ.get("SLACK_CLIENT_ID") or None,
+            slack_client_secret=os.environ.get("SLACK_CLIENT_SECRET") or None,
+            slack_scopes=tuple(s.strip() for s in scopes.split(",") if s.strip()),
+            slack_redirect_uri=os.environ.get("SLACK_REDIRECT_URI") or None,
+            slack_install_path=os.environ.get("SLACK_INSTALL_PATH") or SLACK_INSTALL_PATH_DEFAULT,
+            token_encryption_key=os.environ.get("TOKEN_ENCRYPTION_KEY") or None,
         )
 
-    def require_slack(self, socket_mode: bool) -> None:
-        """Say, in one line, which variable is missing for the chosen Slack mode."""
-        if not self.slack_bot_token:
+    def require_platform(self) -> None:
+        """`serve` needs at least one chat platform."""
+        if not self.slack_enabled and not self.teams_enabled:
             raise ConfigError(
-                "Set SLACK_BOT_TOKEN (the xoxb- token from your Slack app's OAuth page) "
-                "to serve Slack; try `partnership-bot shell` to use the bot without Slack."
+                "Set SLACK_BOT_TOKEN (Slack; or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for many "
+                "workspaces) and/or TEAMS_APP_ID (Microsoft Teams) to serve; try "
+                "`partnership-bot shell` to use the bot without either."
+            )
+
+    @property
+    def slack_oauth(self) -> bool:
+        """Multi-workspace mode: installs through OAuth, a bot token per workspace."""
+        return bool(self.slack_client_id or self.slack_client_secret)
+
+    @property
+    def slack_redirect_path(self) -> str:
+        """Where Slack sends the installer back: the path of SLACK_REDIRECT_URI if set."""
+        if self.slack_redirect_uri:
+            return urlparse(self.slack_redirect_uri).path or SLACK_REDIRECT_PATH_DEFAULT
+        return SLACK_REDIRECT_PATH_DEFAULT
+
+    def require_slack(self, socket_mode: bool) -> None:
+        """Say, in one line, which variable is missing or wrong for the chosen Slack mode."""
+        if self.slack_oauth:
+            self._require_oauth(socket_mode)
+        elif not self.slack_bot_token:
+            raise ConfigError(
+                "Set SLACK_BOT_TOKEN (the xoxb- token from your Slack app's OAuth page) to "
+                "serve one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to serve many; "
+                "try `partnership-bot shell` to use the bot without Slack."
             )
         if socket_mode and not self.slack_app_token:
             raise ConfigError("Set SLACK_APP_TOKEN (an xapp- token) to use Socket Mode.")
@@ -60,3 +132,73 @@ class Settings:
                 "Set SLACK_SIGNING_SECRET (from your Slack app's Basic Information page) so "
                 "requests from Slack can be verified."
             )
+
+    def _require_oauth(self, socket_mode: bool) -> None:
+        if not self.slack_client_id:
+            raise ConfigError("Set SLACK_CLIENT_ID too (from your Slack app's Basic Information "
+                              "page) to serve many workspaces.")
+        if not self.slack_client_secret:
+            raise ConfigError("Set SLACK_CLIENT_SECRET too (from your Slack app's Basic "
+                              "Information page) to serve many workspaces.")
+        if socket_mode:
+            raise ConfigError(
+                "Multi-workspace mode (SLACK_CLIENT_ID) installs over HTTP: run `serve` without "
+                "--socket-mode, or unset SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to use "
+                "SLACK_BOT_TOKEN."
+            )
+        if not self.slack_scopes:
+            raise ConfigError("SLACK_SCOPES is empty: leave it unset for the manifest's scopes "
+                              "(`commands,chat:write`).")
+        if not self.slack_install_path.startswith("/"):
+            raise ConfigError(f"SLACK_INSTALL_PATH must start with /, as in "
+                              f"`{SLACK_INSTALL_PATH_DEFAULT}`.")
+        try:
+            token_cipher(self.token_encryption_key)
+        except TokenKeyError as error:
+            raise ConfigError(str(error)) from None
+
+    def require_teams(self) -> None:
+        """Say, in one line, what is missing or unsafe in the Teams settings."""
+        if self.teams_auth_disabled:
+            if self.host not in LOOPBACK_HOSTS:
+                raise ConfigError(
+                    "TEAMS_AUTH_DISABLED=1 turns off request authentication for the Bot "
+                    "Framework Emulator on this computer only: set HOST=127.0.0.1 as well."
+                )
+            return
+        missing = [name for name, value in (
+            ("TEAMS_APP_ID", self.teams_app_id),
+            ("TEAMS_APP_PASSWORD", self.teams_app_password),
+            ("TEAMS_TENANT_ID", self.teams_tenant_id),
+        ) if not value]
+        if missing:
+            raise ConfigError(
+                f"Set {' and '.join(missing)} (from your Azure Bot's app registration: "
+                "application id, client secret, directory id) to serve Microsoft Teams."
+            )
+
+
+def _flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0, not {value!r}.")
+
+
+def _aliases(text: str) -> dict[str, str]:
+    """`T0123ABCD=barnet, 0f9e8d7c-…=barnet`: a Slack team and a Teams tenant sharing "barnet"."""
+    aliases: dict[str, str] = {}
+    for pair in text.replace(";", ",").split(","):
+        if not pair.strip():
+            continue
+        platform_id, _, shared = (part.strip() for part in pair.partition("="))
+        if not platform_id or not shared:
+            raise ConfigError(
+                f"WORKSPACE_ALIASES has {pair.strip()!r}; write each as <Slack team or Teams "
+                "tenant id>=<shared name>, e.g. WORKSPACE_ALIASES=T0123ABCD=barnet,"
+                "0f9e8d7c-6b5a-4f3e-9d2c-1b0a9f8e7d6c=barnet"
+            )
+        aliases[platform_id] = shared
+    return aliases

@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.replies import Attachment, ChannelPost, Reply
+from handlers.replies import Attachment, ChannelPost, Reply, Section, Tone
 from storage import outbox, queries
 from storage.db import Database
 from storage.models import ChannelLink
@@ -124,3 +124,12 @@ class Delivery:
             if message.message_ref is None or not isinstance(poster, MessageEditor):
                 continue
             await poster.edit(link, message.message_ref, post.reply)
+
+
+def with_problems(reply: Reply, problems: list[str]) -> Reply:
+    """The reply with what went wrong delivering its channel posts added, if anything did."""
+    if problems:
+        reply.sections.append(Section(lines=problems))
+        if reply.tone is Tone.SUCCESS:
+            reply.tone = Tone.WARNING
+    return reply

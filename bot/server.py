@@ -1,25 +1,43 @@
-"""The one aiohttp server: Slack at /slack/events, probes at /healthz."""
+"""The one aiohttp server: Slack at /slack/events (and, serving many workspaces, the install
+flow at /slack/install and /slack/oauth_redirect), Teams at /api/messages, probes at /healthz.
+
+Each platform is served when it is configured; a partnership's channel posts reach its linked
+channels on every platform that is."""
 
 from __future__ import annotations
 
 import logging
+import warnings
 
 from aiohttp import ClientSession, web
+from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_middleware
+from pydantic import ValidationError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
 from bot.config import Settings
-from bot.delivery import Delivery
+from bot.delivery import ChannelPoster, Delivery
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, OutboxSender, system_clock
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
+from bot.slack.oauth import bot_tokens, installation_store
+from bot.teams.app import TeamsBot, TeamsConnection, connect_teams
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 DB_KEY = web.AppKey("db", Database)
 SLACK_KEY = web.AppKey("slack", AsyncApp)
+VERIFIER_KEY = web.AppKey("slack_verifier", SignatureVerifier)
+TEAMS_ADAPTER_KEY = web.AppKey("teams_adapter", CloudAdapter)
+TEAMS_BOT_KEY = web.AppKey("teams_bot", TeamsBot)
+DELIVERY_KEY = web.AppKey("delivery", Delivery)
 SCHEDULER_KEY = web.AppKey("scheduler", OutboxScheduler)
+# Where the SDK's JWT middleware looks for its settings (a plain string key, by its design).
+SDK_AUTH_KEY = "agent_configuration"
+# The SDK keeps the caller's claims under a plain string key too; aiohttp warns on each request.
+warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"microsoft_agents\.")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -34,34 +52,100 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    bolt_response = await request.app[SLACK_KEY].async_dispatch(await to_bolt_request(request))
+    try:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await request.app[SLACK_KEY].async_dispatch(bolt_request)
+    except Exception as error:
+        # Bolt reads some malformed payloads before (or while) it routes them, and fails: check
+        # the signature here so a forgery still gets its 401 and a signed oddity a polite 200.
+        if not request.app[VERIFIER_KEY].is_valid_request(await request.text(),
+                                                          dict(request.headers)):
+            return web.json_response({"error": "invalid request"}, status=401)
+        log.warning("a signed Slack request could not be handled (%s); ignored",
+                    type(error).__name__)
+        return web.json_response({"text": "Sorry, I couldn't handle that request."})
+    return await to_aiohttp_response(bolt_response)
+
+
+async def teams_messages(request: web.Request) -> web.Response:
+    """Bot Framework activities, after the SDK has checked the caller's token."""
+    try:
+        response = await request.app[TEAMS_ADAPTER_KEY].process(request, request.app[TEAMS_BOT_KEY])
+    except ValidationError:
+        return web.json_response({"error": "That is not a Bot Framework activity."}, status=400)
+    return response or web.Response(status=202)
+
+
+def teams_app(teams: TeamsConnection, bot: TeamsBot) -> web.Application:
+    """/api/messages, behind the SDK's JWT middleware (on this sub-application only)."""
+    app = web.Application(middlewares=[jwt_authorization_middleware])
+    app[TEAMS_ADAPTER_KEY] = teams.adapter
+    app[TEAMS_BOT_KEY] = bot
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
+        app[SDK_AUTH_KEY] = teams.auth
+    app.router.add_post("/messages", teams_messages)
+    return app
+
+
+async def slack_install(request: web.Request) -> web.Response:
+    """Start an install: remember a state, send the browser on to Slack's consent screen."""
+    flow = request.app[SLACK_KEY].oauth_flow
+    assert flow is not None
+    bolt_response = await flow.handle_installation(await to_bolt_request(request))
+    return await to_aiohttp_response(bolt_response)
+
+
+async def slack_oauth_redirect(request: web.Request) -> web.Response:
+    """Finish an install: check the state, exchange the code (oauth.v2.access), save the
+    workspace's tokens, and show the installer a page saying how it went."""
+    flow = request.app[SLACK_KEY].oauth_flow
+    assert flow is not None
+    bolt_response = await flow.handle_callback(await to_bolt_request(request))
     return await to_aiohttp_response(bolt_response)
 
 
 def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clock,
                   poll_seconds: float = POLL_SECONDS) -> web.Application:
-    """The whole server. Slack credentials must already be checked by the caller.
+    """The whole server, for whichever platforms are configured (checked by the caller).
 
     `clock` and `poll_seconds` drive the reminder outbox (tests move the clock by hand)."""
-    client = slack_client(settings)
-    delivery = Delivery(db, {"slack": SlackPoster(client)})
-    scheduler = OutboxScheduler(OutboxSender(db, delivery, clock), poll_seconds)
     app = web.Application()
     app[DB_KEY] = db
-    app[SCHEDULER_KEY] = scheduler
-    app[SLACK_KEY] = build_slack_app(settings, db, delivery, client)
     app.router.add_get("/healthz", healthz)
-    app.router.add_post("/slack/events", slack_events)
+    posters: dict[str, ChannelPoster] = {}
+    client = slack_client(settings) if settings.slack_enabled else None
+    store = installation_store(settings, db) if settings.slack_oauth else None
+    if client is not None:
+        posters["slack"] = SlackPoster(client, db, bot_tokens(settings, store))
+    teams = connect_teams(settings) if settings.teams_enabled else None
+    if teams is not None:
+        posters["teams"] = teams.poster
+    delivery = Delivery(db, posters)
+    app[DELIVERY_KEY] = delivery
+    scheduler = OutboxScheduler(OutboxSender(db, delivery, clock), poll_seconds)
+    app[SCHEDULER_KEY] = scheduler
+    if client is not None:
+        app[SLACK_KEY] = slack = build_slack_app(settings, db, delivery, client, store)
+        assert settings.slack_signing_secret is not None
+        app[VERIFIER_KEY] = SignatureVerifier(settings.slack_signing_secret)
+        app.router.add_post("/slack/events", slack_events)
+        if slack.oauth_flow is not None:
+            app.router.add_get(slack.oauth_flow.install_path, slack_install)
+            app.router.add_get(slack.oauth_flow.redirect_uri_path, slack_oauth_redirect)
+    if teams is not None:
+        app.add_subapp("/api/", teams_app(teams, TeamsBot(db, delivery, settings)))
 
     async def start(_: web.Application) -> None:
         await db.upgrade()
-        # One pooled HTTP session for all Web API calls, instead of one per call.
-        client.session = ClientSession()
+        if client is not None:
+            # One pooled HTTP session for all Web API calls, instead of one per call.
+            client.session = ClientSession()
         scheduler.start()
 
     async def close(_: web.Application) -> None:
         await scheduler.stop()
-        if client.session is not None:
+        if client is not None and client.session is not None:
             await client.session.close()
         await db.dispose()
 

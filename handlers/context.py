@@ -24,6 +24,9 @@ class Caller:
     user_name: str
     channel_id: str | None = None
     channel_name: str | None = None
+    # What the platform needs, beyond the channel id, to post in this channel later (Teams: the
+    # conversation reference as JSON); stored when the channel is linked to a partnership.
+    channel_ref: str | None = None
     # When they asked (aware, UTC): "next Thursday" and "in the past" are read against it.
     now: datetime = field(default_factory=utcnow)
 

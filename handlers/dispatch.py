@@ -18,7 +18,8 @@ from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
 from handlers.parsing import ParseError
 from handlers.replies import Outcome, Reply
-from storage.db import Database
+from storage import dedupe
+from storage.db import Database, wrote
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,10 @@ class FormSubmission:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-async def run_command(db: Database, command: str, text: str, caller: Caller) -> Outcome:
-    """Run one command in one transaction: it is saved whole or not at all."""
+async def run_command(db: Database, command: str, text: str, caller: Caller,
+                      request_id: str | None = None) -> Outcome:
+    """Run one command in one transaction: it is saved whole or not at all. With the platform's
+    `request_id`, a retry or replay of a command that already ran is not run again."""
     name = command.strip().lstrip("/").lower()
     handler = COMMANDS.get(name)
     if handler is None:
@@ -70,11 +73,13 @@ async def run_command(db: Database, command: str, text: str, caller: Caller) -> 
             "I know " + ", ".join(caller.cmd(c) for c in command_names())
             + f". Try {caller.cmd('partnership help')}.",
         ))
-    return await _guarded(db, f"/{name}", lambda session: handler(text, caller, session))
+    return await _guarded(db, f"/{name}", lambda session: handler(text, caller, session),
+                          request_id=request_id)
 
 
 async def submit_form(
-    db: Database, form_id: str, values: FormValues, context: str, caller: Caller
+    db: Database, form_id: str, values: FormValues, context: str, caller: Caller,
+    request_id: str | None = None,
 ) -> FormSubmission:
     handler = FORMS.get(form_id)
     if handler is None:
@@ -84,20 +89,26 @@ async def submit_form(
     try:
         outcome = await _guarded(db, f"form {form_id}",
                                  lambda session: handler(values, context, caller, session),
-                                 reraise=(FieldErrors,))
+                                 reraise=(FieldErrors,), request_id=request_id)
     except FieldErrors as problems:
         return FormSubmission(errors=problems.errors)
     return FormSubmission(outcome)
 
 
-async def run_action(db: Database, action_id: str, value: str, caller: Caller) -> Outcome:
+async def run_action(db: Database, action_id: str, value: str, caller: Caller,
+                     request_id: str | None = None) -> Outcome:
     handler = ACTIONS.get(action_id)
     if handler is None:
         log.warning("unknown action %s", action_id)
         return Outcome(Reply.error("That button is out of date.",
                                    "Please use the command again."))
     return await _guarded(db, f"action {action_id}",
-                          lambda session: handler(value, caller, session))
+                          lambda session: handler(value, caller, session),
+                          request_id=request_id)
+
+
+class _Repeated(Exception):
+    """The platform sent this request before and it already ran."""
 
 
 async def _guarded(
@@ -105,11 +116,22 @@ async def _guarded(
     what: str,
     work: Callable[[AsyncSession], Awaitable[Outcome]],
     reraise: tuple[type[Exception], ...] = (),
+    request_id: str | None = None,
 ) -> Outcome:
     """Run `work` in one transaction, turning every failure into a polite reply."""
     try:
         async with db.session() as session:
-            return await work(session)
+            outcome = await work(session)
+            # Only work that writes needs remembering: reading twice is harmless. The claim is
+            # in the same transaction, so a repeat that loses it rolls its writes back.
+            if request_id is not None and wrote(session) and not await dedupe.claim(
+                session, request_id
+            ):
+                raise _Repeated
+            return outcome
+    except _Repeated:
+        log.info("skipped a repeated request in %s", what)
+        return Outcome(Reply(title="Already done."), repeated=True)
     except reraise:
         raise
     except ParseError as error:

@@ -8,9 +8,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Caller
 from handlers.errors import CommandError
-from handlers.lookup import find_partnership, find_school, quoted_list, require_member
-from handlers.names import name_key, tidy_name
+from handlers.lookup import find_partnership, find_school, quoted_list, require_lead
+from handlers.names import match_name, name_key, tidy_name
 from handlers.parsing import ParseError, parse_fields, split_subcommand
+from handlers.people import PersonRef, find_mentions
 from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
 from storage import queries
 from storage.models import (
@@ -76,7 +77,7 @@ class LeaveRequest:
 
 @dataclass(frozen=True)
 class ListRequest:
-    pass
+    containing: str = ""  # only names with these words
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,19 @@ class ChannelRequest:
     partnership: str
 
 
+@dataclass(frozen=True)
+class RoleRequest:
+    partnership: str
+    person: PersonRef
+    role: AccessRole
+
+
 Request = (
     HelpRequest | CreateRequest | JoinRequest | LeaveRequest | ListRequest | InfoRequest
-    | ChannelRequest
+    | ChannelRequest | RoleRequest
 )
 
-SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel")
+SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel", "role")
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -135,18 +143,44 @@ def parse(text: str, caller: Caller) -> Request:
         return LeaveRequest(_required_name(rest, "partnership leave <partnership>", caller,
                                            "East Barnet Area"))
     if sub in ("list", "ls"):
-        return ListRequest()
+        return ListRequest(tidy_name(rest))
     if sub in ("info", "show"):
         return InfoRequest(_required_name(rest, "partnership info <partnership>", caller,
                                           "East Barnet Area"))
     if sub == "channel":
         return ChannelRequest(_required_name(rest, "partnership channel <partnership>", caller,
                                              "East Barnet Area"))
+    if sub == "role":
+        return _parse_role(rest, caller)
     raise ParseError(
         f"I don't know `{sub}`.",
         f"I can do: {', '.join(f'`{s}`' for s in SUBCOMMANDS)}. "
         f"{caller.cmd('partnership help')} shows an example of each.",
     )
+
+
+def _parse_role(text: str, caller: Caller) -> RoleRequest:
+    example = caller.cmd("partnership role East Barnet Area @Ben lead")
+    words = text.split()
+    role_word = words[-1].lower() if words else ""
+    if role_word not in (AccessRole.LEAD, AccessRole.MEMBER):
+        raise ParseError("Please end with the role to give: `lead` or `member`.",
+                         f"Write it like this: {example}")
+    rest = " ".join(words[:-1])
+    mentions = find_mentions(rest)
+    if mentions:
+        partnership = rest[: rest.index("<@")]
+        person = mentions[0]
+    elif " @" in f" {rest}":
+        at = f" {rest}".rindex(" @")
+        partnership, person = rest[: max(at - 1, 0)], PersonRef(None, rest[at:].strip(" @"))
+    else:
+        raise ParseError("Please say whose role to change, with an @mention.",
+                         f"Write it like this: {example}")
+    if not tidy_name(partnership) or not person.name:
+        raise ParseError("Please give the partnership and the person.",
+                         f"Write it like this: {example}")
+    return RoleRequest(tidy_name(partnership), person, AccessRole(role_word))
 
 
 def _required_name(text: str, usage: str, caller: Caller, example: str) -> str:
@@ -197,11 +231,13 @@ async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
         case LeaveRequest():
             return await leave(request, caller, session)
         case ListRequest():
-            return await list_partnerships(caller, session)
+            return await list_partnerships(request, caller, session)
         case InfoRequest():
             return await info(request, caller, session)
         case ChannelRequest():
             return await link_channel(request, caller, session)
+        case RoleRequest():
+            return await change_role(request, caller, session)
 
 
 def help_reply(caller: Caller) -> Reply:
@@ -212,7 +248,7 @@ def help_reply(caller: Caller) -> Reply:
             Section(
                 heading="Partnerships",
                 lines=[
-                    f"{c('partnership list')}: every partnership, and whether you are in it",
+                    f"{c('partnership list')}: yours, then the others (add words to narrow)",
                     f"{c('partnership info East Barnet Area')}: schools, members, roles, channel",
                     f"{c('partnership create East Barnet Area type: loose')}: start one "
                     "(types: loose, structured, hard, alliance)",
@@ -220,7 +256,9 @@ def help_reply(caller: Caller) -> Reply:
                     ": join on behalf of your school",
                     f"{c('partnership leave East Barnet Area')}: leave it",
                     f"{c('partnership channel East Barnet Area')}: post its reminders and "
-                    "digests in this channel",
+                    "digests in this channel (leads)",
+                    f"{c('partnership role East Barnet Area @Ben lead')}: make someone a lead "
+                    "or a member (leads)",
                 ],
             ),
             Section(lines=["Names are matched loosely: “st marys en4” finds “St Mary's EN4”."]),
@@ -337,26 +375,43 @@ async def leave(request: LeaveRequest, caller: Caller, session: AsyncSession) ->
                                  "Your school stays in the partnership."))
 
 
-async def list_partnerships(caller: Caller, session: AsyncSession) -> Outcome:
-    rows = await queries.partnership_rows(session, caller.workspace, caller.platform,
-                                          caller.user_id)
+LIST_LIMIT = 30
+
+
+async def list_partnerships(request: ListRequest, caller: Caller,
+                            session: AsyncSession) -> Outcome:
+    listing = await queries.partnership_listing(
+        session, caller.workspace, caller.platform, caller.user_id,
+        containing=name_key(request.containing), limit=LIST_LIMIT)
+    rows = listing.mine + listing.others
+    matching = f" matching “{request.containing}”" if request.containing else ""
     if not rows:
-        return Outcome(Reply(
-            title="There are no partnerships here yet.",
-            sections=[Section(lines=[
-                f"Start one with {caller.cmd('partnership create East Barnet Area')}."])],
-        ))
-    lines = []
-    for row in rows:
-        schools = f"{row.school_count} school{'s' if row.school_count != 1 else ''}"
-        mine = " · you are in it" if row.caller_is_member else ""
-        lines.append(f"{row.partnership.name}: {row.partnership.kind}, {schools}{mine}")
-    mine_count = sum(1 for row in rows if row.caller_is_member)
+        hint = (f"{caller.cmd('partnership list')} shows them all." if request.containing else
+                f"Start one with {caller.cmd('partnership create East Barnet Area')}.")
+        return Outcome(Reply(title=f"There are no partnerships{matching} here yet."
+                             if not request.containing else f"No partnerships{matching}.",
+                             sections=[Section(lines=[hint])]))
+    total = len(listing.mine) + listing.others_total
+    sections = []
+    if listing.mine:
+        sections.append(Section(heading="Yours", lines=[_list_line(r) for r in listing.mine]))
+    if listing.others:
+        lines = [_list_line(r) for r in listing.others]
+        hidden = listing.others_total - len(listing.others)
+        if hidden:
+            lines.append(f"…and {hidden} more: narrow the list with "
+                         f"{caller.cmd('partnership list <words from the name>')}.")
+        sections.append(Section(heading="Others" if listing.mine else None, lines=lines))
     return Outcome(Reply(
-        title=f"{len(rows)} partnership{'s' if len(rows) != 1 else ''} "
-              f"({mine_count} with you in)",
-        sections=[Section(lines=lines)],
+        title=f"{total} partnership{'s' if total != 1 else ''}{matching} "
+              f"({len(listing.mine)} with you in)",
+        sections=sections,
     ))
+
+
+def _list_line(row: queries.PartnershipRow) -> str:
+    schools = f"{row.school_count} school{'s' if row.school_count != 1 else ''}"
+    return f"{row.partnership.name}: {row.partnership.kind}, {schools}"
 
 
 async def info(request: InfoRequest, caller: Caller, session: AsyncSession) -> Outcome:
@@ -409,14 +464,18 @@ async def link_channel(request: ChannelRequest, caller: Caller, session: AsyncSe
     partnership = await find_partnership(session, caller, request.partnership,
                                          example="partnership channel {name}")
     assert partnership.id is not None
-    await require_member(session, caller, partnership)
+    await require_lead(session, caller, partnership, "choose its channel")
     link = await queries.channel_link(session, partnership.id, caller.platform, caller.channel_id)
     if link is not None:
+        if caller.channel_ref and caller.channel_ref != link.conversation_ref:
+            # Linking again refreshes the address, should the platform have moved it.
+            link.conversation_ref = caller.channel_ref
+            session.add(link)
         return Outcome(Reply(title=f"This channel is already linked to {partnership.name}.",
                              tone=Tone.INFO))
     session.add(ChannelLink(partnership_id=partnership.id, platform=caller.platform,
                             channel_id=caller.channel_id, channel_name=caller.channel_name,
-                            linked_by=caller.user_id))
+                            conversation_ref=caller.channel_ref, linked_by=caller.user_id))
     announcement = Reply(
         title=f"This channel is now linked to {partnership.name}.",
         sections=[Section(lines=["Meeting reminders and the weekly digest will be posted here."])],
@@ -426,3 +485,49 @@ async def link_channel(request: ChannelRequest, caller: Caller, session: AsyncSe
         Reply.success(f"Linked this channel to {partnership.name}."),
         channel_posts=[ChannelPost(partnership.id, announcement, only_channel=caller.channel_id)],
     )
+
+
+async def change_role(request: RoleRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    partnership = await find_partnership(session, caller, request.partnership,
+                                         example="partnership role {name} @someone lead")
+    assert partnership.id is not None
+    await require_lead(session, caller, partnership, "change roles")
+    members = [m for m, _ in await queries.members_of(session, partnership.id)]
+    target = _member_for(request.person, members, caller)
+    if target is None:
+        raise CommandError.because(
+            f"{request.person.name} is not a member of {partnership.name}.",
+            "They can join with "
+            + caller.cmd(f"partnership join {partnership.name} school: <their school>") + ".",
+        )
+    if target.access_role == request.role:
+        return Outcome(Reply(title=f"{target.display_name} is already a {request.role.value} "
+                                   f"of {partnership.name}."))
+    leads = [m for m in members if m.access_role == AccessRole.LEAD]
+    if request.role is AccessRole.MEMBER and len(leads) == 1:
+        raise CommandError.because(
+            f"{target.display_name} is the only lead of {partnership.name}.",
+            "Make someone else a lead first, so the partnership always has one.",
+        )
+    target.access_role = request.role.value
+    session.add(target)
+    return Outcome(Reply.success(
+        f"{target.display_name} is now a {request.role.value} of {partnership.name}.",
+        "Leads choose the channel, CPD themes and digest, and may cancel any meeting."
+        if request.role is AccessRole.LEAD else
+        "Members log walks and CPD and reply to meetings.",
+    ))
+
+
+def _member_for(person: PersonRef, members: list[Member], caller: Caller) -> Member | None:
+    if person.user_id is not None:
+        by_id = [m for m in members if m.user_id == person.user_id
+                 and m.platform == caller.platform]
+        return by_id[0] if by_id else None
+    match = match_name(person.name, members, lambda m: m.display_name)
+    if match.ambiguous:
+        raise CommandError.because(
+            f"“{person.name}” could be {quoted_list([m.display_name for m in match.ambiguous])}.",
+            "Use an @mention to say which.",
+        )
+    return match.found

@@ -117,3 +117,5 @@ class Outcome:
     form: Form | None = None
     # For a button press: the new version of the message the button was on.
     updated_message: Reply | None = None
+    # The platform sent this request before and it already ran: answer nothing more.
+    repeated: bool = False

@@ -13,6 +13,7 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -51,10 +52,30 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _note_flush(session: Session, _context: Any, _instances: Any) -> None:
+    session.info["wrote"] = True
+
+
+# Every session records whether it flushed anything, so read-only work can skip write-only
+# bookkeeping (see `wrote`).
+event.listen(Session, "before_flush", _note_flush)
+
+
+def wrote(session: AsyncSession) -> bool:
+    """Whether this unit of work has written, or is about to write, anything through the ORM."""
+    sync = session.sync_session
+    return bool(sync.info.get("wrote") or sync.new or sync.dirty or sync.deleted)
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = async_url(url)
-        self.engine: AsyncEngine = create_async_engine(self.url, pool_pre_ping=True)
+        # No pre-ping (a round trip on every checkout); connections are recycled instead, and a
+        # dead one surfaces as "try again shortly". A pool big enough for bursts of commands.
+        options: dict[str, Any] = {"pool_recycle": 1800}
+        if not self.url.startswith("sqlite"):
+            options.update(pool_size=10, max_overflow=20)
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession,

@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage import slack_oauth
 from storage.types import UTCDateTime, utcnow
 
 
@@ -115,6 +116,20 @@ class ChannelLink(SQLModel, table=True):
                                                                                 nullable=False))
 
 
+class RequestSeen(SQLModel, table=True):
+    """Chat requests already handled, by the platform's request id (Slack trigger_id or
+    event_id, Teams activity id): a retry or replay of one is acknowledged and not run again."""
+
+    __tablename__ = "request_seen"
+
+    key: str = Field(primary_key=True, max_length=120)
+    received_at: datetime = Field(default_factory=_created_at,
+                                  sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+# slack-sdk's tables for Slack installations, bot tokens and OAuth states, on the same metadata
+# so that the migrations and their tests cover them.
+slack_oauth.define_tables(SQLModel.metadata)
 # --- meetings -------------------------------------------------------------------------------
 
 

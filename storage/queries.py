@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -59,31 +60,50 @@ class PartnershipRow:
     caller_is_member: bool
 
 
-async def partnership_rows(
-    session: AsyncSession, workspace: str, platform: str, user_id: str
-) -> list[PartnershipRow]:
-    """Every partnership with its school count and whether the user belongs: two queries."""
-    counts = (
-        select(PartnershipSchool.partnership_id, func.count().label("n"))
-        .group_by(col(PartnershipSchool.partnership_id))
-        .subquery()
-    )
-    rows = await session.exec(
-        select(Partnership, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.partnership_id == Partnership.id)
-        .where(Partnership.workspace == workspace)
-        .order_by(Partnership.name)
-    )
-    mine = set(
-        (
-            await session.exec(
-                select(Member.partnership_id).where(
-                    Member.platform == platform, Member.user_id == user_id
-                )
-            )
-        ).all()
-    )
-    return [PartnershipRow(p, int(n), p.id in mine) for p, n in rows.all()]
+@dataclass(frozen=True)
+class PartnershipListing:
+    mine: list[PartnershipRow]
+    others: list[PartnershipRow]  # at most `limit`, by name
+    others_total: int
+
+
+async def partnership_listing(
+    session: AsyncSession, workspace: str, platform: str, user_id: str,
+    containing: str = "", limit: int = 30,
+) -> PartnershipListing:
+    """The user's partnerships, then the first `limit` others (names containing `containing`,
+    a name key), with school counts: bounded work however many partnerships there are."""
+    # The user's partnership ids first, as a list: "NOT IN (subquery)" defeats PostgreSQL's
+    # planner (no anti-join over a nullable subquery).
+    mine_ids = list((await session.exec(select(Member.partnership_id).where(
+        Member.platform == platform, Member.user_id == user_id))).all())
+    scope: list[ColumnElement[bool]] = [col(Partnership.workspace) == workspace]
+    if containing:
+        scope.append(col(Partnership.name_key).contains(containing, autoescape=True))
+    mine = await _with_counts(session, select(Partnership).where(
+        *scope, col(Partnership.id).in_(mine_ids)).order_by(Partnership.name), member=True)
+    others_query = select(Partnership).where(*scope, col(Partnership.id).not_in(mine_ids))
+    others = await _with_counts(session, others_query.order_by(Partnership.name).limit(limit),
+                                member=False)
+    total = len(others)
+    if total == limit:
+        counted = select(func.count()).select_from(others_query.subquery())
+        total = int((await session.exec(counted)).one())
+    return PartnershipListing(mine, others, total)
+
+
+async def _with_counts(session: AsyncSession, query: Any, member: bool) -> list[PartnershipRow]:
+    partnerships = list((await session.exec(query)).all())
+    ids = [p.id for p in partnerships]
+    counts: dict[int, int] = {}
+    if ids:
+        counted = await session.exec(
+            select(PartnershipSchool.partnership_id, func.count())
+            .where(col(PartnershipSchool.partnership_id).in_(ids))
+            .group_by(col(PartnershipSchool.partnership_id))
+        )
+        counts = {pid: int(n) for pid, n in counted.all()}
+    return [PartnershipRow(p, counts.get(p.id or 0, 0), member) for p in partnerships]
 
 
 async def schools_of(session: AsyncSession, partnership_id: int) -> Sequence[School]:
@@ -157,6 +177,12 @@ async def channel_link(
     return result.first()
 
 
+async def partnership_workspace(session: AsyncSession, partnership_id: int) -> str | None:
+    """The workspace a partnership belongs to: which installation (bot token) serves it."""
+    result = await session.exec(
+        select(Partnership.workspace).where(Partnership.id == partnership_id)
+    )
+    return result.first()
 # --- meetings -------------------------------------------------------------------------------
 
 

@@ -1,26 +1,36 @@
-"""Shared fixtures: databases (SQLite and PostgreSQL), the fake Slack, and the running server."""
+"""Shared fixtures: databases (SQLite and PostgreSQL), the fake Slack and Bot Connector, and the
+running server."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
 import aiohttp
 import pytest
 from aiohttp import web
+from cryptography.fernet import Fernet
 
 from bot.config import Settings
+from bot.delivery import Delivery
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, system_clock
-from bot.server import SCHEDULER_KEY, build_web_app
+from bot.server import DELIVERY_KEY, SCHEDULER_KEY, build_web_app
 from storage.db import Database
 from tests.support.databases import PostgresScratch, empty_tables, postgres_reason
-from tests.support.fake_slack import FakeSlack
-from tests.support.slack_requests import SIGNING_SECRET, SlackClientSim
+from tests.support.fake_connector import FakeConnector
+from tests.support.fake_slack import CLIENT_ID, CLIENT_SECRET, DEFAULT_BOT_TOKEN, FakeSlack
+from tests.support.slack_requests import SIGNING_SECRET, SlackClientSim, signed_headers
+from tests.support.teams_requests import TeamsClientSim
 
 BACKENDS = ["sqlite", "postgres"]
+OAUTH_REDIRECT_URI = "https://partnership-bot.example.org/slack/oauth_redirect"
 
 
 @pytest.fixture(scope="session")
@@ -75,20 +85,34 @@ def test_settings(fake_slack: FakeSlack, database_url: str) -> Settings:
         database_url=database_url,
         port=0,
         host="127.0.0.1",
-        slack_bot_token="xoxb-test-token-not-real",
+        slack_bot_token=DEFAULT_BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_app_token=None,
         slack_api_url=fake_slack.api_url,
     )
 
 
+def oauth_test_settings(fake_slack: FakeSlack, database_url: str,
+                        token_encryption_key: str | None) -> Settings:
+    """Multi-workspace mode: no bot token, the fake's app credentials."""
+    return dataclasses.replace(
+        test_settings(fake_slack, database_url),
+        slack_bot_token=None,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        slack_redirect_uri=OAUTH_REDIRECT_URI,
+        token_encryption_key=token_encryption_key,
+    )
+
+
 class RunningBot:
     def __init__(self, url: str, db: Database, slack: SlackClientSim, fake: FakeSlack,
-                 scheduler: OutboxScheduler) -> None:
+                 settings: Settings, scheduler: OutboxScheduler) -> None:
         self.url = url
         self.db = db
         self.slack = slack
         self.fake = fake
+        self.settings = settings
         self.scheduler = scheduler
 
     async def polls(self, n: int = 2, within: float = 5.0) -> None:
@@ -96,9 +120,39 @@ class RunningBot:
         async with asyncio.timeout(within):
             await self.scheduler.polled(n)
 
+    async def ask(self, command: str, text: str, **overrides: str | None) -> dict[str, Any]:
+        """Send a signed slash command and wait for the bot's answer to it (its response_url
+        message), so that commands sent one after another are also answered in order."""
+        body = self.slack.command_body(command, text, **overrides)
+        response = await self.slack.post(body, signed_headers(body))
+        assert response.status == 200, response.status
+        response_url = parse_qs(body)["response_url"][0]
+        await self.fake.wait_until(lambda: bool(self.fake.answer_to(response_url)))
+        answer: dict[str, Any] = self.fake.answer_to(response_url)[0].body
+        return answer
+
+    async def ask_text(self, command: str, text: str, **overrides: str | None) -> str:
+        """The answer's text and blocks, flattened for `in` checks."""
+        answer = await self.ask(command, text, **overrides)
+        return f"{answer['text']}\n{answer.get('blocks')}"
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """`app` served on a free loopback port; yields its base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
 
 class FakeClock:
-    """A clock the test moves by hand: the bot's outbox sees only this time."""
+    """A clock the test moves by hand: the bot's reminder outbox sees only this time."""
 
     def __init__(self, start: datetime | None = None) -> None:
         self.now = start or datetime.now(UTC)
@@ -114,26 +168,70 @@ class FakeClock:
 
 
 @asynccontextmanager
-async def running_bot(db: Database, fake_slack: FakeSlack, clock: Clock = system_clock,
-                      poll_seconds: float = POLL_SECONDS) -> AsyncIterator[RunningBot]:
-    """The real aiohttp server on a loopback port, its Slack Web API pointed at the fake."""
-    settings = test_settings(fake_slack, db.url)
+async def serve(settings: Settings, db: Database, fake: FakeSlack, clock: Clock = system_clock,
+                poll_seconds: float = POLL_SECONDS) -> AsyncIterator[RunningBot]:
+    """The real aiohttp server on a loopback port, its Slack Web API pointed at the fake;
+    `clock` and `poll_seconds` drive its reminder outbox."""
     app = build_web_app(settings, db, clock=clock, poll_seconds=poll_seconds)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            sim = SlackClientSim(session, f"{url}/slack/events", fake_slack.response_url())
-            yield RunningBot(url, db, sim, fake_slack, app[SCHEDULER_KEY])
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url, aiohttp.ClientSession() as session:
+        sim = SlackClientSim(session, f"{url}/slack/events", fake.response_url())
+        yield RunningBot(url, db, sim, fake, settings, app[SCHEDULER_KEY])
+
+
+def running_bot(db: Database, fake_slack: FakeSlack, clock: Clock = system_clock,
+                poll_seconds: float = POLL_SECONDS) -> AbstractAsyncContextManager[RunningBot]:
+    """The bot serving one workspace with SLACK_BOT_TOKEN."""
+    return serve(test_settings(fake_slack, db.url), db, fake_slack, clock, poll_seconds)
 
 
 @pytest.fixture
 async def bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
     async with running_bot(db, fake_slack) as running:
+        yield running
+
+
+@pytest.fixture
+async def fake_connector() -> AsyncIterator[FakeConnector]:
+    fake = FakeConnector()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+def teams_settings(database_url: str, **overrides: Any) -> Settings:
+    """Teams only, with authentication off as for the Emulator: the activities' serviceUrl is
+    the fake connector, and outgoing calls carry no token."""
+    settings = Settings(
+        database_url=database_url, port=0, host="127.0.0.1", slack_bot_token=None,
+        slack_signing_secret=None, slack_app_token=None, slack_api_url="http://127.0.0.1:9/",
+        teams_auth_disabled=True,
+    )
+    return replace(settings, **overrides)
+
+
+class RunningTeamsBot:
+    def __init__(self, url: str, db: Database, teams: TeamsClientSim,
+                 connector: FakeConnector, delivery: Delivery) -> None:
+        self.url = url
+        self.db = db
+        self.teams = teams
+        self.connector = connector
+        self.delivery = delivery
+
+
+@pytest.fixture
+async def teams_bot(db: Database,
+                    fake_connector: FakeConnector) -> AsyncIterator[RunningTeamsBot]:
+    """The real server serving Teams only at /api/messages; replies go to the fake connector."""
+    app = build_web_app(teams_settings(db.url), db)
+    async with serving(app) as url, aiohttp.ClientSession() as session:
+        sim = TeamsClientSim(session, f"{url}/api/messages", fake_connector.service_url)
+        yield RunningTeamsBot(url, db, sim, fake_connector, app[DELIVERY_KEY])
+
+
+@pytest.fixture
+async def oauth_bot(db: Database, fake_slack: FakeSlack) -> AsyncIterator[RunningBot]:
+    """The bot serving many workspaces (OAuth installs), tokens encrypted with a fresh key."""
+    key = Fernet.generate_key().decode()
+    async with serve(oauth_test_settings(fake_slack, db.url, key), db, fake_slack) as running:
         yield running

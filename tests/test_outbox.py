@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from bot.delivery import Delivery
 from bot.scheduler import MAX_ATTEMPTS, OutboxScheduler, OutboxSender
 from bot.slack.app import SlackPoster, slack_client
+from bot.slack.oauth import EnvironmentBotToken
 from handlers.context import Caller
 from handlers.dispatch import run_command
 from handlers.replies import Outcome
@@ -25,7 +26,7 @@ from storage.db import Database
 from storage.models import DeliveryStatus, PostedMessage, ScheduledDelivery
 from tests.conftest import FakeClock
 from tests.conftest import test_settings as settings_for
-from tests.support.fake_slack import Call, FakeSlack, Scripted
+from tests.support.fake_slack import DEFAULT_BOT_TOKEN, Call, FakeSlack, Scripted
 from tests.support.shell_caller import caller
 from tests.support.when import day_ahead, london, uk_short
 
@@ -59,8 +60,8 @@ async def sender(url: str, fake: FakeSlack, clock: FakeClock,
     client = slack_client(settings_for(fake, url))
     client.session = ClientSession()
     try:
-        yield OutboxSender(database, Delivery(database, {"slack": SlackPoster(client)}), clock,
-                           batch=batch)
+        poster = SlackPoster(client, database, EnvironmentBotToken(DEFAULT_BOT_TOKEN))
+        yield OutboxSender(database, Delivery(database, {"slack": poster}), clock, batch=batch)
     finally:
         await client.session.close()
         await database.dispose()

@@ -30,7 +30,7 @@ async def test_help_lists_every_subcommand_with_an_example(db: Database) -> None
     for text in ("", "help"):
         reply = (await say(db, text)).reply
         body = reply.plain_text()
-        for sub in ("create", "join", "leave", "list", "info", "channel"):
+        for sub in ("create", "join", "leave", "list", "info", "channel", "role"):
             assert f"/partnership {sub}" in body
 
 
@@ -152,10 +152,26 @@ async def test_list_shows_type_school_count_and_membership(db: Database) -> None
     await say(db, "join Hendon Area school: Sunnyfields", BEN)
     await say(db, "join Hendon Area school: Chalgrove", BEN)
     reply = (await say(db, "list")).reply
-    lines = reply.sections[0].lines
-    assert "East Barnet Area: loose, 0 schools · you are in it" in lines
-    assert "Hendon Area: structured, 2 schools" in lines
+    assert reply.sections[0].heading == "Yours"
+    assert reply.sections[0].lines == ["East Barnet Area: loose, 0 schools"]
+    assert reply.sections[1].heading == "Others"
+    assert reply.sections[1].lines == ["Hendon Area: structured, 2 schools"]
     assert reply.title == "2 partnerships (1 with you in)"
+
+
+async def test_a_long_list_is_cut_and_can_be_narrowed(db: Database) -> None:
+    for n in range(35):
+        await say(db, f"create Area {n:02d} Partnership", BEN)
+    await say(db, "create Hendon Area", BEN)
+    reply = (await say(db, "list")).reply
+    assert reply.title == "36 partnerships (0 with you in)"
+    lines = reply.sections[0].lines
+    assert len(lines) == 31 and lines[0] == "Area 00 Partnership: loose, 0 schools"
+    assert "…and 6 more" in lines[-1] and "/partnership list <words" in lines[-1]
+    narrowed = (await say(db, "list hendon")).reply
+    assert narrowed.title == "1 partnership matching “hendon” (0 with you in)"
+    none = (await say(db, "list nowhere%")).reply
+    assert none.title == "No partnerships matching “nowhere%”."
 
 
 async def test_list_when_there_are_none_says_how_to_start(db: Database) -> None:
@@ -182,15 +198,43 @@ async def test_the_only_lead_cannot_leave_others_behind(db: Database) -> None:
     assert await count(db, Member) == 2
 
 
-async def test_channel_links_the_current_channel_for_members_only(db: Database) -> None:
+async def test_channel_links_the_current_channel_for_leads_only(db: Database) -> None:
     await say(db, "create East Barnet Area")
-    refused = (await say(db, "channel East Barnet Area", BEN)).reply
-    assert refused.tone is Tone.ERROR and "Only members" in refused.title
+    outsider = (await say(db, "channel East Barnet Area", BEN)).reply
+    assert outsider.tone is Tone.ERROR and "Only members" in outsider.title
+    await say(db, "join East Barnet Area school: Monkfrith", BEN)
+    member = (await say(db, "channel East Barnet Area", BEN)).reply
+    assert member.tone is Tone.ERROR
+    assert member.title == "Only a lead of East Barnet Area can choose its channel."
+    assert "Ask Ann." in member.plain_text()
     outcome = await say(db, "channel East Barnet Area")
     assert outcome.reply.tone is Tone.SUCCESS
     assert len(outcome.channel_posts) == 1
     again = await say(db, "channel East Barnet Area")
     assert "already linked" in again.reply.title and again.channel_posts == []
+
+
+async def test_leads_promote_and_demote_by_mention_or_name(db: Database) -> None:
+    await say(db, "create East Barnet Area")
+    await say(db, "join East Barnet Area school: Monkfrith", BEN)
+    refused = (await say(db, "role East Barnet Area <@U-Ann|Ann> member", BEN)).reply
+    assert refused.title == "Only a lead of East Barnet Area can change roles."
+    promoted = (await say(db, "role East Barnet Area <@U-Ben|ben> lead")).reply
+    assert promoted.title == "Ben is now a lead of East Barnet Area."
+    demoted = (await say(db, "role east barnet area @Ann member", BEN)).reply
+    assert demoted.title == "Ann is now a member of East Barnet Area."
+    last = (await say(db, "role East Barnet Area @Ben member", BEN)).reply
+    assert last.tone is Tone.ERROR and "only lead" in last.title
+    stranger = (await say(db, "role East Barnet Area <@U-Zed|Zed> lead", BEN)).reply
+    assert stranger.title == "Zed is not a member of East Barnet Area."
+
+
+async def test_role_without_a_role_word_or_person_says_how(db: Database) -> None:
+    no_role = (await say(db, "role East Barnet Area @Ben")).reply
+    assert "`lead` or `member`" in no_role.title
+    no_person = (await say(db, "role East Barnet Area lead")).reply
+    assert "@mention" in no_person.title
+    assert "/partnership role East Barnet Area @Ben lead" in no_person.plain_text()
 
 
 async def test_unknown_subcommand_names_the_ones_that_exist(db: Database) -> None:

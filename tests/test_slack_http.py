@@ -9,12 +9,6 @@ from tests.support.fake_slack import Scripted
 from tests.support.slack_requests import signed_headers
 
 
-async def reply_text(bot: RunningBot, n: int = 1) -> str:
-    calls = await bot.fake.wait_for("response_url", n)
-    body = calls[n - 1].body
-    return str(body["text"]) + "\n" + str(body["blocks"])
-
-
 async def test_healthz_answers_when_database_is_up(bot: RunningBot) -> None:
     async with bot.slack.session.get(f"{bot.url}/healthz") as response:
         assert response.status == 200
@@ -22,9 +16,7 @@ async def test_healthz_answers_when_database_is_up(bot: RunningBot) -> None:
 
 
 async def test_signed_command_is_acknowledged_then_answered(bot: RunningBot) -> None:
-    response = await bot.slack.command("/partnership", "create East Barnet Area")
-    assert response.status == 200
-    answer = (await bot.fake.wait_for("response_url"))[0].body
+    answer = await bot.ask("/partnership", "create East Barnet Area")
     assert answer["response_type"] == "ephemeral"
     assert "Created the partnership East Barnet Area" in answer["text"]
     assert answer["blocks"][0]["type"] == "section"
@@ -61,53 +53,70 @@ async def test_every_subcommand_over_http(bot: RunningBot) -> None:
         ("", "Partnership Bot"),
         ("help", "/partnership join"),
     ]
-    for n, (text, expected) in enumerate(steps, start=1):
-        await bot.slack.command("/partnership", text)
-        assert expected in await reply_text(bot, n), text
+    for text, expected in steps:
+        assert expected in await bot.ask_text("/partnership", text), text
 
 
 async def test_bad_input_gets_an_ephemeral_explanation(bot: RunningBot) -> None:
-    await bot.slack.command("/partnership", "frobnicate")
-    answer = (await bot.fake.wait_for("response_url"))[0].body
+    answer = await bot.ask("/partnership", "frobnicate")
     assert answer["response_type"] == "ephemeral"
     assert "I don't know `frobnicate`" in answer["text"]
     assert "/partnership help" in str(answer["blocks"])
 
 
 async def test_linking_a_channel_announces_it_there(bot: RunningBot) -> None:
-    await bot.slack.command("/partnership", "create Heath and Hill Partnership")
-    await reply_text(bot, 1)  # Bolt acks at once: let the create commit before the next
-    await bot.slack.command("/partnership", "channel heath and hill partnership",
-                            channel_id="C0HEATH001", channel_name="heath-and-hill")
-    posts = await bot.fake.wait_for("chat.postMessage")
+    await bot.ask("/partnership", "create Heath and Hill Partnership")
+    linked = await bot.ask_text("/partnership", "channel heath and hill partnership",
+                                channel_id="C0HEATH001", channel_name="heath-and-hill")
+    assert "Linked this channel" in linked
+    posts = bot.fake.of("chat.postMessage")
     assert posts[0].body["channel"] == "C0HEATH001"
     assert "now linked to Heath and Hill Partnership" in posts[0].body["text"]
-    assert "Linked this channel" in await reply_text(bot, 2)
-    await bot.slack.command("/partnership", "info Heath and Hill")
-    assert "#heath-and-hill (slack)" in await reply_text(bot, 3)
+    info = await bot.ask_text("/partnership", "info Heath and Hill")
+    assert "#heath-and-hill (slack)" in info
 
 
 async def test_channel_the_bot_is_not_in_gets_an_invite_hint(bot: RunningBot) -> None:
     bot.fake.answer("chat.postMessage", Scripted(body={"ok": False, "error": "not_in_channel"}))
-    await bot.slack.command("/partnership", "create Heath and Hill Partnership")
-    await reply_text(bot, 1)  # Bolt acks at once: let the create commit before the next
-    await bot.slack.command("/partnership", "channel Heath and Hill Partnership",
-                            channel_id="C0PRIVATE1", channel_name="private-heads")
-    text = await reply_text(bot, 2)
+    await bot.ask("/partnership", "create Heath and Hill Partnership")
+    text = await bot.ask_text("/partnership", "channel Heath and Hill Partnership",
+                              channel_id="C0PRIVATE1", channel_name="private-heads")
     assert "/invite @Partnership Bot" in text
 
 
 async def test_mention_smuggled_into_a_name_is_shown_not_sent(bot: RunningBot) -> None:
-    await bot.slack.command("/partnership", "create <!channel> Area")
-    answer = (await bot.fake.wait_for("response_url"))[0].body
-    assert "<!channel>" not in str(answer)
-    assert "&lt;!channel&gt; Area" in answer["text"]
+    # Typed "<!channel>" arrives escaped (should_escape); a real @channel arrives as <!channel>.
+    first = await bot.ask("/partnership", "create &lt;!channel&gt; Area")
+    assert "<!channel>" not in str(first)
+    assert "&lt;!channel&gt; Area" in first["text"]
+    second = await bot.ask("/partnership", "create <!channel> Group")
+    assert "<!channel>" not in str(second) and "@channel Group" in second["text"]
 
 
 async def test_direct_message_cannot_be_linked(bot: RunningBot) -> None:
-    await bot.slack.command("/partnership", "create Heath and Hill Partnership")
-    await reply_text(bot, 1)  # Bolt acks at once: let the create commit before the next
-    await bot.slack.command("/partnership", "channel Heath and Hill Partnership",
-                            channel_id="D0DIRECT01", channel_name="directmessage")
-    assert "from inside it" in await reply_text(bot, 2)
+    await bot.ask("/partnership", "create Heath and Hill Partnership")
+    text = await bot.ask_text("/partnership", "channel Heath and Hill Partnership",
+                              channel_id="D0DIRECT01", channel_name="directmessage")
+    assert "from inside it" in text
     assert bot.fake.of("chat.postMessage") == []
+
+
+async def test_escaped_command_text_is_decoded_and_mentions_kept(bot: RunningBot) -> None:
+    created = await bot.ask_text("/partnership", "create Heath &amp; Hill")
+    assert "Created the partnership Heath &amp; Hill" in created
+    await bot.ask("/partnership", "join Heath &amp; Hill school: Bernards Heath",
+                  user_id="U0BEN00001", user_name="ben")
+    promoted = await bot.ask_text("/partnership", "role Heath &amp; Hill <@U0BEN00001|ben> lead")
+    assert "ben is now a lead of Heath &amp; Hill." in promoted
+
+
+async def test_a_replayed_retry_never_creates_a_second_record(bot: RunningBot) -> None:
+    body = bot.slack.command_body("/partnership", "create East Barnet Area")
+    first = await bot.slack.post(body, signed_headers(body))
+    retry = await bot.slack.post(body, {**signed_headers(body), "X-Slack-Retry-Num": "1",
+                                        "X-Slack-Retry-Reason": "http_timeout"})
+    assert first.status == 200 and retry.status == 200
+    listing = await bot.ask_text("/partnership", "list")
+    assert "1 partnership " in listing
+    created = [c for c in bot.fake.of("response_url") if "Created" in c.body["text"]]
+    assert len(created) == 1

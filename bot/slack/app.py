@@ -7,24 +7,56 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import ClientError
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
-from bot.delivery import Delivery, DeliveryError
+from bot.delivery import Delivery, DeliveryError, with_problems
 from bot.slack import render
+from bot.slack.oauth import (
+    BotTokens,
+    add_revocation_listeners,
+    not_installed_message,
+    oauth_settings,
+)
 from handlers.context import Caller, Platform
 from handlers.dispatch import COMMANDS, run_action, run_command, submit_form
-from handlers.replies import Attachment, Outcome, Reply, Section, Tone
+from handlers.replies import Attachment, Outcome, Reply
+from storage import queries
 from storage.db import Database
 from storage.models import ChannelLink
+from storage.slack_oauth import SlackInstallationStore
 
 log = logging.getLogger(__name__)
+
+
+_SLACK_LINK = re.compile(r"<([#!])?([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def command_text(raw: str) -> str:
+    """Slash command text (sent with should_escape on) as the core reads it: user mentions kept
+    as `<@U…|name>`, channels, links and special mentions as plain words, entities decoded."""
+
+    def plain(match: re.Match[str]) -> str:
+        sigil, target, label = match.group(1), match.group(2), match.group(3)
+        if sigil is None and target.startswith("@"):
+            return match.group(0)  # a user mention: the core reads these
+        if sigil == "#":
+            return f"#{label or target}"
+        if sigil == "!":
+            return label or f"@{target.split('^')[0]}"
+        return target  # a link: the URL itself
+
+    text = _SLACK_LINK.sub(plain, raw)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def slack_caller(command: dict[str, Any]) -> Caller:
@@ -56,31 +88,51 @@ def interaction_caller(body: dict[str, Any], channel_id: str | None) -> Caller:
 
 
 class SlackPoster:
-    """Posts, edits and shares files in Slack channels with the bot token."""
+    """Posts, edits and shares files in Slack channels with the bot token of the channel's
+    workspace, through the one shared client (and so one pooled HTTP session)."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, db: Database, tokens: BotTokens) -> None:
         self.client = client
+        self.db = db
+        self.tokens = tokens
+
+    async def _token(self, link: ChannelLink) -> str:
+        async with self.db.session() as session:
+            workspace = await queries.partnership_workspace(session, link.partnership_id)
+        token = None if workspace is None else await self.tokens.for_workspace(workspace)
+        if token is None:
+            log.warning("no bot token for the workspace of channel link %s", link.id)
+            raise DeliveryError(
+                f"I can't post in #{link.channel_name or link.channel_id}: Partnership Bot is "
+                "not installed in that workspace any more; a workspace admin can install it "
+                "again.", permanent=True)
+        return token
 
     async def post(self, link: ChannelLink, reply: Reply) -> str | None:
+        token = await self._token(link)
         body = render.message(reply)
         body.pop("response_type", None)
         async with _slack_errors(link, "chat.postMessage"):
-            response = await self.client.chat_postMessage(channel=link.channel_id, **body)
+            response = await self.client.chat_postMessage(token=token, channel=link.channel_id,
+                                                          **body)
         ts = response.get("ts")
         return ts if isinstance(ts, str) else None
 
     async def edit(self, link: ChannelLink, message_ref: str, reply: Reply) -> None:
+        token = await self._token(link)
         body = render.message(reply)
         body.pop("response_type", None)
         async with _slack_errors(link, "chat.update"):
-            await self.client.chat_update(channel=link.channel_id, ts=message_ref, **body)
+            await self.client.chat_update(token=token, channel=link.channel_id, ts=message_ref,
+                                          **body)
 
     async def share_file(self, link: ChannelLink, attachment: Attachment,
                          thread_ref: str | None) -> None:
         """Upload with files.getUploadURLExternal, the upload, files.completeUploadExternal."""
+        token = await self._token(link)
         async with _slack_errors(link, "files.upload"):
             await self.client.files_upload_v2(
-                channel=link.channel_id, content=attachment.content,
+                token=token, channel=link.channel_id, content=attachment.content,
                 filename=attachment.filename, title=attachment.title, thread_ts=thread_ref)
 
 
@@ -124,17 +176,11 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
-def with_problems(reply: Reply, problems: list[str]) -> Reply:
-    if problems:
-        reply.sections.append(Section(lines=problems))
-        if reply.tone is Tone.SUCCESS:
-            reply.tone = Tone.WARNING
-    return reply
-
-
 def slack_client(settings: Settings) -> AsyncWebClient:
-    """One client for the process: its HTTP session is reused by every request."""
-    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    """One client for the process: its HTTP session is reused by every request. In
+    multi-workspace mode it has no token of its own: each call names its workspace's."""
+    token = None if settings.slack_oauth else settings.slack_bot_token
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
     # A 429 is waited out (its Retry-After) and tried once more here; if Slack is still busy
     # the caller sees the error: the reminder outbox then retries later with its own backoff.
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
@@ -142,108 +188,165 @@ def slack_client(settings: Settings) -> AsyncWebClient:
 
 
 class SlackListeners:
-    """The listeners, sharing the database, the delivery of channel posts and the client."""
+    """The listeners, sharing the database, the delivery of channel posts and the process's
+    client (for its HTTP session). Web API calls go through the `client` Bolt hands each
+    listener, which carries the token of the workspace the request came from."""
 
-    def __init__(self, db: Database, delivery: Delivery, client: AsyncWebClient) -> None:
+    def __init__(self, db: Database, delivery: Delivery, client: AsyncWebClient,
+                 settings: Settings) -> None:
         self.db = db
         self.delivery = delivery
         self.client = client
+        self.settings = settings
+
+    def shared(self, caller: Caller) -> Caller:
+        """The caller in the workspace their Slack team shares (WORKSPACE_ALIASES), if any."""
+        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace))
 
     def command(self, name: str) -> Any:
         async def on_command(ack: AsyncAck, command: dict[str, Any],
-                             respond: AsyncRespond) -> None:
+                             client: AsyncWebClient) -> None:
             await ack()
-            caller = slack_caller(command)
-            outcome = await run_command(self.db, name, command.get("text", ""), caller)
+            caller = self.shared(slack_caller(command))
+            text = command_text(command.get("text", ""))
+            outcome = await run_command(self.db, name, text, caller, request_id(command))
+            if outcome.repeated:
+                return
             # trigger_id lives about 3 seconds: open the modal before anything slow.
             if outcome.form is not None and await self._open_modal(
-                outcome, command.get("trigger_id"), caller
+                client, outcome, command.get("trigger_id"), caller
             ):
                 return
             problems = await self.delivery.deliver(outcome.channel_posts)
-            await respond(**render.message(with_problems(outcome.reply, problems)))
+            await self.respond(command.get("response_url"),
+                               with_problems(outcome.reply, problems))
 
         return on_command
 
-    async def _open_modal(self, outcome: Outcome, trigger_id: str | None,
-                          caller: Caller) -> bool:
+    async def respond(self, response_url: str | None, reply: Reply) -> None:
+        """Answer a command through its response_url, on the shared HTTP session (Bolt's own
+        `respond` opens a new connection pool for every answer)."""
+        if not response_url:
+            return
+        webhook = AsyncWebhookClient(response_url, session=self.client.session)
+        response = await webhook.send_dict(render.message(reply))
+        if response.status_code != 200:
+            log.warning("response_url answered %s", response.status_code)
+
+    async def _open_modal(self, client: AsyncWebClient, outcome: Outcome,
+                          trigger_id: str | None, caller: Caller) -> bool:
         assert outcome.form is not None
         if not trigger_id:
             return False
         try:
-            await self.client.views_open(trigger_id=trigger_id,
-                                         view=render.modal(outcome.form, caller.channel_id))
+            await client.views_open(trigger_id=trigger_id,
+                                    view=render.modal(outcome.form, caller.channel_id))
         except SlackApiError as error:
             log.warning("views.open failed: %s", error.response.get("error"))
             return False
         return True
 
     async def on_view_submission(self, ack: AsyncAck, body: dict[str, Any],
-                                 view: dict[str, Any]) -> None:
+                                 view: dict[str, Any], client: AsyncWebClient) -> None:
         context, channel_id = render.form_metadata(view)
-        caller = interaction_caller(body, channel_id)
+        caller = self.shared(interaction_caller(body, channel_id))
         result = await submit_form(self.db, view.get("callback_id", ""),
-                                   render.form_values(view), context, caller)
+                                   render.form_values(view), context, caller, request_id(body))
         if result.errors:
             await ack(response_action="errors", errors=result.errors)
             return
         await ack()
         assert result.outcome is not None
+        if result.outcome.repeated:
+            return
         problems = await self.delivery.deliver(result.outcome.channel_posts)
-        await self.tell(caller, with_problems(result.outcome.reply, problems))
+        await self.tell(client, caller, with_problems(result.outcome.reply, problems))
 
-    async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any],
+                        client: AsyncWebClient) -> None:
         await ack()
         action = (body.get("actions") or [{}])[0]
         container = body.get("container") or {}
         channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id")
-        caller = interaction_caller(body, channel_id)
+        caller = self.shared(interaction_caller(body, channel_id))
         outcome = await run_action(self.db, action.get("action_id", ""),
-                                   action.get("value", ""), caller)
+                                   action.get("value", ""), caller, request_id(body))
+        if outcome.repeated:
+            return
         if outcome.form is not None and body.get("trigger_id"):
-            await self._open_modal(outcome, body["trigger_id"], caller)
+            await self._open_modal(client, outcome, body["trigger_id"], caller)
             return
         if outcome.updated_message is not None and container.get("type") == "message":
-            await self._update(container, outcome.updated_message)
+            await self._update(client, container, outcome.updated_message)
         problems = await self.delivery.deliver(outcome.channel_posts)
-        await self.tell(caller, with_problems(outcome.reply, problems))
+        await self.tell(client, caller, with_problems(outcome.reply, problems))
 
-    async def _update(self, container: dict[str, Any], reply: Reply) -> None:
+    async def _update(self, client: AsyncWebClient, container: dict[str, Any],
+                      reply: Reply) -> None:
         body = render.message(reply)
         body.pop("response_type", None)
         try:
-            await self.client.chat_update(channel=container["channel_id"],
+            await client.chat_update(channel=container["channel_id"],
                                           ts=container["message_ts"], **body)
         except SlackApiError as error:
             log.warning("chat.update failed: %s", error.response.get("error"))
 
-    async def tell(self, caller: Caller, reply: Reply) -> None:
+    async def tell(self, client: AsyncWebClient, caller: Caller, reply: Reply) -> None:
         """Show `reply` to the caller only: ephemeral in the channel, else a direct message."""
         body = render.message(reply)
         body.pop("response_type", None)
         if caller.channel_id:
             try:
-                await self.client.chat_postEphemeral(channel=caller.channel_id,
+                await client.chat_postEphemeral(channel=caller.channel_id,
                                                      user=caller.user_id, **body)
                 return
             except SlackApiError as error:
                 log.info("chat.postEphemeral failed (%s); sending a DM",
                          error.response.get("error"))
         try:
-            await self.client.chat_postMessage(channel=caller.user_id, **body)
+            await client.chat_postMessage(channel=caller.user_id, **body)
         except SlackApiError as error:
             log.warning("could not reach user by DM: %s", error.response.get("error"))
 
 
+def request_id(body: dict[str, Any]) -> str | None:
+    """What identifies one Slack request across retries and replays: the trigger id of a
+    command or interaction (each invocation has its own), or an event's id."""
+    key = body.get("trigger_id") or body.get("event_id")
+    return f"slack:{key}" if key else None
+
+
+async def on_error(error: Exception) -> BoltResponse:
+    """A payload Bolt could not route (malformed, or a shape we never asked for): answer it
+    politely instead of with a 500, and log the kind of failure without the payload."""
+    log.warning("could not handle a Slack request: %s", type(error).__name__)
+    return BoltResponse(status=200, body={"text": "Sorry, I couldn't handle that request."})
+
+
 def build_slack_app(
-    settings: Settings, db: Database, delivery: Delivery, client: AsyncWebClient
+    settings: Settings, db: Database, delivery: Delivery, client: AsyncWebClient,
+    store: SlackInstallationStore | None = None,
 ) -> AsyncApp:
-    app = AsyncApp(
-        token=settings.slack_bot_token,
-        signing_secret=settings.slack_signing_secret,
-        client=client,
-    )
-    listeners = SlackListeners(db, delivery, client)
+    """The Bolt app. With an installation store (multi-workspace mode) it also runs the OAuth
+    install flow and finds each request's bot token there; without, it uses the client's."""
+    if store is None:
+        app = AsyncApp(signing_secret=settings.slack_signing_secret, client=client)
+    else:
+        if settings.slack_bot_token:
+            log.warning("SLACK_BOT_TOKEN is ignored: with SLACK_CLIENT_ID set, each workspace's "
+                        "token comes from its installation")
+        app = AsyncApp(
+            signing_secret=settings.slack_signing_secret,
+            client=client,
+            # Given here too so that Bolt's token lookups use our client (SLACK_API_URL).
+            installation_store=store,
+            installation_store_bot_only=True,
+            oauth_settings=oauth_settings(settings, db, store),
+            user_facing_authorize_error_message=not_installed_message(settings),
+        )
+    app.error(on_error)
+    add_revocation_listeners(app, store)
+    listeners = SlackListeners(db, delivery, client, settings)
     for name in COMMANDS:
         app.command(f"/{name}")(listeners.command(name))
     app.view(re.compile(".+"))(listeners.on_view_submission)

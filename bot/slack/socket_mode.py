@@ -9,6 +9,7 @@ from bot.config import Settings
 from bot.delivery import Delivery
 from bot.scheduler import OutboxScheduler, OutboxSender
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
+from bot.slack.oauth import EnvironmentBotToken
 from storage.db import Database
 
 
@@ -16,7 +17,9 @@ async def run_socket_mode(settings: Settings, db: Database) -> None:
     await db.upgrade()
     client = slack_client(settings)
     client.session = ClientSession()
-    delivery = Delivery(db, {"slack": SlackPoster(client)})
+    # Socket Mode serves one workspace: its token is SLACK_BOT_TOKEN.
+    poster = SlackPoster(client, db, EnvironmentBotToken(settings.slack_bot_token))
+    delivery = Delivery(db, {"slack": poster})
     app = build_slack_app(settings, db, delivery, client)
     scheduler = OutboxScheduler(OutboxSender(db, delivery))
     scheduler.start()

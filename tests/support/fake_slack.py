@@ -1,22 +1,47 @@
 """A local HTTP server standing in for Slack's Web API and for `response_url`s.
 
-It records every call (method, form or JSON body) and answers like Slack does. Tests can script
-answers per method (an error, or a 429 with Retry-After) and wait for calls to arrive."""
+It records every call (method, form or JSON body, and the token it carried) and answers like
+Slack does. Tests can script answers per method (an error, or a 429 with Retry-After) and wait
+for calls to arrive.
+
+Like Slack, it knows which workspace each bot token belongs to: `auth.test` answers for the
+token's own workspace, and a call with an unknown or revoked token gets `invalid_auth` /
+`token_revoked`. `grant(code, ...)` sets up an install: `oauth.v2.access` with that code (and
+the app's client id and secret) answers with a new workspace's bot token."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 BOT_USER_ID = "U0BOT00001"
+DEFAULT_BOT_TOKEN = "xoxb-test-token-not-real"
+DEFAULT_TEAM_ID = "T0TEST0001"
+# The app's credentials as Slack knows them (for oauth.v2.access).
+CLIENT_ID = "1111111111.2222222222"
+CLIENT_SECRET = "client-secret-not-real"
+OAUTH_V2_ACCESS = Path(__file__).parent.parent / "fixtures" / "slack" / "oauth_v2_access.json"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A Slack workspace the fake knows a bot token for."""
+
+    team_id: str
+    team_name: str
+    bot_user_id: str = BOT_USER_ID
+    bot_id: str = "B0BOT00001"
+    enterprise: dict[str, str] | None = None
 
 
 @dataclass
@@ -24,12 +49,22 @@ class Call:
     method: str
     body: dict[str, Any]
     headers: dict[str, str]
+    path: str = ""
     # The HTTP status the fake answered with (429 for a scripted rate limit).
     status: int = 200
     # Whether the answer was a success (HTTP 200 and "ok": true).
     succeeded: bool = True
     # When it arrived (wall clock, seconds): for measuring lateness.
     received_at: float = field(default_factory=time.time)
+
+    @property
+    def token(self) -> str | None:
+        """The token the call was made with (Authorization header, or a `token` field)."""
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            return auth[len("Bearer "):]
+        token = self.body.get("token")
+        return str(token) if token else None
 
 
 @dataclass
@@ -59,6 +94,11 @@ class FakeSlack:
         self._ts = count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.workspaces: dict[str, Workspace] = {
+            DEFAULT_BOT_TOKEN: Workspace(DEFAULT_TEAM_ID, "Test")
+        }
+        self.revoked: set[str] = set()
+        self._grants: dict[str, tuple[str, Workspace]] = {}
 
     # -- scripting ----------------------------------------------------------------------------
 
@@ -68,6 +108,14 @@ class FakeSlack:
 
     def response_url(self, name: str = "cmd") -> str:
         return f"{self.base_url}response/{name}"
+
+    def grant(self, code: str, workspace: Workspace, bot_token: str) -> None:
+        """An installer approved the app in `workspace`: `oauth.v2.access` with `code` (once)
+        answers with `bot_token`, which then works in that workspace."""
+        self._grants[code] = (bot_token, workspace)
+
+    def revoke(self, token: str) -> None:
+        self.revoked.add(token)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -98,14 +146,15 @@ class FakeSlack:
 
     # -- serving ------------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_get("/count/{method}", self._count)
         app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base_url = f"http://127.0.0.1:{port}/"
@@ -118,8 +167,12 @@ class FakeSlack:
     def api_url(self) -> str:
         return self.base_url + "api/"
 
-    async def _record(self, method: str, request: web.Request,
-                      scripted: Scripted | None = None) -> Call:
+    def answer_to(self, response_url: str) -> list[Call]:
+        """What the bot sent to one response_url."""
+        path = response_url.removeprefix(self.base_url.rstrip("/"))
+        return [c for c in self.calls if c.method == "response_url" and c.path == path]
+
+    async def _record(self, method: str, request: web.Request) -> None:
         raw = await request.text()
         if request.content_type == "application/json":
             body = json.loads(raw) if raw else {}
@@ -130,24 +183,30 @@ class FakeSlack:
                     body[key] = json.loads(body[key])
         # Some methods (files.getUploadURLExternal, …) send their arguments in the query.
         body = {**dict(request.query), **body}
-        call = Call(method, body, dict(request.headers))
-        if scripted is not None:
-            call.status = scripted.status
-            call.succeeded = scripted.status == 200 and bool(scripted.body.get("ok"))
         async with self._arrived:
-            self.calls.append(call)
+            self.calls.append(Call(method, body, dict(request.headers), request.path))
             self._arrived.notify_all()
-        return call
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        await self._record(method, request)
+        call = self.calls[-1]
+        # From here to the answer nothing awaits, so no waiter sees the call half judged.
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth_v2_access(call))
+        problem = self._token_problem(call.token)
+        if problem is not None:
+            call.succeeded = False
+            return web.json_response({"ok": False, "error": problem})
         queue = self.scripts.get(method)
-        scripted = queue.pop(0) if queue else None
-        call = await self._record(method, request, scripted)
-        if scripted is not None:
+        if queue:
+            scripted = queue.pop(0)
+            call.status = scripted.status
+            call.succeeded = scripted.status == 200 and bool(scripted.body.get("ok"))
             return web.json_response(scripted.body, status=scripted.status,
                                      headers=scripted.headers)
-        return web.json_response(self._default(method, call.body))
+        return web.json_response(self._default(method, self.workspaces[call.token or ""],
+                                               call.body))
 
     async def _upload(self, request: web.Request) -> web.Response:
         """The upload URL: takes the raw bytes, as files.slack.com does."""
@@ -157,19 +216,58 @@ class FakeSlack:
         content = await request.read()
         async with self._arrived:
             self.uploads[file_id] = Upload(file_id, self._pending_uploads.pop(file_id), content)
-            self.calls.append(Call("upload", {"file_id": file_id}, dict(request.headers)))
+            self.calls.append(Call("upload", {"file_id": file_id}, dict(request.headers),
+                                   request.path))
             self._arrived.notify_all()
         return web.Response(text=f"OK - {len(content)}")
+
+    def _token_problem(self, token: str | None) -> str | None:
+        if not token:
+            return "not_authed"
+        if token in self.revoked:
+            return "token_revoked"
+        if token not in self.workspaces:
+            return "invalid_auth"
+        return None
+
+    def _oauth_v2_access(self, call: Call) -> dict[str, Any]:
+        """Slack's documented answer (tests/fixtures/slack/oauth_v2_access.json) for a granted
+        code, after checking the app's credentials (HTTP Basic, or form fields)."""
+        client_id, client_secret = call.body.get("client_id"), call.body.get("client_secret")
+        auth = call.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+        if client_id != CLIENT_ID:
+            return {"ok": False, "error": "invalid_client_id"}
+        if client_secret != CLIENT_SECRET:
+            return {"ok": False, "error": "bad_client_secret"}
+        granted = self._grants.pop(str(call.body.get("code")), None)
+        if granted is None:
+            return {"ok": False, "error": "invalid_code"}
+        bot_token, workspace = granted
+        self.workspaces[bot_token] = workspace
+        answer: dict[str, Any] = json.loads(OAUTH_V2_ACCESS.read_text(encoding="utf-8"))
+        answer.update(access_token=bot_token, bot_user_id=workspace.bot_user_id,
+                      enterprise=workspace.enterprise,
+                      team={"id": workspace.team_id, "name": workspace.team_name})
+        return answer
+
+    async def _count(self, request: web.Request) -> web.Response:
+        """How many calls of a method arrived: for a load generator in another process."""
+        return web.json_response({"count": len(self.of(request.match_info["method"]))})
 
     async def _response_url(self, request: web.Request) -> web.Response:
         await self._record("response_url", request)
         return web.Response(text="ok")
 
-    def _default(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _default(self, method: str, workspace: Workspace,
+                 body: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "url": "https://example.slack.com/", "team": "Test",
-                    "user": "partnership-bot", "team_id": "T0TEST0001", "user_id": BOT_USER_ID,
-                    "bot_id": "B0BOT00001"}
+            return {"ok": True, "url": "https://example.slack.com/", "team": workspace.team_name,
+                    "user": "partnership-bot", "team_id": workspace.team_id,
+                    "user_id": workspace.bot_user_id, "bot_id": workspace.bot_id,
+                    "enterprise_id": (workspace.enterprise or {}).get("id"),
+                    "is_enterprise_install": False}
         if method == "chat.postMessage":
             return {"ok": True, "channel": body.get("channel", "C0"),
                     "ts": f"1700000000.{next(self._ts):06d}"}
@@ -186,3 +284,16 @@ class FakeSlack:
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")}
                                           for f in items]}
         return {"ok": True}
+
+
+async def serve_forever(port: int) -> None:
+    fake = FakeSlack()
+    await fake.start(port)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    # A stand-alone fake for benchmarks: `python -m tests.support.fake_slack PORT`.
+    import sys
+
+    asyncio.run(serve_forever(int(sys.argv[1])))

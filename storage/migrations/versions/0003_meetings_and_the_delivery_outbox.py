@@ -4,7 +4,7 @@ Meetings, their agenda items and replies; per-partnership meeting settings; the 
 outbox that reminders (and later digests) are sent from; and where posts went.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0005
 Create Date: 2026-11-25 04:03:10.961124
 """
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision: str = '0003'
-down_revision: str | None = '0001'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

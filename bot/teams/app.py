@@ -1,0 +1,383 @@
+"""The Teams layer: Bot Framework activities in, core calls, Adaptive Cards out.
+
+Built on the Microsoft 365 Agents SDK: its `CloudAdapter` turns an HTTP request into a turn and
+sends our replies to the Bot Connector at the activity's `serviceUrl`; its JWT validation
+guards the endpoint. Commands are messages (`partnership list`, or `@Partnership Bot
+partnership list` in a channel); card buttons and forms come back as messages with a `value`."""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+from aiohttp import ClientResponseError
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationReference,
+)
+from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import (
+    AgentAuthConfiguration,
+    AuthenticationConstants,
+    ClaimsIdentity,
+    OutboundHostValidator,
+    TurnContext,
+)
+from microsoft_agents.hosting.core.authorization import AuthTypes
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.delivery import Delivery, DeliveryError, with_problems
+from bot.teams import render
+from handlers.context import Caller, Platform
+from handlers.dispatch import command_names, run_action, run_command, submit_form
+from handlers.forms import Form
+from handlers.replies import Outcome, Reply, Section, Visibility
+from storage.db import Database
+from storage.models import ChannelLink
+
+log = logging.getLogger(__name__)
+
+PERSONAL = "personal"
+HELP_WORDS = ("", "help", "?")
+
+
+# --- who is asking, and what they typed -----------------------------------------------------
+
+
+def _channel_data(activity: Activity) -> dict[str, Any]:
+    data = activity.channel_data
+    return data if isinstance(data, dict) else {}
+
+
+def _tenant(activity: Activity) -> str:
+    tenant = (_channel_data(activity).get("tenant") or {}).get("id")
+    return activity.conversation.tenant_id or tenant or "unknown"
+
+
+def channel_of(activity: Activity) -> tuple[str | None, str | None]:
+    """The id and name of the channel or group chat the activity came from; None in a
+    personal chat, which is no place for a partnership's posts."""
+    conversation = activity.conversation
+    if conversation.conversation_type == PERSONAL or (
+        conversation.conversation_type is None and not conversation.is_group
+    ):
+        return None, None
+    channel = _channel_data(activity).get("channel") or {}
+    # A channel message's conversation id names its thread ("19:…;messageid=…"); posts to
+    # the channel itself go to the bare channel id.
+    channel_id = channel.get("id") or conversation.id.split(";", 1)[0]
+    return channel_id, channel.get("name") or conversation.name
+
+
+def channel_reference(activity: Activity, channel_id: str) -> str:
+    """The conversation reference for posting in this channel later, as JSON: the channel's
+    own conversation, not the thread of the message that linked it."""
+    reference = activity.get_conversation_reference()
+    reference.activity_id = None
+    reference.user = None
+    reference.conversation = ConversationAccount(
+        id=channel_id, conversation_type=activity.conversation.conversation_type,
+        is_group=True, tenant_id=_tenant(activity), name=activity.conversation.name)
+    return reference.model_dump_json(by_alias=True, exclude_none=True)
+
+
+def teams_caller(activity: Activity) -> Caller:
+    user = activity.from_property
+    if user is None or not user.id:
+        raise ValueError("activity without a sender")
+    channel_id, channel_name = channel_of(activity)
+    return Caller(
+        platform=Platform.TEAMS,
+        workspace=_tenant(activity),
+        # The Entra object id is the person across every chat; the Teams id is per bot.
+        user_id=user.aad_object_id or user.id,
+        user_name=user.name or user.id,
+        channel_id=channel_id,
+        channel_name=channel_name,
+        channel_ref=channel_reference(activity, channel_id) if channel_id else None,
+    )
+
+
+def command_text(activity: Activity) -> str:
+    """The message without the bot's @mention, as the person typed it."""
+    text = activity.remove_recipient_mention() if activity.recipient else (activity.text or "")
+    return " ".join(html.unescape(text).replace("\xa0", " ").split())
+
+
+# --- activities we send ---------------------------------------------------------------------
+
+
+def card_activity(content: dict[str, Any], summary: str) -> Activity:
+    return Activity(
+        type=ActivityTypes.message,
+        summary=summary,
+        attachments=[Attachment(content_type=render.CARD_CONTENT_TYPE, content=content)],
+    )
+
+
+def reply_activity(reply: Reply) -> Activity:
+    return card_activity(render.card(reply), render.summary(reply))
+
+
+def form_activity(form: Form) -> Activity:
+    return card_activity(render.form_card(form), render.plain(form.title))
+
+
+# --- the agent ------------------------------------------------------------------------------
+
+
+class TeamsBot:
+    """The agent the SDK's adapter runs for each incoming activity (its `Agent` protocol)."""
+
+    def __init__(self, db: Database, delivery: Delivery, settings: Settings) -> None:
+        self.db = db
+        self.delivery = delivery
+        self.settings = settings
+
+    def caller(self, activity: Activity) -> Caller:
+        """Who sent it, in the workspace their tenant shares (WORKSPACE_ALIASES), if any."""
+        caller = teams_caller(activity)
+        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace))
+
+    async def on_turn(self, context: TurnContext) -> None:
+        activity = context.activity
+        if activity.type == ActivityTypes.message:
+            submitted = activity.value
+            if isinstance(submitted, dict) and render.SUBMIT_KIND in submitted:
+                await self.on_card_submit(context, submitted)
+            else:
+                await self.on_message(context)
+        elif activity.type == ActivityTypes.conversation_update:
+            await self.on_conversation_update(context)
+
+    async def on_message(self, context: TurnContext) -> None:
+        caller = self.caller(context.activity)
+        word, _, rest = command_text(context.activity).partition(" ")
+        # Teams' own slash-command menu (and Slack habits) put a "/" before the command.
+        word = word.removeprefix("/")
+        if word.lower() in HELP_WORDS:
+            await self.send(context, await self.help_reply(caller))
+            return
+        outcome = await run_command(self.db, word, rest, caller)
+        await self.finish(context, outcome)
+
+    async def on_card_submit(self, context: TurnContext, submitted: dict[str, Any]) -> None:
+        caller = self.caller(context.activity)
+        card_id = context.activity.reply_to_id
+        if submitted[render.SUBMIT_KIND] == render.KIND_FORM:
+            result = await submit_form(self.db, str(submitted.get("formId", "")),
+                                       render.form_values(submitted),
+                                       str(submitted.get("context", "")), caller)
+            if result.errors:
+                labels = submitted.get("labels")
+                await self.send(context, render.field_errors_reply(
+                    result.errors, labels if isinstance(labels, dict) else {}))
+                return
+            assert result.outcome is not None
+            # The filled-in form becomes the confirmation, so it can't be sent twice.
+            await self.finish(context, result.outcome, card_id, reply_replaces_card=True)
+            return
+        outcome = await run_action(self.db, str(submitted.get("actionId", "")),
+                                   str(submitted.get("value", "")), caller)
+        await self.finish(context, outcome, card_id)
+
+    async def on_conversation_update(self, context: TurnContext) -> None:
+        activity = context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if not any(member.id == bot_id for member in activity.members_added or []):
+            return
+        in_channel = channel_of(activity)[0] is not None
+        how = ("mention me first, for example `@Partnership Bot partnership list`"
+               if in_channel else "type a command, for example `partnership list`")
+        welcome = Reply(
+            title="Hello! I help schools run their improvement partnerships.",
+            sections=[Section(lines=[f"To ask me something, {how}.",
+                                     "Type `help` to see everything I can do."])],
+            visibility=Visibility.PUBLIC,
+        )
+        await self.send(context, welcome)
+
+    async def help_reply(self, caller: Caller) -> Reply:
+        """Every command's help in one card, and how to talk to the bot in Teams."""
+        sections: list[Section] = []
+        for name in command_names():
+            outcome = await run_command(self.db, name, "help", caller)
+            sections.extend(outcome.reply.sections)
+        sections.append(Section(heading="In Teams", lines=[
+            "In a personal chat with me, type the command as shown.",
+            "In a channel, mention me first: `@Partnership Bot partnership list`.",
+        ]))
+        return Reply(title="Partnership Bot: your school improvement partnerships",
+                     sections=sections)
+
+    async def finish(self, context: TurnContext, outcome: Outcome, card_id: str | None = None,
+                     reply_replaces_card: bool = False) -> None:
+        """Show an outcome: a form to fill in; or the updated card, the channel posts and the
+        reply (in place of the card it came from, for a submitted form)."""
+        if outcome.form is not None:
+            await self.send_activity(context, form_activity(outcome.form), private=True)
+            return
+        problems = await self.delivery.deliver(outcome.channel_posts)
+        reply = with_problems(outcome.reply, problems)
+        if card_id and outcome.updated_message is not None:
+            await self.update_card(context, card_id, outcome.updated_message)
+        if card_id and reply_replaces_card and await self.update_card(context, card_id, reply):
+            return
+        await self.send(context, reply)
+
+    async def update_card(self, context: TurnContext, card_id: str, reply: Reply) -> bool:
+        activity = reply_activity(reply)
+        activity.id = card_id
+        try:
+            await context.update_activity(activity)
+        except ClientResponseError as error:
+            log.warning("updating card %s failed: %s", card_id, error.status)
+            return False
+        return True
+
+    async def send(self, context: TurnContext, reply: Reply) -> None:
+        await self.send_activity(context, reply_activity(reply),
+                                 private=reply.visibility is Visibility.PRIVATE)
+
+    async def send_activity(self, context: TurnContext, activity: Activity,
+                            private: bool) -> None:
+        """Reply in the conversation. A private reply in a channel or group chat is a targeted
+        message, seen only by the person who asked; should Teams refuse that, it goes to the
+        thread like any reply."""
+        asker = context.activity.from_property
+        in_personal_chat = channel_of(context.activity)[0] is None
+        if not private or in_personal_chat or asker is None:
+            await context.send_activity(activity)
+            return
+        targeted = activity.model_copy(deep=True)
+        targeted.make_targeted_activity(ChannelAccount(id=asker.id, name=asker.name))
+        try:
+            await context.send_activity(targeted)
+        except ClientResponseError as error:
+            log.warning("targeted reply refused (%s); replying in the thread", error.status)
+            await context.send_activity(activity)
+
+
+async def on_turn_error(context: TurnContext, error: Exception) -> None:
+    """The adapter's last resort: log it, and tell the person politely, never the details."""
+    log.error("unhandled error in a Teams turn", exc_info=error)
+    if context.activity is None or context.activity.type != ActivityTypes.message:
+        return
+    try:
+        await context.send_activity(reply_activity(Reply.error(
+            "Something went wrong on my side, so nothing was saved.",
+            "Please try again; if it keeps happening, tell whoever runs this bot.")))
+    except Exception:
+        log.warning("could not tell the person about the error either")
+
+
+# --- proactive posts ------------------------------------------------------------------------
+
+
+class TeamsPoster:
+    """Posts in linked Teams channels by continuing the conversation stored when linking."""
+
+    def __init__(self, adapter: CloudAdapter, app_id: str | None, anonymous: bool) -> None:
+        self.adapter = adapter
+        self.app_id = app_id or ""
+        self.anonymous = anonymous
+
+    async def post(self, link: ChannelLink, reply: Reply) -> None:
+        name = link.channel_name or "the linked Teams channel"
+        reference = self._reference(link, name)
+        failures: list[BaseException] = []
+
+        async def send(context: TurnContext) -> None:
+            # Caught here: the adapter would otherwise hand it to on_turn_error.
+            try:
+                await context.send_activity(reply_activity(reply))
+            except Exception as error:
+                failures.append(error)
+
+        continuation = reference.get_continuation_activity()
+        # Without an id of its own, what is sent is a new post in the channel rather than a
+        # reply to an activity that does not exist.
+        continuation.id = None
+        try:
+            await self._continue(continuation, send)
+        except Exception as error:  # token or connection trouble before the send
+            failures.append(error)
+        if failures:
+            raise self._delivery_error(failures[0], name) from None
+
+    async def _continue(self, continuation: Activity, send: Any) -> None:
+        if self.anonymous:
+            # The Emulator's way: no token is fetched or sent.
+            await self.adapter.continue_conversation_with_claims(
+                ClaimsIdentity(), continuation, send, AuthenticationConstants.AGENTS_SDK_SCOPE)
+        else:
+            await self.adapter.continue_conversation(self.app_id, continuation, send)
+
+    @staticmethod
+    def _reference(link: ChannelLink, name: str) -> ConversationReference:
+        relink = f"Say `partnership channel <partnership>` in {name} again to fix it."
+        if not link.conversation_ref:
+            raise DeliveryError(f"I have no way to post in {name} yet. {relink}")
+        try:
+            return ConversationReference.model_validate_json(link.conversation_ref)
+        except ValidationError:
+            log.warning("channel link %s has an unreadable conversation reference", link.id)
+            raise DeliveryError(f"My address for {name} is damaged. {relink}") from None
+
+    @staticmethod
+    def _delivery_error(error: BaseException, name: str) -> DeliveryError:
+        if isinstance(error, ClientResponseError):
+            log.warning("Teams post to %s failed: %s", name, error.status)
+            if error.status in (403, 404):
+                return DeliveryError(f"I can't post in {name} any more: add Partnership Bot "
+                                     "to that team again.")
+            return DeliveryError(f"Teams would not let me post in {name} ({error.status}).")
+        log.error("Teams post to %s failed", name, exc_info=error)
+        return DeliveryError(f"I couldn't reach Teams to post in {name}; I'll need to be "
+                             "asked again.")
+
+
+# --- wiring ---------------------------------------------------------------------------------
+
+
+def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
+    """The SDK's settings for validating incoming tokens and getting outgoing ones."""
+    if settings.teams_auth_disabled:
+        return AgentAuthConfiguration(anonymous_allowed=True)
+    return AgentAuthConfiguration(
+        auth_type=AuthTypes.client_secret,
+        client_id=settings.teams_app_id,
+        tenant_id=settings.teams_tenant_id,
+        client_secret=settings.teams_app_password,
+    )
+
+
+@dataclass(frozen=True)
+class TeamsConnection:
+    """The SDK's adapter with its auth settings, and the poster that uses it."""
+
+    adapter: CloudAdapter
+    auth: AgentAuthConfiguration
+    poster: TeamsPoster
+
+
+def connect_teams(settings: Settings) -> TeamsConnection:
+    settings.require_teams()
+    auth = auth_configuration(settings)
+    adapter = CloudAdapter(
+        connection_manager=MsalConnectionManager(
+            connections_configurations={"SERVICE_CONNECTION": auth}),
+        # Only Microsoft's own service URLs, unless the Emulator on this computer is talking.
+        host_validator=OutboundHostValidator(enabled=not settings.teams_auth_disabled),
+    )
+    adapter.on_turn_error = on_turn_error
+    poster = TeamsPoster(adapter, settings.teams_app_id, anonymous=settings.teams_auth_disabled)
+    return TeamsConnection(adapter, auth, poster)

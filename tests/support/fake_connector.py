@@ -1,0 +1,111 @@
+"""A local HTTP server standing in for the Bot Connector service (Teams' `serviceUrl`).
+
+It records what the bot sends (new messages, replies, updates), with the query string and
+headers, and answers like the connector does. Tests can script failures and wait for calls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import count
+from typing import Any
+
+from aiohttp import web
+
+SEND = "send"  # POST v3/conversations/{id}/activities
+REPLY = "reply"  # POST v3/conversations/{id}/activities/{activityId}
+UPDATE = "update"  # PUT v3/conversations/{id}/activities/{activityId}
+
+
+@dataclass
+class ConnectorCall:
+    kind: str
+    conversation_id: str
+    activity_id: str | None
+    body: dict[str, Any]
+    query: dict[str, str]
+    headers: dict[str, str]
+
+    @property
+    def card(self) -> dict[str, Any]:
+        """The Adaptive Card the bot sent."""
+        attachments = self.body.get("attachments") or []
+        assert attachments, f"no attachments in {self.body}"
+        content: dict[str, Any] = attachments[0]["content"]
+        return content
+
+    @property
+    def targeted(self) -> bool:
+        return self.query.get("isTargetedActivity") == "true"
+
+
+class FakeConnector:
+    def __init__(self) -> None:
+        self.calls: list[ConnectorCall] = []
+        self.failures: dict[str, list[int]] = {}
+        self._arrived = asyncio.Condition()
+        self._ids = count(1)
+        self._runner: web.AppRunner | None = None
+        self.service_url = ""
+
+    def fail(self, kind: str, *statuses: int) -> None:
+        """Answer the next calls of `kind` with these error statuses, in order."""
+        self.failures.setdefault(kind, []).extend(statuses)
+
+    def of(self, kind: str) -> list[ConnectorCall]:
+        return [c for c in self.calls if c.kind == kind]
+
+    async def wait_for(self, kind: str, n: int = 1, within: float = 5.0) -> list[ConnectorCall]:
+        await self.wait_until(lambda: len(self.of(kind)) >= n, within)
+        return self.of(kind)
+
+    async def wait_until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+        async with asyncio.timeout(within), self._arrived:
+            await self._arrived.wait_for(predicate)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}",
+                            self._reply)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}",
+                           self._update)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.service_url = f"http://127.0.0.1:{port}/"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _record(self, kind: str, request: web.Request) -> web.Response:
+        call = ConnectorCall(
+            kind=kind,
+            conversation_id=request.match_info["conversation"],
+            activity_id=request.match_info.get("activity"),
+            body=await request.json(),
+            query=dict(request.query),
+            headers=dict(request.headers),
+        )
+        async with self._arrived:
+            self.calls.append(call)
+            self._arrived.notify_all()
+        queue = self.failures.get(kind)
+        if queue:
+            status = queue.pop(0)
+            return web.json_response({"error": {"code": "Failed", "message": "scripted"}},
+                                     status=status)
+        return web.json_response({"id": f"1:bot-activity-{next(self._ids)}"})
+
+    async def _send(self, request: web.Request) -> web.Response:
+        return await self._record(SEND, request)
+
+    async def _reply(self, request: web.Request) -> web.Response:
+        return await self._record(REPLY, request)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        return await self._record(UPDATE, request)

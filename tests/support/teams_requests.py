@@ -1,0 +1,66 @@
+"""Bot Framework activities, as Teams sends them to the bot's /api/messages, built from the
+documented payloads in tests/fixtures/teams."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "teams"
+BOT_ID = "28:11111111-2222-4333-8444-555555555555"
+TENANT = "0f9e8d7c-6b5a-4f3e-9d2c-1b0a9f8e7d6c"
+USER_AAD_ID = "5d7a3c2e-1b4f-4e6a-9c8d-0f1e2d3c4b5a"
+CHANNEL_ID = "19:heads0channel0test0id@thread.tacv2"
+CARD_ID = "1:1TestCardActivityIdFromTheBotNotReal"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return data
+
+
+def as_user(activity: dict[str, Any], name: str, aad_id: str) -> dict[str, Any]:
+    activity = copy.deepcopy(activity)
+    activity["from"] = {"id": f"29:test-{aad_id}", "name": name, "aadObjectId": aad_id}
+    return activity
+
+
+class TeamsClientSim:
+    """Sends what Teams (through the Bot Connector) would send to the bot."""
+
+    def __init__(self, session: aiohttp.ClientSession, messages_url: str,
+                 service_url: str) -> None:
+        self.session = session
+        self.messages_url = messages_url
+        self.service_url = service_url
+
+    def personal(self, text: str) -> dict[str, Any]:
+        activity = fixture("personal_message.json")
+        activity["text"] = text
+        return activity
+
+    def in_channel(self, text: str) -> dict[str, Any]:
+        """A channel message that @mentions the bot before `text`."""
+        activity = fixture("channel_mention.json")
+        activity["text"] = f"<at>Partnership Bot</at> {text}"
+        return activity
+
+    def card_submit(self, value: dict[str, Any]) -> dict[str, Any]:
+        activity = fixture("card_submit.json")
+        activity["value"] = value
+        return activity
+
+    async def post(self, activity: dict[str, Any],
+                   headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
+        activity = {**activity, "serviceUrl": self.service_url}
+        async with self.session.post(self.messages_url, json=activity,
+                                     headers=headers or {}) as response:
+            await response.read()
+            return response
+
+    async def say(self, text: str, *, channel: bool = False) -> aiohttp.ClientResponse:
+        return await self.post(self.in_channel(text) if channel else self.personal(text))
