@@ -14,11 +14,14 @@ from bot.config import ConfigError, Settings
 DESCRIPTION = """Partnership Bot: school improvement partnerships in Slack, Teams and a local shell.
 
 commands:
-  shell [--as NAME]        chat with the bot locally (no Slack needed; embedded SQLite)
+  shell [--as NAME]        chat with the bot locally (no Slack needed; embedded SQLite);
+                           calendar invites are saved in the data folder's invites/
   serve [--socket-mode]    serve Slack at /slack/events, Teams at /api/messages and
                            /healthz on $PORT (each platform that is configured; with
                            SLACK_CLIENT_ID set, Slack installs at /slack/install for many
-                           workspaces)
+                           workspaces), and post meeting reminders when due (any number of
+                           processes may share one PostgreSQL database: each reminder is
+                           still posted once)
   teams-package --out FILE [--app-id GUID] [--base-url URL]
                            build the Teams app package (manifest and icons, zipped)
   import FILE [--workspace ID]
@@ -98,10 +101,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _shell(settings: Settings, name: str) -> int:
     from bot.shell import run_shell
-    from storage.db import Database
+    from storage.db import Database, data_folder
 
     logging.getLogger().setLevel(logging.WARNING)
-    asyncio.run(run_shell(Database(settings.database_url), name))
+    asyncio.run(run_shell(Database(settings.database_url), name,
+                          files_dir=data_folder() / "invites"))
     return 0
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from handlers.replies import ChannelPost, Reply, Section, Tone
-from storage import queries
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.replies import Attachment, ChannelPost, Reply, Section, Tone
+from storage import outbox, queries
 from storage.db import Database
 from storage.models import ChannelLink
 
@@ -15,16 +17,38 @@ log = logging.getLogger(__name__)
 
 
 class DeliveryError(Exception):
-    """A post did not go out; `hint` tells a person what to do about it."""
+    """A post did not go out; `hint` tells a person what to do about it.
 
-    def __init__(self, hint: str) -> None:
+    `retry_after` (seconds) is set when the platform asked us to slow down; `permanent` when
+    trying again cannot help soon (the bot is not in the channel, the channel is gone)."""
+
+    def __init__(self, hint: str, *, retry_after: float | None = None,
+                 permanent: bool = False) -> None:
         super().__init__(hint)
         self.hint = hint
+        self.retry_after = retry_after
+        self.permanent = permanent
 
 
 class ChannelPoster(Protocol):
-    async def post(self, link: ChannelLink, reply: Reply) -> None:
-        """Post `reply` in the linked channel, or raise DeliveryError."""
+    async def post(self, link: ChannelLink, reply: Reply) -> str | None:
+        """Post `reply` in the linked channel and return the platform's reference to the new
+        message (Slack's ts), or None if it has none; raise DeliveryError on failure."""
+
+
+@runtime_checkable
+class MessageEditor(Protocol):
+    """A poster that can change a message it posted earlier (a meeting card's counts)."""
+
+    async def edit(self, link: ChannelLink, message_ref: str, reply: Reply) -> None: ...
+
+
+@runtime_checkable
+class FileSharer(Protocol):
+    """A poster that can share a file in a channel, in a message's thread when given one."""
+
+    async def share_file(self, link: ChannelLink, attachment: Attachment,
+                         thread_ref: str | None) -> None: ...
 
 
 class Delivery:
@@ -33,24 +57,73 @@ class Delivery:
         self.posters = posters
 
     async def deliver(self, posts: Sequence[ChannelPost]) -> list[str]:
-        """Post each one; return what went wrong, in words for the person who asked."""
+        """Post (or edit) each one; return what went wrong, in words for the person who asked."""
         problems: list[str] = []
         for post in posts:
-            async with self.db.session() as session:
-                links = await queries.channel_links(session, post.partnership_id)
-            for link in links:
-                if post.only_channel is not None and link.channel_id != post.only_channel:
-                    continue
-                poster = self.posters.get(link.platform)
-                if poster is None:
-                    log.warning("no poster for platform %s; channel link %s skipped",
-                                link.platform, link.id)
-                    continue
+            for link in await self.links_for(post.partnership_id, post.only_channel):
                 try:
-                    await poster.post(link, post.reply)
+                    if post.edit_of is not None:
+                        await self._edit(link, post)
+                    else:
+                        await self._post(link, post)
                 except DeliveryError as error:
                     problems.append(error.hint)
         return problems
+
+    async def links_for(self, partnership_id: int,
+                        only_channel: str | None = None) -> list[ChannelLink]:
+        async with self.db.session() as session:
+            return await self.links_in(session, partnership_id, only_channel)
+
+    async def links_in(self, session: AsyncSession, partnership_id: int,
+                       only_channel: str | None = None) -> list[ChannelLink]:
+        """The linked channels a post for this partnership goes to, on platforms we can reach."""
+        links = await queries.channel_links(session, partnership_id)
+        chosen = []
+        for link in links:
+            if only_channel is not None and link.channel_id != only_channel:
+                continue
+            if link.platform not in self.posters:
+                log.warning("no poster for platform %s; channel link %s skipped",
+                            link.platform, link.id)
+                continue
+            chosen.append(link)
+        return chosen
+
+    async def post_to(self, link: ChannelLink, reply: Reply) -> str | None:
+        """Post in one channel (DeliveryError on failure); the message's reference."""
+        return await self.posters[link.platform].post(link, reply)
+
+    async def _post(self, link: ChannelLink, post: ChannelPost) -> None:
+        ref = await self.post_to(link, post.reply)
+        if post.remember_as is not None:
+            await outbox.record_post(self.db, post.partnership_id, post.remember_as,
+                                     link.platform, link.channel_id, ref)
+        if post.attachment is not None:
+            await self._share(link, post.attachment, ref)
+
+    async def _share(self, link: ChannelLink, attachment: Attachment, ref: str | None) -> None:
+        poster = self.posters[link.platform]
+        if not isinstance(poster, FileSharer):
+            log.info("%s cannot share files; %s not shared", link.platform, attachment.filename)
+            return
+        try:
+            await poster.share_file(link, attachment, ref)
+        except DeliveryError as error:
+            raise DeliveryError(f"The message went out, but not the file "
+                                f"{attachment.filename}: {error.hint}") from None
+
+    async def _edit(self, link: ChannelLink, post: ChannelPost) -> None:
+        assert post.edit_of is not None
+        poster = self.posters[link.platform]
+        async with self.db.session() as session:
+            posted = await outbox.posts_of(session, post.edit_of)
+        for message in posted:
+            if (message.platform, message.channel_id) != (link.platform, link.channel_id):
+                continue
+            if message.message_ref is None or not isinstance(poster, MessageEditor):
+                continue
+            await poster.edit(link, message.message_ref, post.reply)
 
 
 def with_problems(reply: Reply, problems: list[str]) -> Reply:

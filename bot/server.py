@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from bot.delivery import ChannelPoster, Delivery
+from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, OutboxSender, system_clock
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from bot.slack.oauth import bot_tokens, installation_store
 from bot.teams.app import TeamsBot, TeamsConnection, connect_teams
@@ -32,6 +33,7 @@ VERIFIER_KEY = web.AppKey("slack_verifier", SignatureVerifier)
 TEAMS_ADAPTER_KEY = web.AppKey("teams_adapter", CloudAdapter)
 TEAMS_BOT_KEY = web.AppKey("teams_bot", TeamsBot)
 DELIVERY_KEY = web.AppKey("delivery", Delivery)
+SCHEDULER_KEY = web.AppKey("scheduler", OutboxScheduler)
 # Where the SDK's JWT middleware looks for its settings (a plain string key, by its design).
 SDK_AUTH_KEY = "agent_configuration"
 # The SDK keeps the caller's claims under a plain string key too; aiohttp warns on each request.
@@ -103,8 +105,11 @@ async def slack_oauth_redirect(request: web.Request) -> web.Response:
     return await to_aiohttp_response(bolt_response)
 
 
-def build_web_app(settings: Settings, db: Database) -> web.Application:
-    """The whole server, for whichever platforms are configured (checked by the caller)."""
+def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clock,
+                  poll_seconds: float = POLL_SECONDS) -> web.Application:
+    """The whole server, for whichever platforms are configured (checked by the caller).
+
+    `clock` and `poll_seconds` drive the reminder outbox (tests move the clock by hand)."""
     app = web.Application()
     app[DB_KEY] = db
     app.router.add_get("/healthz", healthz)
@@ -118,6 +123,8 @@ def build_web_app(settings: Settings, db: Database) -> web.Application:
         posters["teams"] = teams.poster
     delivery = Delivery(db, posters)
     app[DELIVERY_KEY] = delivery
+    scheduler = OutboxScheduler(OutboxSender(db, delivery, clock), poll_seconds)
+    app[SCHEDULER_KEY] = scheduler
     if client is not None:
         app[SLACK_KEY] = slack = build_slack_app(settings, db, delivery, client, store)
         assert settings.slack_signing_secret is not None
@@ -134,8 +141,10 @@ def build_web_app(settings: Settings, db: Database) -> web.Application:
         if client is not None:
             # One pooled HTTP session for all Web API calls, instead of one per call.
             client.session = ClientSession()
+        scheduler.start()
 
     async def close(_: web.Application) -> None:
+        await scheduler.stop()
         if client is not None and client.session is not None:
             await client.session.close()
         await db.dispose()

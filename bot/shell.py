@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
+from pathlib import Path
 from typing import TextIO
 
 from bot import render_text
 from bot.delivery import Delivery
+from bot.scheduler import OutboxScheduler, OutboxSender
 from handlers.context import Caller, Platform
 from handlers.dispatch import command_names, run_command
 from handlers.names import name_key
-from handlers.replies import Reply
+from handlers.replies import Attachment, Reply
 from storage.db import Database
 from storage.models import ChannelLink
+from storage.types import utcnow
 
 SHELL_WORKSPACE = "local"
 SHELL_CHANNEL = "shell"
@@ -27,13 +31,32 @@ You are {name}. `quit` (or Ctrl-D) leaves; `as <name>` becomes someone else.
 
 
 class ShellPoster:
-    def __init__(self, out: TextIO) -> None:
+    """Prints channel posts; shared files (calendar invites) are saved in `files_dir`."""
+
+    def __init__(self, out: TextIO, files_dir: Path | None = None) -> None:
         self.out = out
+        self.files_dir = files_dir
 
     async def post(self, link: ChannelLink, reply: Reply) -> None:
         label = link.channel_name or link.channel_id
         body = render_text.render(reply).replace("\n", f"\n[#{label}] ")
         print(f"[#{label}] {body}", file=self.out)
+
+    async def share_file(self, link: ChannelLink, attachment: Attachment,
+                         thread_ref: str | None) -> None:
+        label = link.channel_name or link.channel_id
+        if self.files_dir is None:
+            print(f"[#{label}] (file {attachment.filename}, {len(attachment.content):,} bytes)",
+                  file=self.out)
+            return
+        path = self.files_dir / attachment.filename
+        await asyncio.to_thread(_save, path, attachment.content)
+        print(f"[#{label}] {attachment.title}: saved as {path}", file=self.out)
+
+
+def _save(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
 
 
 def shell_caller(name: str) -> Caller:
@@ -53,7 +76,8 @@ async def run_line(db: Database, delivery: Delivery, caller: Caller, line: str) 
     command = command.lstrip("/").lower()
     if command in ("help", "?"):
         command, text = "partnership", "help"
-    outcome = await run_command(db, command, text, caller)
+    # The caller is kept between lines: the time of asking is now, not when the shell began.
+    outcome = await run_command(db, command, text, replace(caller, now=utcnow()))
     problems = await delivery.deliver(outcome.channel_posts)
     reply = render_text.render(outcome.reply)
     # No modals in a terminal: a form becomes the list of fields to type instead.
@@ -62,9 +86,13 @@ async def run_line(db: Database, delivery: Delivery, caller: Caller, line: str) 
 
 
 async def run_shell(db: Database, name: str, stdin: TextIO = sys.stdin,
-                    stdout: TextIO = sys.stdout) -> None:
+                    stdout: TextIO = sys.stdout, files_dir: Path | None = None) -> None:
+    """`files_dir`: where shared files such as calendar invites are saved."""
     await db.upgrade()
-    delivery = Delivery(db, {Platform.SHELL.value: ShellPoster(stdout)})
+    delivery = Delivery(db, {Platform.SHELL.value: ShellPoster(stdout, files_dir)})
+    # Reminders fall due while the shell is open too; they print like any channel post.
+    scheduler = OutboxScheduler(OutboxSender(db, delivery))
+    scheduler.start()
     caller = shell_caller(name)
     interactive = stdin.isatty()
     if interactive:
@@ -89,6 +117,7 @@ async def run_shell(db: Database, name: str, stdin: TextIO = sys.stdin,
             continue
         print(await run_line(db, delivery, caller, line), file=stdout)
         stdout.flush()
+    await scheduler.stop()
     await db.dispose()
 
 

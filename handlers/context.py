@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
+
+from storage.types import utcnow
 
 
 class Platform(StrEnum):
@@ -24,6 +27,8 @@ class Caller:
     # What the platform needs, beyond the channel id, to post in this channel later (Teams: the
     # conversation reference as JSON); stored when the channel is linked to a partnership.
     channel_ref: str | None = None
+    # When they asked (aware, UTC): "next Thursday" and "in the past" are read against it.
+    now: datetime = field(default_factory=utcnow)
 
     @property
     def command_prefix(self) -> str:

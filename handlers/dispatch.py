@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cpd, partnership, walk
+from handlers import cpd, meetings, partnership, walk
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
@@ -27,17 +29,28 @@ FormHandler = Callable[[FormValues, str, Caller, AsyncSession], Awaitable[Outcom
 # (the button's value, caller, session)
 ActionHandler = Callable[[str, Caller, AsyncSession], Awaitable[Outcome]]
 
+# (payload, due_at, now, session) -> the message a due delivery posts, or None when it is no
+# longer wanted; the outbox (bot/scheduler.py) calls it when the delivery falls due.
+ScheduledRenderer = Callable[[dict[str, Any], datetime, datetime, AsyncSession],
+                             Awaitable[Reply | None]]
+
 COMMANDS: dict[str, CommandHandler] = {
     "partnership": partnership.run,
     "walk": walk.run,
     "cpd": cpd.run,
+    "meeting": meetings.run,
 }
 FORMS: dict[str, FormHandler] = {
     walk.FORM_ID: walk.submit_form,
     cpd.FORM_ID: cpd.submit_form,
+    meetings.SCHEDULE_FORM: meetings.submit_schedule_form,
 }
 ACTIONS: dict[str, ActionHandler] = {
     walk.DONE_ACTION: walk.done_action,
+    meetings.RSVP_ACTION: meetings.rsvp,
+}
+SCHEDULED: dict[str, ScheduledRenderer] = {
+    meetings.REMINDER_KIND: meetings.render_reminder,
 }
 
 

@@ -102,6 +102,16 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file to share with a channel post, such as a calendar invite."""
+
+    filename: str
+    content: bytes
+    title: str
+    mimetype: str = "text/calendar"
+
+
+@dataclass(frozen=True)
 class ChannelPost:
     """A message the bot should post in a partnership's linked channel(s), beside its reply."""
 
@@ -109,6 +119,12 @@ class ChannelPost:
     reply: Reply
     # Post only in this one linked channel (e.g. the one just linked), not in all of them.
     only_channel: str | None = None
+    # Remember where it was posted under this key (e.g. "meeting:12"), to edit it later.
+    remember_as: str | None = None
+    # Instead of posting, edit the messages remembered under this key.
+    edit_of: str | None = None
+    # Shared with the post (in its thread where the platform has threads).
+    attachment: Attachment | None = None
 
 
 @dataclass

@@ -19,12 +19,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def default_database_url() -> str:
-    """The embedded SQLite file in the user's data folder, so the shell needs no server."""
+def data_folder() -> Path:
+    """The user's data folder for the bot ($XDG_DATA_HOME/partnership-bot), made if missing."""
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     folder = base / "partnership-bot"
     folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite+aiosqlite:///{folder / 'partnership-bot.sqlite3'}"
+    return folder
+
+
+def default_database_url() -> str:
+    """The embedded SQLite file in the user's data folder, so the shell needs no server."""
+    return f"sqlite+aiosqlite:///{data_folder() / 'partnership-bot.sqlite3'}"
 
 
 def async_url(url: str) -> str:

@@ -249,3 +249,148 @@ class CpdAttendance(SQLModel, table=True):
 # slack-sdk's tables for Slack installations, bot tokens and OAuth states, on the same metadata
 # so that the migrations and their tests cover them.
 slack_oauth.define_tables(SQLModel.metadata)
+# --- meetings -------------------------------------------------------------------------------
+
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class RsvpAnswer(StrEnum):
+    GOING = "going"
+    NOT_GOING = "not_going"
+    MAYBE = "maybe"
+
+
+class Meeting(SQLModel, table=True):
+    """A partnership's meeting. Times are UTC; `timezone` is the one it was booked in, used for
+    showing it and for the calendar invite."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (Index("ix_meeting_partnership_starts", "partnership_id", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", ondelete="CASCADE")
+    # The calendar UID: the same for every version of the invite, so calendars update in place.
+    uid: str = Field(max_length=100, unique=True)
+    title: str = Field(max_length=200)
+    starts_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ends_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    timezone: str = Field(default="Europe/London", max_length=64)
+    location: str | None = Field(default=None, max_length=500)
+    status: str = Field(default=MeetingStatus.SCHEDULED.value, max_length=12)
+    # The invite's SEQUENCE, and part of each reminder's key: raised by every move or cancel.
+    sequence: int = Field(default=0)
+    cancel_reason: str | None = Field(default=None, max_length=500)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+    updated_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+
+
+class AgendaItem(SQLModel, table=True):
+    __tablename__ = "agenda_item"
+    __table_args__ = (UniqueConstraint("meeting_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE")
+    position: int
+    text: str = Field(max_length=500)
+    added_by: str = Field(max_length=64)
+    added_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                               nullable=False))
+
+
+class Rsvp(SQLModel, table=True):
+    """One person's reply to a meeting; answering again replaces it."""
+
+    __tablename__ = "rsvp"
+    __table_args__ = (UniqueConstraint("meeting_id", "platform", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE")
+    platform: str = Field(max_length=10)
+    user_id: str = Field(max_length=64)
+    display_name: str = Field(max_length=100)
+    answer: str = Field(max_length=12)
+    answered_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                  nullable=False))
+
+
+class MeetingSettings(SQLModel, table=True):
+    """A partnership's meeting preferences; a partnership without a row uses the defaults."""
+
+    __tablename__ = "meeting_settings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", ondelete="CASCADE", unique=True)
+    # Minutes before the start, largest first, comma separated: "1440,60". Empty: no reminders.
+    reminder_minutes: str = Field(default="1440,60", max_length=100)
+    updated_by: str | None = Field(default=None, max_length=64)
+
+
+# --- the outbox -----------------------------------------------------------------------------
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # waiting for due_at (or for its next try)
+    SENDING = "sending"  # claimed by one process until lease_until
+    SENT = "sent"
+    FAILED = "failed"  # gave up after retries; last_error says why
+    DROPPED = "dropped"  # too late to be useful (e.g. the meeting has started)
+    CANCELLED = "cancelled"  # no longer wanted (e.g. the meeting moved or was cancelled)
+
+
+class ScheduledDelivery(SQLModel, table=True):
+    """A message to post in a partnership's channels at a set time (a reminder, later a digest).
+
+    Any number of bot processes poll this table; a row is claimed atomically (status, lease and
+    claim token in one UPDATE), so each is sent once, and nothing is lost across restarts."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (Index("ix_delivery_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # "reminder", "digest": picks what renders it
+    partnership_id: int = Field(foreign_key="partnership.id", ondelete="CASCADE", index=True)
+    # Says what this is, so it is never queued twice: "reminder:<meeting>:<minutes>:<sequence>".
+    dedupe_key: str = Field(max_length=200, unique=True)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # When to try next: due_at at first, later after a backoff.
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # Past this it is no use any more (a reminder once its meeting has started): dropped.
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
+                                                                       nullable=True))
+    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=12)
+    attempts: int = Field(default=0)
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
+                                                                        nullable=True))
+    # Who holds the lease: a fresh token per claim, so a late finisher cannot overwrite.
+    claim_token: str | None = Field(default=None, max_length=40)
+    last_error: str | None = Field(default=None, max_length=500)
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
+                                                                    nullable=True))
+    # What the renderer needs, as JSON: {"meeting_id": 12, "minutes_before": 60}.
+    payload: str = Field(default="{}")
+    created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+
+
+class PostedMessage(SQLModel, table=True):
+    """Where a message went (a meeting's card, a reminder), so it can be edited later and so a
+    retried delivery skips the channels it already reached."""
+
+    __tablename__ = "posted_message"
+    __table_args__ = (UniqueConstraint("key", "platform", "channel_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", ondelete="CASCADE", index=True)
+    key: str = Field(max_length=200)  # "meeting:12", or a delivery's dedupe key
+    platform: str = Field(max_length=10)
+    channel_id: str = Field(max_length=200)
+    # The platform's handle on the message: Slack's ts, a Teams activity id.
+    message_ref: str | None = Field(default=None, max_length=200)
+    posted_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                nullable=False))

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ChannelLink, Member, Partnership, PartnershipSchool, School
+from storage.models import (
+    AgendaItem,
+    ChannelLink,
+    Meeting,
+    MeetingSettings,
+    MeetingStatus,
+    Member,
+    Partnership,
+    PartnershipSchool,
+    Rsvp,
+    School,
+)
 
 
 async def partnerships_in(session: AsyncSession, workspace: str) -> Sequence[Partnership]:
@@ -171,3 +183,87 @@ async def partnership_workspace(session: AsyncSession, partnership_id: int) -> s
         select(Partnership.workspace).where(Partnership.id == partnership_id)
     )
     return result.first()
+# --- meetings -------------------------------------------------------------------------------
+
+
+async def meeting_in(
+    session: AsyncSession, workspace: str, meeting_id: int
+) -> tuple[Meeting, Partnership] | None:
+    """The meeting with this number, if it belongs to a partnership in `workspace`."""
+    result = await session.exec(
+        select(Meeting, Partnership)
+        .join(Partnership, col(Partnership.id) == Meeting.partnership_id)
+        .where(Meeting.id == meeting_id, Partnership.workspace == workspace)
+    )
+    return result.first()
+
+
+async def meeting_by_id(
+    session: AsyncSession, meeting_id: int
+) -> tuple[Meeting, Partnership] | None:
+    """For the reminder sender, which acts for no one workspace: the row names its own."""
+    result = await session.exec(
+        select(Meeting, Partnership)
+        .join(Partnership, col(Partnership.id) == Meeting.partnership_id)
+        .where(Meeting.id == meeting_id)
+    )
+    return result.first()
+
+
+async def upcoming_meetings(
+    session: AsyncSession, workspace: str, now: datetime, partnership_ids: list[int] | None
+) -> Sequence[tuple[Meeting, Partnership]]:
+    """Scheduled meetings not yet over, soonest first; all of the workspace's when no ids."""
+    query = (
+        select(Meeting, Partnership)
+        .join(Partnership, col(Partnership.id) == Meeting.partnership_id)
+        .where(Partnership.workspace == workspace, Meeting.status == MeetingStatus.SCHEDULED,
+               col(Meeting.ends_at) > now)
+        .order_by(col(Meeting.starts_at))
+    )
+    if partnership_ids is not None:
+        query = query.where(col(Meeting.partnership_id).in_(partnership_ids))
+    return (await session.exec(query)).all()
+
+
+async def agenda_of(session: AsyncSession, meeting_id: int) -> Sequence[AgendaItem]:
+    result = await session.exec(
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
+        .order_by(col(AgendaItem.position))
+    )
+    return result.all()
+
+
+async def rsvps_of(session: AsyncSession, meeting_id: int) -> Sequence[Rsvp]:
+    result = await session.exec(
+        select(Rsvp).where(Rsvp.meeting_id == meeting_id).order_by(col(Rsvp.answered_at))
+    )
+    return result.all()
+
+
+async def rsvp_of(session: AsyncSession, meeting_id: int, platform: str,
+                  user_id: str) -> Rsvp | None:
+    result = await session.exec(
+        select(Rsvp).where(Rsvp.meeting_id == meeting_id, Rsvp.platform == platform,
+                           Rsvp.user_id == user_id)
+    )
+    return result.first()
+
+
+async def meeting_settings(session: AsyncSession, partnership_id: int) -> MeetingSettings | None:
+    result = await session.exec(
+        select(MeetingSettings).where(MeetingSettings.partnership_id == partnership_id)
+    )
+    return result.first()
+
+
+async def partnership_ids_of(session: AsyncSession, workspace: str, platform: str,
+                             user_id: str) -> list[int]:
+    """The partnerships in `workspace` the user belongs to."""
+    result = await session.exec(
+        select(Member.partnership_id)
+        .join(Partnership, col(Partnership.id) == Member.partnership_id)
+        .where(Partnership.workspace == workspace, Member.platform == platform,
+               Member.user_id == user_id)
+    )
+    return list(result.all())

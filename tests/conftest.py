@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -19,7 +20,8 @@ from cryptography.fernet import Fernet
 
 from bot.config import Settings
 from bot.delivery import Delivery
-from bot.server import DELIVERY_KEY, build_web_app
+from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, system_clock
+from bot.server import DELIVERY_KEY, SCHEDULER_KEY, build_web_app
 from storage.db import Database
 from tests.support.databases import PostgresScratch, empty_tables, postgres_reason
 from tests.support.fake_connector import FakeConnector
@@ -105,12 +107,18 @@ def oauth_test_settings(fake_slack: FakeSlack, database_url: str,
 
 class RunningBot:
     def __init__(self, url: str, db: Database, slack: SlackClientSim, fake: FakeSlack,
-                 settings: Settings) -> None:
+                 settings: Settings, scheduler: OutboxScheduler) -> None:
         self.url = url
         self.db = db
         self.slack = slack
         self.fake = fake
         self.settings = settings
+        self.scheduler = scheduler
+
+    async def polls(self, n: int = 2, within: float = 5.0) -> None:
+        """Wait until the reminder outbox has polled `n` more times."""
+        async with asyncio.timeout(within):
+            await self.scheduler.polled(n)
 
     async def ask(self, command: str, text: str, **overrides: str | None) -> dict[str, Any]:
         """Send a signed slash command and wait for the bot's answer to it (its response_url
@@ -143,17 +151,37 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
+class FakeClock:
+    """A clock the test moves by hand: the bot's reminder outbox sees only this time."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+    def set(self, to: datetime) -> None:
+        self.now = to
+
+
 @asynccontextmanager
-async def serve(settings: Settings, db: Database, fake: FakeSlack) -> AsyncIterator[RunningBot]:
-    """The real aiohttp server on a loopback port, its Slack Web API pointed at the fake."""
-    async with serving(build_web_app(settings, db)) as url, aiohttp.ClientSession() as session:
+async def serve(settings: Settings, db: Database, fake: FakeSlack, clock: Clock = system_clock,
+                poll_seconds: float = POLL_SECONDS) -> AsyncIterator[RunningBot]:
+    """The real aiohttp server on a loopback port, its Slack Web API pointed at the fake;
+    `clock` and `poll_seconds` drive its reminder outbox."""
+    app = build_web_app(settings, db, clock=clock, poll_seconds=poll_seconds)
+    async with serving(app) as url, aiohttp.ClientSession() as session:
         sim = SlackClientSim(session, f"{url}/slack/events", fake.response_url())
-        yield RunningBot(url, db, sim, fake, settings)
+        yield RunningBot(url, db, sim, fake, settings, app[SCHEDULER_KEY])
 
 
-def running_bot(db: Database, fake_slack: FakeSlack) -> AbstractAsyncContextManager[RunningBot]:
+def running_bot(db: Database, fake_slack: FakeSlack, clock: Clock = system_clock,
+                poll_seconds: float = POLL_SECONDS) -> AbstractAsyncContextManager[RunningBot]:
     """The bot serving one workspace with SLACK_BOT_TOKEN."""
-    return serve(test_settings(fake_slack, db.url), db, fake_slack)
+    return serve(test_settings(fake_slack, db.url), db, fake_slack, clock, poll_seconds)
 
 
 @pytest.fixture

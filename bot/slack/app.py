@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
+from aiohttp import ClientError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -25,7 +29,7 @@ from bot.slack.oauth import (
 )
 from handlers.context import Caller, Platform
 from handlers.dispatch import COMMANDS, run_action, run_command, submit_form
-from handlers.replies import Outcome, Reply
+from handlers.replies import Attachment, Outcome, Reply
 from storage import queries
 from storage.db import Database
 from storage.models import ChannelLink
@@ -85,51 +89,103 @@ def interaction_caller(body: dict[str, Any], channel_id: str | None) -> Caller:
 
 
 class SlackPoster:
-    """Posts in Slack channels with the bot token of the channel's workspace, through the one
-    shared client (and so one pooled HTTP session)."""
+    """Posts, edits and shares files in Slack channels with the bot token of the channel's
+    workspace, through the one shared client (and so one pooled HTTP session)."""
 
     def __init__(self, client: AsyncWebClient, db: Database, tokens: BotTokens) -> None:
         self.client = client
         self.db = db
         self.tokens = tokens
 
-    async def _token(self, link: ChannelLink) -> str | None:
+    async def _token(self, link: ChannelLink) -> str:
         async with self.db.session() as session:
             workspace = await queries.partnership_workspace(session, link.partnership_id)
-        return None if workspace is None else await self.tokens.for_workspace(workspace)
-
-    async def post(self, link: ChannelLink, reply: Reply) -> None:
-        token = await self._token(link)
+        token = None if workspace is None else await self.tokens.for_workspace(workspace)
         if token is None:
             log.warning("no bot token for the workspace of channel link %s", link.id)
             raise DeliveryError(
                 f"I can't post in #{link.channel_name or link.channel_id}: Partnership Bot is "
                 "not installed in that workspace any more; a workspace admin can install it "
-                "again."
-            )
+                "again.", permanent=True)
+        return token
+
+    async def post(self, link: ChannelLink, reply: Reply) -> str | None:
+        token = await self._token(link)
         body = render.message(reply)
         body.pop("response_type", None)
-        try:
-            await self.client.chat_postMessage(token=token, channel=link.channel_id, **body)
-        except SlackApiError as error:
-            code = error.response.get("error", "unknown_error")
-            log.warning("chat.postMessage to %s failed: %s", link.channel_id, code)
-            if code in ("not_in_channel", "channel_not_found"):
-                raise DeliveryError(
-                    f"I can't post in #{link.channel_name or link.channel_id} yet: invite me "
-                    "there with `/invite @Partnership Bot`."
-                ) from None
-            raise DeliveryError(
-                f"Slack would not let me post in #{link.channel_name or link.channel_id} "
-                f"({code})."
-            ) from None
+        async with _slack_errors(link, "chat.postMessage"):
+            response = await self.client.chat_postMessage(token=token, channel=link.channel_id,
+                                                          **body)
+        ts = response.get("ts")
+        return ts if isinstance(ts, str) else None
+
+    async def edit(self, link: ChannelLink, message_ref: str, reply: Reply) -> None:
+        token = await self._token(link)
+        body = render.message(reply)
+        body.pop("response_type", None)
+        async with _slack_errors(link, "chat.update"):
+            await self.client.chat_update(token=token, channel=link.channel_id, ts=message_ref,
+                                          **body)
+
+    async def share_file(self, link: ChannelLink, attachment: Attachment,
+                         thread_ref: str | None) -> None:
+        """Upload with files.getUploadURLExternal, the upload, files.completeUploadExternal."""
+        token = await self._token(link)
+        async with _slack_errors(link, "files.upload"):
+            await self.client.files_upload_v2(
+                token=token, channel=link.channel_id, content=attachment.content,
+                filename=attachment.filename, title=attachment.title, thread_ts=thread_ref)
+
+
+# Errors that trying again will not fix until someone acts.
+_PERMANENT = {"not_in_channel", "channel_not_found", "is_archived", "invalid_auth",
+              "account_inactive", "token_revoked", "missing_scope", "not_authed",
+              "restricted_action", "message_not_found", "cant_update_message"}
+
+
+@asynccontextmanager
+async def _slack_errors(link: ChannelLink, method: str) -> AsyncIterator[None]:
+    """Turn Slack API, rate-limit and network failures into DeliveryErrors that say what to do
+    and whether trying again later may help."""
+    where = f"#{link.channel_name or link.channel_id}"
+    try:
+        yield
+    except SlackApiError as error:
+        code = str(error.response.get("error") or "unknown_error")
+        log.warning("%s to %s failed: %s", method, link.channel_id, code)
+        if error.response.status_code == 429:
+            raise DeliveryError(f"Slack asked me to slow down while posting in {where}.",
+                                retry_after=_retry_after(error.response.headers)) from None
+        if code in ("not_in_channel", "channel_not_found"):
+            raise DeliveryError(f"I can't post in {where} yet: invite me there with "
+                                "`/invite @Partnership Bot`.", permanent=True) from None
+        raise DeliveryError(f"Slack would not let me post in {where} ({code}).",
+                            permanent=code in _PERMANENT) from None
+    except (ClientError, TimeoutError, SlackClientError) as error:
+        log.warning("%s to %s failed: %s", method, link.channel_id, type(error).__name__)
+        raise DeliveryError(f"I couldn't reach Slack to post in {where}.") from None
+
+
+def _retry_after(headers: Any) -> float | None:
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after":
+            text = value[0] if isinstance(value, list) else value
+            try:
+                return max(0.0, float(text))
+            except (TypeError, ValueError):
+                return None
+    return None
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
     """One client for the process: its HTTP session is reused by every request. In
     multi-workspace mode it has no token of its own: each call names its workspace's."""
     token = None if settings.slack_oauth else settings.slack_bot_token
-    return AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    # A 429 is waited out (its Retry-After) and tried once more here; if Slack is still busy
+    # the caller sees the error: the reminder outbox then retries later with its own backoff.
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
+    return client
 
 
 class SlackListeners:

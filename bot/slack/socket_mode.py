@@ -7,6 +7,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.scheduler import OutboxScheduler, OutboxSender
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from bot.slack.oauth import EnvironmentBotToken
 from storage.db import Database
@@ -18,10 +19,14 @@ async def run_socket_mode(settings: Settings, db: Database) -> None:
     client.session = ClientSession()
     # Socket Mode serves one workspace: its token is SLACK_BOT_TOKEN.
     poster = SlackPoster(client, db, EnvironmentBotToken(settings.slack_bot_token))
-    app = build_slack_app(settings, db, Delivery(db, {"slack": poster}), client)
+    delivery = Delivery(db, {"slack": poster})
+    app = build_slack_app(settings, db, delivery, client)
+    scheduler = OutboxScheduler(OutboxSender(db, delivery))
+    scheduler.start()
     try:
         handler = AsyncSocketModeHandler(app, settings.slack_app_token)
         await handler.start_async()  # type: ignore[no-untyped-call]
     finally:
+        await scheduler.stop()
         await client.session.close()
         await db.dispose()

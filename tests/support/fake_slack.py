@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
@@ -49,6 +50,12 @@ class Call:
     body: dict[str, Any]
     headers: dict[str, str]
     path: str = ""
+    # The HTTP status the fake answered with (429 for a scripted rate limit).
+    status: int = 200
+    # Whether the answer was a success (HTTP 200 and "ok": true).
+    succeeded: bool = True
+    # When it arrived (wall clock, seconds): for measuring lateness.
+    received_at: float = field(default_factory=time.time)
 
     @property
     def token(self) -> str | None:
@@ -61,6 +68,15 @@ class Call:
 
 
 @dataclass
+class Upload:
+    """A file sent to an upload URL from files.getUploadURLExternal."""
+
+    file_id: str
+    filename: str
+    content: bytes
+
+
+@dataclass
 class Scripted:
     status: int = 200
     body: dict[str, Any] = field(default_factory=lambda: {"ok": True})
@@ -70,6 +86,9 @@ class Scripted:
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.uploads: dict[str, Upload] = {}
+        self._pending_uploads: dict[str, str] = {}  # file id -> filename
+        self._file_ids = count(1)
         self.scripts: dict[str, list[Scripted]] = {}
         self._arrived = asyncio.Condition()
         self._ts = count(1)
@@ -103,6 +122,19 @@ class FakeSlack:
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    def ok(self, method: str) -> list[Call]:
+        """The calls of `method` that were answered with success."""
+        return [c for c in self.of(method) if c.succeeded]
+
+    def shared_files(self) -> list[tuple[Call, Upload]]:
+        """Each completed upload with its bytes, in order."""
+        done = []
+        for call in self.of("files.completeUploadExternal"):
+            files = call.body.get("files")
+            for item in json.loads(files) if isinstance(files, str) else files or []:
+                done.append((call, self.uploads[item["id"]]))
+        return done
+
     async def wait_for(self, method: str, n: int = 1, within: float = 5.0) -> list[Call]:
         """Wait until `n` calls of `method` have arrived; return them."""
         await self.wait_until(lambda: len(self.of(method)) >= n, within)
@@ -119,6 +151,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/count/{method}", self._count)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -148,6 +181,8 @@ class FakeSlack:
             for key in ("blocks", "view", "attachments"):
                 if isinstance(body.get(key), str):
                     body[key] = json.loads(body[key])
+        # Some methods (files.getUploadURLExternal, …) send their arguments in the query.
+        body = {**dict(request.query), **body}
         async with self._arrived:
             self.calls.append(Call(method, body, dict(request.headers), request.path))
             self._arrived.notify_all()
@@ -156,17 +191,35 @@ class FakeSlack:
         method = request.match_info["method"]
         await self._record(method, request)
         call = self.calls[-1]
+        # From here to the answer nothing awaits, so no waiter sees the call half judged.
         if method == "oauth.v2.access":
             return web.json_response(self._oauth_v2_access(call))
         problem = self._token_problem(call.token)
         if problem is not None:
+            call.succeeded = False
             return web.json_response({"ok": False, "error": problem})
         queue = self.scripts.get(method)
         if queue:
             scripted = queue.pop(0)
+            call.status = scripted.status
+            call.succeeded = scripted.status == 200 and bool(scripted.body.get("ok"))
             return web.json_response(scripted.body, status=scripted.status,
                                      headers=scripted.headers)
-        return web.json_response(self._default(method, self.workspaces[call.token or ""]))
+        return web.json_response(self._default(method, self.workspaces[call.token or ""],
+                                               call.body))
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL: takes the raw bytes, as files.slack.com does."""
+        file_id = request.match_info["file_id"]
+        if file_id not in self._pending_uploads:
+            return web.Response(status=404, text="unknown upload")
+        content = await request.read()
+        async with self._arrived:
+            self.uploads[file_id] = Upload(file_id, self._pending_uploads.pop(file_id), content)
+            self.calls.append(Call("upload", {"file_id": file_id}, dict(request.headers),
+                                   request.path))
+            self._arrived.notify_all()
+        return web.Response(text=f"OK - {len(content)}")
 
     def _token_problem(self, token: str | None) -> str | None:
         if not token:
@@ -207,7 +260,8 @@ class FakeSlack:
         await self._record("response_url", request)
         return web.Response(text="ok")
 
-    def _default(self, method: str, workspace: Workspace) -> dict[str, Any]:
+    def _default(self, method: str, workspace: Workspace,
+                 body: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {"ok": True, "url": "https://example.slack.com/", "team": workspace.team_name,
                     "user": "partnership-bot", "team_id": workspace.team_id,
@@ -215,7 +269,20 @@ class FakeSlack:
                     "enterprise_id": (workspace.enterprise or {}).get("id"),
                     "is_enterprise_install": False}
         if method == "chat.postMessage":
-            return {"ok": True, "channel": "C0", "ts": f"1700000000.{next(self._ts):06d}"}
+            return {"ok": True, "channel": body.get("channel", "C0"),
+                    "ts": f"1700000000.{next(self._ts):06d}"}
+        if method == "chat.update":
+            return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._file_ids):09d}"
+            self._pending_uploads[file_id] = str(body.get("filename", ""))
+            return {"ok": True, "upload_url": f"{self.base_url}upload/{file_id}",
+                    "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = body.get("files")
+            items = json.loads(files) if isinstance(files, str) else files or []
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")}
+                                          for f in items]}
         return {"ok": True}
 
 

@@ -1,0 +1,237 @@
+"""Sending the outbox: reminders (and later digests) posted when due, once, and never lost.
+
+Every bot process runs an `OutboxScheduler`: an APScheduler 3 interval job that polls the
+`delivery` table. The table is the only state (APScheduler's own job stores are not safe to share
+between processes), so a restart loses nothing and several processes on one PostgreSQL
+database never send a delivery twice: each poll claims due rows atomically (storage/outbox.py).
+
+A delivery goes to every channel linked to its partnership. Each post is recorded as soon as it
+is made, so a retry goes only to the channels still missing it. Failures (a Slack error, a 429
+with Retry-After, a network error) are retried with exponential backoff, honouring Retry-After;
+each is logged and kept on the row (`last_error`), and the row ends `sent`, `failed` (retries
+used up) or `dropped` (too late to be useful): never silently gone."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.delivery import Delivery, DeliveryError
+from handlers.dispatch import SCHEDULED
+from storage import outbox
+from storage.db import Database
+from storage.models import DeliveryStatus
+from storage.outbox import Claimed
+
+log = logging.getLogger(__name__)
+
+# The current time, aware and in UTC. Tests pass a clock they move by hand.
+Clock = Callable[[], datetime]
+
+POLL_SECONDS = 5.0
+# How many rows one claim takes, and how many posts run at once.
+CLAIM_BATCH = 50
+CONCURRENT_SENDS = 8
+MAX_ATTEMPTS = 10
+FIRST_BACKOFF = timedelta(seconds=5)
+LONGEST_BACKOFF = timedelta(minutes=10)
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """Wait before try number `attempts + 1`: doubling from 5 s to 10 min, with some jitter so
+    processes do not retry in step, and never sooner than the platform's Retry-After."""
+    doubled = FIRST_BACKOFF * (2 ** max(0, attempts - 1))
+    wait: timedelta = min(doubled, LONGEST_BACKOFF) * random.uniform(0.8, 1.0)
+    if retry_after is not None:
+        wait = max(wait, timedelta(seconds=retry_after))
+    return wait
+
+
+class OutboxSender:
+    """Claims due deliveries and posts them; one `tick` drains everything due now."""
+
+    def __init__(self, db: Database, delivery: Delivery, clock: Clock = system_clock,
+                 *, batch: int = CLAIM_BATCH, concurrency: int = CONCURRENT_SENDS,
+                 lease: timedelta = outbox.LEASE) -> None:
+        self.db = db
+        self.delivery = delivery
+        self.clock = clock
+        self.batch = batch
+        self.lease = lease
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def tick(self) -> int:
+        """Send what is due; the number of deliveries handled."""
+        handled = 0
+        while True:
+            claimed = await outbox.claim_due(self.db, self.clock(), self.batch, self.lease)
+            if not claimed:
+                return handled
+            await asyncio.gather(*(self._send_in_slot(item) for item in claimed))
+            handled += len(claimed)
+            if len(claimed) < self.batch:
+                return handled
+
+    async def _send_in_slot(self, item: Claimed) -> None:
+        async with self._slots:
+            try:
+                await self._send(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                # The lease runs out and the row is tried again: logged, not lost.
+                log.exception("delivery %s (%s) failed unexpectedly", item.id, item.dedupe_key)
+                await self._failed(item, f"unexpected error: {type(error).__name__}", None)
+
+    async def _send(self, item: Claimed) -> None:
+        now = self.clock()
+        if item.expires_at is not None and now >= item.expires_at:
+            log.warning("delivery %s (%s) dropped: due %s, too late at %s", item.id,
+                        item.dedupe_key, item.due_at.isoformat(), now.isoformat())
+            await outbox.mark_final(self.db, item, DeliveryStatus.DROPPED,
+                                    "too late: its moment had passed before it could be sent")
+            return
+        renderer = SCHEDULED.get(item.kind)
+        if renderer is None:
+            await outbox.mark_final(self.db, item, DeliveryStatus.FAILED,
+                                    f"no renderer for kind {item.kind!r}")
+            log.error("delivery %s has unknown kind %s", item.id, item.kind)
+            return
+        async with self.db.session() as session:
+            reply = await renderer(item.payload, item.due_at, now, session)
+            links = await self.delivery.links_in(session, item.partnership_id)
+            done = {(p.platform, p.channel_id)
+                    for p in await outbox.posts_of(session, item.dedupe_key)}
+        if reply is None:
+            await outbox.mark_final(self.db, item, DeliveryStatus.DROPPED, "no longer needed")
+            return
+        if not links:
+            await self._failed(item, "no linked channel to post in", None)
+            return
+        todo = [link for link in links if (link.platform, link.channel_id) not in done]
+        errors: list[DeliveryError] = []
+        held_until = item.lease_until
+        for index, link in enumerate(todo):
+            # Renewing also checks that no other process has taken the row over; a lease
+            # claimed moments ago is safe to post on as it is.
+            if self.clock() > held_until - self.lease / 2:
+                if not await outbox.renew(self.db, item, self.clock(), self.lease):
+                    log.warning("delivery %s: lease lost; leaving it to its new holder",
+                                item.id)
+                    return
+                held_until = self.clock() + self.lease
+            try:
+                ref = await self.delivery.post_to(link, reply)
+            except DeliveryError as error:
+                errors.append(error)
+                continue
+            post = outbox.Post(link.platform, link.channel_id, ref)
+            if index == len(todo) - 1 and not errors:
+                await outbox.mark_sent(self.db, item, self.clock(), post)
+                return
+            # More channels to go: record this one now, so no retry posts it again.
+            await outbox.record_post(self.db, item.partnership_id, item.dedupe_key,
+                                     post.platform, post.channel_id, post.message_ref)
+        if errors:
+            retry_after = max((e.retry_after for e in errors if e.retry_after is not None),
+                              default=None)
+            await self._failed(item, "; ".join(e.hint for e in errors), retry_after)
+            return
+        await outbox.mark_sent(self.db, item, self.clock())
+
+    async def _failed(self, item: Claimed, error: str, retry_after: float | None) -> None:
+        now = self.clock()
+        next_try = now + backoff(item.attempts, retry_after)
+        too_late = item.expires_at is not None and next_try >= item.expires_at
+        if item.attempts >= MAX_ATTEMPTS or too_late:
+            why = "retries used up" if not too_late else "no time left to try again"
+            log.error("delivery %s (%s) failed for good after %d tries (%s): %s", item.id,
+                      item.dedupe_key, item.attempts, why, error)
+            await outbox.mark_final(self.db, item, DeliveryStatus.FAILED, f"{error} ({why})")
+            return
+        log.warning("delivery %s (%s) try %d failed, next at %s: %s", item.id,
+                    item.dedupe_key, item.attempts, next_try.isoformat(), error)
+        await outbox.retry_at(self.db, item, next_try, error)
+
+
+class OutboxScheduler:
+    """Runs `OutboxSender.tick` every few seconds on APScheduler, in this event loop."""
+
+    JOB_ID = "outbox"
+
+    def __init__(self, sender: OutboxSender, poll_seconds: float = POLL_SECONDS) -> None:
+        self.sender = sender
+        self.poll_seconds = poll_seconds
+        self._scheduler: AsyncIOScheduler | None = None
+        self._ticking = asyncio.Lock()
+        # Polls finished since start: for health checks, and for tests to wait on.
+        self.ticks = 0
+        self._polled = asyncio.Condition()
+
+    def start(self) -> None:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            self._tick, "interval", seconds=self.poll_seconds, id=self.JOB_ID,
+            # A tick drains everything due, so ticks missed while the loop was busy or the
+            # machine asleep collapse into one, run however late: nothing due is skipped.
+            coalesce=True, misfire_grace_time=None,
+            # A poll due while a long one is still draining returns at once (see _tick),
+            # rather than APScheduler warning that it skipped it.
+            max_instances=2,
+            # The first poll right away: deliveries that fell due while the bot was down.
+            next_run_time=datetime.now(UTC),
+        )
+        # APScheduler logs every run at INFO; a poll every few seconds would drown the log.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+        scheduler.start()
+        self._scheduler = scheduler
+
+    async def _tick(self) -> None:
+        if self._ticking.locked():
+            return
+        async with self._ticking:
+            try:
+                await self.sender.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The database may be down for a moment; the next poll tries again.
+                log.exception("outbox poll failed")
+            finally:
+                async with self._polled:
+                    self.ticks += 1
+                    self._polled.notify_all()
+
+    async def polled(self, n: int = 1) -> None:
+        """Wait until `n` more polls have finished."""
+        async with self._polled:
+            target = self.ticks + n
+            await self._polled.wait_for(lambda: self.ticks >= target)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop polling, letting a send in progress finish (up to `grace` seconds)."""
+        if self._scheduler is None:
+            return
+        self._scheduler.pause()
+        try:
+            async with asyncio.timeout(grace), self._ticking:
+                pass
+        except TimeoutError:
+            log.warning("outbox: a send was still running at shutdown; its lease will expire "
+                        "and another poll will finish it")
+        self.kill()
+
+    def kill(self) -> None:
+        """Stop at once, abandoning any send in progress, as a crash would."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None

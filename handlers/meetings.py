@@ -1,0 +1,933 @@
+"""`/meeting`: schedule a partnership's meetings, collect replies, hand out calendar invites and
+queue the reminders that the outbox (bot/scheduler.py) posts in the partnership's channels."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.calendar import invite
+from handlers.context import Caller
+from handlers.dates import DateError, TimeRange, format_time_range, parse_when
+from handlers.errors import CommandError
+from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
+from handlers.lookup import find_partnership, require_lead, require_member
+from handlers.names import tidy_name
+from handlers.parsing import ParseError, parse_fields, split_subcommand
+from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
+from storage import outbox, queries
+from storage.models import (
+    AgendaItem,
+    DeliveryStatus,
+    Meeting,
+    MeetingSettings,
+    MeetingStatus,
+    Partnership,
+    Rsvp,
+    RsvpAnswer,
+)
+
+RSVP_ACTION = "meeting.rsvp"
+SCHEDULE_FORM = "meeting.schedule"
+REMINDER_KIND = "reminder"
+
+DEFAULT_REMINDERS = (24 * 60, 60)  # minutes before: 1 day and 1 hour
+MAX_REMINDERS = 5
+SHORTEST_REMINDER, LONGEST_REMINDER = 5, 4 * 7 * 24 * 60
+# A reminder posted this long after its time says "(delayed)".
+LATE_AFTER = timedelta(minutes=2)
+MAX_TITLE, MAX_WHERE, MAX_ITEM, MAX_ITEMS = 200, 500, 500, 30
+NAMES_SHOWN = 12
+
+ANSWER_LABELS = {
+    RsvpAnswer.GOING: "Going",
+    RsvpAnswer.NOT_GOING: "Can't make it",
+    RsvpAnswer.MAYBE: "Maybe",
+}
+WHEN_EXAMPLE = "Thursday 5th February 11.30am-12.30pm"
+
+
+class FieldProblem(ParseError):
+    """A problem with one named field, so a form can show it beside that field."""
+
+    def __init__(self, field: str, problem: str, *hints: str) -> None:
+        super().__init__(problem, *hints)
+        self.field = field
+
+
+# --- typed requests -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HelpRequest:
+    pass
+
+
+@dataclass(frozen=True)
+class ScheduleRequest:
+    partnership: str
+    when: str
+    where: str | None
+    agenda: tuple[str, ...]
+    title: str | None
+
+
+@dataclass(frozen=True)
+class ScheduleFormRequest:
+    """`/meeting schedule` without its fields: open the form (the partnership if named)."""
+
+    partnership: str
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    partnership: str | None
+
+
+@dataclass(frozen=True)
+class WhoRequest:
+    meeting_id: int
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    meeting_id: int
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class MoveRequest:
+    meeting_id: int
+    when: str
+
+
+@dataclass(frozen=True)
+class AgendaRequest:
+    meeting_id: int
+    add: str | None  # None: show the agenda
+
+
+@dataclass(frozen=True)
+class SettingsRequest:
+    partnership: str
+    timezone: str | None
+    reminders: str | None
+
+
+Request = (
+    HelpRequest | ScheduleRequest | ScheduleFormRequest | ListRequest | WhoRequest
+    | CancelRequest | MoveRequest | AgendaRequest | SettingsRequest
+)
+
+SUBCOMMANDS = ("help", "schedule", "list", "who", "agenda", "move", "cancel", "settings")
+SCHEDULE_FIELDS = ("when", "where", "agenda", "title")
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+
+def parse(text: str, caller: Caller) -> Request:
+    sub, rest = split_subcommand(text)
+    if sub in ("", "help", "?"):
+        return HelpRequest()
+    if sub in ("schedule", "new", "add"):
+        parsed = parse_fields(rest, SCHEDULE_FIELDS)
+        if not parsed.fields:
+            return ScheduleFormRequest(tidy_name(parsed.positional))
+        return schedule_request(parsed.positional, parsed.fields, caller)
+    if sub in ("list", "ls"):
+        return ListRequest(tidy_name(rest) or None)
+    if sub in ("who", "replies", "rsvps"):
+        return WhoRequest(_meeting_number(rest, "who", caller))
+    if sub == "cancel":
+        parsed = parse_fields(rest, ["reason"])
+        reason = parsed.get("reason")
+        _check_length("reason", reason, MAX_WHERE)
+        return CancelRequest(_meeting_number(parsed.positional, "cancel", caller), reason)
+    if sub in ("move", "reschedule"):
+        parsed = parse_fields(rest, ["when"])
+        number = _meeting_number(parsed.positional, "move", caller)
+        when = parsed.get("when")
+        if when is None:
+            example = caller.cmd(f"meeting move {number} when: {WHEN_EXAMPLE}")
+            raise FieldProblem("when", "Please say when the meeting moves to, with `when:`.",
+                               f"For example {example}.")
+        return MoveRequest(number, when)
+    if sub == "agenda":
+        parsed = parse_fields(rest, ["add"])
+        number = _meeting_number(parsed.positional, "agenda", caller)
+        if "add" in parsed.fields and not parsed.get("add"):
+            example = caller.cmd(f"meeting agenda {number} add: SEND update")
+            raise FieldProblem("add", "What should I add to the agenda?",
+                               f"For example {example}.")
+        item = parsed.get("add")
+        _check_length("agenda item", item, MAX_ITEM)
+        return AgendaRequest(number, item)
+    if sub == "settings":
+        parsed = parse_fields(rest, ["timezone", "time zone", "reminders"])
+        if not parsed.positional:
+            raise ParseError("Which partnership's meeting settings?",
+                             f"For example {caller.cmd('meeting settings East Barnet Area')}.")
+        return SettingsRequest(tidy_name(parsed.positional),
+                               parsed.get("timezone") or parsed.get("time zone"),
+                               parsed.get("reminders"))
+    raise ParseError(
+        f"I don't know `{sub}`.",
+        f"I can do: {', '.join(f'`{s}`' for s in SUBCOMMANDS)}. "
+        f"{caller.cmd('meeting help')} shows an example of each.",
+    )
+
+
+def schedule_request(partnership: str, fields: dict[str, str], caller: Caller) -> ScheduleRequest:
+    """The checks a schedule shares between the text command and the form."""
+    partnership = tidy_name(partnership)
+    example = caller.cmd(f"meeting schedule {partnership or 'East Barnet Area'} "
+                         f"when: {WHEN_EXAMPLE}")
+    if not partnership:
+        raise FieldProblem("partnership", "Which partnership is the meeting for?",
+                           f"Write it like this: {example}.")
+    when = (fields.get("when") or "").strip()
+    if not when:
+        raise FieldProblem("when", "Please say when the meeting is, with `when:`.",
+                           f"Write it like this: {example}.")
+    where = tidy_name(fields.get("where") or "") or None
+    title = tidy_name(fields.get("title") or "") or None
+    _check_length("place", where, MAX_WHERE, field="where")
+    _check_length("title", title, MAX_TITLE, field="title")
+    return ScheduleRequest(partnership, when, where, split_agenda(fields.get("agenda") or ""),
+                           title)
+
+
+def split_agenda(text: str) -> tuple[str, ...]:
+    """Items separated by `;` or new lines, numbering ("1." or "2)") dropped."""
+    items = []
+    for part in re.split(r"[;\n]", text):
+        item = tidy_name(re.sub(r"^\s*(?:\d+[.)]|[-*•])\s*", "", part))
+        if item:
+            _check_length("agenda item", item, MAX_ITEM, field="agenda")
+            items.append(item)
+    if len(items) > MAX_ITEMS:
+        raise FieldProblem("agenda", f"That agenda has {len(items)} items; the most is "
+                           f"{MAX_ITEMS}.", "Group some items together.")
+    return tuple(items)
+
+
+def _meeting_number(text: str, verb: str, caller: Caller) -> int:
+    word = text.strip().lstrip("#")
+    if not word.isdigit():
+        shown = f"“{text.strip()}” is not a meeting number." if text.strip() else \
+            "Which meeting? Give its number."
+        raise ParseError(shown, f"For example {caller.cmd(f'meeting {verb} 12')}; "
+                         f"{caller.cmd('meeting list')} shows the numbers.")
+    return int(word)
+
+
+def _check_length(label: str, value: str | None, limit: int, field: str | None = None) -> None:
+    if value is not None and len(value) > limit:
+        raise FieldProblem(field or label, f"The {label} is {len(value)} characters long; "
+                           f"the most is {limit}.", f"Please shorten the {label}.")
+
+
+_REMINDER = re.compile(
+    r"(?P<n>\d+|an?|one|two|three|four|five|six|seven)\s*"
+    r"(?P<unit>minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w)(?:\s+before)?"
+)
+_WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+                 "six": 6, "seven": 7}
+_UNIT_MINUTES = {"m": 1, "h": 60, "d": 24 * 60, "w": 7 * 24 * 60}
+
+
+def parse_reminders(text: str, caller: Caller) -> tuple[int, ...]:
+    """"1 day, 1 hour" -> (1440, 60): minutes before the start, largest first."""
+    example = caller.cmd("meeting settings East Barnet Area reminders: 1 day, 1 hour")
+    words = " ".join(text.lower().split())
+    if words in ("none", "off", "no", "never"):
+        return ()
+    minutes: set[int] = set()
+    for part in re.split(r"\s*(?:,|;|\band\b|\+)\s*", words):
+        if not part:
+            continue
+        match = _REMINDER.fullmatch(part)
+        if match is None:
+            raise ParseError(f"I couldn't read “{part}” as a time before the meeting.",
+                             f"Write it like {example}, or `reminders: none`.")
+        count = _WORD_NUMBERS.get(match["n"]) or int(match["n"])
+        value = count * _UNIT_MINUTES[match["unit"][0]]
+        if not SHORTEST_REMINDER <= value <= LONGEST_REMINDER:
+            raise ParseError(f"“{part}” is outside what I can do: reminders go from 5 minutes "
+                             "to 4 weeks before.", f"For example {example}.")
+        minutes.add(value)
+    if len(minutes) > MAX_REMINDERS:
+        raise ParseError(f"That is {len(minutes)} reminders; the most is {MAX_REMINDERS}.",
+                         f"For example {example}.")
+    return tuple(sorted(minutes, reverse=True))
+
+
+def describe_minutes(minutes: int) -> str:
+    """1440 -> "1 day", 90 -> "1 hour 30 minutes"."""
+    parts = []
+    for unit, size in (("week", 7 * 24 * 60), ("day", 24 * 60), ("hour", 60), ("minute", 1)):
+        count, minutes = divmod(minutes, size)
+        if count:
+            parts.append(f"{count} {unit}{'s' if count != 1 else ''}")
+    return " ".join(parts) or "0 minutes"
+
+
+def describe_reminders(minutes: Sequence[int]) -> str:
+    if not minutes:
+        return "no reminders"
+    names = [describe_minutes(m) for m in minutes]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{listed} before"
+
+
+# --- handling -------------------------------------------------------------------------------
+
+
+async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
+    request = parse(text, caller)
+    match request:
+        case HelpRequest():
+            return Outcome(help_reply(caller))
+        case ScheduleFormRequest():
+            return await schedule_form(request, caller, session)
+        case ScheduleRequest():
+            return await schedule(request, caller, session)
+        case ListRequest():
+            return await list_meetings(request, caller, session)
+        case WhoRequest():
+            return await who(request, caller, session)
+        case CancelRequest():
+            return await cancel(request, caller, session)
+        case MoveRequest():
+            return await move(request, caller, session)
+        case AgendaRequest():
+            return await agenda(request, caller, session)
+        case SettingsRequest():
+            return await settings(request, caller, session)
+
+
+def help_reply(caller: Caller) -> Reply:
+    c = caller.cmd
+    return Reply(
+        title="Meetings: schedule them, collect replies, and remind the channel",
+        sections=[
+            Section(heading="Meetings", lines=[
+                f"{c(f'meeting schedule East Barnet Area when: {WHEN_EXAMPLE} where: Monkfrith agenda: Welcome; SEND update')}"  # noqa: E501
+                ": post it in the partnership's channel with reply buttons and a calendar invite"
+                " (just " + c("meeting schedule") + " opens a form)",
+                f"{c('meeting list')}: upcoming meetings of your partnerships "
+                f"({c('meeting list East Barnet Area')} for one)",
+                f"{c('meeting who 12')}: who is going, who can't, who hasn't replied",
+                f"{c('meeting agenda 12 add: Learning walk findings')}: add an item "
+                f"({c('meeting agenda 12')} shows it)",
+                f"{c('meeting move 12 when: next Thursday 3pm for 1 hour')}: move it; the channel "
+                "gets a new invite and the reminders follow",
+                f"{c('meeting cancel 12 reason: snow closure')}: cancel it, with a cancellation "
+                "for calendars",
+                f"{c('meeting settings East Barnet Area reminders: 1 day, 1 hour')}: when "
+                "reminders go out (leads; also `timezone: Europe/London`)",
+            ]),
+            Section(lines=[
+                "Times: `5/2 11:30 to 12:30`, `Thursday 5th February 11.30am-12.30pm`, "
+                "`next Thursday 3pm for 1 hour`. Dates are day first; times are UK time "
+                "unless the partnership has another time zone.",
+                "Only members of a partnership schedule, move or cancel its meetings.",
+            ]),
+        ],
+    )
+
+
+def _timezone_of(partnership: Partnership) -> ZoneInfo:
+    try:
+        return ZoneInfo(partnership.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Europe/London")
+
+
+async def reminder_minutes(session: AsyncSession, partnership_id: int) -> tuple[int, ...]:
+    found = await queries.meeting_settings(session, partnership_id)
+    if found is None:
+        return DEFAULT_REMINDERS
+    return tuple(int(m) for m in found.reminder_minutes.split(",") if m.strip())
+
+
+async def schedule_form(request: ScheduleFormRequest, caller: Caller,
+                        session: AsyncSession) -> Outcome:
+    ids = await queries.partnership_ids_of(session, caller.workspace, caller.platform,
+                                           caller.user_id)
+    mine = [p for p in await queries.partnerships_in(session, caller.workspace) if p.id in ids]
+    chosen: Partnership | None = None
+    if request.partnership:
+        chosen = await find_partnership(session, caller, request.partnership,
+                                        example="meeting schedule {name}")
+        await require_member(session, caller, chosen)
+    if not mine:
+        raise CommandError.because(
+            "You can only schedule meetings for partnerships you are in, and you are in none.",
+            f"Join one with {caller.cmd('partnership join <partnership> school: <your school>')}.",
+        )
+    if chosen is None and len(mine) == 1:
+        chosen = mine[0]
+    example = f"meeting schedule {chosen.name if chosen else 'East Barnet Area'} when: " \
+              f"{WHEN_EXAMPLE}"
+    form = Form(
+        form_id=SCHEDULE_FORM,
+        title="Schedule a meeting",
+        submit_label="Schedule",
+        intro="It is posted in the partnership's channel with reply buttons and a calendar "
+              "invite; reminders follow.",
+        fields=[
+            FormField("partnership", "Partnership", FieldKind.SELECT, required=True,
+                      choices=tuple(Choice(p.name, p.name) for p in mine),
+                      initial=chosen.name if chosen else None),
+            FormField("when", "When", required=True, max_length=200,
+                      placeholder=WHEN_EXAMPLE,
+                      hint="Day first, in UK time: 5/2 11:30 to 12:30, or next Thursday 3pm "
+                           "for 1 hour."),
+            FormField("where", "Where", max_length=MAX_WHERE,
+                      placeholder="A school and room, or a video call link"),
+            FormField("title", "Title", max_length=MAX_TITLE,
+                      placeholder="Heads' network meeting"),
+            FormField("agenda", "Agenda", FieldKind.LONG_TEXT, max_length=3000,
+                      hint="One item per line, or separated by semicolons."),
+        ],
+    )
+    return Outcome(
+        Reply(title="Let's schedule a meeting.", sections=[Section(lines=[
+            f"Give the details in one line: {caller.cmd(example)}."])]),
+        form=form,
+    )
+
+
+async def submit_schedule_form(values: FormValues, context: str, caller: Caller,
+                               session: AsyncSession) -> Outcome:
+    fields = {k: v if isinstance(v, str) else "\n".join(v) for k, v in values.items()}
+    try:
+        request = schedule_request(fields.get("partnership", ""), fields, caller)
+        return await schedule(request, caller, session)
+    except FieldProblem as problem:
+        raise FieldErrors({problem.field: _plain(problem.problem, *problem.hints)}) from None
+    except CommandError as error:
+        raise FieldErrors({"partnership": _plain(error.reply.plain_text())}) from None
+
+
+def _plain(*texts: str) -> str:
+    """Form errors are plain text: no code spans."""
+    return " ".join(t.replace("`", "") for t in texts if t).replace("\n", " ")
+
+
+def _parse_when(text: str, caller: Caller, tz: ZoneInfo) -> TimeRange:
+    try:
+        return parse_when(text, caller.now, tz)
+    except DateError as error:
+        raise FieldProblem("when", error.problem, error.hint,
+                           f"For example `when: {WHEN_EXAMPLE}`.") from None
+
+
+async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    partnership = await find_partnership(session, caller, request.partnership,
+                                         example="meeting schedule {name} when: " + WHEN_EXAMPLE)
+    await require_member(session, caller, partnership)
+    assert partnership.id is not None
+    tz = _timezone_of(partnership)
+    when = _parse_when(request.when, caller, tz)
+    meeting = Meeting(
+        partnership_id=partnership.id, uid=f"{uuid.uuid4()}@partnership-bot",
+        title=request.title or f"{partnership.name} meeting", starts_at=when.start,
+        ends_at=when.end, timezone=tz.key, location=request.where, created_by=caller.user_id,
+    )
+    session.add(meeting)
+    await session.flush()
+    assert meeting.id is not None
+    for position, text in enumerate(request.agenda, start=1):
+        session.add(AgendaItem(meeting_id=meeting.id, position=position, text=text,
+                               added_by=caller.user_id))
+    await session.flush()
+    queued = await sync_reminders(session, meeting, caller.now)
+    links = await queries.channel_links(session, partnership.id)
+    card = await meeting_card(session, meeting, partnership)
+    agenda_items = await queries.agenda_of(session, meeting.id)
+    lines = [f"Number {meeting.id}: {caller.cmd(f'meeting who {meeting.id}')} shows replies."]
+    if links:
+        lines.append("Posted in " + ", ".join(f"#{link.channel_name or link.channel_id}"
+                                                for link in links)
+                     + " with reply buttons and a calendar invite.")
+    else:
+        lines.append(f"{partnership.name} has no channel yet, so no one else has been told. "
+                     f"Link one with {caller.cmd('partnership channel ' + partnership.name)}; "
+                     "reminders will go there.")
+    lines.append(_reminder_line(queued, await reminder_minutes(session, partnership.id)))
+    return Outcome(
+        Reply.success(f"Scheduled {meeting.title}: {_when(meeting)}.", *lines),
+        channel_posts=[ChannelPost(partnership.id, card, remember_as=card_key(meeting.id),
+                                   attachment=invite(meeting, partnership.name, agenda_items,
+                                                     caller.now))],
+    )
+
+
+def _reminder_line(queued: Sequence[int], wanted: Sequence[int]) -> str:
+    if not wanted:
+        return "This partnership has reminders turned off."
+    if not queued:
+        return "It is too soon for any reminders (" + describe_reminders(wanted) + ")."
+    line = f"Reminders: {describe_reminders(queued)}."
+    skipped = [m for m in wanted if m not in queued]
+    if skipped:
+        line += f" (Too late for the one {describe_reminders(skipped)}.)"
+    return line
+
+
+def card_key(meeting_id: int) -> str:
+    return f"meeting:{meeting_id}"
+
+
+def reminder_key(meeting: Meeting, minutes: int) -> str:
+    return f"{reminder_prefix(meeting)}{minutes}:{meeting.sequence}"
+
+
+def reminder_prefix(meeting: Meeting) -> str:
+    return f"reminder:{meeting.id}:"
+
+
+def reminder_due(meeting: Meeting, minutes: int) -> datetime:
+    """When a reminder `minutes` before the start is due. Whole days are counted on the local
+    calendar, so "1 day before" a 10:00 meeting is 10:00 the day before across a clock change."""
+    days, rest = divmod(minutes, 24 * 60)
+    if rest:
+        return meeting.starts_at - timedelta(minutes=minutes)
+    tz = ZoneInfo(meeting.timezone)
+    local = meeting.starts_at.astimezone(tz)
+    earlier = datetime.combine(local.date() - timedelta(days=days), local.time(), tzinfo=tz)
+    return earlier.astimezone(meeting.starts_at.tzinfo)
+
+
+async def sync_reminders(session: AsyncSession, meeting: Meeting, now: datetime) -> list[int]:
+    """Make the waiting reminders match the meeting's time and the partnership's settings:
+    queue the missing ones still in the future, cancel any others. The minutes queued."""
+    assert meeting.id is not None
+    wanted: list[int] = []
+    if meeting.status == MeetingStatus.SCHEDULED:
+        wanted = [m for m in await reminder_minutes(session, meeting.partnership_id)
+                  if reminder_due(meeting, m) > now]
+    keys = {reminder_key(meeting, m): m for m in wanted}
+    stale = [k for k in await outbox.pending_keys(session, reminder_prefix(meeting))
+             if k not in keys]
+    await outbox.cancel(session, stale, "the meeting or its reminder settings changed")
+    for key, minutes in keys.items():
+        await outbox.enqueue(
+            session, kind=REMINDER_KIND, partnership_id=meeting.partnership_id, dedupe_key=key,
+            due_at=reminder_due(meeting, minutes), expires_at=meeting.starts_at,
+            payload={"meeting_id": meeting.id, "minutes_before": minutes,
+                     "sequence": meeting.sequence},
+        )
+    return wanted
+
+
+# --- showing a meeting ----------------------------------------------------------------------
+
+
+def _when(meeting: Meeting) -> str:
+    return format_time_range(TimeRange(meeting.starts_at, meeting.ends_at),
+                             ZoneInfo(meeting.timezone))
+
+
+@dataclass(frozen=True)
+class Replies:
+    by_answer: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, rsvps: Sequence[Rsvp]) -> Replies:
+        by_answer: dict[str, list[str]] = {a.value: [] for a in RsvpAnswer}
+        for rsvp in rsvps:
+            by_answer.setdefault(rsvp.answer, []).append(rsvp.display_name)
+        return cls(by_answer)
+
+    def count(self, answer: RsvpAnswer) -> int:
+        return len(self.by_answer.get(answer.value, []))
+
+    def summary(self) -> str:
+        return " · ".join(f"{ANSWER_LABELS[a]}: {self.count(a)}" for a in RsvpAnswer)
+
+
+def _details(meeting: Meeting, partnership: Partnership,
+             agenda_items: Sequence[AgendaItem]) -> list[Section]:
+    facts = [Fact("When", _when(meeting)), Fact("Partnership", partnership.name)]
+    if meeting.location:
+        facts.append(Fact("Where", meeting.location))
+    sections = [Section(facts=facts)]
+    if agenda_items:
+        sections.append(Section(heading="Agenda", lines=[
+            f"{n}. {item.text}" for n, item in enumerate(agenda_items, start=1)]))
+    return sections
+
+
+async def meeting_card(session: AsyncSession, meeting: Meeting,
+                       partnership: Partnership) -> Reply:
+    """The message in the channel: details, agenda, replies so far and the reply buttons."""
+    assert meeting.id is not None
+    sections = _details(meeting, partnership, await queries.agenda_of(session, meeting.id))
+    if meeting.status == MeetingStatus.CANCELLED:
+        reason = f" ({meeting.cancel_reason})" if meeting.cancel_reason else ""
+        return Reply(title=f"Cancelled: {meeting.title}", tone=Tone.WARNING,
+                     visibility=Visibility.PUBLIC,
+                     sections=[*sections, Section(lines=[f"This meeting is cancelled{reason}."])])
+    replies = Replies.of(await queries.rsvps_of(session, meeting.id))
+    reply_lines = [replies.summary()]
+    for answer in (RsvpAnswer.GOING, RsvpAnswer.MAYBE, RsvpAnswer.NOT_GOING):
+        names = replies.by_answer.get(answer.value, [])
+        if names:
+            shown = ", ".join(names[:NAMES_SHOWN])
+            more = f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
+            reply_lines.append(f"{ANSWER_LABELS[answer]}: {shown}{more}")
+    buttons = [
+        Button(ANSWER_LABELS[a], RSVP_ACTION, f"{meeting.id}:{a.value}",
+               style="primary" if a is RsvpAnswer.GOING else None)
+        for a in (RsvpAnswer.GOING, RsvpAnswer.NOT_GOING, RsvpAnswer.MAYBE)
+    ]
+    sections.append(Section(heading="Replies", lines=reply_lines, buttons=buttons))
+    sections.append(Section(lines=[f"Meeting {meeting.id}. A calendar invite comes with this "
+                                   "message."]))
+    return Reply(title=f"Meeting: {meeting.title}", sections=sections,
+                 visibility=Visibility.PUBLIC)
+
+
+async def _find_meeting(session: AsyncSession, caller: Caller,
+                        meeting_id: int) -> tuple[Meeting, Partnership]:
+    found = await queries.meeting_in(session, caller.workspace, meeting_id)
+    if found is None:
+        raise CommandError.because(f"I can't find meeting {meeting_id}.",
+                                   f"{caller.cmd('meeting list')} shows the upcoming ones "
+                                   "with their numbers.")
+    return found
+
+
+def _require_upcoming(meeting: Meeting, caller: Caller, doing: str) -> None:
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise CommandError.because(f"{meeting.title} ({_when(meeting)}) was cancelled, so I "
+                                   f"can't {doing}.",
+                                   f"Schedule a new one with {caller.cmd('meeting schedule')}.")
+    if meeting.ends_at <= caller.now:
+        raise CommandError.because(f"{meeting.title} ({_when(meeting)}) has already taken "
+                                   f"place, so I can't {doing}.",
+                                   f"Schedule the next one with {caller.cmd('meeting schedule')}.")
+
+
+async def list_meetings(request: ListRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    ids: list[int] | None
+    if request.partnership:
+        partnership = await find_partnership(session, caller, request.partnership,
+                                             example="meeting list {name}")
+        assert partnership.id is not None
+        ids, scope = [partnership.id], partnership.name
+    else:
+        ids = await queries.partnership_ids_of(session, caller.workspace, caller.platform,
+                                               caller.user_id)
+        scope = "your partnerships"
+        if not ids:
+            ids, scope = None, "this workspace"
+    rows = await queries.upcoming_meetings(session, caller.workspace, caller.now, ids)
+    if not rows:
+        return Outcome(Reply(title=f"No meetings coming up for {scope}.", sections=[Section(
+            lines=[f"Schedule one with {caller.cmd('meeting schedule')}."])]))
+    lines = []
+    for meeting, partnership in rows:
+        assert meeting.id is not None
+        replies = Replies.of(await queries.rsvps_of(session, meeting.id))
+        where = f" · {meeting.location}" if meeting.location else ""
+        lines.append(f"{meeting.id}: {meeting.title} ({partnership.name}) · {_when(meeting)}"
+                     f"{where} · {replies.count(RsvpAnswer.GOING)} going")
+    return Outcome(Reply(
+        title=f"{len(rows)} meeting{'s' if len(rows) != 1 else ''} coming up for {scope}",
+        sections=[Section(lines=lines), Section(lines=[
+            f"{caller.cmd('meeting who <number>')} shows who is coming."])],
+    ))
+
+
+async def who(request: WhoRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    meeting, partnership = await _find_meeting(session, caller, request.meeting_id)
+    assert meeting.id is not None and partnership.id is not None
+    rsvps = await queries.rsvps_of(session, meeting.id)
+    replies = Replies.of(rsvps)
+    answered = {(r.platform, r.user_id) for r in rsvps}
+    waiting = [m.display_name for m, _ in await queries.members_of(session, partnership.id)
+               if (m.platform, m.user_id) not in answered]
+    sections = []
+    for answer in (RsvpAnswer.GOING, RsvpAnswer.MAYBE, RsvpAnswer.NOT_GOING):
+        names = replies.by_answer.get(answer.value, [])
+        sections.append(Section(heading=f"{ANSWER_LABELS[answer]} ({len(names)})",
+                                lines=names or ["No one yet."]))
+    sections.append(Section(heading=f"Members yet to reply ({len(waiting)})",
+                            lines=waiting or ["Everyone has replied."]))
+    reminder_lines = await _reminder_states(session, meeting)
+    if reminder_lines:
+        sections.append(Section(heading="Reminders", lines=reminder_lines))
+    status = " (cancelled)" if meeting.status == MeetingStatus.CANCELLED else ""
+    return Outcome(Reply(title=f"Replies for {meeting.title}{status}: {_when(meeting)}",
+                         sections=sections))
+
+
+async def _reminder_states(session: AsyncSession, meeting: Meeting) -> list[str]:
+    """What became of this version's reminders, failures included: none vanish unseen."""
+    tz = ZoneInfo(meeting.timezone)
+    lines = []
+    for row in await outbox.deliveries_with_prefix(session, reminder_prefix(meeting)):
+        minutes_text, _, sequence = row.dedupe_key.removeprefix(reminder_prefix(meeting)) \
+            .partition(":")
+        if sequence != str(meeting.sequence) or row.status == DeliveryStatus.CANCELLED:
+            continue
+        label = describe_minutes(int(minutes_text)) + " before"
+        if row.status == DeliveryStatus.SENT and row.sent_at is not None:
+            lines.append(f"{label}: sent {_short_time(row.sent_at, tz)}")
+        elif row.status in (DeliveryStatus.FAILED, DeliveryStatus.DROPPED):
+            lines.append(f"{label}: not sent ({row.last_error or row.status})")
+        else:
+            retry = f", retrying: {row.last_error}" if row.last_error else ""
+            lines.append(f"{label}: due {_short_time(row.due_at, tz)}{retry}")
+    return lines
+
+
+def _short_time(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b} at {local:%H:%M}"
+
+
+async def rsvp(value: str, caller: Caller, session: AsyncSession) -> Outcome:
+    """A press of Going / Can't make it / Maybe on a meeting's card."""
+    number, _, answer_text = value.partition(":")
+    try:
+        answer = RsvpAnswer(answer_text)
+        meeting_id = int(number)
+    except ValueError:
+        raise CommandError.because("That button is out of date.",
+                                   f"{caller.cmd('meeting list')} shows the meetings.") from None
+    meeting, partnership = await _find_meeting(session, caller, meeting_id)
+    assert meeting.id is not None
+    if meeting.status == MeetingStatus.CANCELLED:
+        return Outcome(Reply.error(f"{meeting.title} was cancelled, so there is nothing to "
+                                   "reply to."),
+                       updated_message=await meeting_card(session, meeting, partnership))
+    _require_upcoming(meeting, caller, "take replies for it")
+    existing = await queries.rsvp_of(session, meeting.id, caller.platform, caller.user_id)
+    if existing is None:
+        existing = Rsvp(meeting_id=meeting.id, platform=caller.platform,
+                        user_id=caller.user_id, display_name=caller.user_name,
+                        answer=answer.value)
+    else:
+        existing.answer = answer.value
+        existing.display_name = caller.user_name
+        existing.answered_at = caller.now
+    session.add(existing)
+    await session.flush()
+    said = {RsvpAnswer.GOING: "You're going to", RsvpAnswer.NOT_GOING: "You can't make",
+            RsvpAnswer.MAYBE: "You might come to"}[answer]
+    return Outcome(
+        Reply.success(f"{said} {meeting.title}: {_when(meeting)}.",
+                      "Press another button to change your reply."),
+        updated_message=await meeting_card(session, meeting, partnership),
+    )
+
+
+async def _notice(session: AsyncSession, meeting: Meeting, partnership: Partnership,
+                  title: str, lines: list[str], now: datetime, tone: Tone) -> list[ChannelPost]:
+    """Tell the channel about a change: the card edited, and a message with the new invite."""
+    assert meeting.id is not None and partnership.id is not None
+    agenda_items = await queries.agenda_of(session, meeting.id)
+    notice = Reply(title=title, sections=[Section(lines=lines)], tone=tone,
+                   visibility=Visibility.PUBLIC)
+    return [
+        ChannelPost(partnership.id, await meeting_card(session, meeting, partnership),
+                    edit_of=card_key(meeting.id)),
+        ChannelPost(partnership.id, notice,
+                    attachment=invite(meeting, partnership.name, agenda_items, now)),
+    ]
+
+
+async def cancel(request: CancelRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    meeting, partnership = await _find_meeting(session, caller, request.meeting_id)
+    await require_member(session, caller, partnership)
+    _require_upcoming(meeting, caller, "cancel it")
+    meeting.status = MeetingStatus.CANCELLED.value
+    meeting.cancel_reason = request.reason
+    meeting.sequence += 1
+    meeting.updated_at = caller.now
+    session.add(meeting)
+    await session.flush()
+    await sync_reminders(session, meeting, caller.now)
+    reason = [f"Reason: {request.reason}"] if request.reason else []
+    posts = await _notice(
+        session, meeting, partnership, f"Cancelled: {meeting.title}, {_when(meeting)}",
+        [*reason, f"Cancelled by {caller.user_name}. No reminders will be sent. Open the "
+                  "attached file to take it out of your calendar."],
+        caller.now, Tone.WARNING)
+    return Outcome(Reply.success(f"Cancelled {meeting.title} ({_when(meeting)}).",
+                                 "The channel has been told, with a cancellation for "
+                                 "calendars; its reminders are cancelled."),
+                   channel_posts=posts)
+
+
+async def move(request: MoveRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    meeting, partnership = await _find_meeting(session, caller, request.meeting_id)
+    await require_member(session, caller, partnership)
+    _require_upcoming(meeting, caller, "move it")
+    when = _parse_when(request.when, caller, ZoneInfo(meeting.timezone))
+    if (when.start, when.end) == (meeting.starts_at, meeting.ends_at):
+        raise CommandError.because(f"{meeting.title} is already at {_when(meeting)}.",
+                                   "Give a different date or time to move it.")
+    was = _when(meeting)
+    meeting.starts_at, meeting.ends_at = when.start, when.end
+    meeting.sequence += 1
+    meeting.updated_at = caller.now
+    session.add(meeting)
+    await session.flush()
+    queued = await sync_reminders(session, meeting, caller.now)
+    assert meeting.id is not None
+    kept = len(await queries.rsvps_of(session, meeting.id))
+    lines = [f"It was {was}. Moved by {caller.user_name}."]
+    if kept:
+        lines.append("Replies so far are kept: if you can no longer come, press Can't make it "
+                     "on the meeting's message.")
+    lines.append("Open the attached file to update your calendar.")
+    posts = await _notice(session, meeting, partnership,
+                          f"Moved: {meeting.title} is now {_when(meeting)}", lines, caller.now,
+                          Tone.INFO)
+    wanted = await reminder_minutes(session, meeting.partnership_id)
+    return Outcome(Reply.success(f"Moved {meeting.title} to {_when(meeting)}.",
+                                 "The channel has been told, with an updated calendar invite.",
+                                 _reminder_line(queued, wanted)),
+                   channel_posts=posts)
+
+
+async def agenda(request: AgendaRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    meeting, partnership = await _find_meeting(session, caller, request.meeting_id)
+    assert meeting.id is not None and partnership.id is not None
+    items = list(await queries.agenda_of(session, meeting.id))
+    if request.add is None:
+        lines = [f"{n}. {item.text}" for n, item in enumerate(items, start=1)]
+        return Outcome(Reply(title=f"Agenda for {meeting.title}: {_when(meeting)}",
+                             sections=[Section(lines=lines or ["Nothing on it yet."]),
+                                       Section(lines=[
+                                           "Add an item with " + caller.cmd(
+                                               f"meeting agenda {meeting.id} add: <item>")])]))
+    await require_member(session, caller, partnership)
+    _require_upcoming(meeting, caller, "change its agenda")
+    if len(items) >= MAX_ITEMS:
+        raise CommandError.because(f"The agenda already has {MAX_ITEMS} items, the most I keep.")
+    position = max((i.position for i in items), default=0) + 1
+    session.add(AgendaItem(meeting_id=meeting.id, position=position, text=request.add,
+                           added_by=caller.user_id))
+    await session.flush()
+    card = await meeting_card(session, meeting, partnership)
+    return Outcome(Reply.success(f"Added item {len(items) + 1} to the agenda of "
+                                 f"{meeting.title}: {request.add}",
+                                 "The meeting's message in the channel shows it, and so will "
+                                 "the reminders."),
+                   channel_posts=[ChannelPost(partnership.id, card,
+                                              edit_of=card_key(meeting.id))])
+
+
+async def settings(request: SettingsRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    partnership = await find_partnership(session, caller, request.partnership,
+                                         example="meeting settings {name}")
+    assert partnership.id is not None
+    if request.timezone is None and request.reminders is None:
+        minutes = await reminder_minutes(session, partnership.id)
+        return Outcome(Reply(title=f"Meeting settings for {partnership.name}", sections=[
+            Section(facts=[Fact("Time zone", partnership.timezone),
+                           Fact("Reminders", describe_reminders(minutes))]),
+            Section(lines=[
+                "Leads change them with " + caller.cmd(
+                    f"meeting settings {partnership.name} reminders: 1 day, 1 hour") + " or "
+                "`timezone: Europe/London`."]),
+        ]))
+    await require_lead(session, caller, partnership, "change its meeting settings")
+    changes = []
+    if request.timezone is not None:
+        partnership.timezone = _valid_timezone(request.timezone, caller)
+        session.add(partnership)
+        changes.append(f"Time zone: {partnership.timezone} (for meetings scheduled from now "
+                       "on).")
+    if request.reminders is not None:
+        minutes = parse_reminders(request.reminders, caller)
+        row = await queries.meeting_settings(session, partnership.id) or \
+            MeetingSettings(partnership_id=partnership.id)
+        row.reminder_minutes = ",".join(str(m) for m in minutes)
+        row.updated_by = caller.user_id
+        session.add(row)
+        await session.flush()
+        upcoming = await queries.upcoming_meetings(session, caller.workspace, caller.now,
+                                                   [partnership.id])
+        for meeting, _ in upcoming:
+            await sync_reminders(session, meeting, caller.now)
+        changes.append(f"Reminders: {describe_reminders(minutes)}"
+                       + (f", for the {len(upcoming)} upcoming meeting"
+                          f"{'s' if len(upcoming) != 1 else ''} too." if upcoming else "."))
+    return Outcome(Reply.success(f"Updated the meeting settings of {partnership.name}.",
+                                 *changes))
+
+
+def _valid_timezone(text: str, caller: Caller) -> str:
+    name = text.strip().replace(" ", "_")
+    aliases = {"uk": "Europe/London", "gb": "Europe/London", "london": "Europe/London",
+               "gmt": "Europe/London", "bst": "Europe/London"}
+    name = aliases.get(name.lower(), name)
+    try:
+        return ZoneInfo(name).key
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ParseError(f"I don't know the time zone “{text}”.",
+                         "Use a name from the time zone database, like `Europe/London` or "
+                         "`Europe/Dublin`.") from None
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+
+async def render_reminder(payload: dict[str, Any], due_at: datetime, now: datetime,
+                          session: AsyncSession) -> Reply | None:
+    """The reminder to post now, or None when it is no longer wanted (the outbox drops it)."""
+    found = await queries.meeting_by_id(session, int(payload.get("meeting_id", 0)))
+    if found is None:
+        return None
+    meeting, partnership = found
+    if (meeting.status != MeetingStatus.SCHEDULED or now >= meeting.starts_at
+            or payload.get("sequence") != meeting.sequence):
+        return None
+    assert meeting.id is not None and partnership.id is not None
+    minutes = int(payload.get("minutes_before", 0))
+    if any(m < minutes and reminder_due(meeting, m) <= now
+           for m in await reminder_minutes(session, partnership.id)):
+        return None  # a later reminder is due too (the bot was down): post only that one
+    sections = _details(meeting, partnership, await queries.agenda_of(session, meeting.id))
+    rsvps = await queries.rsvps_of(session, meeting.id)
+    answered = {(r.platform, r.user_id) for r in rsvps}
+    waiting = sum(1 for m, _ in await queries.members_of(session, partnership.id)
+                  if (m.platform, m.user_id) not in answered)
+    counts = Replies.of(rsvps).summary() + (f" · Yet to reply: {waiting}" if waiting else "")
+    sections.append(Section(heading="Replies", lines=[
+        counts, "Reply with the buttons on the meeting's message."]))
+    delayed = " (delayed)" if now - due_at > LATE_AFTER else ""
+    return Reply(title=f"Reminder: {meeting.title} {_starts(meeting, now)}{delayed}",
+                 sections=sections, visibility=Visibility.PUBLIC)
+
+
+def _starts(meeting: Meeting, now: datetime) -> str:
+    """"starts in 1 hour", "is tomorrow at 11:30", in the meeting's own time zone."""
+    tz = ZoneInfo(meeting.timezone)
+    ahead = meeting.starts_at - now
+    if ahead < timedelta(hours=2):
+        minutes = max(1, round(ahead.total_seconds() / 60))
+        return f"starts in {describe_minutes(minutes)}"
+    start, today = meeting.starts_at.astimezone(tz), now.astimezone(tz).date()
+    if start.date() == today:
+        return f"is today at {start:%H:%M}"
+    if start.date() == today + timedelta(days=1):
+        return f"is tomorrow at {start:%H:%M}"
+    return f"is on {start:%A} {start.day} {start:%B} at {start:%H:%M}"
+

@@ -1,0 +1,235 @@
+"""The delivery outbox: messages due at a set time, claimed atomically so each is sent once.
+
+Any number of bot processes may poll one database. A claim is a single UPDATE that moves due
+rows to `sending` with a lease and a fresh claim token; on PostgreSQL the rows are picked with
+`FOR UPDATE SKIP LOCKED`, so concurrent pollers take disjoint rows without waiting; on SQLite
+the UPDATE runs under the database's single write lock. Every later change (renew, finish,
+retry) names the token, so a process whose lease ran out can no longer touch the row."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import Database
+from storage.models import DeliveryStatus, PostedMessage, ScheduledDelivery
+
+# Long enough for one delivery's posts, Slack's own 429 waits included; the sender renews it
+# before every post, so only a process that died (or stalled this long) loses its rows.
+LEASE = timedelta(minutes=2)
+MAX_ERROR_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this process holds the lease on."""
+
+    id: int
+    kind: str
+    partnership_id: int
+    dedupe_key: str
+    due_at: datetime
+    expires_at: datetime | None
+    attempts: int  # this try included
+    payload: dict[str, Any]
+    token: str
+    lease_until: datetime
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    kind: str,
+    partnership_id: int,
+    dedupe_key: str,
+    due_at: datetime,
+    expires_at: datetime | None = None,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Queue a delivery in the caller's transaction. False when that key was queued before
+    (whatever became of it): a key is delivered at most once, ever."""
+    existing = (await session.exec(
+        select(ScheduledDelivery.id).where(ScheduledDelivery.dedupe_key == dedupe_key)
+    )).first()
+    if existing is not None:
+        return False
+    session.add(ScheduledDelivery(
+        kind=kind, partnership_id=partnership_id, dedupe_key=dedupe_key, due_at=due_at,
+        next_attempt_at=due_at, expires_at=expires_at, payload=json.dumps(payload or {}),
+    ))
+    return True
+
+
+async def pending_keys(session: AsyncSession, key_prefix: str) -> list[str]:
+    result = await session.exec(
+        select(ScheduledDelivery.dedupe_key).where(
+            col(ScheduledDelivery.dedupe_key).startswith(key_prefix, autoescape=True),
+            ScheduledDelivery.status == DeliveryStatus.PENDING,
+        )
+    )
+    return list(result.all())
+
+
+async def cancel(session: AsyncSession, keys: Sequence[str], reason: str) -> int:
+    """Cancel these deliveries if they are still waiting, in the caller's transaction.
+
+    One being sent right now is left to finish: its post may already be out."""
+    if not keys:
+        return 0
+    result = await session.exec(
+        update(ScheduledDelivery)
+        .where(col(ScheduledDelivery.dedupe_key).in_(keys),
+               col(ScheduledDelivery.status) == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.CANCELLED.value, last_error=reason[:MAX_ERROR_LENGTH])
+    )
+    return int(result.rowcount)
+
+
+def _claimable(now: datetime) -> Any:
+    table = ScheduledDelivery
+    return or_(
+        and_(col(table.status) == DeliveryStatus.PENDING, col(table.next_attempt_at) <= now),
+        # Its sender died or stalled past the lease: someone else may take it over.
+        and_(col(table.status) == DeliveryStatus.SENDING, col(table.lease_until) < now),
+    )
+
+
+async def claim_due(db: Database, now: datetime, limit: int,
+                    lease: timedelta = LEASE) -> list[Claimed]:
+    """Take up to `limit` due deliveries for this process, oldest first."""
+    table = ScheduledDelivery
+    token = new_token()
+    candidates = (
+        select(table.id).where(_claimable(now))
+        .order_by(col(table.next_attempt_at)).limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(table)
+        # The conditions again: a row another poller took meanwhile no longer matches.
+        .where(col(table.id).in_(candidates.scalar_subquery()), _claimable(now))
+        .values(status=DeliveryStatus.SENDING.value, lease_until=now + lease,
+                claim_token=token, attempts=col(table.attempts) + 1)
+        .returning(col(table.id), col(table.kind), col(table.partnership_id),
+                   col(table.dedupe_key), col(table.due_at), col(table.expires_at),
+                   col(table.attempts), col(table.payload))
+    )
+    async with db.engine.begin() as conn:
+        rows = (await conn.execute(statement)).all()
+    claimed = [Claimed(id=r[0] or 0, kind=r[1], partnership_id=r[2], dedupe_key=r[3],
+                       due_at=r[4], expires_at=r[5], attempts=r[6],
+                       payload=json.loads(r[7] or "{}"), token=token, lease_until=now + lease)
+               for r in rows]
+    return sorted(claimed, key=lambda c: c.due_at)
+
+
+def _guarded(claimed: Claimed, **values: Any) -> Any:
+    """An UPDATE of the row that only applies while this claim still holds it."""
+    table = ScheduledDelivery
+    return (
+        update(table)
+        .where(col(table.id) == claimed.id, col(table.claim_token) == claimed.token,
+               col(table.status) == DeliveryStatus.SENDING)
+        .values(**values)
+    )
+
+
+async def _guarded_update(db: Database, claimed: Claimed, **values: Any) -> bool:
+    async with db.engine.begin() as conn:
+        result = await conn.execute(_guarded(claimed, **values))
+    return int(result.rowcount) == 1
+
+
+async def renew(db: Database, claimed: Claimed, now: datetime, lease: timedelta = LEASE) -> bool:
+    """Extend the lease before a post; False means the row was taken over: post nothing."""
+    return await _guarded_update(db, claimed, lease_until=now + lease)
+
+
+@dataclass(frozen=True)
+class Post:
+    """Where one message of a delivery went."""
+
+    platform: str
+    channel_id: str
+    message_ref: str | None
+
+
+async def mark_sent(db: Database, claimed: Claimed, now: datetime,
+                    last_post: Post | None = None) -> bool:
+    """Sent everywhere: the last post's record and the status change in one transaction."""
+    async with db.session() as session:
+        if last_post is not None:
+            # Kept even if the lease was lost meanwhile: the post did go out.
+            await record_post_in(session, claimed.partnership_id, claimed.dedupe_key,
+                                 last_post.platform, last_post.channel_id, last_post.message_ref)
+        result = await session.exec(_guarded(claimed, status=DeliveryStatus.SENT.value,
+                                             sent_at=now, lease_until=None))
+        return int(result.rowcount) == 1
+
+
+async def mark_final(db: Database, claimed: Claimed, status: DeliveryStatus,
+                     reason: str) -> bool:
+    """Failed for good, or dropped as no longer useful; the reason is kept on the row."""
+    return await _guarded_update(db, claimed, status=status.value, lease_until=None,
+                                 last_error=_short(reason))
+
+
+async def retry_at(db: Database, claimed: Claimed, at: datetime, error: str) -> bool:
+    """Put it back in the queue for another try at `at`."""
+    return await _guarded_update(db, claimed, status=DeliveryStatus.PENDING.value,
+                                 next_attempt_at=at, lease_until=None, claim_token=None,
+                                 last_error=_short(error))
+
+
+def _short(text: str | None) -> str | None:
+    return None if text is None else text[:MAX_ERROR_LENGTH]
+
+
+# --- where messages went --------------------------------------------------------------------
+
+
+async def record_post(db: Database, partnership_id: int, key: str, platform: str,
+                      channel_id: str, message_ref: str | None) -> None:
+    async with db.session() as session:
+        await record_post_in(session, partnership_id, key, platform, channel_id, message_ref)
+
+
+async def record_post_in(session: AsyncSession, partnership_id: int, key: str, platform: str,
+                         channel_id: str, message_ref: str | None) -> None:
+    existing = (await session.exec(select(PostedMessage).where(
+        PostedMessage.key == key, PostedMessage.platform == platform,
+        PostedMessage.channel_id == channel_id))).first()
+    if existing is None:
+        session.add(PostedMessage(partnership_id=partnership_id, key=key, platform=platform,
+                                  channel_id=channel_id, message_ref=message_ref))
+    else:
+        existing.message_ref = message_ref
+        session.add(existing)
+
+
+async def posts_of(session: AsyncSession, key: str) -> Sequence[PostedMessage]:
+    result = await session.exec(select(PostedMessage).where(PostedMessage.key == key)
+                                .order_by(col(PostedMessage.id)))
+    return result.all()
+
+
+async def deliveries_with_prefix(session: AsyncSession,
+                                 key_prefix: str) -> Sequence[ScheduledDelivery]:
+    result = await session.exec(
+        select(ScheduledDelivery)
+        .where(col(ScheduledDelivery.dedupe_key).startswith(key_prefix, autoescape=True))
+        .order_by(col(ScheduledDelivery.due_at))
+    )
+    return result.all()

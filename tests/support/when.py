@@ -1,0 +1,35 @@
+"""Meeting times relative to today, written the way UK heads write them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.dates import MONTHS, WEEKDAYS
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def day_ahead(days: int, now: datetime | None = None) -> date:
+    """The date `days` after today in London."""
+    return ((now or datetime.now(LONDON)).astimezone(LONDON) + timedelta(days=days)).date()
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def uk_long(day: date, times: str = "11.30am-12.30pm") -> str:
+    """"Thursday 5th February 11.30am-12.30pm", with the year when it is not this year's."""
+    year = f" {day.year}" if day.year != date.today().year else ""
+    return f"{WEEKDAYS[day.weekday()]} {ordinal(day.day)} {MONTHS[day.month - 1]}{year} {times}"
+
+
+def uk_short(day: date, times: str = "11:30 to 12:30") -> str:
+    """"5/2/2027 11:30 to 12:30"."""
+    return f"{day.day}/{day.month}/{day.year} {times}"
+
+
+def london(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON)
