@@ -18,8 +18,10 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.delivery import Delivery, DeliveryError
 from handlers.dispatch import SCHEDULED
@@ -27,6 +29,9 @@ from storage import outbox
 from storage.db import Database
 from storage.models import DeliveryStatus
 from storage.outbox import Claimed
+from storage.retention import housekeeping
+
+LONDON = ZoneInfo("Europe/London")
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +172,7 @@ class OutboxScheduler:
     """Runs `OutboxSender.tick` every few seconds on APScheduler, in this event loop."""
 
     JOB_ID = "outbox"
+    HOUSEKEEPING_ID = "housekeeping"
 
     def __init__(self, sender: OutboxSender, poll_seconds: float = POLL_SECONDS) -> None:
         self.sender = sender
@@ -190,6 +196,10 @@ class OutboxScheduler:
             # The first poll right away: deliveries that fell due while the bot was down.
             next_run_time=datetime.now(UTC),
         )
+        # Retention and clean-up, daily in the small hours; idempotent, so several processes
+        # running it is harmless.
+        scheduler.add_job(self._housekeeping, CronTrigger(hour=3, minute=15, timezone=LONDON),
+                          id=self.HOUSEKEEPING_ID, coalesce=True, misfire_grace_time=6 * 3600)
         # APScheduler logs every run at INFO; a poll every few seconds would drown the log.
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         scheduler.start()
@@ -210,6 +220,12 @@ class OutboxScheduler:
                 async with self._polled:
                     self.ticks += 1
                     self._polled.notify_all()
+
+    async def _housekeeping(self) -> None:
+        try:
+            await housekeeping(self.sender.db, self.sender.clock())
+        except Exception:
+            log.exception("housekeeping failed; it runs again tomorrow")
 
     async def polled(self, n: int = 1) -> None:
         """Wait until `n` more polls have finished."""

@@ -45,13 +45,16 @@ class ShellPoster:
     async def share_file(self, link: ChannelLink, attachment: Attachment,
                          thread_ref: str | None) -> None:
         label = link.channel_name or link.channel_id
-        if self.files_dir is None:
-            print(f"[#{label}] (file {attachment.filename}, {len(attachment.content):,} bytes)",
-                  file=self.out)
-            return
-        path = self.files_dir / attachment.filename
-        await asyncio.to_thread(_save, path, attachment.content)
-        print(f"[#{label}] {attachment.title}: saved as {path}", file=self.out)
+        print(f"[#{label}] {await keep_file(self.files_dir, attachment)}", file=self.out)
+
+
+async def keep_file(files_dir: Path | None, attachment: Attachment) -> str:
+    """Save a shared file in `files_dir` (off the event loop); say where, or that it was not."""
+    if files_dir is None:
+        return f"(file {attachment.filename}, {len(attachment.content):,} bytes)"
+    path = files_dir / attachment.filename
+    await asyncio.to_thread(_save, path, attachment.content)
+    return f"{attachment.title}: saved as {path}"
 
 
 def _save(path: Path, content: bytes) -> None:
@@ -70,8 +73,10 @@ def shell_caller(name: str) -> Caller:
     )
 
 
-async def run_line(db: Database, delivery: Delivery, caller: Caller, line: str) -> str:
-    """One line typed at the prompt, answered as text."""
+async def run_line(db: Database, delivery: Delivery, caller: Caller, line: str,
+                   files_dir: Path | None = None) -> str:
+    """One line typed at the prompt, answered as text; files for the caller go to
+    `files_dir`."""
     command, _, text = line.strip().partition(" ")
     command = command.lstrip("/").lower()
     if command in ("help", "?"):
@@ -82,7 +87,8 @@ async def run_line(db: Database, delivery: Delivery, caller: Caller, line: str) 
     reply = render_text.render(outcome.reply)
     # No modals in a terminal: a form becomes the list of fields to type instead.
     form = [render_text.render_form(outcome.form)] if outcome.form is not None else []
-    return "\n".join([reply, *form, *problems])
+    files = [await keep_file(files_dir, f) for f in outcome.files]
+    return "\n".join([reply, *form, *files, *problems])
 
 
 async def run_shell(db: Database, name: str, stdin: TextIO = sys.stdin,
@@ -115,7 +121,7 @@ async def run_shell(db: Database, name: str, stdin: TextIO = sys.stdin,
             caller = shell_caller(line[3:].strip() or caller.user_name)
             print(f"You are now {caller.user_name}.", file=stdout)
             continue
-        print(await run_line(db, delivery, caller, line), file=stdout)
+        print(await run_line(db, delivery, caller, line, files_dir), file=stdout)
         stdout.flush()
     await scheduler.stop()
     await db.dispose()

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cpd, meetings, partnership, walk
+from handlers import cpd, meetings, partnership, privacy, walk
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
@@ -48,6 +48,7 @@ FORMS: dict[str, FormHandler] = {
 ACTIONS: dict[str, ActionHandler] = {
     walk.DONE_ACTION: walk.done_action,
     meetings.RSVP_ACTION: meetings.rsvp,
+    privacy.FORGET_ACTION: privacy.confirm_forget,
 }
 SCHEDULED: dict[str, ScheduledRenderer] = {
     meetings.REMINDER_KIND: meetings.render_reminder,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers import privacy
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.lookup import find_partnership, find_school, quoted_list, require_lead
@@ -100,10 +101,12 @@ class RoleRequest:
 
 Request = (
     HelpRequest | CreateRequest | JoinRequest | LeaveRequest | ListRequest | InfoRequest
-    | ChannelRequest | RoleRequest | ThemesRequest
+    | ChannelRequest | RoleRequest | ThemesRequest | privacy.MyDataRequest
+    | privacy.ForgetRequest | privacy.RetentionRequest
 )
 
-SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel", "role", "themes")
+SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel", "role", "themes",
+               "retention", "mydata", "forget")
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -153,6 +156,17 @@ def parse(text: str, caller: Caller) -> Request:
                                              "East Barnet Area"))
     if sub == "role":
         return _parse_role(rest, caller)
+    if sub in ("mydata", "my-data", "export"):
+        return privacy.MyDataRequest()
+    if sub == "forget":
+        return privacy.parse_forget(rest, caller)
+    if sub == "retention":
+        parsed = parse_fields(rest, ["notes"])
+        name = _required_name(parsed.positional, "partnership retention <partnership>", caller,
+                              "East Barnet Area")
+        notes = parsed.get("notes")
+        return privacy.RetentionRequest(
+            name, None if notes is None else privacy.parse_period(notes, caller, name))
     if sub == "themes":
         parsed = parse_fields(rest, ["set"])
         name = _required_name(parsed.positional, "partnership themes <partnership>", caller,
@@ -245,6 +259,12 @@ async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
             return await link_channel(request, caller, session)
         case RoleRequest():
             return await change_role(request, caller, session)
+        case privacy.MyDataRequest():
+            return await privacy.my_data(caller, session)
+        case privacy.ForgetRequest():
+            return await privacy.forget_me(request, caller, session)
+        case privacy.RetentionRequest():
+            return await privacy.retention(request, caller, session)
         case ThemesRequest():
             return await run_themes(request, caller, session)
 
@@ -271,12 +291,23 @@ def help_reply(caller: Caller) -> Reply:
                 ],
             ),
             Section(
-                heading="Learning walks and CPD",
+                heading="Walks, CPD and meetings",
                 lines=[
                     f"{c('walk help')}: log learning walks, follow up their next steps",
                     f"{c('cpd help')}: log CPD sessions, see them by theme and school",
                     f"{c('partnership themes East Barnet Area')}: its CPD themes; a lead "
                     "changes them with `set: a; b; c`",
+                    f"{c('meeting help')}: schedule meetings, collect replies, send invites "
+                    "and reminders",
+                ],
+            ),
+            Section(
+                heading="Your data",
+                lines=[
+                    f"{c('partnership mydata')}: a file of everything held about you",
+                    f"{c('partnership forget me')}: erase it (you are asked to confirm)",
+                    f"{c('partnership retention East Barnet Area')}: how long walk notes are "
+                    "kept (leads change it with `notes: 18 months`)",
                 ],
             ),
             Section(lines=["Names are matched loosely: “st marys en4” finds “St Mary's EN4”."]),

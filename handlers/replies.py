@@ -103,7 +103,7 @@ class Reply:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file to share with a channel post, such as a calendar invite."""
+    """A file to share: a calendar invite with a channel post, a data export with a person."""
 
     filename: str
     content: bytes
@@ -139,3 +139,5 @@ class Outcome:
     updated_message: Reply | None = None
     # The platform sent this request before and it already ran: answer nothing more.
     repeated: bool = False
+    # Files for the caller alone (e.g. their data export): a direct message where possible.
+    files: list[Attachment] = field(default_factory=list)

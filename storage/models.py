@@ -25,6 +25,10 @@ class AccessRole(StrEnum):
     MEMBER = "member"
 
 
+# Two years, the default time a walk's notes are kept.
+DEFAULT_NOTES_RETENTION_DAYS = 730
+
+
 def _created_at() -> datetime:
     return utcnow()
 
@@ -42,6 +46,9 @@ class Partnership(SQLModel, table=True):
     proposed: bool = Field(default=False)
     note: str | None = Field(default=None, max_length=500)
     timezone: str = Field(default="Europe/London", max_length=64)
+    # How long a learning walk's notes (about staff) are kept: a daily job removes older ones.
+    notes_retention_days: int = Field(default=DEFAULT_NOTES_RETENTION_DAYS,
+                                      sa_column_kwargs={"server_default": "730"})
     created_by: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                  nullable=False))
@@ -187,6 +194,9 @@ class LearningWalk(SQLModel, table=True):
     platform: str = Field(max_length=10)
     logged_by_user_id: str = Field(max_length=64)
     logged_by_name: str = Field(max_length=100)
+    # When the retention job removed its notes (strengths, development, next steps, people).
+    notes_removed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
+                                                                             nullable=True))
     created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                  nullable=False))
 

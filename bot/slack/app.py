@@ -219,10 +219,29 @@ class SlackListeners:
             ):
                 return
             problems = await self.delivery.deliver(outcome.channel_posts)
+            problems += await self.send_files(client, caller, outcome.files)
             await self.respond(command.get("response_url"),
                                with_problems(outcome.reply, problems))
 
         return on_command
+
+    async def send_files(self, client: AsyncWebClient, caller: Caller,
+                         files: list[Attachment]) -> list[str]:
+        """Files for the caller alone go to their direct messages with the bot."""
+        if not files:
+            return []
+        try:
+            opened = await client.conversations_open(users=caller.user_id)
+            channel = opened["channel"]["id"]
+            await client.files_upload_v2(
+                channel=channel, initial_comment="Here are the files you asked for.",
+                file_uploads=[{"content": f.content, "filename": f.filename, "title": f.title}
+                              for f in files])
+        except SlackApiError as error:
+            log.warning("could not send files by DM: %s", error.response.get("error"))
+            return ["I couldn't send you the files by direct message; please try again "
+                    "shortly."]
+        return []
 
     async def respond(self, response_url: str | None, reply: Reply) -> None:
         """Answer a command through its response_url, on the shared HTTP session (Bolt's own

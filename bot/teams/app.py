@@ -39,6 +39,7 @@ from bot.teams import render
 from handlers.context import Caller, Platform
 from handlers.dispatch import command_names, run_action, run_command, submit_form
 from handlers.forms import Form
+from handlers.replies import Attachment as FileAttachment
 from handlers.replies import Outcome, Reply, Section, Visibility
 from storage.db import Database
 from storage.models import ChannelLink
@@ -226,7 +227,7 @@ class TeamsBot:
             await self.send_activity(context, form_activity(outcome.form), private=True)
             return
         problems = await self.delivery.deliver(outcome.channel_posts)
-        reply = with_problems(outcome.reply, problems)
+        reply = with_files_inline(with_problems(outcome.reply, problems), outcome.files)
         if card_id and outcome.updated_message is not None:
             await self.update_card(context, card_id, outcome.updated_message)
         if card_id and reply_replaces_card and await self.update_card(context, card_id, reply):
@@ -264,6 +265,17 @@ class TeamsBot:
         except ClientResponseError as error:
             log.warning("targeted reply refused (%s); replying in the thread", error.status)
             await context.send_activity(activity)
+
+
+def with_files_inline(reply: Reply, files: list[FileAttachment]) -> Reply:
+    """Teams takes no files from a bot without a consent-card upload to OneDrive, so files for
+    the caller (their data export) are shown in the card: each text file's lines, cut by the
+    renderer to the card's size limit where long."""
+    for attachment in files:
+        if attachment.mimetype.startswith("text/"):
+            lines = attachment.content.decode("utf-8", errors="replace").splitlines()
+            reply.sections.append(Section(heading=attachment.title, lines=lines))
+    return reply
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:

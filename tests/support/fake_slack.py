@@ -271,6 +271,9 @@ class FakeSlack:
         if method == "chat.postMessage":
             return {"ok": True, "channel": body.get("channel", "C0"),
                     "ts": f"1700000000.{next(self._ts):06d}"}
+        if method == "conversations.open":
+            # The documented answer: the direct-message channel with the user(s).
+            return {"ok": True, "channel": {"id": f"D0{str(body.get('users', ''))[-8:]}"}}
         if method == "chat.update":
             return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
         if method == "files.getUploadURLExternal":

@@ -1,0 +1,203 @@
+"""Personal data rights from chat: see what is held about you, erase it, and how long walk
+notes are kept. `/partnership mydata`, `/partnership forget me`, `/partnership retention`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.context import Caller
+from handlers.errors import CommandError
+from handlers.lookup import find_partnership, require_lead, require_member
+from handlers.parsing import ParseError
+from handlers.replies import Attachment, Button, Outcome, Reply, Section, Tone
+from storage import personal_data
+from storage.models import DEFAULT_NOTES_RETENTION_DAYS
+from storage.personal_data import Person, Record
+
+FORGET_ACTION = "privacy.forget"
+# How long the "Erase my data" button stays good for.
+CONFIRM_WITHIN = timedelta(minutes=15)
+KEEP = "keep"
+MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 30, 3650
+
+
+@dataclass(frozen=True)
+class MyDataRequest:
+    pass
+
+
+@dataclass(frozen=True)
+class ForgetRequest:
+    confirmed: bool  # typed "forget me confirm" (where there are no buttons, as in the shell)
+
+
+@dataclass(frozen=True)
+class RetentionRequest:
+    partnership: str
+    days: int | None  # None: show it
+
+
+def parse_forget(rest: str, caller: Caller) -> ForgetRequest:
+    words = rest.lower().split()
+    if words[:1] != ["me"] or words[1:] not in ([], ["confirm"]):
+        raise ParseError("To erase what I hold about you, say `forget me`.",
+                         f"Write it like this: {caller.cmd('partnership forget me')}")
+    return ForgetRequest(confirmed=words[1:] == ["confirm"])
+
+
+_PERIOD = re.compile(r"^(\d{1,4})\s*(day|days|week|weeks|month|months|year|years)$")
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
+def parse_period(text: str, caller: Caller, partnership: str) -> int:
+    """"2 years", "18 months", "400 days" as days."""
+    match = _PERIOD.match(" ".join(text.lower().split()))
+    example = caller.cmd(f"partnership retention {partnership} notes: 2 years")
+    if not match:
+        raise ParseError(f"“{text}” is not a period I can read.",
+                         f"Give a number and days, weeks, months or years: {example}")
+    days = int(match[1]) * _UNIT_DAYS[match[2].rstrip("s")]
+    if not MIN_RETENTION_DAYS <= days <= MAX_RETENTION_DAYS:
+        raise ParseError("Walk notes are kept between 30 days and 10 years.",
+                         f"For example {example}")
+    return days
+
+
+def _person(caller: Caller) -> Person:
+    return Person(caller.workspace, caller.platform.value, caller.user_id)
+
+
+def _describe(days: int) -> str:
+    if days % 365 == 0:
+        years = days // 365
+        return f"{years} year{'s' if years != 1 else ''}"
+    if days % 30 == 0:
+        return f"{days // 30} months"
+    return f"{days} days"
+
+
+def export_files(caller: Caller, records: list[Record]) -> list[Attachment]:
+    """The export as JSON (complete, structured) and CSV (for a spreadsheet)."""
+    stem = f"partnership-bot-my-data-{caller.now:%Y-%m-%d}"
+    document = {
+        "exported_at": caller.now.isoformat(),
+        "workspace": caller.workspace,
+        "platform": caller.platform.value,
+        "user_id": caller.user_id,
+        "records": [{"kind": r.kind, **r.fields} for r in records],
+    }
+    columns = ["kind", *dict.fromkeys(k for r in records for k in r.fields)]
+    table = io.StringIO()
+    writer = csv.DictWriter(table, fieldnames=columns)
+    writer.writeheader()
+    for record in records:
+        writer.writerow({"kind": record.kind, **record.fields})
+    return [
+        Attachment(f"{stem}.json", json.dumps(document, indent=2, ensure_ascii=False).encode(),
+                   "Your data (JSON)", "application/json"),
+        Attachment(f"{stem}.csv", table.getvalue().encode(), "Your data (CSV)", "text/csv"),
+    ]
+
+
+def _counts(records: list[Record]) -> list[str]:
+    kinds: dict[str, int] = {}
+    for record in records:
+        kinds[record.kind] = kinds.get(record.kind, 0) + 1
+    return [f"{kind}: {n}" for kind, n in kinds.items()]
+
+
+async def my_data(caller: Caller, session: AsyncSession) -> Outcome:
+    records = await personal_data.export(session, _person(caller))
+    if not records:
+        return Outcome(Reply(title="I hold nothing about you in this workspace."))
+    return Outcome(
+        Reply(title=f"Here is everything I hold about you: {len(records)} records.",
+              sections=[Section(lines=_counts(records)),
+                        Section(lines=["Sent to you alone, as JSON and CSV. "
+                                       f"{caller.cmd('partnership forget me')} erases it."])]),
+        files=export_files(caller, records),
+    )
+
+
+async def forget_me(request: ForgetRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    if request.confirmed:
+        return await _erase(caller, session)
+    records = await personal_data.export(session, _person(caller))
+    if not records:
+        return Outcome(Reply(title="I hold nothing about you in this workspace."))
+    issued = int(caller.now.timestamp())
+    return Outcome(Reply(
+        title="Erase what I hold about you? This cannot be undone.",
+        tone=Tone.WARNING,
+        sections=[
+            Section(lines=_counts(records)),
+            Section(lines=[
+                "You will leave your partnerships. Walks and CPD sessions stay, so each "
+                "partnership's counts still add up, but your name and account are taken off them.",
+                f"No buttons here? Type {caller.cmd('partnership forget me confirm')}.",
+            ], buttons=[
+                Button("Erase my data", FORGET_ACTION, f"{caller.user_id}|{issued}", "danger"),
+                Button("Keep it", FORGET_ACTION, KEEP),
+            ]),
+        ],
+    ))
+
+
+async def confirm_forget(value: str, caller: Caller, session: AsyncSession) -> Outcome:
+    """The "Erase my data" / "Keep it" buttons."""
+    if value == KEEP:
+        return Outcome(Reply(title="Nothing was erased."),
+                       updated_message=Reply(title="Kept: nothing was erased."))
+    user_id, _, issued = value.rpartition("|")
+    ask_again = caller.cmd("partnership forget me")
+    if user_id != caller.user_id:
+        raise CommandError.because("This button is for the person who asked to be forgotten.",
+                                   f"To erase your own data, use {ask_again}.")
+    age = caller.now.timestamp() - int(issued) if issued.isdigit() else None
+    if age is None or age > CONFIRM_WITHIN.total_seconds():
+        raise CommandError.because("That confirmation has expired, so nothing was erased.",
+                                   f"Ask again with {ask_again}.")
+    outcome = await _erase(caller, session)
+    outcome.updated_message = Reply(title="Erased, as asked.")
+    return outcome
+
+
+async def _erase(caller: Caller, session: AsyncSession) -> Outcome:
+    changed = await personal_data.erase(session, _person(caller))
+    return Outcome(Reply.success(
+        "Done: I have erased what I held about you.",
+        f"{changed} record{'s' if changed != 1 else ''} changed. You are no longer in any "
+        "partnership here; join again any time.",
+    ))
+
+
+async def retention(request: RetentionRequest, caller: Caller,
+                    session: AsyncSession) -> Outcome:
+    partnership = await find_partnership(session, caller, request.partnership,
+                                         example="partnership retention {name}")
+    if request.days is None:
+        await require_member(session, caller, partnership)
+        default = (" (the default)" if partnership.notes_retention_days
+                   == DEFAULT_NOTES_RETENTION_DAYS else "")
+        return Outcome(Reply(
+            title=f"{partnership.name} keeps learning walk notes for "
+                  f"{_describe(partnership.notes_retention_days)}{default}.",
+            sections=[Section(lines=[
+                "After that a daily job removes what was seen, the next steps and who walked; "
+                "the date, school and focus stay for the partnership's counts.",
+                "Leads change it with "
+                + caller.cmd(f"partnership retention {partnership.name} notes: 18 months") + ".",
+            ])]))
+    await require_lead(session, caller, partnership, "change how long notes are kept")
+    partnership.notes_retention_days = request.days
+    session.add(partnership)
+    return Outcome(Reply.success(
+        f"{partnership.name} now keeps learning walk notes for {_describe(request.days)}.",
+        "Older notes are removed at the next daily clean-up."))

@@ -1,0 +1,306 @@
+"""Everything the bot holds about one person, to export or to erase.
+
+A person is one chat identity: a platform user id in one workspace. Each table that names people
+has an exporter and an eraser here, side by side, so a new table is added to both at once
+(tests/test_privacy.py checks every table with a person-like column is listed in COVERED).
+Erasing keeps records and their counts but removes the person from them: names become ERASED
+and user ids are dropped, so a walk still counts in the partnership's figures but no longer says
+who."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    AccessRole,
+    AgendaItem,
+    ChannelLink,
+    CpdSession,
+    LearningWalk,
+    Meeting,
+    MeetingSettings,
+    Member,
+    Partnership,
+    Rsvp,
+    School,
+    WalkWalker,
+)
+
+ERASED = "(name removed)"
+
+
+@dataclass(frozen=True)
+class Person:
+    workspace: str
+    platform: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """One row of the export: what kind of record, and its fields as text."""
+
+    kind: str
+    fields: dict[str, str]
+
+
+Exporter = Callable[[AsyncSession, Person], Awaitable[list[Record]]]
+Eraser = Callable[[AsyncSession, Person], Awaitable[int]]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+def _in_workspace(person: Person) -> Any:
+    return select(Partnership.id).where(Partnership.workspace == person.workspace)
+
+
+# --- memberships ----------------------------------------------------------------------------
+
+async def export_memberships(session: AsyncSession, person: Person) -> list[Record]:
+    rows = await session.exec(
+        select(Member, Partnership, School)
+        .join(Partnership, col(Partnership.id) == Member.partnership_id)
+        .outerjoin(School, col(School.id) == Member.school_id)
+        .where(Partnership.workspace == person.workspace, Member.platform == person.platform,
+               Member.user_id == person.user_id))
+    return [Record("membership", {
+        "partnership": p.name, "school": s.name if s else "", "name": m.display_name,
+        "job title": _text(m.job_title), "role": m.access_role, "joined": _text(m.joined_at),
+    }) for m, p, s in rows.all()]
+
+
+async def erase_memberships(session: AsyncSession, person: Person) -> int:
+    """Leave every partnership. A partnership left without a lead gets its longest-standing
+    member as lead, so it can still be run."""
+    mine = (await session.exec(select(Member).where(
+        Member.platform == person.platform, Member.user_id == person.user_id,
+        col(Member.partnership_id).in_(_in_workspace(person))))).all()
+    for member in mine:
+        await session.delete(member)
+    await session.flush()
+    for member in mine:
+        if member.access_role != AccessRole.LEAD:
+            continue
+        others = (await session.exec(select(Member).where(
+            Member.partnership_id == member.partnership_id).order_by(
+            col(Member.joined_at)))).all()
+        if others and not any(o.access_role == AccessRole.LEAD for o in others):
+            others[0].access_role = AccessRole.LEAD.value
+            session.add(others[0])
+    return len(mine)
+
+
+# --- partnerships created, channels linked ------------------------------------------------
+
+async def export_created(session: AsyncSession, person: Person) -> list[Record]:
+    created = await session.exec(select(Partnership).where(
+        Partnership.workspace == person.workspace, Partnership.created_by == person.user_id))
+    linked = await session.exec(select(ChannelLink, Partnership).join(
+        Partnership, col(Partnership.id) == ChannelLink.partnership_id).where(
+        Partnership.workspace == person.workspace, ChannelLink.platform == person.platform,
+        ChannelLink.linked_by == person.user_id))
+    return [Record("partnership created", {"partnership": p.name, "when": _text(p.created_at)})
+            for p in created.all()] + [
+        Record("channel linked", {"partnership": p.name,
+                                  "channel": link.channel_name or link.channel_id,
+                                  "when": _text(link.linked_at)})
+        for link, p in linked.all()]
+
+
+async def erase_created(session: AsyncSession, person: Person) -> int:
+    first = await session.exec(update(Partnership).where(
+        col(Partnership.workspace) == person.workspace,
+        col(Partnership.created_by) == person.user_id).values(created_by=None))
+    second = await session.exec(update(ChannelLink).where(
+        col(ChannelLink.partnership_id).in_(_in_workspace(person)),
+        col(ChannelLink.platform) == person.platform,
+        col(ChannelLink.linked_by) == person.user_id).values(linked_by=None))
+    return int(first.rowcount) + int(second.rowcount)
+
+
+# --- learning walks --------------------------------------------------------------------------
+
+def _walks_naming(person: Person) -> ColumnElement[bool]:
+    walked = select(WalkWalker.walk_id).where(WalkWalker.user_id == person.user_id)
+    return or_(
+        col(LearningWalk.id).in_(walked),
+        (col(LearningWalk.platform) == person.platform)
+        & (col(LearningWalk.logged_by_user_id) == person.user_id),
+        (col(LearningWalk.platform) == person.platform)
+        & (col(LearningWalk.owner_user_id) == person.user_id),
+    )
+
+
+async def export_walks(session: AsyncSession, person: Person) -> list[Record]:
+    rows = await session.exec(
+        select(LearningWalk, Partnership)
+        .join(Partnership, col(Partnership.id) == LearningWalk.partnership_id)
+        .where(Partnership.workspace == person.workspace, _walks_naming(person))
+        .order_by(col(LearningWalk.walked_on)))
+    records = []
+    for walk, partnership in rows.all():
+        roles = []
+        if walk.logged_by_user_id == person.user_id and walk.platform == person.platform:
+            roles.append("logged it")
+        if walk.owner_user_id == person.user_id:
+            roles.append("owns its next steps")
+        walkers = (await session.exec(select(WalkWalker.user_id).where(
+            WalkWalker.walk_id == walk.id))).all()
+        if person.user_id in walkers:
+            roles.append("walker")
+        records.append(Record("learning walk", {
+            "partnership": partnership.name, "walk": str(walk.id), "date": _text(walk.walked_on),
+            "focus": walk.focus, "your part": ", ".join(roles),
+            "next steps": _text(walk.next_steps), "due": _text(walk.due_on),
+        }))
+    return records
+
+
+async def _display_names(session: AsyncSession, person: Person) -> list[str]:
+    rows = await session.exec(select(Member.display_name).where(
+        Member.platform == person.platform, Member.user_id == person.user_id,
+        col(Member.partnership_id).in_(_in_workspace(person))))
+    return list(rows.all())
+
+
+async def erase_walks(session: AsyncSession, person: Person) -> int:
+    in_workspace = col(LearningWalk.partnership_id).in_(_in_workspace(person))
+    walks = select(LearningWalk.id).where(in_workspace)
+    changed = 0
+    # "Done by" keeps a name only: the person's names as a member here.
+    names = await _display_names(session, person)
+    if names:
+        result = await session.exec(update(LearningWalk).where(
+            in_workspace, col(LearningWalk.done_by).in_(names)).values(done_by=ERASED))
+        changed += int(result.rowcount)
+    result = await session.exec(update(WalkWalker).where(
+        col(WalkWalker.user_id) == person.user_id, col(WalkWalker.walk_id).in_(walks))
+        .values(user_id=None, name=ERASED))
+    changed += int(result.rowcount)
+    result = await session.exec(update(LearningWalk).where(
+        in_workspace, col(LearningWalk.owner_user_id) == person.user_id)
+        .values(owner_user_id=None, owner_name=ERASED))
+    changed += int(result.rowcount)
+    result = await session.exec(update(LearningWalk).where(
+        in_workspace, col(LearningWalk.platform) == person.platform,
+        col(LearningWalk.logged_by_user_id) == person.user_id)
+        .values(logged_by_user_id="", logged_by_name=ERASED))
+    changed += int(result.rowcount)
+    return changed
+
+
+# --- CPD sessions ------------------------------------------------------------------------------
+
+async def export_cpd(session: AsyncSession, person: Person) -> list[Record]:
+    rows = await session.exec(
+        select(CpdSession, Partnership)
+        .join(Partnership, col(Partnership.id) == CpdSession.partnership_id)
+        .where(Partnership.workspace == person.workspace,
+               CpdSession.platform == person.platform,
+               CpdSession.logged_by_user_id == person.user_id)
+        .order_by(col(CpdSession.held_on)))
+    return [Record("CPD session logged", {
+        "partnership": p.name, "session": str(s.id), "title": s.title,
+        "date": _text(s.held_on), "facilitator": _text(s.facilitator),
+    }) for s, p in rows.all()]
+
+
+async def erase_cpd(session: AsyncSession, person: Person) -> int:
+    result = await session.exec(update(CpdSession).where(
+        col(CpdSession.partnership_id).in_(_in_workspace(person)),
+        col(CpdSession.platform) == person.platform,
+        col(CpdSession.logged_by_user_id) == person.user_id)
+        .values(logged_by_user_id="", logged_by_name=ERASED))
+    return int(result.rowcount)
+
+
+# --- meetings ----------------------------------------------------------------------------------
+
+def _meetings_here(person: Person) -> Any:
+    return select(Meeting.id).where(col(Meeting.partnership_id).in_(_in_workspace(person)))
+
+
+async def export_meetings(session: AsyncSession, person: Person) -> list[Record]:
+    replies = await session.exec(
+        select(Rsvp, Meeting).join(Meeting, col(Meeting.id) == Rsvp.meeting_id).where(
+            col(Rsvp.meeting_id).in_(_meetings_here(person)), Rsvp.platform == person.platform,
+            Rsvp.user_id == person.user_id).order_by(col(Meeting.starts_at)))
+    made = await session.exec(select(Meeting).where(
+        col(Meeting.id).in_(_meetings_here(person)), Meeting.created_by == person.user_id))
+    items = await session.exec(select(AgendaItem, Meeting).join(
+        Meeting, col(Meeting.id) == AgendaItem.meeting_id).where(
+        col(AgendaItem.meeting_id).in_(_meetings_here(person)),
+        AgendaItem.added_by == person.user_id))
+    return ([Record("meeting reply", {"meeting": m.title, "starts": _text(m.starts_at),
+                                      "answer": r.answer, "when": _text(r.answered_at)})
+             for r, m in replies.all()]
+            + [Record("meeting scheduled", {"meeting": m.title, "starts": _text(m.starts_at)})
+               for m in made.all()]
+            + [Record("agenda item added", {"meeting": m.title, "item": a.text})
+               for a, m in items.all()])
+
+
+async def erase_meetings(session: AsyncSession, person: Person) -> int:
+    """Replies stay counted but lose who gave them; each keeps a unique stand-in id."""
+    here = col(Rsvp.meeting_id).in_(_meetings_here(person))
+    replies = (await session.exec(select(Rsvp).where(
+        here, Rsvp.platform == person.platform, Rsvp.user_id == person.user_id))).all()
+    for reply in replies:
+        reply.user_id = f"erased:{reply.id}"
+        reply.display_name = ERASED
+        session.add(reply)
+    changed = len(replies)
+    for table, column in ((Meeting, Meeting.created_by), (AgendaItem, AgendaItem.added_by)):
+        scope = (col(Meeting.id).in_(_meetings_here(person)) if table is Meeting
+                 else col(AgendaItem.meeting_id).in_(_meetings_here(person)))
+        result = await session.exec(update(table).where(
+            scope, col(column) == person.user_id).values({column: ""}))
+        changed += int(result.rowcount)
+    result = await session.exec(update(MeetingSettings).where(
+        col(MeetingSettings.partnership_id).in_(_in_workspace(person)),
+        col(MeetingSettings.updated_by) == person.user_id).values(updated_by=None))
+    return changed + int(result.rowcount)
+
+
+# (exporter, eraser) for every table that names people; erasers run in this order (memberships
+# last: the others look up the person's names there).
+SOURCES: list[tuple[Exporter, Eraser]] = [
+    (export_walks, erase_walks),
+    (export_cpd, erase_cpd),
+    (export_meetings, erase_meetings),
+    (export_created, erase_created),
+    (export_memberships, erase_memberships),
+]
+
+
+async def export(session: AsyncSession, person: Person) -> list[Record]:
+    records: list[Record] = []
+    for exporter, _ in SOURCES:
+        records.extend(await exporter(session, person))
+    return records
+
+
+async def erase(session: AsyncSession, person: Person) -> int:
+    """Erase the person from every source, in one transaction; returns rows changed."""
+    total = 0
+    for _, eraser in SOURCES:
+        total += await eraser(session, person)
+    return total
+
+
+
+# Tables with columns that name or identify people, all handled above.
+COVERED = {"partnership", "member", "channel_link", "learning_walk", "walk_walker",
+           "cpd_session", "meeting", "agenda_item", "rsvp", "meeting_settings"}

@@ -1,0 +1,52 @@
+"""Keeping personal data only as long as set: the daily housekeeping job."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from storage import dedupe
+from storage.db import Database
+from storage.models import LearningWalk, Partnership, WalkWalker
+from storage.personal_data import ERASED
+
+log = logging.getLogger(__name__)
+LONDON = ZoneInfo("Europe/London")
+
+
+async def remove_old_walk_notes(db: Database, now: datetime) -> int:
+    """Clear the notes of walks older than their partnership's retention period: what was seen
+    and who walked go; the date, host school and focus stay, so counts and coverage still add
+    up. One statement per distinct retention period, however many partnerships there are."""
+    today = now.astimezone(LONDON).date()
+    removed = 0
+    async with db.session() as session:
+        periods = (await session.exec(
+            select(Partnership.notes_retention_days).distinct())).all()
+        for days in periods:
+            cutoff = today - timedelta(days=days)
+            partnerships = select(Partnership.id).where(
+                Partnership.notes_retention_days == days)
+            expired = (col(LearningWalk.partnership_id).in_(partnerships)
+                       & (col(LearningWalk.walked_on) < cutoff)
+                       & col(LearningWalk.notes_removed_at).is_(None))
+            await session.exec(update(WalkWalker).where(
+                col(WalkWalker.walk_id).in_(select(LearningWalk.id).where(expired)))
+                .values(user_id=None, name=ERASED))
+            result = await session.exec(update(LearningWalk).where(
+                expired).values(strengths=None, development=None, next_steps=None,
+                                owner_user_id=None, owner_name=None, notes_removed_at=now))
+            removed += int(result.rowcount)
+    return removed
+
+
+async def housekeeping(db: Database, now: datetime) -> None:
+    """Run once a day by the scheduler; safe to run twice or in several processes at once."""
+    walks = await remove_old_walk_notes(db, now)
+    requests = await dedupe.forget_old(db)
+    log.info("housekeeping: notes removed from %d walks, %d old request ids forgotten",
+             walks, requests)
