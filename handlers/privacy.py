@@ -118,7 +118,8 @@ async def my_data(caller: Caller, session: AsyncSession) -> Outcome:
     if not records:
         return Outcome(Reply(title="I hold nothing about you in this workspace."))
     return Outcome(
-        Reply(title=f"Here is everything I hold about you: {len(records)} records.",
+        Reply(title=f"Here is everything I hold about you: {len(records)} "
+                    f"record{'s' if len(records) != 1 else ''}.",
               sections=[Section(lines=_counts(records)),
                         Section(lines=["Sent to you alone, as JSON and CSV. "
                                        f"{caller.cmd('partnership forget me')} erases it."])]),
