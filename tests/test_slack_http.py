@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
+
+import pytest
 
 from tests.conftest import RunningBot
 from tests.support.fake_slack import Scripted
@@ -120,3 +124,32 @@ async def test_a_replayed_retry_never_creates_a_second_record(bot: RunningBot) -
     assert "1 partnership " in listing
     created = [c for c in bot.fake.of("response_url") if "Created" in c.body["text"]]
     assert len(created) == 1
+
+
+async def test_a_channel_ping_in_a_school_name_is_rendered_harmless(bot: RunningBot) -> None:
+    await bot.ask("/partnership", "create Heath and Hill")
+    joined = await bot.ask("/partnership", "join Heath and Hill school: &lt;!channel&gt; Infant "
+                           "new: yes")
+    info = await bot.ask("/partnership", "info Heath and Hill")
+    for answer in (joined, info):
+        assert "<!channel>" not in json.dumps(answer)
+    assert "&lt;!channel&gt; Infant" in json.dumps(info["blocks"])
+
+
+async def test_logs_carry_neither_tokens_nor_notes(bot: RunningBot,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
+    caplog.set_level(logging.DEBUG, logger="handlers")
+    caplog.set_level(logging.DEBUG, logger="storage")
+    caplog.set_level(logging.INFO)
+    bot.fake.answer("chat.postMessage", Scripted(body={"ok": False, "error": "not_in_channel"}))
+    await bot.ask("/partnership", "create East Barnet Area")
+    await bot.ask("/partnership", "join East Barnet Area school: Monkfrith")
+    await bot.ask("/partnership", "channel East Barnet Area")
+    await bot.ask("/walk", "log East Barnet Area school: Monkfrith date: 5/2/2026 focus: "
+                  "reading strengths: SECRET-NOTE-TEXT next steps: PRIVATE-STEP")
+    text = caplog.text
+    assert "not_in_channel" in text  # the failure was logged...
+    for secret in ("SECRET-NOTE-TEXT", "PRIVATE-STEP", bot.settings.slack_bot_token or "xoxb-",
+                   bot.settings.slack_signing_secret or "secret"):
+        assert secret not in text  # ...without the note or any credential
