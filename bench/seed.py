@@ -3,15 +3,28 @@ a synthetic authority of 1,000 partnerships, with bench users as members."""
 
 from __future__ import annotations
 
+import random
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
 from sqlmodel import col, select
 
 from handlers.names import name_key
+from handlers.themes import themes_of
 from storage.db import Database
 from storage.importer import import_file
-from storage.models import AccessRole, Member, Partnership, PartnershipSchool, School
+from storage.models import (
+    AccessRole,
+    CpdSession,
+    LearningWalk,
+    Meeting,
+    Member,
+    Partnership,
+    PartnershipSchool,
+    School,
+)
 from storage.types import utcnow
 
 DATA = Path(__file__).parent.parent / "tests" / "fixtures" / "data" / "partnerships.yaml"
@@ -68,3 +81,51 @@ async def _add_members(db: Database, workspace: str, up_to: int = 60) -> list[st
              "joined_at": now}
             for i, row in enumerate(rows[:up_to])])
     return [row.name for row in rows]
+
+
+ACTIVE = 60  # the partnerships with a bench lead, which also get walks, CPD and meetings
+
+
+async def seed_activity(db: Database, workspace: str, per_partnership: int = 40) -> dict[str, str]:
+    """A year of walks and CPD sessions, and two upcoming meetings, for each of the first
+    ACTIVE partnerships (by name); returns partnership name -> one of its schools."""
+    rng = random.Random(workspace)
+    now = utcnow()
+    today = now.date()
+    walks: list[dict[str, object]] = []
+    sessions: list[dict[str, object]] = []
+    a_school: dict[str, str] = {}
+    async with db.session() as session:
+        partnerships = (await session.exec(select(Partnership).where(
+            Partnership.workspace == workspace).order_by(col(Partnership.name)))).all()
+        for i, partnership in enumerate(partnerships[:ACTIVE]):
+            assert partnership.id is not None
+            themes = [t.id for t in await themes_of(session, partnership)]
+            schools = (await session.exec(select(School).join(
+                PartnershipSchool, col(PartnershipSchool.school_id) == School.id).where(
+                PartnershipSchool.partnership_id == partnership.id))).all()
+            a_school[partnership.name] = schools[0].name
+            lead = member_of(i)
+            for _ in range(per_partnership):
+                walks.append({
+                    "partnership_id": partnership.id, "host_school_id": rng.choice(schools).id,
+                    "walked_on": today - timedelta(days=rng.randrange(365)),
+                    "focus": "Progression in foundation subjects", "platform": "slack",
+                    "logged_by_user_id": lead, "logged_by_name": lead.lower(),
+                    "created_at": now})
+                sessions.append({
+                    "partnership_id": partnership.id, "theme_id": rng.choice(themes),
+                    "title": "Network session", "minutes": 90,
+                    "held_on": today - timedelta(days=rng.randrange(365)),
+                    "host_school_id": rng.choice(schools).id, "platform": "slack",
+                    "logged_by_user_id": lead, "logged_by_name": lead.lower(),
+                    "created_at": now})
+            for week in (1, 2):
+                starts = now + timedelta(days=7 * week)
+                session.add(Meeting(partnership_id=partnership.id, uid=f"{uuid.uuid4()}@bench",
+                                    title=f"{partnership.name} meeting", starts_at=starts,
+                                    ends_at=starts + timedelta(hours=1), created_by=lead))
+        connection = await session.connection()
+        await connection.execute(insert(LearningWalk), walks)
+        await connection.execute(insert(CpdSession), sessions)
+    return a_school
