@@ -1,6 +1,6 @@
 """Command latency and throughput of the real server against bare Bolt, side by side.
 
-    ./run.sh bench            (or: .venv/bin/python -m bench.http_bench)
+    ./bench.sh            (or: .venv/bin/python -m bench.http_bench)
 
 Starts `partnership-bot serve` on loopback (PostgreSQL when one answers at BENCH_POSTGRES_URL,
 default the local `test` server; SQLite otherwise, said in the output), seeds the real Barnet
