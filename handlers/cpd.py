@@ -19,7 +19,9 @@ from handlers.logbook import (
     QUIET,
     FieldReader,
     Invalid,
+    canonical_fields,
     form_partnership,
+    has_fields,
     member_partnership,
     note_for_channels,
     parse_id,
@@ -34,7 +36,7 @@ from handlers.logbook import (
 )
 from handlers.lookup import require_member
 from handlers.names import name_key
-from handlers.parsing import Parsed, ParseError, parse_fields, split_subcommand
+from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
 from handlers.replies import Fact, Outcome, Reply, Section, Tone, Visibility
 from handlers.schoolyear import (
     school_term,
@@ -111,7 +113,7 @@ def parse(text: str, caller: Caller) -> Request:
     if sub in ("", "log", "add"):
         parsed = parse_fields(rest, [*FIELDS, *ALIASES])
         quiet = take_quiet(parsed, STRUCTURED)
-        return LogRequest(parsed.positional, _canonical(parsed), quiet)
+        return LogRequest(parsed.positional, canonical_fields(parsed, ALIASES), quiet)
     if sub in ("list", "ls"):
         parsed = parse_fields(rest, ["theme"])
         return ListRequest(parsed.positional, parsed.get("theme"))
@@ -123,31 +125,10 @@ def parse(text: str, caller: Caller) -> Request:
             raise ParseError("Which partnership's CPD should I summarise?",
                              f"For example {caller.cmd('cpd summary East Barnet Area')}")
         return SummaryRequest(parsed.positional, parsed.get("since"))
-    if _has_log_fields(text):
+    if has_fields(text, FIELDS, ALIASES):
         # "/walk East Barnet Area school: …": a log without the word `log`.
         return parse(f"log {text}", caller)
-    raise ParseError(
-        f"I don't know `{sub}`.",
-        f"I can do: {', '.join(f'`{s}`' for s in SUBCOMMANDS)}. "
-        f"{caller.cmd('cpd help')} shows an example of each.",
-    )
-
-
-def _has_log_fields(text: str) -> bool:
-    try:
-        return bool(parse_fields(text, [*FIELDS, *ALIASES]).fields)
-    except ParseError:
-        return False
-
-
-def _canonical(parsed: Parsed) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for key, value in parsed.fields.items():
-        name = ALIASES.get(key, key)
-        if name in fields:
-            raise ParseError(f"`{name}:` is given twice.", f"Give `{name}:` once.")
-        fields[name] = value
-    return fields
+    raise unknown_subcommand(sub, SUBCOMMANDS, caller.cmd("cpd help"))
 
 
 async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:

@@ -17,7 +17,7 @@ from handlers.forms import Choice, FieldErrors, FieldKind, FormField
 from handlers.lookup import find_partnership, quoted_list, require_member
 from handlers.mentions import PersonRef, parse_people, plain_text
 from handlers.names import match_name, name_key
-from handlers.parsing import Parsed, ParseError
+from handlers.parsing import Parsed, ParseError, parse_fields
 from handlers.replies import ChannelPost, Reply
 from storage import learning, queries
 from storage.models import Partnership, School
@@ -310,3 +310,22 @@ async def school_choices(partnerships: Sequence[Partnership],
             schools[school.id] = school
     ordered = sorted(schools.values(), key=lambda s: name_key(s.name))
     return tuple(Choice(s.name, str(s.id)) for s in ordered)
+
+
+def has_fields(text: str, fields: Sequence[str], aliases: Mapping[str, str]) -> bool:
+    """Whether `text` carries any of a log's fields (so "/walk P school: …" is a log)."""
+    try:
+        return bool(parse_fields(text, [*fields, *aliases]).fields)
+    except ParseError:
+        return False
+
+
+def canonical_fields(parsed: Parsed, aliases: Mapping[str, str]) -> dict[str, str]:
+    """The fields under their own names, an alias counting as the field it stands for."""
+    fields: dict[str, str] = {}
+    for key, value in parsed.fields.items():
+        name = aliases.get(key, key)
+        if name in fields:
+            raise ParseError(f"`{name}:` is given twice.", f"Give `{name}:` once.")
+        fields[name] = value
+    return fields

@@ -20,7 +20,7 @@ from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
 from handlers.lookup import find_partnership, require_lead, require_member
 from handlers.names import tidy_name
-from handlers.parsing import ParseError, parse_fields, split_subcommand
+from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
 from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
 from storage import outbox, queries
 from storage.models import (
@@ -178,11 +178,7 @@ def parse(text: str, caller: Caller) -> Request:
         return SettingsRequest(tidy_name(parsed.positional),
                                parsed.get("timezone") or parsed.get("time zone"),
                                parsed.get("reminders"))
-    raise ParseError(
-        f"I don't know `{sub}`.",
-        f"I can do: {', '.join(f'`{s}`' for s in SUBCOMMANDS)}. "
-        f"{caller.cmd('meeting help')} shows an example of each.",
-    )
+    raise unknown_subcommand(sub, SUBCOMMANDS, caller.cmd("meeting help"))
 
 
 def schedule_request(partnership: str, fields: dict[str, str], caller: Caller) -> ScheduleRequest:

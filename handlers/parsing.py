@@ -47,6 +47,16 @@ def clean_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def unknown_subcommand(sub: str, subcommands: Iterable[str], help_example: str) -> ParseError:
+    """The refusal for a subcommand a command does not have; `help_example` is the help command
+    as the caller types it, e.g. "`/walk help`"."""
+    return ParseError(
+        f"I don't know `{sub}`.",
+        f"I can do: {', '.join(f'`{s}`' for s in subcommands)}. "
+        f"{help_example} shows an example of each.",
+    )
+
+
 def split_subcommand(text: str) -> tuple[str, str]:
     text = clean_text(text)
     if not text:

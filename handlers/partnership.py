@@ -12,7 +12,7 @@ from handlers.errors import CommandError
 from handlers.lookup import find_partnership, find_school, quoted_list, require_lead
 from handlers.mentions import PersonRef, find_mentions
 from handlers.names import match_name, name_key, tidy_name
-from handlers.parsing import ParseError, parse_fields, split_subcommand
+from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
 from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
 from handlers.themes import ThemesRequest, parse_theme_list, run_themes
 from storage import queries
@@ -173,11 +173,7 @@ def parse(text: str, caller: Caller) -> Request:
                               "East Barnet Area")
         new = parsed.fields.get("set")
         return ThemesRequest(name, None if new is None else parse_theme_list(new, caller, name))
-    raise ParseError(
-        f"I don't know `{sub}`.",
-        f"I can do: {', '.join(f'`{s}`' for s in SUBCOMMANDS)}. "
-        f"{caller.cmd('partnership help')} shows an example of each.",
-    )
+    raise unknown_subcommand(sub, SUBCOMMANDS, caller.cmd("partnership help"))
 
 
 def _parse_role(text: str, caller: Caller) -> RoleRequest:

@@ -21,7 +21,9 @@ from handlers.logbook import (
     QUIET,
     FieldReader,
     Invalid,
+    canonical_fields,
     form_partnership,
+    has_fields,
     member_partnership,
     note_for_channels,
     parse_id,
@@ -36,7 +38,7 @@ from handlers.logbook import (
 )
 from handlers.lookup import find_school, quoted_list, require_member
 from handlers.mentions import PersonRef, with_members
-from handlers.parsing import Parsed, ParseError, parse_fields, split_subcommand
+from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
 from handlers.replies import Button, Fact, Outcome, Person, Reply, Section, Tone, Visibility
 from handlers.schoolyear import LONDON, short_date, today_in_london
 from storage import learning
@@ -111,7 +113,7 @@ def parse(text: str, caller: Caller) -> Request:
     if sub in ("", "log", "add"):
         parsed = parse_fields(rest, [*FIELDS, *ALIASES])
         quiet = take_quiet(parsed, STRUCTURED)
-        return LogRequest(parsed.positional, _canonical(parsed), quiet)
+        return LogRequest(parsed.positional, canonical_fields(parsed, ALIASES), quiet)
     if sub in ("list", "ls"):
         parsed = parse_fields(rest, ["school", "since"])
         return ListRequest(parsed.positional, parsed.get("school"), parsed.get("since"))
@@ -119,31 +121,10 @@ def parse(text: str, caller: Caller) -> Request:
         return ShowRequest(parse_id(rest, "walk", caller.cmd("walk show 12")))
     if sub in ("done", "close"):
         return DoneRequest(parse_id(rest, "walk", caller.cmd("walk done 12")))
-    if _has_log_fields(text):
+    if has_fields(text, FIELDS, ALIASES):
         # "/walk East Barnet Area school: …": a log without the word `log`.
         return parse(f"log {text}", caller)
-    raise ParseError(
-        f"I don't know `{sub}`.",
-        f"I can do: {', '.join(f'`{s}`' for s in SUBCOMMANDS)}. "
-        f"{caller.cmd('walk help')} shows an example of each.",
-    )
-
-
-def _has_log_fields(text: str) -> bool:
-    try:
-        return bool(parse_fields(text, [*FIELDS, *ALIASES]).fields)
-    except ParseError:
-        return False
-
-
-def _canonical(parsed: Parsed) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for key, value in parsed.fields.items():
-        name = ALIASES.get(key, key)
-        if name in fields:
-            raise ParseError(f"`{name}:` is given twice.", f"Give `{name}:` once.")
-        fields[name] = value
-    return fields
+    raise unknown_subcommand(sub, SUBCOMMANDS, caller.cmd("walk help"))
 
 
 async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
