@@ -268,7 +268,7 @@ async def main(requests_per_phase: int) -> None:
         await load_bare.run("warm-up", 5, 50)
         rows: list[tuple[Phase, Phase]] = []
         for concurrency in (1, 10, 100):
-            total = max(requests_per_phase, concurrency * 5)
+            total = max(requests_per_phase, concurrency * 20)
             bare_phase = await load_bare.run("bare Bolt", concurrency, total)
             before = await fake.count("response_url")
             started = time.perf_counter()

@@ -3,6 +3,7 @@ Block Kit. Listeners stay small: ack first, call the core, answer."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -36,6 +37,9 @@ from storage.models import ChannelLink
 from storage.slack_oauth import SlackInstallationStore
 
 log = logging.getLogger(__name__)
+
+# Commands worked on at once after their ack: about the database pool's size.
+CONCURRENT_COMMANDS = 8
 
 
 _SLACK_LINK = re.compile(r"<([#!])?([^<>|]*)(?:\|([^<>]*))?>")
@@ -199,6 +203,9 @@ class SlackListeners:
         self.delivery = delivery
         self.client = client
         self.settings = settings
+        # Commands run after their ack; only a few at once, so that under a burst the event
+        # loop stays free to acknowledge new requests quickly (the rest wait, costing nothing).
+        self.work_slots = asyncio.Semaphore(CONCURRENT_COMMANDS)
 
     def shared(self, caller: Caller) -> Caller:
         """The caller in the workspace their Slack team shares (WORKSPACE_ALIASES), if any."""
@@ -208,22 +215,27 @@ class SlackListeners:
         async def on_command(ack: AsyncAck, command: dict[str, Any],
                              client: AsyncWebClient) -> None:
             await ack()
-            caller = self.shared(slack_caller(command))
-            text = command_text(command.get("text", ""))
-            outcome = await run_command(self.db, name, text, caller, request_id(command))
-            if outcome.repeated:
-                return
-            # trigger_id lives about 3 seconds: open the modal before anything slow.
-            if outcome.form is not None and await self._open_modal(
-                client, outcome, command.get("trigger_id"), caller
-            ):
-                return
-            problems = await self.delivery.deliver(outcome.channel_posts)
-            problems += await self.send_files(client, caller, outcome.files)
-            await self.respond(command.get("response_url"),
-                               with_problems(outcome.reply, problems))
+            async with self.work_slots:
+                await self._command(name, command, client)
 
         return on_command
+
+    async def _command(self, name: str, command: dict[str, Any],
+                   client: AsyncWebClient) -> None:
+        caller = self.shared(slack_caller(command))
+        text = command_text(command.get("text", ""))
+        outcome = await run_command(self.db, name, text, caller, request_id(command))
+        if outcome.repeated:
+            return
+        # trigger_id lives about 3 seconds: open the modal before anything slow.
+        if outcome.form is not None and await self._open_modal(
+            client, outcome, command.get("trigger_id"), caller
+        ):
+            return
+        problems = await self.delivery.deliver(outcome.channel_posts)
+        problems += await self.send_files(client, caller, outcome.files)
+        await self.respond(command.get("response_url"),
+                           with_problems(outcome.reply, problems))
 
     async def send_files(self, client: AsyncWebClient, caller: Caller,
                          files: list[Attachment]) -> list[str]:
