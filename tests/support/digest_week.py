@@ -85,8 +85,8 @@ async def add_plenty(db: Database, partnership: Partnership, n: int) -> None:
     pid = partnership.id
     week = [date(2026, 2, 23) + timedelta(days=k % 7) for k in range(n)]
     async with db.session() as session:
-        theme_ids = list((await session.exec(
-            select(CpdTheme.id).where(CpdTheme.partnership_id == pid))).all())
+        theme_ids = [t for t in (await session.exec(
+            select(CpdTheme.id).where(CpdTheme.partnership_id == pid))).all() if t is not None]
         schools = [School(workspace=partnership.workspace, name=f"Extra School {k:03d}",
                           name_key=f"extra school {k:03d}") for k in range(n)]
         session.add_all(schools)
