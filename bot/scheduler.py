@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -78,15 +77,10 @@ class OutboxSender:
         self.batch = batch
         self.lease = lease
         self._slots = asyncio.Semaphore(concurrency)
-        self._held_back: Counter[str] = Counter()
 
     async def tick(self) -> int:
         """Send what is due; the number of deliveries handled."""
         handled = 0
-        # Deliveries held back by a posting pace this tick, per pace: each next one waits an
-        # interval longer, so a crowd due at the same minute spreads out instead of coming back
-        # all at once.
-        self._held_back = Counter()
         while True:
             claimed = await outbox.claim_due(self.db, self.clock(), self.batch, self.lease)
             if not claimed:
@@ -166,7 +160,7 @@ class OutboxSender:
         notes: list[str] = []
         held_until = item.lease_until
         for index, link in enumerate(todo):
-            if not await self._within_pace(item, link, workspace):
+            if not await self._within_pace(item, link, workspace, first=index == 0):
                 return  # back in the queue; the channels done so far are recorded
             # Renewing also checks that no other process has taken the row over; a lease
             # claimed moments ago is safe to post on as it is.
@@ -205,22 +199,22 @@ class OutboxSender:
         await outbox.mark_sent(self.db, item, self.clock(), note="; ".join(notes) or None)
 
     async def _within_pace(self, item: Claimed, link: ChannelLink, workspace: str,
-                           use: bool = True) -> bool:
+                           use: bool = True, first: bool = True) -> bool:
         """Use one post of the channel's and the workspace's allowance (or, `use` False, see
-        whether there is one); when either is used up, put the delivery back (untried) for
-        when it is free, and say so."""
+        whether there is one). When either is used up, book the next free slot of each and
+        put the delivery back (untried) until the later of them, and say so."""
         limits = self.delivery.limits_for(link)
+        paces = limits.paces(link, workspace) if limits else []
+        if first and item.slot is not None and item.slot <= self.clock():
+            return True  # its first post's slot was booked when it was held back
         check = pacing.take if use else pacing.free_at
-        for key, pace in limits.paces(link, workspace) if limits else []:
-            free_at = await check(self.db, key, pace, self.clock())
-            if free_at is None:
+        for key, pace in paces:
+            if await check(self.db, key, pace, self.clock()) is None:
                 continue
-            queue = self._held_back[key]
-            self._held_back[key] += 1
-            at = free_at + timedelta(seconds=pace.interval * queue)
+            slot = max([await pacing.reserve(self.db, k, p, self.clock()) for k, p in paces])
             log.info("delivery %s held back until %s by the pace of %s", item.id,
-                     at.isoformat(), key)
-            await outbox.defer(self.db, item, at)
+                     slot.isoformat(), key)
+            await outbox.defer(self.db, item, slot)
             return False
         return True
 

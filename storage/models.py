@@ -377,6 +377,9 @@ class ScheduledDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
                                                                     nullable=True))
+    # A posting slot reserved for its next post when the posting pace held it back: at that
+    # moment it posts without asking the pace again (storage/pacing.py).
+    slot: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     # What the renderer needs, as JSON: {"meeting_id": 12, "minutes_before": 60}.
     payload: str = Field(default="{}")
     created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),

@@ -45,6 +45,8 @@ class Claimed:
     payload: dict[str, Any]
     token: str
     lease_until: datetime
+    # A posting slot held for its next post (see `defer`), if it has one.
+    slot: datetime | None = None
 
 
 def new_token() -> str:
@@ -154,13 +156,14 @@ async def claim_due(db: Database, now: datetime, limit: int,
                 claim_token=token, attempts=col(table.attempts) + 1)
         .returning(col(table.id), col(table.kind), col(table.partnership_id),
                    col(table.dedupe_key), col(table.due_at), col(table.expires_at),
-                   col(table.attempts), col(table.payload))
+                   col(table.attempts), col(table.payload), col(table.slot))
     )
     async with db.engine.begin() as conn:
         rows = (await conn.execute(statement)).all()
     claimed = [Claimed(id=r[0] or 0, kind=r[1], partnership_id=r[2], dedupe_key=r[3],
                        due_at=r[4], expires_at=r[5], attempts=r[6],
-                       payload=json.loads(r[7] or "{}"), token=token, lease_until=now + lease)
+                       payload=json.loads(r[7] or "{}"), token=token, lease_until=now + lease,
+                       slot=r[8])
                for r in rows]
     return sorted(claimed, key=lambda c: c.due_at)
 
@@ -222,16 +225,16 @@ async def retry_at(db: Database, claimed: Claimed, at: datetime, error: str) -> 
     """Put it back in the queue for another try at `at`."""
     return await _guarded_update(db, claimed, status=DeliveryStatus.PENDING.value,
                                  next_attempt_at=at, lease_until=None, claim_token=None,
-                                 last_error=_short(error))
+                                 slot=None, last_error=_short(error))
 
 
-async def defer(db: Database, claimed: Claimed, at: datetime) -> bool:
-    """Put it back untried until `at` (the posting pace allows no post before then): this claim
-    does not count as an attempt."""
+async def defer(db: Database, claimed: Claimed, slot: datetime) -> bool:
+    """Put it back untried until `slot`, a posting slot reserved for it (the pace allowed no
+    post sooner): this claim does not count as an attempt."""
     table = ScheduledDelivery
     return await _guarded_update(db, claimed, status=DeliveryStatus.PENDING.value,
-                                 next_attempt_at=at, lease_until=None, claim_token=None,
-                                 attempts=col(table.attempts) - 1)
+                                 next_attempt_at=slot, slot=slot, lease_until=None,
+                                 claim_token=None, attempts=col(table.attempts) - 1)
 
 
 def _short(text: str | None) -> str | None:

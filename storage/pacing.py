@@ -69,6 +69,26 @@ async def take(db: Database, key: str, pace: Pace, now: datetime) -> datetime | 
     return _moment(float(used_until) - pace.slack)
 
 
+async def reserve(db: Database, key: str, pace: Pace, now: datetime) -> datetime:
+    """Book the next free post of `key`'s allowance, however far ahead: the moment it is for.
+    Booked slots are handed out in turn to every process, so a crowd held back at once comes
+    back spread out, each at its own moment, rather than all together."""
+    table = PostingAllowance
+    at = _seconds(now)
+    used = col(table.used_until)
+    statement = (
+        _insert(db)  # type: ignore[attr-defined]
+        .values(key=key, used_until=at + pace.interval)
+        .on_conflict_do_update(index_elements=[col(table.key)],
+                               set_={"used_until": case((used > at, used), else_=at)
+                                     + pace.interval})
+        .returning(used)
+    )
+    async with db.engine.begin() as conn:
+        used_until = float((await conn.execute(statement)).scalar_one())
+    return _moment(max(at, used_until - pace.interval - pace.slack))
+
+
 async def hold(db: Database, key: str, pace: Pace, until: datetime) -> None:
     """Allow no post for `key` before `until` (the platform asked us to wait that long)."""
     table = PostingAllowance

@@ -1,8 +1,9 @@
 """weekly digests and posting allowances
 
 Per-partnership digest settings (day, time, on or off, what a quiet week sends); the posting
-allowances that pace the outbox's posts per channel and per workspace across processes; and an
-index for "has this partnership a digest waiting?".
+allowances that pace the outbox's posts per channel and per workspace across processes, and
+the posting slot a held-back delivery keeps; and an index for "has this partnership a digest
+waiting?".
 
 Revision ID: 0007
 Revises: 0006
@@ -44,13 +45,13 @@ def upgrade() -> None:
     sa.UniqueConstraint('partnership_id')
     )
     with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('slot', storage.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_delivery_partnership_kind_status', ['partnership_id', 'kind', 'status'], unique=False)
-
-
 
 def downgrade() -> None:
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.drop_index('ix_delivery_partnership_kind_status')
+        batch_op.drop_column('slot')
 
     op.drop_table('digest_settings')
     op.drop_table('posting_allowance')
