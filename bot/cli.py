@@ -180,16 +180,18 @@ async def _import(settings: Settings, path: Path, workspace: str) -> int:
 
 
 async def _digests(settings: Settings, week: str | None, workspace: str | None) -> int:
-    from handlers.digest import digest_report
+    from handlers.digest import digest_report, week_asked
     from storage.db import Database
 
+    try:
+        week = week_asked(week)
+    except ValueError as error:
+        print(f"partnership-bot: {error}", file=sys.stderr)
+        return 2
     db = Database(settings.database_url)
     try:
         await db.upgrade()
         lines = await digest_report(db, week, workspace)
-    except ValueError as error:
-        print(f"partnership-bot: {error}", file=sys.stderr)
-        return 2
     finally:
         await db.dispose()
     print("\n".join(lines))

@@ -326,8 +326,8 @@ def coverage_lines(coverage: Coverage, term: Term) -> list[str]:
             lines.append(f"{name}: none yet")
             continue
         reached = sum(1 for s in coverage.schools if coverage.attended.get((theme.id, s.id or 0)))
-        lines.append(f"{name}: {_plural(sessions, 'session')}, "
-                     f"{reached} of {_plural(schools, 'school')} attended")
+        attended = f", {reached} of {_plural(schools, 'school')} attended" if schools else ""
+        lines.append(f"{name}: {_plural(sessions, 'session')}{attended}")
     untouched = [s.name for s in coverage.schools
                  if not any(coverage.attended.get((t.id or 0, s.id or 0)) for t in coverage.themes)]
     if untouched:
@@ -391,8 +391,8 @@ def quiet_reply(data: DigestData) -> Reply:
 def coverage_grid(coverage: Coverage, term: Term, partnership: str) -> CoverageGrid | None:
     """The chart's rows (themes with their session counts) and columns (the schools that
     attended most, up to what stays readable); None when there is nothing to draw."""
-    if coverage.total == 0:
-        return None
+    if coverage.total == 0 or not coverage.schools:
+        return None  # nothing to draw, or no schools to draw it against: the text says it
     themes = [t for t in coverage.themes
               if not t.retired or coverage.sessions.get(t.id or 0, 0)]
     by_school = {s.id or 0: sum(n for (_, school), n in coverage.attended.items()
@@ -598,7 +598,7 @@ async def describe(session: AsyncSession, partnership: Partnership, caller: Call
     ])
 
 
-def _delivery_state(row: Any, tz: ZoneInfo) -> str:
+def _delivery_state(row: ScheduledDelivery, tz: ZoneInfo) -> str:
     if row.status == DeliveryStatus.SENT and row.sent_at is not None:
         return f"sent {_moment(row.sent_at, tz)}"
     if row.status == DeliveryStatus.SKIPPED:
@@ -666,18 +666,25 @@ async def after_linking(session: AsyncSession, partnership: Partnership, caller:
 # --- what went out: `partnership-bot digests` ------------------------------------------------
 
 
-async def digest_report(db: Database, week: str | None, workspace: str | None) -> list[str]:
-    """One line per partnership with a digest that week: its status (sent / failed, with the
-    last error / pending / skipped quiet / …), its attempts and when it went (UK time).
-    ValueError for a week that is not one."""
-    london = ZoneInfo(_LONDON)
-    if week is None:
-        week = iso_week(datetime.now(UTC), london)
+def week_asked(text: str | None) -> str:
+    """A week as typed ("2026-w10"), or this week in the UK: "2026-W10". ValueError, saying
+    how to write it, if it is not an ISO week."""
+    if text is None:
+        return iso_week(datetime.now(UTC), ZoneInfo(_LONDON))
     try:
-        monday = parse_iso_week(week)
+        monday = parse_iso_week(text)
     except ValueError:
-        raise ValueError(f"“{week}” is not an ISO week: write it like 2026-W10.") from None
-    week = f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}"
+        raise ValueError(f"“{text}” is not an ISO week: write it like 2026-W10.") from None
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+async def digest_report(db: Database, week: str, workspace: str | None) -> list[str]:
+    """One line per partnership with a digest in `week` ("2026-W10"): its status (sent /
+    failed, with the last error / pending / skipped quiet / …), its attempts and when it went
+    (UK time)."""
+    london = ZoneInfo(_LONDON)
+    monday = parse_iso_week(week)
     async with db.session() as session:
         rows = await outbox.deliveries_of_kind(session, DIGEST_KIND, f":{week}", workspace)
     sunday = monday + timedelta(days=6)
