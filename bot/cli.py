@@ -24,6 +24,10 @@ commands:
                            still posted once)
   teams-package --out FILE [--app-id GUID] [--base-url URL]
                            build the Teams app package (manifest and icons, zipped)
+  digests [--week YYYY-Www] [--workspace ID]
+                           what became of each partnership's weekly digest that week (default
+                           this week): sent (when, UK time), failed (and why), pending,
+                           skipped (a quiet week), with its attempts
   import FILE [--workspace ID]
                            load partnerships and schools from a YAML file (safe to repeat)
   db upgrade               bring the database schema up to date
@@ -59,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("--base-url", default=None,
                          help="your https:// site, for the manifest's website, privacy and "
                               "terms links (default: the example address)")
+    digests = sub.add_parser("digests", help="what became of a week's digests")
+    digests.add_argument("--week", default=None,
+                         help="the ISO week, like 2026-W10 (default: this week, UK time)")
+    digests.add_argument("--workspace", default=None,
+                         help="only this workspace's partnerships (Slack team id, Teams "
+                              "tenant id, or shared name; default: all)")
     importer = sub.add_parser("import", help="load partnerships from YAML")
     importer.add_argument("file", type=Path)
     importer.add_argument("--workspace", default="local",
@@ -88,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"partnership-bot: no file at {args.file}", file=sys.stderr)
                 return 2
             return asyncio.run(_import(settings, args.file, args.workspace))
+        if args.command == "digests":
+            return asyncio.run(_digests(settings, args.week, args.workspace))
         if args.command == "db" and args.action == "encrypt-tokens":
             return asyncio.run(_encrypt_tokens(settings))
         if args.command == "db":
@@ -164,6 +176,25 @@ async def _import(settings: Settings, path: Path, workspace: str) -> int:
     print(f"Imported {path} into workspace {workspace}:")
     for line in report.lines():
         print("  " + line)
+    return 0
+
+
+async def _digests(settings: Settings, week: str | None, workspace: str | None) -> int:
+    from handlers.digest import digest_report, week_asked
+    from storage.db import Database
+
+    try:
+        week = week_asked(week)
+    except ValueError as error:
+        print(f"partnership-bot: {error}", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        lines = await digest_report(db, week, workspace)
+    finally:
+        await db.dispose()
+    print("\n".join(lines))
     return 0
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,6 +13,7 @@ from handlers.replies import Attachment, ChannelPost, Reply, Section, Tone
 from storage import outbox, queries
 from storage.db import Database
 from storage.models import ChannelLink
+from storage.pacing import Pace
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,18 @@ class DeliveryError(Exception):
         self.hint = hint
         self.retry_after = retry_after
         self.permanent = permanent
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """A 429 answer's Retry-After header, in seconds (HTTP headers of any casing)."""
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after":
+            text = value[0] if isinstance(value, list) else value
+            try:
+                return max(0.0, float(text))
+            except (TypeError, ValueError):
+                return None
+    return None
 
 
 class ChannelPoster(Protocol):
@@ -49,6 +63,30 @@ class FileSharer(Protocol):
 
     async def share_file(self, link: ChannelLink, attachment: Attachment,
                          thread_ref: str | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class PostingLimits:
+    """How fast a platform lets a bot post: in one channel, and in one workspace overall."""
+
+    per_channel: Pace | None = None
+    per_workspace: Pace | None = None
+
+    def paces(self, link: ChannelLink, workspace: str) -> list[tuple[str, Pace]]:
+        """The allowances one post to `link` uses (storage/pacing.py), the channel's first."""
+        paces = []
+        if self.per_channel is not None:
+            paces.append((f"{link.platform}:channel:{link.channel_id}", self.per_channel))
+        if self.per_workspace is not None:
+            paces.append((f"{link.platform}:workspace:{workspace}", self.per_workspace))
+        return paces
+
+
+@runtime_checkable
+class Paced(Protocol):
+    """A poster whose platform limits how fast it may post."""
+
+    limits: PostingLimits
 
 
 class Delivery:
@@ -90,6 +128,10 @@ class Delivery:
             chosen.append(link)
         return chosen
 
+    def limits_for(self, link: ChannelLink) -> PostingLimits | None:
+        poster = self.posters[link.platform]
+        return poster.limits if isinstance(poster, Paced) else None
+
     async def post_to(self, link: ChannelLink, reply: Reply) -> str | None:
         """Post in one channel (DeliveryError on failure); the message's reference."""
         return await self.posters[link.platform].post(link, reply)
@@ -100,9 +142,12 @@ class Delivery:
             await outbox.record_post(self.db, post.partnership_id, post.remember_as,
                                      link.platform, link.channel_id, ref)
         if post.attachment is not None:
-            await self._share(link, post.attachment, ref)
+            await self.share_to(link, post.attachment, ref)
 
-    async def _share(self, link: ChannelLink, attachment: Attachment, ref: str | None) -> None:
+    async def share_to(self, link: ChannelLink, attachment: Attachment,
+                       ref: str | None) -> None:
+        """Share a file with the post `ref` in `link`, where the platform can (DeliveryError on
+        failure, saying the message itself went out)."""
         poster = self.posters[link.platform]
         if not isinstance(poster, FileSharer):
             log.info("%s cannot share files; %s not shared", link.platform, attachment.filename)

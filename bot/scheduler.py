@@ -1,4 +1,4 @@
-"""Sending the outbox: reminders (and later digests) posted when due, once, and never lost.
+"""Sending the outbox: reminders and weekly digests posted when due, once, and never lost.
 
 Every bot process runs an `OutboxScheduler`: an APScheduler 3 interval job that polls the
 `delivery` table. The table is the only state (APScheduler's own job stores are not safe to share
@@ -9,7 +9,14 @@ A delivery goes to every channel linked to its partnership. Each post is recorde
 is made, so a retry goes only to the channels still missing it. Failures (a Slack error, a 429
 with Retry-After, a network error) are retried with exponential backoff, honouring Retry-After;
 each is logged and kept on the row (`last_error`), and the row ends `sent`, `failed` (retries
-used up) or `dropped` (too late to be useful): never silently gone."""
+used up), `dropped` (too late to be useful) or `skipped` (nothing worth sending): never silently
+gone.
+
+Posts keep to each platform's pace (storage/pacing.py, shared by all processes): about one a
+second per Slack channel and a steady rate per workspace. A delivery the pace holds back goes
+back in the queue, untried, for the moment it is allowed, so hundreds due at the same minute
+spread out and all go. A second job plans recurring deliveries (the weekly digests) every few
+minutes, and after any poll that sent something."""
 
 from __future__ import annotations
 
@@ -24,10 +31,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.delivery import Delivery, DeliveryError
-from handlers.dispatch import SCHEDULED
-from storage import outbox
+from handlers.dispatch import PLANNERS, SCHEDULED
+from handlers.replies import ChannelPost, Skip
+from storage import outbox, pacing, queries
 from storage.db import Database
-from storage.models import DeliveryStatus
+from storage.models import ChannelLink, DeliveryStatus
 from storage.outbox import Claimed
 from storage.retention import housekeeping
 
@@ -39,6 +47,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 POLL_SECONDS = 5.0
+PLAN_SECONDS = 300.0
 # How many rows one claim takes, and how many posts run at once.
 CLAIM_BATCH = 50
 CONCURRENT_SENDS = 8
@@ -80,11 +89,23 @@ class OutboxSender:
         while True:
             claimed = await outbox.claim_due(self.db, self.clock(), self.batch, self.lease)
             if not claimed:
-                return handled
+                break
             await asyncio.gather(*(self._send_in_slot(item) for item in claimed))
             handled += len(claimed)
             if len(claimed) < self.batch:
-                return handled
+                break
+        if handled:
+            # A recurring delivery that just went out has its next one queued now.
+            await self.plan()
+        return handled
+
+    async def plan(self) -> int:
+        """Queue recurring deliveries (the weekly digests) that are not queued yet."""
+        queued = 0
+        for planner in PLANNERS:
+            async with self.db.session() as session:
+                queued += await planner(session, self.clock())
+        return queued
 
     async def _send_in_slot(self, item: Claimed) -> None:
         async with self._slots:
@@ -112,20 +133,40 @@ class OutboxSender:
             log.error("delivery %s has unknown kind %s", item.id, item.kind)
             return
         async with self.db.session() as session:
-            reply = await renderer(item.payload, item.due_at, now, session)
             links = await self.delivery.links_in(session, item.partnership_id)
             done = {(p.platform, p.channel_id)
                     for p in await outbox.posts_of(session, item.dedupe_key)}
-        if reply is None:
+            workspace = await queries.partnership_workspace(session, item.partnership_id) or ""
+        todo = [link for link in links if (link.platform, link.channel_id) not in done]
+        # Looked at before the message is built, so a crowd of digests held back by the pace
+        # is not built twice; used (below) only once there is something to post.
+        if todo and not await self._within_pace(item, todo[0], workspace, use=False):
+            return
+        async with self.db.session() as session:
+            rendered = await renderer(item.payload, item.due_at, now, session)
+        if rendered is None:
             await outbox.mark_final(self.db, item, DeliveryStatus.DROPPED, "no longer needed")
+            return
+        if isinstance(rendered, Skip):
+            await outbox.mark_final(self.db, item, DeliveryStatus.SKIPPED, rendered.reason)
             return
         if not links:
             await self._failed(item, "no linked channel to post in", None)
             return
-        todo = [link for link in links if (link.platform, link.channel_id) not in done]
+        message = rendered if isinstance(rendered, ChannelPost) else \
+            ChannelPost(item.partnership_id, rendered)
+        await self._post_all(item, message, todo, workspace)
+
+    async def _post_all(self, item: Claimed, message: ChannelPost, todo: list[ChannelLink],
+                        workspace: str) -> None:
+        """Post in each channel still missing it, recording each as it goes out, so that no
+        retry (or process taking over) posts in a channel twice."""
         errors: list[DeliveryError] = []
+        notes: list[str] = []
         held_until = item.lease_until
         for index, link in enumerate(todo):
+            if not await self._within_pace(item, link, workspace, first=index == 0):
+                return  # back in the queue; the channels done so far are recorded
             # Renewing also checks that no other process has taken the row over; a lease
             # claimed moments ago is safe to post on as it is.
             if self.clock() > held_until - self.lease / 2:
@@ -135,23 +176,60 @@ class OutboxSender:
                     return
                 held_until = self.clock() + self.lease
             try:
-                ref = await self.delivery.post_to(link, reply)
+                ref = await self.delivery.post_to(link, message.reply)
             except DeliveryError as error:
                 errors.append(error)
+                if error.retry_after is not None:
+                    await self._hold(link, workspace, error.retry_after)
                 continue
             post = outbox.Post(link.platform, link.channel_id, ref)
-            if index == len(todo) - 1 and not errors:
+            if message.attachment is None and index == len(todo) - 1 and not errors:
                 await outbox.mark_sent(self.db, item, self.clock(), post)
                 return
-            # More channels to go: record this one now, so no retry posts it again.
+            # Recorded before anything else is tried, so no retry posts it again.
             await outbox.record_post(self.db, item.partnership_id, item.dedupe_key,
                                      post.platform, post.channel_id, post.message_ref)
+            if message.attachment is not None:
+                try:
+                    await self.delivery.share_to(link, message.attachment, ref)
+                except DeliveryError as error:
+                    # The message (with the same facts in words) is what counts: it stays sent.
+                    log.warning("delivery %s: %s", item.id, error.hint)
+                    notes.append(error.hint)
         if errors:
             retry_after = max((e.retry_after for e in errors if e.retry_after is not None),
                               default=None)
             await self._failed(item, "; ".join(e.hint for e in errors), retry_after)
             return
-        await outbox.mark_sent(self.db, item, self.clock())
+        await outbox.mark_sent(self.db, item, self.clock(), note="; ".join(notes) or None)
+
+    async def _within_pace(self, item: Claimed, link: ChannelLink, workspace: str,
+                           use: bool = True, first: bool = True) -> bool:
+        """Use one post of the channel's and the workspace's allowance (or, `use` False, see
+        whether there is one). When either is used up, book the next free slot of each and
+        put the delivery back (untried) until the later of them, and say so."""
+        limits = self.delivery.limits_for(link)
+        paces = limits.paces(link, workspace) if limits else []
+        if first and item.slot is not None and item.slot <= self.clock():
+            return True  # its first post's slot was booked when it was held back
+        check = pacing.take if use else pacing.free_at
+        for key, pace in paces:
+            if await check(self.db, key, pace, self.clock()) is None:
+                continue
+            slot = max([await pacing.reserve(self.db, k, p, self.clock()) for k, p in paces])
+            log.info("delivery %s held back until %s by the pace of %s", item.id,
+                     slot.isoformat(), key)
+            await outbox.defer(self.db, item, slot)
+            return False
+        return True
+
+    async def _hold(self, link: ChannelLink, workspace: str, seconds: float) -> None:
+        """The platform said to wait: nothing more goes to that workspace until then."""
+        limits = self.delivery.limits_for(link)
+        until = self.clock() + timedelta(seconds=seconds)
+        for key, pace in limits.paces(link, workspace) if limits else []:
+            if ":workspace:" in key:
+                await pacing.hold(self.db, key, pace, until)
 
     async def _failed(self, item: Claimed, error: str, retry_after: float | None) -> None:
         now = self.clock()
@@ -169,16 +247,21 @@ class OutboxSender:
 
 
 class OutboxScheduler:
-    """Runs `OutboxSender.tick` every few seconds on APScheduler, in this event loop."""
+    """Runs `OutboxSender.tick` every few seconds, and its planners every few minutes, on
+    APScheduler, in this event loop."""
 
     JOB_ID = "outbox"
     HOUSEKEEPING_ID = "housekeeping"
+    PLAN_JOB_ID = "plan"
 
-    def __init__(self, sender: OutboxSender, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(self, sender: OutboxSender, poll_seconds: float = POLL_SECONDS,
+                 plan_seconds: float = PLAN_SECONDS) -> None:
         self.sender = sender
         self.poll_seconds = poll_seconds
+        self.plan_seconds = plan_seconds
         self._scheduler: AsyncIOScheduler | None = None
         self._ticking = asyncio.Lock()
+        self._planning = asyncio.Lock()
         # Polls finished since start: for health checks, and for tests to wait on.
         self.ticks = 0
         self._polled = asyncio.Condition()
@@ -200,10 +283,28 @@ class OutboxScheduler:
         # running it is harmless.
         scheduler.add_job(self._housekeeping, CronTrigger(hour=3, minute=15, timezone=LONDON),
                           id=self.HOUSEKEEPING_ID, coalesce=True, misfire_grace_time=6 * 3600)
+        scheduler.add_job(
+            self._plan, "interval", seconds=self.plan_seconds, id=self.PLAN_JOB_ID,
+            coalesce=True, misfire_grace_time=None, max_instances=1,
+            # At start too: partnerships whose digest was never queued (or the bot was down).
+            next_run_time=datetime.now(UTC),
+        )
         # APScheduler logs every run at INFO; a poll every few seconds would drown the log.
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         scheduler.start()
         self._scheduler = scheduler
+
+    async def _plan(self) -> None:
+        async with self._planning:
+            try:
+                queued = await self.sender.plan()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("planning recurring deliveries failed; the next run tries again")
+                return
+        if queued:
+            log.info("queued %d recurring deliveries", queued)
 
     async def _tick(self) -> None:
         if self._ticking.locked():
@@ -239,7 +340,7 @@ class OutboxScheduler:
             return
         self._scheduler.pause()
         try:
-            async with asyncio.timeout(grace), self._ticking:
+            async with asyncio.timeout(grace), self._ticking, self._planning:
                 pass
         except TimeoutError:
             log.warning("outbox: a send was still running at shutdown; its lease will expire "

@@ -385,6 +385,20 @@ def _clock(text: str) -> _Clock:
     return _Clock(hour, minute, meridiem, zero_padded=match["hour"].startswith("0"))
 
 
+def parse_time_of_day(text: str) -> time:
+    """One time of day, like `8am`, `8.30am`, `08:00` or `17:45` (a bare `8` is 8am)."""
+    normal = _normalise(_within_length(text))
+    if not re.fullmatch(_CLOCK, normal):
+        raise DateError(f"I couldn't read {_quote(text)} as a time of day.", TIME_HINT)
+    return _clock(normal).options()[0]
+
+
+def parse_weekday(text: str) -> int | None:
+    """Monday is 0: "Monday", "mon", "Tues", "Mondays"; None if it is not a day of the week."""
+    word = _normalise(text).removesuffix("s") if len(text.strip()) > 4 else _normalise(text)
+    return _WEEKDAY_NUMBERS.get(word.rstrip("."))
+
+
 def _length(match: re.Match[str]) -> timedelta:
     if match["half_hour"]:
         minutes = 30

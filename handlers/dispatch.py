@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cpd, meetings, partnership, privacy, walk
+from handlers import cpd, digest, home, meetings, partnership, privacy, walk
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
 from handlers.parsing import ParseError
-from handlers.replies import Outcome, Reply
+from handlers.replies import ChannelPost, Outcome, Reply, Skip
 from storage import dedupe
 from storage.db import Database, wrote
 
@@ -29,10 +29,14 @@ FormHandler = Callable[[FormValues, str, Caller, AsyncSession], Awaitable[Outcom
 # (the button's value, caller, session)
 ActionHandler = Callable[[str, Caller, AsyncSession], Awaitable[Outcome]]
 
-# (payload, due_at, now, session) -> the message a due delivery posts, or None when it is no
-# longer wanted; the outbox (bot/scheduler.py) calls it when the delivery falls due.
+# (payload, due_at, now, session) -> the message a due delivery posts (a Reply, or a ChannelPost
+# to share a file with it), a Skip when there is nothing worth sending this time, or None when it
+# is no longer wanted; the outbox (bot/scheduler.py) calls it when the delivery falls due.
 ScheduledRenderer = Callable[[dict[str, Any], datetime, datetime, AsyncSession],
-                             Awaitable[Reply | None]]
+                             Awaitable[Reply | ChannelPost | Skip | None]]
+# (session, now) -> how many deliveries it queued: run by every process every few minutes to queue
+# recurring deliveries (the weekly digest); safe to run in several processes at once.
+Planner = Callable[[AsyncSession, datetime], Awaitable[int]]
 
 COMMANDS: dict[str, CommandHandler] = {
     "partnership": partnership.run,
@@ -49,10 +53,14 @@ ACTIONS: dict[str, ActionHandler] = {
     walk.DONE_ACTION: walk.done_action,
     meetings.RSVP_ACTION: meetings.rsvp,
     privacy.FORGET_ACTION: privacy.confirm_forget,
+    home.LOG_WALK_ACTION: home.log_walk,
+    home.LOG_CPD_ACTION: home.log_cpd,
 }
 SCHEDULED: dict[str, ScheduledRenderer] = {
     meetings.REMINDER_KIND: meetings.render_reminder,
+    digest.DIGEST_KIND: digest.render_scheduled,
 }
+PLANNERS: list[Planner] = [digest.plan_due]
 
 
 def command_names() -> list[str]:
@@ -111,6 +119,13 @@ async def run_action(db: Database, action_id: str, value: str, caller: Caller,
     return await _guarded(db, f"action {action_id}",
                           lambda session: handler(value, caller, session),
                           request_id=request_id)
+
+
+async def app_home(db: Database, caller: Caller) -> Reply:
+    """The caller's App Home: their partnerships' week at a glance (read-only)."""
+    outcome = await _guarded(db, "app home",
+                             lambda session: home.build(caller, session))
+    return outcome.reply
 
 
 class _Repeated(Exception):

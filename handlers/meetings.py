@@ -341,7 +341,7 @@ def help_reply(caller: Caller) -> Reply:
     )
 
 
-def _timezone_of(partnership: Partnership) -> ZoneInfo:
+def timezone_of(partnership: Partnership) -> ZoneInfo:
     try:
         return ZoneInfo(partnership.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -433,7 +433,7 @@ async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSessi
                                          example="meeting schedule {name} when: " + WHEN_EXAMPLE)
     await require_member(session, caller, partnership)
     assert partnership.id is not None
-    tz = _timezone_of(partnership)
+    tz = timezone_of(partnership)
     when = _parse_when(request.when, caller, tz)
     meeting = Meeting(
         partnership_id=partnership.id, uid=f"{uuid.uuid4()}@partnership-bot",
@@ -724,10 +724,15 @@ async def rsvp(value: str, caller: Caller, session: AsyncSession) -> Outcome:
     await session.flush()
     said = {RsvpAnswer.GOING: "You're going to", RsvpAnswer.NOT_GOING: "You can't make",
             RsvpAnswer.MAYBE: "You might come to"}[answer]
+    card = await meeting_card(session, meeting, partnership)
+    assert partnership.id is not None
     return Outcome(
         Reply.success(f"{said} {meeting.title}: {_when(meeting)}.",
                       "Press another button to change your reply."),
-        updated_message=await meeting_card(session, meeting, partnership),
+        updated_message=card,
+        # Pressed away from the card (the App Home): the cards in the channels change too.
+        channel_posts=[] if caller.channel_id else [
+            ChannelPost(partnership.id, card, edit_of=card_key(meeting.id))],
     )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import privacy
+from handlers import digest, privacy
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.lookup import find_partnership, find_school, quoted_list, require_lead
@@ -101,12 +101,12 @@ class RoleRequest:
 
 Request = (
     HelpRequest | CreateRequest | JoinRequest | LeaveRequest | ListRequest | InfoRequest
-    | ChannelRequest | RoleRequest | ThemesRequest | privacy.MyDataRequest
-    | privacy.ForgetRequest | privacy.RetentionRequest
+    | ChannelRequest | RoleRequest | ThemesRequest | digest.DigestRequest
+    | privacy.MyDataRequest | privacy.ForgetRequest | privacy.RetentionRequest
 )
 
 SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel", "role", "themes",
-               "retention", "mydata", "forget")
+               "digest", "retention", "mydata", "forget")
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -173,6 +173,8 @@ def parse(text: str, caller: Caller) -> Request:
                               "East Barnet Area")
         new = parsed.fields.get("set")
         return ThemesRequest(name, None if new is None else parse_theme_list(new, caller, name))
+    if sub == "digest":
+        return digest.parse_request(rest, caller)
     raise unknown_subcommand(sub, SUBCOMMANDS, caller.cmd("partnership help"))
 
 
@@ -263,6 +265,8 @@ async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
             return await privacy.retention(request, caller, session)
         case ThemesRequest():
             return await run_themes(request, caller, session)
+        case digest.DigestRequest():
+            return await digest.run(request, caller, session)
 
 
 def help_reply(caller: Caller) -> Reply:
@@ -286,6 +290,7 @@ def help_reply(caller: Caller) -> Reply:
                     "or a member (leads)",
                 ],
             ),
+            Section(heading="Weekly digest", lines=digest.help_lines(caller)),
             Section(
                 heading="Walks, CPD and meetings",
                 lines=[
@@ -521,13 +526,15 @@ async def link_channel(request: ChannelRequest, caller: Caller, session: AsyncSe
     session.add(ChannelLink(partnership_id=partnership.id, platform=caller.platform,
                             channel_id=caller.channel_id, channel_name=caller.channel_name,
                             conversation_ref=caller.channel_ref, linked_by=caller.user_id))
+    await session.flush()
     announcement = Reply(
         title=f"This channel is now linked to {partnership.name}.",
         sections=[Section(lines=["Meeting reminders and the weekly digest will be posted here."])],
         visibility=Visibility.PUBLIC,
     )
     return Outcome(
-        Reply.success(f"Linked this channel to {partnership.name}."),
+        Reply.success(f"Linked this channel to {partnership.name}.",
+                      await digest.after_linking(session, partnership, caller)),
         channel_posts=[ChannelPost(partnership.id, announcement, only_channel=caller.channel_id)],
     )
 

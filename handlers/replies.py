@@ -127,6 +127,14 @@ class ChannelPost:
     attachment: Attachment | None = None
 
 
+@dataclass(frozen=True)
+class Skip:
+    """A scheduled message with nothing worth sending this time (a quiet week's digest set to
+    send nothing): the outbox records it as skipped, with the reason."""
+
+    reason: str
+
+
 @dataclass
 class Outcome:
     """What a command produced: the reply to the caller and any posts for linked channels."""

@@ -351,6 +351,7 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"  # gave up after retries; last_error says why
     DROPPED = "dropped"  # too late to be useful (e.g. the meeting has started)
     CANCELLED = "cancelled"  # no longer wanted (e.g. the meeting moved or was cancelled)
+    SKIPPED = "skipped"  # nothing worth sending (a quiet week's digest, set to send nothing)
 
 
 class ScheduledDelivery(SQLModel, table=True):
@@ -360,7 +361,11 @@ class ScheduledDelivery(SQLModel, table=True):
     claim token in one UPDATE), so each is sent once, and nothing is lost across restarts."""
 
     __tablename__ = "delivery"
-    __table_args__ = (Index("ix_delivery_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+        # "Has this partnership a digest waiting?", asked of every partnership by the planner.
+        Index("ix_delivery_partnership_kind_status", "partnership_id", "kind", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=20)  # "reminder", "digest": picks what renders it
@@ -382,6 +387,9 @@ class ScheduledDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
                                                                     nullable=True))
+    # A posting slot reserved for its next post when the posting pace held it back: at that
+    # moment it posts without asking the pace again (storage/pacing.py).
+    slot: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     # What the renderer needs, as JSON: {"meeting_id": 12, "minutes_before": 60}.
     payload: str = Field(default="{}")
     created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
@@ -404,3 +412,42 @@ class PostedMessage(SQLModel, table=True):
     message_ref: str | None = Field(default=None, max_length=200)
     posted_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                 nullable=False))
+
+
+# --- the weekly digest ----------------------------------------------------------------------
+
+
+class QuietWeek(StrEnum):
+    NOTE = "note"  # a one-line "quiet week" message
+    SKIP = "skip"  # nothing at all
+
+
+class DigestSettings(SQLModel, table=True):
+    """When a partnership's weekly digest is posted, in the partnership's time zone. A
+    partnership without a row gets it on Mondays at 08:00, with a note in quiet weeks."""
+
+    __tablename__ = "digest_settings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", ondelete="CASCADE", unique=True)
+    enabled: bool = Field(default=True)
+    weekday: int = Field(default=0)  # Monday is 0, as in Python's date.weekday()
+    hour: int = Field(default=8)
+    minute: int = Field(default=0)
+    quiet_week: str = Field(default=QuietWeek.NOTE.value, max_length=10)
+    updated_by: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+
+
+class PostingAllowance(SQLModel, table=True):
+    """How fast the bot may post in a channel or a workspace, shared by every bot process.
+
+    One row per pace (e.g. "slack:workspace:T0123"), holding the moment the pace's allowance is
+    used up to (a generic cell rate algorithm's "theoretical arrival time"), as seconds since the
+    Unix epoch (UTC): a plain number, so that one UPDATE can advance it on either database."""
+
+    __tablename__ = "posting_allowance"
+
+    key: str = Field(primary_key=True, max_length=250)
+    used_until: float = Field(default=0.0)

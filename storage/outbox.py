@@ -16,11 +16,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
-from storage.models import DeliveryStatus, PostedMessage, ScheduledDelivery
+from storage.models import DeliveryStatus, Partnership, PostedMessage, ScheduledDelivery
+from storage.types import utcnow
 
 # Long enough for one delivery's posts, Slack's own 429 waits included; the sender renews it
 # before every post, so only a process that died (or stalled this long) loses its rows.
@@ -42,6 +45,8 @@ class Claimed:
     payload: dict[str, Any]
     token: str
     lease_until: datetime
+    # A posting slot held for its next post (see `defer`), if it has one.
+    slot: datetime | None = None
 
 
 def new_token() -> str:
@@ -59,17 +64,44 @@ async def enqueue(
     payload: dict[str, Any] | None = None,
 ) -> bool:
     """Queue a delivery in the caller's transaction. False when that key was queued before
-    (whatever became of it): a key is delivered at most once, ever."""
-    existing = (await session.exec(
-        select(ScheduledDelivery.id).where(ScheduledDelivery.dedupe_key == dedupe_key)
-    )).first()
-    if existing is not None:
-        return False
-    session.add(ScheduledDelivery(
-        kind=kind, partnership_id=partnership_id, dedupe_key=dedupe_key, due_at=due_at,
-        next_attempt_at=due_at, expires_at=expires_at, payload=json.dumps(payload or {}),
-    ))
-    return True
+    (whatever became of it): a key is delivered at most once, ever.
+
+    One INSERT that does nothing on a key already there, so two processes queueing the same
+    key at the same moment both succeed and only one row results (no IntegrityError)."""
+    table = ScheduledDelivery
+    values = {
+        "kind": kind, "partnership_id": partnership_id, "dedupe_key": dedupe_key,
+        "due_at": due_at, "next_attempt_at": due_at, "expires_at": expires_at,
+        "status": DeliveryStatus.PENDING.value, "attempts": 0,
+        "payload": json.dumps(payload or {}), "created_at": utcnow(),
+    }
+    insert = _insert_for(session).values(**values).on_conflict_do_nothing(
+        index_elements=[col(table.dedupe_key)]).returning(col(table.id))
+    inserted = (await session.exec(insert)).first()
+    return inserted is not None
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    """INSERT with the dialect's ON CONFLICT clause (both databases speak it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(ScheduledDelivery)
+    return sqlite_insert(ScheduledDelivery)
+
+
+async def reschedule(session: AsyncSession, dedupe_key: str, due_at: datetime,
+                     expires_at: datetime | None) -> bool:
+    """Move a delivery that has not gone out yet to a new time, in the caller's transaction: a
+    waiting one, or one cancelled before it went (wanted again). False if there is none such:
+    it never existed, or it was sent, or is being sent, or failed."""
+    table = ScheduledDelivery
+    result = await session.exec(
+        update(table)
+        .where(col(table.dedupe_key) == dedupe_key,
+               col(table.status).in_([DeliveryStatus.PENDING, DeliveryStatus.CANCELLED]))
+        .values(status=DeliveryStatus.PENDING.value, due_at=due_at, next_attempt_at=due_at,
+                expires_at=expires_at, last_error=None)
+    )
+    return int(result.rowcount) == 1
 
 
 async def pending_keys(session: AsyncSession, key_prefix: str) -> list[str]:
@@ -124,13 +156,14 @@ async def claim_due(db: Database, now: datetime, limit: int,
                 claim_token=token, attempts=col(table.attempts) + 1)
         .returning(col(table.id), col(table.kind), col(table.partnership_id),
                    col(table.dedupe_key), col(table.due_at), col(table.expires_at),
-                   col(table.attempts), col(table.payload))
+                   col(table.attempts), col(table.payload), col(table.slot))
     )
     async with db.engine.begin() as conn:
         rows = (await conn.execute(statement)).all()
     claimed = [Claimed(id=r[0] or 0, kind=r[1], partnership_id=r[2], dedupe_key=r[3],
                        due_at=r[4], expires_at=r[5], attempts=r[6],
-                       payload=json.loads(r[7] or "{}"), token=token, lease_until=now + lease)
+                       payload=json.loads(r[7] or "{}"), token=token, lease_until=now + lease,
+                       slot=r[8])
                for r in rows]
     return sorted(claimed, key=lambda c: c.due_at)
 
@@ -167,15 +200,17 @@ class Post:
 
 
 async def mark_sent(db: Database, claimed: Claimed, now: datetime,
-                    last_post: Post | None = None) -> bool:
-    """Sent everywhere: the last post's record and the status change in one transaction."""
+                    last_post: Post | None = None, note: str | None = None) -> bool:
+    """Sent everywhere: the last post's record and the status change in one transaction.
+    `note` keeps what went partly wrong on the row (a chart that could not be shared)."""
     async with db.session() as session:
         if last_post is not None:
             # Kept even if the lease was lost meanwhile: the post did go out.
             await record_post_in(session, claimed.partnership_id, claimed.dedupe_key,
                                  last_post.platform, last_post.channel_id, last_post.message_ref)
         result = await session.exec(_guarded(claimed, status=DeliveryStatus.SENT.value,
-                                             sent_at=now, lease_until=None))
+                                             sent_at=now, lease_until=None,
+                                             last_error=_short(note)))
         return int(result.rowcount) == 1
 
 
@@ -190,7 +225,16 @@ async def retry_at(db: Database, claimed: Claimed, at: datetime, error: str) -> 
     """Put it back in the queue for another try at `at`."""
     return await _guarded_update(db, claimed, status=DeliveryStatus.PENDING.value,
                                  next_attempt_at=at, lease_until=None, claim_token=None,
-                                 last_error=_short(error))
+                                 slot=None, last_error=_short(error))
+
+
+async def defer(db: Database, claimed: Claimed, slot: datetime) -> bool:
+    """Put it back untried until `slot`, a posting slot reserved for it (the pace allowed no
+    post sooner): this claim does not count as an attempt."""
+    table = ScheduledDelivery
+    return await _guarded_update(db, claimed, status=DeliveryStatus.PENDING.value,
+                                 next_attempt_at=slot, slot=slot, lease_until=None,
+                                 claim_token=None, attempts=col(table.attempts) - 1)
 
 
 def _short(text: str | None) -> str | None:
@@ -233,3 +277,20 @@ async def deliveries_with_prefix(session: AsyncSession,
         .order_by(col(ScheduledDelivery.due_at))
     )
     return result.all()
+
+
+async def deliveries_of_kind(
+    session: AsyncSession, kind: str, key_suffix: str, workspace: str | None,
+) -> Sequence[tuple[ScheduledDelivery, Partnership]]:
+    """Deliveries of one kind whose key ends with `key_suffix` (a digest's week), with their
+    partnerships, by partnership name; one workspace's only when given."""
+    query = (
+        select(ScheduledDelivery, Partnership)
+        .join(Partnership, col(Partnership.id) == ScheduledDelivery.partnership_id)
+        .where(ScheduledDelivery.kind == kind,
+               col(ScheduledDelivery.dedupe_key).endswith(key_suffix, autoescape=True))
+        .order_by(col(Partnership.workspace), col(Partnership.name))
+    )
+    if workspace is not None:
+        query = query.where(Partnership.workspace == workspace)
+    return (await session.exec(query)).all()

@@ -22,6 +22,7 @@ from storage.models import (
     AgendaItem,
     ChannelLink,
     CpdSession,
+    DigestSettings,
     LearningWalk,
     Meeting,
     MeetingSettings,
@@ -268,10 +269,12 @@ async def erase_meetings(session: AsyncSession, person: Person) -> int:
         result = await session.exec(update(table).where(
             scope, col(column) == person.user_id).values({column: ""}))
         changed += int(result.rowcount)
-    result = await session.exec(update(MeetingSettings).where(
-        col(MeetingSettings.partnership_id).in_(_in_workspace(person)),
-        col(MeetingSettings.updated_by) == person.user_id).values(updated_by=None))
-    return changed + int(result.rowcount)
+    for settings in (MeetingSettings, DigestSettings):
+        result = await session.exec(update(settings).where(
+            col(settings.partnership_id).in_(_in_workspace(person)),
+            col(settings.updated_by) == person.user_id).values(updated_by=None))
+        changed += int(result.rowcount)
+    return changed
 
 
 # (exporter, eraser) for every table that names people; erasers run in this order (memberships
@@ -303,4 +306,5 @@ async def erase(session: AsyncSession, person: Person) -> int:
 
 # Tables with columns that name or identify people, all handled above.
 COVERED = {"partnership", "member", "channel_link", "learning_walk", "walk_walker",
-           "cpd_session", "meeting", "agenda_item", "rsvp", "meeting_settings"}
+           "cpd_session", "meeting", "agenda_item", "rsvp", "meeting_settings",
+           "digest_settings"}

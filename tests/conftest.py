@@ -4,6 +4,7 @@ running server."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -165,6 +166,25 @@ class FakeClock:
 
     def set(self, to: datetime) -> None:
         self.now = to
+
+
+@asynccontextmanager
+async def moving(clock: FakeClock, step: timedelta, every: float = 0.01) -> AsyncIterator[None]:
+    """The fake clock moves on by `step` every `every` real seconds meanwhile: for senders
+    whose posting pace spreads posts out in (fake) time."""
+
+    async def move() -> None:
+        while True:
+            await asyncio.sleep(every)
+            clock.advance(step)
+
+    task = asyncio.create_task(move())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @asynccontextmanager

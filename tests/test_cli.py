@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -42,7 +43,8 @@ def test_socket_mode_without_an_app_token_says_so(tmp_path: Path) -> None:
 def test_help_names_every_command(tmp_path: Path) -> None:
     result = cli("--help", tmp_path=tmp_path)
     assert result.returncode == 0
-    for word in ("shell", "serve", "import", "db upgrade", "teams-package", "SLACK_API_URL",
+    for word in ("shell", "serve", "import", "db upgrade", "teams-package", "digests",
+                 "SLACK_API_URL",
                  "TEAMS_APP_ID", "TEAMS_AUTH_DISABLED", "WORKSPACE_ALIASES"):
         assert word in result.stdout
 
@@ -151,3 +153,67 @@ def test_encrypting_tokens_with_a_key(tmp_path: Path) -> None:
     result = cli("db", "encrypt-tokens", tmp_path=tmp_path, TOKEN_ENCRYPTION_KEY=key)
     assert result.returncode == 0, result.stderr
     assert "Encrypted the Slack tokens of 0 stored" in result.stdout
+
+
+def test_digests_shows_what_became_of_a_weeks_digests(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    asyncio.run(_three_digests(url))
+    result = cli("digests", "--week", "2026-w10", tmp_path=tmp_path, DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "Weekly digests for 2026-W10 (2 Mar 2026 to 8 Mar 2026):",
+        "  Area 1  sent Monday 2 March 2026 at 08:01, 1 attempt",
+        "  Area 2  failed after 10 attempts: I can't post in #area-2 yet: invite me there "
+        "with `/invite @Partnership Bot`. (retries used up)",
+        "  Area 3  skipped: a quiet week: nothing to report",
+        "  Area 4  pending, next try Monday 2 March 2026 at 08:00, 0 attempts",
+        "  1 failed, 1 pending, 1 sent, 1 skipped",
+    ]
+    other = cli("digests", "--week", "2026-W10", "--workspace", "T0OTHER", tmp_path=tmp_path,
+                DATABASE_URL=url)
+    assert other.stdout.splitlines()[1:] == ["  none queued."]
+    wrong = cli("digests", "--week", "2026-W60", tmp_path=tmp_path, DATABASE_URL=url)
+    assert wrong.returncode == 2
+    assert wrong.stderr.strip() == ("partnership-bot: “2026-W60” is not an ISO week: write it "
+                                    "like 2026-W10.")
+
+
+async def _three_digests(url: str) -> None:
+    """Four partnerships with a channel each and their week-10 digests in four states."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import col, select
+
+    from handlers.digest import plan_due
+    from storage.db import Database
+    from storage.models import ChannelLink, Partnership, ScheduledDelivery
+
+    db = Database(url)
+    await db.upgrade()
+    due = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    async with db.session() as session:
+        for n in range(1, 5):
+            partnership = Partnership(workspace="T0001", name=f"Area {n}", name_key=f"area {n}")
+            session.add(partnership)
+            await session.flush()
+            assert partnership.id is not None
+            session.add(ChannelLink(partnership_id=partnership.id, platform="slack",
+                                    channel_id=f"C{n}", channel_name=f"area-{n}"))
+        await session.flush()
+        assert await plan_due(session, due - timedelta(days=1)) == 4
+    states = {
+        "Area 1": dict(status="sent", attempts=1, sent_at=due + timedelta(minutes=1)),
+        "Area 2": dict(status="failed", attempts=10, last_error=(
+            "I can't post in #area-2 yet: invite me there with `/invite @Partnership Bot`. "
+            "(retries used up)")),
+        "Area 3": dict(status="skipped", attempts=1,
+                       last_error="a quiet week: nothing to report"),
+    }
+    async with db.session() as session:
+        rows = (await session.exec(select(ScheduledDelivery, Partnership).join(
+            Partnership, col(Partnership.id) == ScheduledDelivery.partnership_id))).all()
+        for row, partnership in rows:
+            for key, value in states.get(partnership.name, {}).items():
+                setattr(row, key, value)
+            session.add(row)
+    await db.dispose()

@@ -13,7 +13,7 @@ from handlers.context import Caller
 from handlers.dispatch import SCHEDULED, run_action, run_command, submit_form
 from handlers.meetings import describe_reminders, parse_reminders, split_agenda
 from handlers.parsing import ParseError
-from handlers.replies import Outcome, Tone
+from handlers.replies import Outcome, Reply, Tone
 from storage.db import Database
 from storage.models import AgendaItem, Meeting, ScheduledDelivery
 from tests.support.shell_caller import caller
@@ -43,7 +43,8 @@ async def count(db: Database, table: type) -> int:
 
 async def reminder_keys(db: Database) -> dict[str, str]:
     async with db.session() as session:
-        rows = (await session.exec(select(ScheduledDelivery))).all()
+        rows = (await session.exec(select(ScheduledDelivery)
+                                   .where(ScheduledDelivery.kind == "reminder"))).all()
     return {r.dedupe_key: r.status for r in rows}
 
 
@@ -260,7 +261,7 @@ async def test_a_reminder_says_when_what_and_who(db: Database) -> None:
         late = await render(payload, start - timedelta(days=1), start - timedelta(hours=3),
                             session)
         moved = await render({**payload, "sequence": 1}, start, start, session)
-    assert on_time is not None and late is not None
+    assert isinstance(on_time, Reply) and isinstance(late, Reply)
     assert on_time.title == "Reminder: East Barnet Area meeting is tomorrow at 14:00"
     text = on_time.plain_text()
     assert "Where: Monkfrith" in text and "1. Welcome" in text
@@ -292,7 +293,7 @@ async def test_a_day_before_stays_at_the_same_local_time_across_a_clock_change(
     await say(db, "meeting schedule East Barnet Area when: Sunday 29 March 10am-11am", now=now)
     async with db.session() as session:
         rows = {r.dedupe_key: r.due_at for r in (await session.exec(
-            select(ScheduledDelivery))).all()}
+            select(ScheduledDelivery).where(ScheduledDelivery.kind == "reminder"))).all()}
     # 10:00 GMT on the Saturday (24 hours before would be 09:00), then 09:00 BST on the day.
     assert rows["reminder:1:1440:0"] == datetime(2026, 3, 28, 10, 0, tzinfo=UTC)
     assert rows["reminder:1:60:0"] == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)

@@ -93,8 +93,9 @@ async def test_schedule_posts_a_card_with_reply_buttons_and_a_calendar_invite(
     body = dumps(card.body["blocks"])
     assert "1. Welcome" in body and "2. SEND update" in body and "Monkfrith, staff room" in body
     assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons(card)] == [
-        ("Going", "meeting.rsvp", "1:going"), ("Can't make it", "meeting.rsvp", "1:not_going"),
-        ("Maybe", "meeting.rsvp", "1:maybe")]
+        # Slack wants action ids unique within a block: the copies are numbered.
+        ("Going", "meeting.rsvp", "1:going"), ("Can't make it", "meeting.rsvp#1", "1:not_going"),
+        ("Maybe", "meeting.rsvp#2", "1:maybe")]
 
     (upload_call, calendar), = await invites(bot, 1)
     assert upload_call.body["channel_id"] == CHANNEL

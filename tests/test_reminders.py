@@ -7,14 +7,18 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import col, select
 
+from handlers.dispatch import run_command
 from storage.db import Database
 from storage.models import DeliveryStatus, ScheduledDelivery
 from tests.conftest import FakeClock, RunningBot, running_bot
 from tests.support.fake_slack import Call, FakeSlack, Scripted
+from tests.support.learning import slack_person
 from tests.support.when import day_ahead, london, uk_short
 from tests.test_meetings_slack import command, linked_partnership
 
 POLL = 0.02  # seconds between the outbox's polls in these tests
+# The Slack user and workspace of tests/fixtures/slack/slash_command.json: the lead.
+STEVE = slack_person("Steve", "U2147483697", channel="C0HEADS001")
 
 
 def reminders(bot: RunningBot) -> list[Call]:
@@ -29,8 +33,11 @@ async def wait_reminders(bot: RunningBot, n: int) -> list[Call]:
 
 
 async def schedule_meeting(bot: RunningBot, day: date) -> datetime:
-    """A linked partnership with one meeting at 10:00 to 11:00 London time on `day`; its start."""
+    """A linked partnership with one meeting at 10:00 to 11:00 London time on `day`; its start.
+    Its weekly digest is off, so that only reminders fall due."""
     await linked_partnership(bot)
+    outcome = await run_command(bot.db, "partnership", "digest East Barnet Area off", STEVE)
+    assert "Turned off" in outcome.reply.title
     answer = await command(bot, f"schedule East Barnet Area when: {uk_short(day, '10:00 to 11:00')}"
                                 " agenda: Welcome", 3)
     assert "Scheduled" in answer
@@ -40,6 +47,7 @@ async def schedule_meeting(bot: RunningBot, day: date) -> datetime:
 async def deliveries(db: Database) -> list[ScheduledDelivery]:
     async with db.session() as session:
         result = await session.exec(select(ScheduledDelivery)
+                                    .where(ScheduledDelivery.kind == "reminder")
                                     .order_by(col(ScheduledDelivery.due_at)))
         return list(result.all())
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 
 import aiohttp
 import pytest
 from sqlmodel import select
 
 from bot.delivery import Delivery
+from bot.scheduler import OutboxSender
 from bot.server import DELIVERY_KEY, build_web_app
 from bot.teams.app import TeamsPoster
 from handlers.replies import ChannelPost, Reply, Section, Visibility
 from storage.db import Database
-from storage.models import ChannelLink, Member, Partnership
-from tests.conftest import RunningTeamsBot, serving, teams_settings
+from storage.models import ChannelLink, Member, Partnership, ScheduledDelivery
+from tests.conftest import FakeClock, RunningTeamsBot, serving, teams_settings
 from tests.support.fake_connector import REPLY, SEND, FakeConnector
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET, SlackClientSim
@@ -197,3 +199,32 @@ async def test_a_request_with_a_bad_token_is_refused(
                                         headers={"Authorization": header})
     assert response.status == 401
     assert fake_connector.calls == []
+
+
+async def test_the_weekly_digest_goes_out_to_teams_through_the_outbox(
+    teams_bot: RunningTeamsBot,
+) -> None:
+    """A real digest, built by the outbox when due and posted as an Adaptive Card; Teams has
+    no file sharing here, so the chart stays behind and the text says it all."""
+    partnership_id = await link_teams_channel(teams_bot)
+    yesterday = date.today() - timedelta(days=1)
+    await teams_bot.teams.say(f"cpd log East Barnet Area title: Phonics refresher theme: TA "
+                              f"training date: {yesterday.day}/{yesterday.month}/"
+                              f"{yesterday.year}")
+    await teams_bot.connector.wait_for(REPLY, 3)
+    async with teams_bot.db.session() as session:
+        row = (await session.exec(select(ScheduledDelivery).where(
+            ScheduledDelivery.partnership_id == partnership_id))).one()
+    before = len(teams_bot.connector.of(SEND))
+    sender = OutboxSender(teams_bot.db, teams_bot.delivery, FakeClock(row.due_at))
+    assert await sender.tick() == 1
+    post = (await teams_bot.connector.wait_for(SEND, before + 1))[-1]
+    card = json.dumps(post.card, ensure_ascii=False)
+    assert "Weekly digest for East Barnet Area" in card
+    assert "CPD sessions (1)" in card and "Phonics refresher" in card
+    assert "Teaching assistant development and training: 1 session\"" in card
+    assert post.body["summary"].startswith("Weekly digest for East Barnet Area")
+    async with teams_bot.db.session() as session:
+        sent = (await session.exec(select(ScheduledDelivery).where(
+            ScheduledDelivery.id == row.id))).one()
+    assert (sent.status, sent.last_error) == ("sent", None)

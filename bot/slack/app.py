@@ -20,7 +20,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
-from bot.delivery import Delivery, DeliveryError, with_problems
+from bot.delivery import (
+    Delivery,
+    DeliveryError,
+    PostingLimits,
+    retry_after_seconds,
+    with_problems,
+)
 from bot.slack import render
 from bot.slack.oauth import (
     BotTokens,
@@ -29,11 +35,12 @@ from bot.slack.oauth import (
     oauth_settings,
 )
 from handlers.context import Caller, Platform
-from handlers.dispatch import COMMANDS, run_action, run_command, submit_form
-from handlers.replies import Attachment, Outcome, Reply
+from handlers.dispatch import COMMANDS, app_home, run_action, run_command, submit_form
+from handlers.replies import Attachment, Outcome, Reply, Tone
 from storage import queries
 from storage.db import Database
 from storage.models import ChannelLink
+from storage.pacing import Pace
 from storage.slack_oauth import SlackInstallationStore
 
 log = logging.getLogger(__name__)
@@ -41,6 +48,7 @@ log = logging.getLogger(__name__)
 # Commands worked on at once after their ack: about the database pool's size.
 CONCURRENT_COMMANDS = 8
 
+HOME_EVENT = "app_home_opened"
 
 _SLACK_LINK = re.compile(r"<([#!])?([^<>|]*)(?:\|([^<>]*))?>")
 
@@ -95,6 +103,11 @@ def interaction_caller(body: dict[str, Any], channel_id: str | None) -> Caller:
 class SlackPoster:
     """Posts, edits and shares files in Slack channels with the bot token of the channel's
     workspace, through the one shared client (and so one pooled HTTP session)."""
+
+    # chat.postMessage allows about one message a second in a channel, and a few hundred a
+    # minute across a workspace: we keep to two a second there, in bursts of up to ten.
+    limits = PostingLimits(per_channel=Pace(interval=1.0),
+                           per_workspace=Pace(interval=0.5, burst=10))
 
     def __init__(self, client: AsyncWebClient, db: Database, tokens: BotTokens) -> None:
         self.client = client
@@ -159,7 +172,7 @@ async def _slack_errors(link: ChannelLink, method: str) -> AsyncIterator[None]:
         log.warning("%s to %s failed: %s", method, link.channel_id, code)
         if error.response.status_code == 429:
             raise DeliveryError(f"Slack asked me to slow down while posting in {where}.",
-                                retry_after=_retry_after(error.response.headers)) from None
+                                retry_after=retry_after_seconds(error.response.headers)) from None
         if code in ("not_in_channel", "channel_not_found"):
             raise DeliveryError(f"I can't post in {where} yet: invite me there with "
                                 "`/invite @Partnership Bot`.", permanent=True) from None
@@ -168,17 +181,6 @@ async def _slack_errors(link: ChannelLink, method: str) -> AsyncIterator[None]:
     except (ClientError, TimeoutError, SlackClientError) as error:
         log.warning("%s to %s failed: %s", method, link.channel_id, type(error).__name__)
         raise DeliveryError(f"I couldn't reach Slack to post in {where}.") from None
-
-
-def _retry_after(headers: Any) -> float | None:
-    for name, value in (headers or {}).items():
-        if name.lower() == "retry-after":
-            text = value[0] if isinstance(value, list) else value
-            try:
-                return max(0.0, float(text))
-            except (TypeError, ValueError):
-                return None
-    return None
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -301,7 +303,7 @@ class SlackListeners:
         container = body.get("container") or {}
         channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id")
         caller = self.shared(interaction_caller(body, channel_id))
-        outcome = await run_action(self.db, action.get("action_id", ""),
+        outcome = await run_action(self.db, render.action_name(action.get("action_id", "")),
                                    action.get("value", ""), caller, request_id(body))
         if outcome.repeated:
             return
@@ -311,7 +313,31 @@ class SlackListeners:
         if outcome.updated_message is not None and container.get("type") == "message":
             await self._update(client, container, outcome.updated_message)
         problems = await self.delivery.deliver(outcome.channel_posts)
-        await self.tell(client, caller, with_problems(outcome.reply, problems))
+        reply = with_problems(outcome.reply, problems)
+        if (body.get("view") or {}).get("type") == "home":
+            # Pressed on the Home tab: the tab itself shows what changed; only trouble is told.
+            await self.publish_home(client, caller)
+            if reply.tone not in (Tone.ERROR, Tone.WARNING):
+                return
+        await self.tell(client, caller, reply)
+
+    async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any],
+                             client: AsyncWebClient) -> None:
+        """Someone opened the bot's Home tab: show them their partnerships' week."""
+        if event.get("tab") != "home" or not event.get("user"):
+            return
+        user = str(event["user"])
+        caller = self.shared(Caller(platform=Platform.SLACK,
+                                    workspace=body.get("team_id") or "unknown",
+                                    user_id=user, user_name=user))
+        await self.publish_home(client, caller)
+
+    async def publish_home(self, client: AsyncWebClient, caller: Caller) -> None:
+        view = render.home_view(await app_home(self.db, caller))
+        try:
+            await client.views_publish(user_id=caller.user_id, view=view)
+        except SlackApiError as error:
+            log.warning("views.publish failed: %s", error.response.get("error"))
 
     async def _update(self, client: AsyncWebClient, container: dict[str, Any],
                       reply: Reply) -> None:
@@ -383,4 +409,5 @@ def build_slack_app(
         app.command(f"/{name}")(listeners.command(name))
     app.view(re.compile(".+"))(listeners.on_view_submission)
     app.action(re.compile(".+"))(listeners.on_action)
+    app.event(HOME_EVENT)(listeners.on_home_opened)
     return app

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import Any
 
 from handlers.context import Platform
@@ -13,6 +14,8 @@ from handlers.forms import Choice, FieldKind, Form, FormField, FormValues
 from handlers.replies import Fact, Person, Reply, Section, Tone, Visibility
 
 MAX_BLOCKS = 50
+MAX_HOME_BLOCKS = 100
+MAX_ACTIONS = 25
 MAX_SECTION_TEXT = 3000
 MAX_FIELDS = 10
 MAX_FIELD_TEXT = 2000
@@ -84,27 +87,46 @@ def _section_blocks(section: Section) -> list[Block]:
             ],
         })
     if section.buttons:
-        blocks.append({
-            "type": "actions",
-            "elements": [
-                {"type": "button", "text": {"type": "plain_text", "text": _cut(b.label, 75)},
-                 "action_id": b.action_id, "value": b.value,
-                 **({"style": b.style} if b.style else {})}
-                for b in section.buttons[:25]
-            ],
-        })
+        seen: Counter[str] = Counter()
+        elements = []
+        for b in section.buttons[:MAX_ACTIONS]:
+            elements.append({
+                "type": "button", "text": {"type": "plain_text", "text": _cut(b.label, 75)},
+                "action_id": _unique(b.action_id, seen[b.action_id]), "value": b.value,
+                **({"style": b.style} if b.style else {})})
+            seen[b.action_id] += 1
+        blocks.append({"type": "actions", "elements": elements})
     return blocks
 
 
-def blocks(reply: Reply) -> list[Block]:
+# Slack wants each action_id unique within its block; buttons sharing one (a meeting's three
+# replies) get "#1", "#2" after the second and third, which `action_name` takes off again.
+ACTION_COPY = "#"
+
+
+def _unique(action_id: str, copies_before: int) -> str:
+    return action_id if not copies_before else f"{action_id}{ACTION_COPY}{copies_before}"
+
+
+def action_name(action_id: str) -> str:
+    """The core's action id of a pressed button."""
+    return action_id.split(ACTION_COPY, 1)[0]
+
+
+def blocks(reply: Reply, limit: int = MAX_BLOCKS) -> list[Block]:
     result = [_mrkdwn(_cut(f"{TONE_MARK[reply.tone]}*{escape(reply.title)}*", MAX_SECTION_TEXT))]
     for section in reply.sections:
         result.extend(_section_blocks(section))
-    if len(result) > MAX_BLOCKS:
+    if len(result) > limit:
         overflow = {"type": "context", "elements": [
             {"type": "mrkdwn", "text": "…and more than fits in one Slack message."}]}
-        result = [*result[: MAX_BLOCKS - 1], overflow]
+        result = [*result[: limit - 1], overflow]
     return result
+
+
+def home_view(reply: Reply) -> dict[str, Any]:
+    """The reply as the App Home tab's view (for views.publish)."""
+    return {"type": "home", "blocks": blocks(reply, MAX_HOME_BLOCKS)}
 
 
 def fallback_text(reply: Reply) -> str:

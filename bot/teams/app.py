@@ -34,7 +34,13 @@ from microsoft_agents.hosting.core.authorization import AuthTypes
 from pydantic import ValidationError
 
 from bot.config import Settings
-from bot.delivery import Delivery, DeliveryError, with_problems
+from bot.delivery import (
+    Delivery,
+    DeliveryError,
+    PostingLimits,
+    retry_after_seconds,
+    with_problems,
+)
 from bot.teams import render
 from handlers.context import Caller, Platform
 from handlers.dispatch import command_names, run_action, run_command, submit_form
@@ -43,6 +49,7 @@ from handlers.replies import Attachment as FileAttachment
 from handlers.replies import Outcome, Reply, Section, Visibility
 from storage.db import Database
 from storage.models import ChannelLink
+from storage.pacing import Pace
 
 log = logging.getLogger(__name__)
 
@@ -297,6 +304,11 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
 class TeamsPoster:
     """Posts in linked Teams channels by continuing the conversation stored when linking."""
 
+    # Teams allows about 7 posts a second and 60 per 30 seconds in one conversation; per tenant
+    # we keep to a steady 10 a second.
+    limits = PostingLimits(per_channel=Pace(interval=0.5, burst=7),
+                           per_workspace=Pace(interval=0.1, burst=10))
+
     def __init__(self, adapter: CloudAdapter, app_id: str | None, anonymous: bool) -> None:
         self.adapter = adapter
         self.app_id = app_id or ""
@@ -348,6 +360,9 @@ class TeamsPoster:
     def _delivery_error(error: BaseException, name: str) -> DeliveryError:
         if isinstance(error, ClientResponseError):
             log.warning("Teams post to %s failed: %s", name, error.status)
+            if error.status == 429:
+                return DeliveryError(f"Teams asked me to slow down while posting in {name}.",
+                                     retry_after=retry_after_seconds(error.headers))
             if error.status in (403, 404):
                 return DeliveryError(f"I can't post in {name} any more: add Partnership Bot "
                                      "to that team again.")

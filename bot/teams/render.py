@@ -110,7 +110,8 @@ def _section_elements(section: Section, line_limit: int | None) -> list[Element]
     elements.extend(_text(markdown(line), spacing="Small") for line in lines)
     if section.facts:
         elements.append({"type": "FactSet", "facts": [
-            {"title": markdown(f.label), "value": markdown(f.value)} for f in section.facts
+            {"title": markdown(f.label), "value": markdown(f.plain_value())}
+            for f in section.facts
         ]})
     elements.extend(_actions(section.buttons))
     return elements

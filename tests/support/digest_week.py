@@ -1,0 +1,117 @@
+"""One seeded week for digest tests, logged through the real commands: East Barnet Area's week
+of Monday 23 February to Sunday 1 March 2026, whose digest is due on Monday 2 March at 08:00."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from handlers.dispatch import run_action
+from handlers.meetings import RSVP_ACTION
+from storage.db import Database
+from storage.models import (
+    CpdAttendance,
+    CpdSession,
+    CpdTheme,
+    LearningWalk,
+    Meeting,
+    Partnership,
+    PartnershipSchool,
+    Rsvp,
+    School,
+)
+from tests.support.learning import ANN, BEN, CY, PARTNERSHIP, ok, set_up_partnerships
+
+LONDON = ZoneInfo("Europe/London")
+DUE = datetime(2026, 3, 2, 8, 0, tzinfo=LONDON).astimezone(UTC)
+# When the meetings were booked and answered.
+BOOKED = datetime(2026, 2, 20, 9, 0, tzinfo=UTC)
+
+
+async def seed_week(db: Database) -> Partnership:
+    """The partnerships of tests/support/learning.py, and in East Barnet Area's week: two CPD
+    sessions, one walk, Queenswell joining; before it, a session and an older walk; after it,
+    two meetings (one within two weeks, with replies); and next steps overdue and not."""
+    await set_up_partnerships(db)
+    cpd = f"log {PARTNERSHIP} quiet "
+    await ok(db, "cpd", cpd + "title: Phonics refresher theme: TA training date: 24/2/2026 "
+                        "hours: 1.5 host: Monkfrith attendees: Monkfrith, Danegrove")
+    await ok(db, "cpd", cpd + "title: Reviewing interventions theme: SENCO date: 26/2/2026 "
+                        "attendees: 12", BEN)
+    await ok(db, "cpd", cpd + "title: Lunchtime play leaders theme: lunchtimes "
+                        "date: 10/2/2026 hours: 1 attendees: all")
+    await ok(db, "cpd", "log Hendon Area quiet title: Not ours theme: middle leadership "
+                        "date: 25/2/2026", CY)
+    walk = f"log {PARTNERSHIP} quiet "
+    await ok(db, "walk", walk + "school: Danegrove date: 20/1/2026 focus: reading for pleasure "
+                         "next steps: Share the reading spine owner: Ann Smith due: 10/2/2026")
+    await ok(db, "walk", walk + "school: Monkfrith date: 25/2/2026 focus: progression in "
+                         "foundation subjects next steps: Map the skills owner: Ben Day "
+                         "due: 27/2/2026")
+    await ok(db, "walk", walk + "school: Queenswell date: 27/2/2026 focus: maths talk "
+                         "next steps: Try talk frames due: 20/3/2026", BEN)
+    booked_by_ann, booked_by_ben = replace(ANN, now=BOOKED), replace(BEN, now=BOOKED)
+    await ok(db, "meeting", f"schedule {PARTNERSHIP} when: 5/3/2026 11:30 to 12:30 "
+                            "where: Monkfrith title: Heads' network meeting", booked_by_ann)
+    await ok(db, "meeting", f"schedule {PARTNERSHIP} when: 26/3/2026 14:00 to 15:00 "
+                            "title: Spring review", booked_by_ann)
+    await run_action(db, RSVP_ACTION, "1:going", booked_by_ann)
+    await run_action(db, RSVP_ACTION, "1:maybe", booked_by_ben)
+    await _joined(db, "Queenswell", datetime(2026, 2, 27, 10, 0, tzinfo=UTC))
+    for school in ("Monkfrith", "Danegrove", "Sunnyfields"):
+        await _joined(db, school, datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+    async with db.session() as session:
+        return (await session.exec(select(Partnership)
+                                   .where(Partnership.name == PARTNERSHIP))).one()
+
+
+async def _joined(db: Database, school: str, when: datetime) -> None:
+    async with db.session() as session:
+        school_id = (await session.exec(select(School.id).where(School.name == school))).one()
+        await session.exec(update(PartnershipSchool)
+                           .where(col(PartnershipSchool.school_id) == school_id)
+                           .values(joined_at=when))
+
+
+async def add_plenty(db: Database, partnership: Partnership, n: int) -> None:
+    """`n` more of everything in the seeded week: schools joining, CPD sessions (each attended
+    by its host), walks with overdue next steps, and meetings within two weeks, each with a
+    reply: a partnership far bigger than the digest shows."""
+    assert partnership.id is not None
+    pid = partnership.id
+    week = [date(2026, 2, 23) + timedelta(days=k % 7) for k in range(n)]
+    async with db.session() as session:
+        theme_ids = [t for t in (await session.exec(
+            select(CpdTheme.id).where(CpdTheme.partnership_id == pid))).all() if t is not None]
+        schools = [School(workspace=partnership.workspace, name=f"Extra School {k:03d}",
+                          name_key=f"extra school {k:03d}") for k in range(n)]
+        session.add_all(schools)
+        await session.flush()
+        session.add_all(PartnershipSchool(partnership_id=pid, school_id=s.id or 0,
+                                          joined_at=datetime(2026, 2, 24, 9, 0, tzinfo=UTC))
+                        for s in schools)
+        sessions = [CpdSession(partnership_id=pid, theme_id=theme_ids[k % len(theme_ids)],
+                               title=f"Extra session {k:03d}", held_on=week[k], minutes=60,
+                               host_school_id=schools[k].id, platform="slack",
+                               logged_by_user_id=ANN.user_id, logged_by_name=ANN.user_name)
+                    for k in range(n)]
+        walks = [LearningWalk(partnership_id=pid, host_school_id=schools[k].id or 0,
+                              walked_on=week[k], focus=f"Extra focus {k:03d}",
+                              next_steps="Follow up", owner_name="Ben Day",
+                              owner_user_id=BEN.user_id, due_on=date(2026, 2, 1),
+                              platform="slack", logged_by_user_id=ANN.user_id,
+                              logged_by_name=ANN.user_name) for k in range(n)]
+        starts = [DUE + timedelta(hours=1 + k) for k in range(n)]
+        meetings = [Meeting(partnership_id=pid, uid=f"extra-{k}@test", title=f"Extra {k:03d}",
+                            starts_at=start, ends_at=start + timedelta(hours=1),
+                            created_by=ANN.user_id) for k, start in enumerate(starts)]
+        session.add_all([*sessions, *walks, *meetings])
+        await session.flush()
+        session.add_all(CpdAttendance(session_id=c.id or 0, school_id=c.host_school_id or 0)
+                        for c in sessions)
+        session.add_all(Rsvp(meeting_id=m.id or 0, platform="slack", user_id=BEN.user_id,
+                             display_name=BEN.user_name, answer="going") for m in meetings)
