@@ -28,7 +28,7 @@ from aiohttp import ClientSession
 from sqlmodel import col, update
 
 from bot.config import Settings
-from bot.delivery import Delivery
+from bot.delivery import Delivery, PostingLimits
 from bot.scheduler import OutboxScheduler, OutboxSender
 from bot.slack.app import SlackPoster, slack_client
 from bot.slack.oauth import EnvironmentBotToken
@@ -87,7 +87,8 @@ async def retime(db: Database, partnership_id: int, due: datetime) -> None:
         await session.exec(update(Meeting).where(col(Meeting.partnership_id) == partnership_id)
                            .values(starts_at=starts_at, ends_at=starts_at + timedelta(hours=1)))
         await session.exec(update(ScheduledDelivery)
-                           .where(col(ScheduledDelivery.partnership_id) == partnership_id)
+                           .where(col(ScheduledDelivery.partnership_id) == partnership_id,
+                                  col(ScheduledDelivery.kind) == "reminder")
                            .values(due_at=due, next_attempt_at=due, expires_at=starts_at))
 
 
@@ -104,6 +105,9 @@ async def measure(db: Database, fake: FakeSlack, count: int, poll: float, label:
     client = slack_client(settings)
     client.session = ClientSession()
     poster = SlackPoster(client, db, EnvironmentBotToken(settings.slack_bot_token))
+    # The outbox's own speed, without Slack's posting pace (which would spread 1,000 posts to
+    # one channel over about 1,000 seconds, as it should in production).
+    poster.limits = PostingLimits()
     scheduler = OutboxScheduler(OutboxSender(db, Delivery(db, {"slack": poster})),
                                 poll_seconds=poll)
     await asyncio.sleep((due - datetime.now(UTC)).total_seconds() - poll / 2)

@@ -15,13 +15,14 @@ DESCRIPTION = """Partnership Bot: school improvement partnerships in Slack, Team
 
 commands:
   shell [--as NAME]        chat with the bot locally (no Slack needed; embedded SQLite);
-                           calendar invites are saved in the data folder's invites/
+                           calendar invites (and digest charts) are saved in the data
+                           folder's invites/
   serve [--socket-mode]    serve Slack at /slack/events, Teams at /api/messages and
                            /healthz on $PORT (each platform that is configured; with
                            SLACK_CLIENT_ID set, Slack installs at /slack/install for many
-                           workspaces), and post meeting reminders when due (any number of
-                           processes may share one PostgreSQL database: each reminder is
-                           still posted once)
+                           workspaces), and post meeting reminders and weekly digests when
+                           due, at Slack's pace (any number of processes may share one
+                           PostgreSQL database: each is still posted once)
   teams-package --out FILE [--app-id GUID] [--base-url URL]
                            build the Teams app package (manifest and icons, zipped)
   digests [--week YYYY-Www] [--workspace ID]

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot.delivery import Delivery
+from bot.delivery import Delivery, DeliveryError
 from bot.scheduler import OutboxSender
 from bot.server import DELIVERY_KEY, build_web_app
 from bot.teams.app import TeamsPoster
@@ -61,6 +61,18 @@ async def test_a_channel_the_bot_was_removed_from_is_reported(
     teams_bot.connector.fail(SEND, 403)
     problems = await teams_bot.delivery.deliver([ChannelPost(partnership_id, DIGEST)])
     assert problems == ["I can't post in Heads any more: add Partnership Bot to that team again."]
+
+
+async def test_teams_asking_to_slow_down_is_retried_after_its_wait(
+    teams_bot: RunningTeamsBot,
+) -> None:
+    partnership_id = await link_teams_channel(teams_bot)
+    teams_bot.connector.fail(SEND, 429)
+    link, = await teams_bot.delivery.links_for(partnership_id)
+    with pytest.raises(DeliveryError) as raised:
+        await teams_bot.delivery.post_to(link, DIGEST)
+    assert raised.value.hint == "Teams asked me to slow down while posting in Heads."
+    assert raised.value.retry_after == 3.0
 
 
 async def test_a_link_without_a_reference_says_how_to_fix_it(db: Database) -> None:

@@ -97,8 +97,10 @@ class FakeConnector:
         queue = self.failures.get(kind)
         if queue:
             status = queue.pop(0)
+            # Like the connector, a 429 says how long to wait.
+            headers = {"Retry-After": "3"} if status == 429 else None
             return web.json_response({"error": {"code": "Failed", "message": "scripted"}},
-                                     status=status)
+                                     status=status, headers=headers)
         return web.json_response({"id": f"1:bot-activity-{next(self._ids)}"})
 
     async def _send(self, request: web.Request) -> web.Response:
