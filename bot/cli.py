@@ -15,8 +15,8 @@ DESCRIPTION = """Partnership Bot: school improvement partnerships in Slack, Team
 
 commands:
   shell [--as NAME]        chat with the bot locally (no Slack needed; embedded SQLite);
-                           calendar invites (and digest charts) are saved in the data
-                           folder's invites/
+                           calendar invites, digest charts and your data export are
+                           saved in the data folder's files/
   serve [--socket-mode]    serve Slack at /slack/events, Teams at /api/messages and
                            /healthz on $PORT (each platform that is configured; with
                            SLACK_CLIENT_ID set, Slack installs at /slack/install for many
@@ -118,7 +118,7 @@ def _shell(settings: Settings, name: str) -> int:
 
     logging.getLogger().setLevel(logging.WARNING)
     asyncio.run(run_shell(Database(settings.database_url), name,
-                          files_dir=data_folder() / "invites"))
+                          files_dir=data_folder() / "files"))
     return 0
 
 

@@ -624,6 +624,7 @@ async def preview(session: AsyncSession, partnership: Partnership, caller: Calle
         note = f"The digest is off, so nothing is posted; if it were on, {where} would get this"
     else:
         note = f"{where} gets this {when}, unless more is logged before then"
+        note = note[0].upper() + note[1:]
     if data.quiet and timing.quiet is QuietWeek.SKIP:
         return Reply(title=f"Nothing to report for {partnership.name} so far, and quiet weeks "
                            "are set to post nothing.", sections=[Section(lines=[
