@@ -43,7 +43,7 @@ from storage.models import (
     School,
 )
 from storage.types import utcnow
-from tests.support.databases import PostgresScratch, postgres_reason
+from tests.support.databases import postgres_reason, postgres_scratches
 
 WORKSPACE = "T0BENCH001"
 PARTNERSHIPS = 20
@@ -216,19 +216,8 @@ async def main(rows: int, baseline: int, sqlite_only: bool) -> None:
         timings += await measure(sqlite_db, "sqlite", sizes)
     reason = "skipped (--sqlite-only)" if sqlite_only else await postgres_reason()
     if reason is None:
-        scratches: list[PostgresScratch] = []
-
-        async def postgres_db(n: int) -> Database:
-            scratch = PostgresScratch()
-            await scratch.create()
-            scratches.append(scratch)
-            return Database(scratch.url)
-
-        try:
+        async with postgres_scratches() as postgres_db:
             timings += await measure(postgres_db, "postgresql", sizes)
-        finally:
-            for scratch in scratches:
-                await scratch.drop()
     else:
         print(f"postgresql: {reason}")
     print_table(timings, baseline, rows)

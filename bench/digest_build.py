@@ -59,7 +59,7 @@ from storage.models import (
     School,
 )
 from storage.types import utcnow
-from tests.support.databases import PostgresScratch, postgres_reason
+from tests.support.databases import postgres_reason, postgres_scratches
 
 WORKSPACE = "T0BENCHDG1"
 AUTHORITIES = 20
@@ -292,20 +292,9 @@ async def measure(make_db: Callable[[str], Awaitable[Database]], backend: str,
 async def main(partnerships: int, baseline: int, charts: int) -> None:
     reason = await postgres_reason()
     if reason is None:
-        scratches: list[PostgresScratch] = []
-
-        async def postgres_db(_: str) -> Database:
-            scratch = PostgresScratch()
-            await scratch.create()
-            scratches.append(scratch)
-            return Database(scratch.url)
-
         print("database: PostgreSQL (a scratch database at TEST_POSTGRES_URL)")
-        try:
+        async with postgres_scratches() as postgres_db:
             await measure(postgres_db, "postgresql", partnerships, baseline, charts)
-        finally:
-            for scratch in scratches:
-                await scratch.drop()
         return
     print(f"database: SQLite, because {reason}")
     with tempfile.TemporaryDirectory() as folder:

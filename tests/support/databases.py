@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -72,3 +73,22 @@ async def sqlite_database(folder: Path) -> AsyncIterator[Database]:
 
 def run(coro: object) -> None:
     asyncio.run(coro)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def postgres_scratches() -> AsyncIterator[Callable[[object], Awaitable[Database]]]:
+    """A factory of fresh, migrated scratch PostgreSQL databases (one per call, whatever its
+    argument), all dropped when the block ends: for benchmarks that compare sizes side by side."""
+    scratches: list[PostgresScratch] = []
+
+    async def new_database(_: object) -> Database:
+        scratch = PostgresScratch()
+        await scratch.create()
+        scratches.append(scratch)
+        return Database(scratch.url)
+
+    try:
+        yield new_database
+    finally:
+        for scratch in scratches:
+            await scratch.drop()
