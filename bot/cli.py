@@ -117,7 +117,7 @@ def _shell(settings: Settings, name: str) -> int:
     from storage.db import Database, data_folder
 
     logging.getLogger().setLevel(logging.WARNING)
-    asyncio.run(run_shell(Database(settings.database_url), name,
+    asyncio.run(run_shell(Database(settings.database_url, settings.database_timeouts), name,
                           files_dir=data_folder() / "files"))
     return 0
 
@@ -136,7 +136,7 @@ def _serve(settings: Settings, socket_mode: bool) -> int:
             raise ConfigError("--socket-mode serves Slack only; serve Teams over HTTP "
                               "(without --socket-mode), or unset TEAMS_APP_ID.")
         settings.require_teams()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.database_timeouts)
     if socket_mode:
         from bot.slack.socket_mode import run_socket_mode
 
@@ -165,7 +165,7 @@ async def _import(settings: Settings, path: Path, workspace: str) -> int:
     from storage.db import Database
     from storage.importer import ImportError_, import_file
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.database_timeouts)
     try:
         await db.upgrade()
         report = await import_file(db, path, workspace)
@@ -189,7 +189,7 @@ async def _digests(settings: Settings, week: str | None, workspace: str | None) 
     except ValueError as error:
         print(f"partnership-bot: {error}", file=sys.stderr)
         return 2
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.database_timeouts)
     try:
         await db.upgrade()
         lines = await digest_report(db, week, workspace)
@@ -202,7 +202,7 @@ async def _digests(settings: Settings, week: str | None, workspace: str | None) 
 async def _upgrade(settings: Settings) -> int:
     from storage.db import Database
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.database_timeouts)
     try:
         await db.upgrade()
     finally:
@@ -226,7 +226,7 @@ async def _encrypt_tokens(settings: Settings) -> int:
         raise ConfigError(str(error)) from None
     if cipher is None:
         raise ConfigError(f"Set TOKEN_ENCRYPTION_KEY first; {GENERATE_KEY_HINT}.")
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.database_timeouts)
     try:
         await db.upgrade()
         changed = await encrypt_stored_tokens(db.engine, cipher)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from urllib.parse import urlparse
+from dataclasses import dataclass, field, fields
+from urllib.parse import urlparse, urlsplit
 
 from dotenv import load_dotenv
 
-from storage.db import default_database_url
+from storage.db import DatabaseTimeouts, default_database_url
 from storage.slack_oauth import TokenKeyError, token_cipher
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -23,7 +23,12 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message is one line saying what to set."""
 
 
-@dataclass(frozen=True)
+# Settings never shown in full (repr, logs, tracebacks): only whether they are set.
+SECRETS = frozenset({"slack_bot_token", "slack_signing_secret", "slack_app_token",
+                     "teams_app_password", "slack_client_secret", "token_encryption_key"})
+
+
+@dataclass(frozen=True, repr=False)
 class Settings:
     database_url: str
     port: int
@@ -48,6 +53,20 @@ class Settings:
     slack_redirect_uri: str | None = None
     slack_install_path: str = SLACK_INSTALL_PATH_DEFAULT
     token_encryption_key: str | None = None
+    # How long to wait on the database before telling people so (storage/db.py).
+    database_timeouts: DatabaseTimeouts = field(default_factory=DatabaseTimeouts)
+
+    def __repr__(self) -> str:
+        shown = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name in SECRETS and value:
+                shown.append(f"{item.name}='***'")
+            elif item.name == "database_url":
+                shown.append(f"database_url={hide_password(value)!r}")
+            else:
+                shown.append(f"{item.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
 
     def shared_workspace(self, platform_workspace: str) -> str:
         """The workspace a Slack team or Teams tenant works in: its alias, or its own id."""
@@ -92,6 +111,12 @@ class Settings:
             slack_redirect_uri=os.environ.get("SLACK_REDIRECT_URI") or None,
             slack_install_path=os.environ.get("SLACK_INSTALL_PATH") or SLACK_INSTALL_PATH_DEFAULT,
             token_encryption_key=os.environ.get("TOKEN_ENCRYPTION_KEY") or None,
+            database_timeouts=DatabaseTimeouts(
+                connect=_seconds("DATABASE_CONNECT_TIMEOUT", DatabaseTimeouts.connect),
+                statement=_seconds("DATABASE_STATEMENT_TIMEOUT", DatabaseTimeouts.statement),
+                pool=_seconds("DATABASE_POOL_TIMEOUT", DatabaseTimeouts.pool),
+                command=_seconds("COMMAND_DEADLINE", DatabaseTimeouts.command),
+            ),
         )
 
     def require_platform(self) -> None:
@@ -176,6 +201,33 @@ class Settings:
                 f"Set {' and '.join(missing)} (from your Azure Bot's app registration: "
                 "application id, client secret, directory id) to serve Microsoft Teams."
             )
+
+
+def hide_password(url: str) -> str:
+    """A database URL with its password (if any) replaced by ***."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _seconds(name: str, default: float) -> float:
+    """A duration in seconds from the environment: a number above 0 and at most an hour."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text.removesuffix("s").strip())
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise ConfigError(f"{name} must be a number of seconds above 0, like {default:g}, "
+                          f"not {text!r}.")
+    return value
 
 
 def _flag(name: str) -> bool:

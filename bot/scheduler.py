@@ -34,7 +34,7 @@ from bot.delivery import Delivery, DeliveryError
 from handlers.dispatch import PLANNERS, SCHEDULED
 from handlers.replies import ChannelPost, Skip
 from storage import outbox, pacing, queries
-from storage.db import Database
+from storage.db import UNAVAILABLE, Database, DatabaseStalled
 from storage.models import ChannelLink, DeliveryStatus
 from storage.outbox import Claimed
 from storage.retention import housekeeping
@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 POLL_SECONDS = 5.0
+# A poll gives up after this long (its deliveries keep their leases and are taken over), so a
+# database that stalls mid-poll cannot stop later polls; reminders due meanwhile go out at the
+# first poll after it answers again.
+POLL_DEADLINE = 30.0
 PLAN_SECONDS = 300.0
 # How many rows one claim takes, and how many posts run at once.
 CLAIM_BATCH = 50
@@ -82,11 +86,17 @@ class OutboxSender:
         self.batch = batch
         self.lease = lease
         self._slots = asyncio.Semaphore(concurrency)
+        # Claimed deliveries whose send was cut short (see _give_back_interrupted).
+        self._interrupted: list[Claimed] = []
 
-    async def tick(self) -> int:
-        """Send what is due; the number of deliveries handled."""
+    async def tick(self, claim_for: float | None = None) -> int:
+        """Send what is due; the number of deliveries handled. With `claim_for` (seconds), no
+        new batch is claimed after that long: the next poll carries on from there."""
+        await self._give_back_interrupted()
         handled = 0
-        while True:
+        loop = asyncio.get_running_loop()
+        stop_claiming = None if claim_for is None else loop.time() + claim_for
+        while stop_claiming is None or loop.time() < stop_claiming:
             claimed = await outbox.claim_due(self.db, self.clock(), self.batch, self.lease)
             if not claimed:
                 break
@@ -108,15 +118,38 @@ class OutboxSender:
         return queued
 
     async def _send_in_slot(self, item: Claimed) -> None:
-        async with self._slots:
+        try:
+            async with self._slots:
+                try:
+                    await self._send(item)
+                except asyncio.CancelledError:
+                    raise
+                except UNAVAILABLE as error:
+                    log.warning("delivery %s (%s): database unavailable (%s); tried again later",
+                                item.id, item.dedupe_key, type(error).__name__)
+                    await self._failed(item, "the bot's database stopped answering", None)
+                except Exception as error:
+                    # The row is tried again: logged, not lost.
+                    log.exception("delivery %s (%s) failed unexpectedly", item.id,
+                                  item.dedupe_key)
+                    await self._failed(item, f"unexpected error: {type(error).__name__}", None)
+        except BaseException:
+            # Stopped half-way (the poll's deadline, or the database could not even be told):
+            # given back at the next poll instead of waiting out its lease.
+            self._interrupted.append(item)
+            raise
+
+    async def _give_back_interrupted(self) -> None:
+        """Put deliveries this process was stopped in the middle of back in the queue, due now.
+        Their next try looks for a post that went out unrecorded (see `_already_posted`)."""
+        items, self._interrupted = self._interrupted, []
+        for index, item in enumerate(items):
             try:
-                await self._send(item)
-            except asyncio.CancelledError:
+                await outbox.retry_at(self.db, item, self.clock(),
+                                      "interrupted: the bot's database stopped answering")
+            except BaseException:
+                self._interrupted.extend(items[index:])
                 raise
-            except Exception as error:
-                # The lease runs out and the row is tried again: logged, not lost.
-                log.exception("delivery %s (%s) failed unexpectedly", item.id, item.dedupe_key)
-                await self._failed(item, f"unexpected error: {type(error).__name__}", None)
 
     async def _send(self, item: Claimed) -> None:
         now = self.clock()
@@ -255,10 +288,12 @@ class OutboxScheduler:
     PLAN_JOB_ID = "plan"
 
     def __init__(self, sender: OutboxSender, poll_seconds: float = POLL_SECONDS,
-                 plan_seconds: float = PLAN_SECONDS) -> None:
+                 plan_seconds: float = PLAN_SECONDS,
+                 poll_deadline: float = POLL_DEADLINE) -> None:
         self.sender = sender
         self.poll_seconds = poll_seconds
         self.plan_seconds = plan_seconds
+        self.poll_deadline = poll_deadline
         self._scheduler: AsyncIOScheduler | None = None
         self._ticking = asyncio.Lock()
         self._planning = asyncio.Lock()
@@ -295,11 +330,17 @@ class OutboxScheduler:
         self._scheduler = scheduler
 
     async def _plan(self) -> None:
+        if self._planning.locked():
+            return
         async with self._planning:
             try:
-                queued = await self.sender.plan()
+                queued = await self.sender.db.within(self.sender.plan, self.poll_deadline)
             except asyncio.CancelledError:
                 raise
+            except DatabaseStalled:
+                log.warning("planning recurring deliveries stopped at its deadline (%g s); the "
+                            "next run tries again", self.poll_deadline)
+                return
             except Exception:
                 log.exception("planning recurring deliveries failed; the next run tries again")
                 return
@@ -311,9 +352,17 @@ class OutboxScheduler:
             return
         async with self._ticking:
             try:
-                await self.sender.tick()
+                # The poll's own deadline: a database that went silent mid-poll cannot hold
+                # the lock (and so every later poll) past it. New batches stop being claimed
+                # half-way, so a long drain ends on its own and the next poll carries on.
+                await self.sender.db.within(
+                    lambda: self.sender.tick(claim_for=self.poll_deadline / 2),
+                    self.poll_deadline)
             except asyncio.CancelledError:
                 raise
+            except DatabaseStalled:
+                log.warning("outbox poll stopped at its deadline (%g s); the next poll "
+                            "carries on", self.poll_deadline)
             except Exception:
                 # The database may be down for a moment; the next poll tries again.
                 log.exception("outbox poll failed")

@@ -27,6 +27,9 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+# /healthz answers within this (seconds), whatever the database does: probes time out at 2 s.
+HEALTH_DEADLINE = 1.5
+
 DB_KEY = web.AppKey("db", Database)
 SLACK_KEY = web.AppKey("slack", AsyncApp)
 VERIFIER_KEY = web.AppKey("slack_verifier", SignatureVerifier)
@@ -41,13 +44,20 @@ warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"micros
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Ready when the database answers; 503 otherwise, so a load balancer can stop sending."""
-    try:
-        async with request.app[DB_KEY].engine.connect() as conn:
+    """Ready when the database answers within HEALTH_DEADLINE; 503 otherwise (down, or silent),
+    so a load balancer can stop sending and a probe is never left hanging."""
+    db = request.app[DB_KEY]
+
+    async def ping() -> None:
+        async with db.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-    except Exception:
-        log.warning("health check: database not answering")
-        return web.json_response({"status": "unavailable", "database": "down"}, status=503)
+
+    try:
+        await db.within(ping, HEALTH_DEADLINE)
+    except Exception as error:
+        log.warning("health check: database not answering (%s)", type(error).__name__)
+        return web.json_response({"status": "unavailable", "database": "not answering"},
+                                 status=503)
     return web.json_response({"status": "ok"})
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import cpd, digest, home, meetings, partnership, privacy, walk
@@ -19,7 +19,7 @@ from handlers.forms import FieldErrors, FormValues
 from handlers.parsing import ParseError
 from handlers.replies import ChannelPost, Outcome, Reply, Skip
 from storage import dedupe
-from storage.db import Database, wrote
+from storage.db import UNAVAILABLE, Database, wrote
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +139,10 @@ async def _guarded(
     reraise: tuple[type[Exception], ...] = (),
     request_id: str | None = None,
 ) -> Outcome:
-    """Run `work` in one transaction, turning every failure into a polite reply."""
-    try:
+    """Run `work` in one transaction, turning every failure into a polite reply. A database
+    that does not answer within the command deadline is a failure too (storage/db.py)."""
+
+    async def unit_of_work() -> Outcome:
         async with db.session() as session:
             outcome = await work(session)
             # Only work that writes needs remembering: reading twice is harmless. The claim is
@@ -150,6 +152,9 @@ async def _guarded(
             ):
                 raise _Repeated
             return outcome
+
+    try:
+        return await db.within(unit_of_work)
     except _Repeated:
         log.info("skipped a repeated request in %s", what)
         return Outcome(Reply(title="Already done."), repeated=True)
@@ -166,9 +171,9 @@ async def _guarded(
             "Someone else changed the same thing at the same moment, so I saved nothing.",
             "Please look again and repeat your command if it is still needed.",
         ))
-    except (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError):
+    except UNAVAILABLE as error:
         # Never the statement or its parameters: they may hold notes about staff.
-        log.error("database unavailable in %s", what)
+        log.error("database unavailable in %s (%s)", what, type(error).__name__)
         return Outcome(Reply.error(
             "I can't reach my database just now, so nothing was saved.",
             "Please try again shortly.",

@@ -2,21 +2,73 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
+import logging
 import os
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long the bot waits on its database before saying so (seconds). A database that
+    stalls (a failover, a frozen host, a dropped network) never answers and never closes: only
+    these turn that silence into an error a person can be told about.
+
+    `connect`, `statement` and `pool` bound each step (PostgreSQL: asyncpg's connect timeout
+    and command timeout, and the server's own statement_timeout; waiting for a pooled
+    connection). `command` bounds a whole unit of work, from when the request arrived to its
+    answer, whatever it is waiting on: past it the person is told nothing was saved."""
+
+    connect: float = 5.0
+    statement: float = 5.0
+    pool: float = 5.0
+    command: float = 8.0
+
+
+class DatabaseStalled(TimeoutError):
+    """A unit of work ran past its deadline; it was abandoned and rolled back."""
+
+
+# Unit-of-work failures that mean "the database is unreachable or too slow just now".
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DBAPIError, sa_exc.TimeoutError,
+    OSError, TimeoutError,
+)
+
+# TCP keepalives on every PostgreSQL connection: an idle pooled connection to a host that has
+# gone is found out in about a minute (30 s idle, then 3 probes 10 s apart) instead of the
+# kernel's two hours; and data left unacknowledged for 30 s closes the connection.
+KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 30, 10, 3
+TCP_USER_TIMEOUT_MS = 30_000
+# A transaction left open by a client that stalled is ended by the server after this long,
+# so its row locks do not outlive it.
+IDLE_IN_TRANSACTION_MS = 60_000
+
+# When the request being served arrived (the event loop's clock), so the deadline of its
+# unit of work counts the time it waited for a turn too; unset outside requests.
+_arrived: contextvars.ContextVar[float | None] = contextvars.ContextVar("arrived", default=None)
 
 
 def data_folder() -> Path:
@@ -67,21 +119,64 @@ def wrote(session: AsyncSession) -> bool:
     return bool(sync.info.get("wrote") or sync.new or sync.dirty or sync.deleted)
 
 
+def _keepalives(dbapi_connection: Any, _record: Any) -> None:
+    """TCP keepalives and a user timeout on a new asyncpg connection's socket (asyncpg has no
+    options for them)."""
+    transport = getattr(getattr(dbapi_connection, "_connection", None), "_transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return  # a Unix socket: nothing between us and the server to go quiet
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, KEEPALIVE_IDLE)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, KEEPALIVE_INTERVAL)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, KEEPALIVE_COUNT)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, TCP_USER_TIMEOUT_MS)
+
+
+def _timeouts_end_connections(context: ExceptionContext) -> None:
+    """A statement that timed out leaves its connection unusable (its answer may still come):
+    treat it as a disconnect, so the connection is thrown away, and so is every other pooled
+    connection made before it, which a failover has most likely left dead as well."""
+    if isinstance(context.original_exception, TimeoutError):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = True
+
+
+def _postgres_options(timeouts: DatabaseTimeouts, statements: bool = True) -> dict[str, Any]:
+    connect: dict[str, Any] = {"timeout": timeouts.connect}
+    if statements:
+        connect["command_timeout"] = timeouts.statement
+        # The server's own limits, for when this side is the one that went quiet.
+        connect["server_settings"] = {
+            "statement_timeout": str(int(timeouts.statement * 1000)),
+            "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS),
+        }
+    return {"connect_args": connect}
+
+
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeouts: DatabaseTimeouts | None = None) -> None:
         self.url = async_url(url)
+        self.timeouts = timeouts or DatabaseTimeouts()
         # No pre-ping (a round trip on every checkout); connections are recycled instead, and a
         # dead one surfaces as "try again shortly". A pool big enough for bursts of commands.
         # hide_parameters: errors and logs never carry the values written (walk notes are
         # personal data about staff).
         options: dict[str, Any] = {"pool_recycle": 1800, "hide_parameters": True}
         if not self.url.startswith("sqlite"):
-            options.update(pool_size=10, max_overflow=20)
+            options.update(pool_size=10, max_overflow=20, pool_timeout=self.timeouts.pool,
+                           **_postgres_options(self.timeouts))
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            event.listen(self.engine.sync_engine, "connect", _keepalives)
+            event.listen(self.engine.sync_engine, "handle_error", _timeouts_end_connections)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession,
                                             expire_on_commit=False)
+        # Units of work abandoned at their deadline, still unwinding (rolling back, closing).
+        self._abandoned: set[asyncio.Task[Any]] = set()
 
     @property
     def is_sqlite(self) -> bool:
@@ -97,13 +192,70 @@ class Database:
         async with self._sessions() as session, session.begin():
             yield session
 
+    async def within(self, work: Callable[[], Awaitable[T]],
+                     deadline: float | None = None) -> T:
+        """Run `work` (database work) and return its result, or raise DatabaseStalled once
+        `deadline` seconds have passed (default: the command deadline, counted from when the
+        request arrived if one is being served). The caller gets its answer on time whatever
+        the database does: work past its deadline is cancelled and left to unwind (roll back,
+        close its connection) on its own, bounded by the statement timeout."""
+        budget = self.timeouts.command if deadline is None else deadline
+        arrived = _arrived.get()
+        loop = asyncio.get_running_loop()
+        if deadline is None and arrived is not None:
+            budget -= loop.time() - arrived
+        task = asyncio.ensure_future(work())
+        done, _ = await asyncio.wait({task}, timeout=max(budget, 0.0))
+        if task in done:
+            return task.result()
+        task.cancel()
+        self._abandoned.add(task)
+        task.add_done_callback(_forget(self._abandoned))
+        raise DatabaseStalled(f"no answer from the database within {budget:.1f} s")
+
     async def upgrade(self, revision: str = "head") -> None:
-        """Bring the schema up to date (run at start-up and by `partnership-bot db upgrade`)."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(_run_alembic_upgrade, revision)
+        """Bring the schema up to date (run at start-up and by `partnership-bot db upgrade`).
+
+        On its own connection without the statement timeout: a migration may rightly take
+        longer than any command."""
+        if self.is_sqlite:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(_run_alembic_upgrade, revision)
+            return
+        engine = create_async_engine(self.url, poolclass=NullPool, hide_parameters=True,
+                                     **_postgres_options(self.timeouts, statements=False))
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(_run_alembic_upgrade, revision)
+        finally:
+            await engine.dispose()
 
     async def dispose(self) -> None:
+        if self._abandoned:
+            # Give abandoned work its moment to unwind, then stop it.
+            await asyncio.wait(set(self._abandoned), timeout=self.timeouts.statement)
         await self.engine.dispose()
+
+
+def _forget(tasks: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None]:
+    def done(task: asyncio.Task[Any]) -> None:
+        tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.info("abandoned database work ended with %s",
+                     type(task.exception()).__name__)
+
+    return done
+
+
+@contextlib.contextmanager
+def request_arrived() -> Iterator[None]:
+    """Count the command deadline of the work done in this block from now (when a request
+    arrived), so that waiting for a turn counts too."""
+    token = _arrived.set(asyncio.get_running_loop().time())
+    try:
+        yield
+    finally:
+        _arrived.reset(token)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

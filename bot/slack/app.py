@@ -38,7 +38,7 @@ from handlers.context import Caller, Platform
 from handlers.dispatch import COMMANDS, app_home, run_action, run_command, submit_form
 from handlers.replies import Attachment, Outcome, Reply, Tone
 from storage import queries
-from storage.db import Database
+from storage.db import Database, request_arrived
 from storage.models import ChannelLink
 from storage.pacing import Pace
 from storage.slack_oauth import SlackInstallationStore
@@ -217,8 +217,10 @@ class SlackListeners:
         async def on_command(ack: AsyncAck, command: dict[str, Any],
                              client: AsyncWebClient) -> None:
             await ack()
-            async with self.work_slots:
-                await self._command(name, command, client)
+            # The command deadline counts the wait for a slot: no one waits past it unanswered.
+            with request_arrived():
+                async with self.work_slots:
+                    await self._command(name, command, client)
 
         return on_command
 
