@@ -14,7 +14,8 @@ from storage.slack_oauth import TokenKeyError, token_cipher
 SLACK_API_DEFAULT = "https://slack.com/api/"
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 # The bot scopes in manifest.yml (tests/test_manifest.py keeps the two equal).
-SLACK_SCOPES_DEFAULT = ("commands", "chat:write", "files:write", "im:write")
+SLACK_SCOPES_DEFAULT = ("commands", "chat:write", "files:write", "im:write", "channels:history",
+                        "groups:history")
 SLACK_INSTALL_PATH_DEFAULT = "/slack/install"
 SLACK_REDIRECT_PATH_DEFAULT = "/slack/oauth_redirect"
 

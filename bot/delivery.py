@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -45,9 +46,24 @@ def retry_after_seconds(headers: Any) -> float | None:
 
 
 class ChannelPoster(Protocol):
-    async def post(self, link: ChannelLink, reply: Reply) -> str | None:
+    async def post(self, link: ChannelLink, reply: Reply,
+                   delivery_key: str | None = None) -> str | None:
         """Post `reply` in the linked channel and return the platform's reference to the new
-        message (Slack's ts), or None if it has none; raise DeliveryError on failure."""
+        message (Slack's ts), or None if it has none; raise DeliveryError on failure.
+        `delivery_key` names the outbox delivery it belongs to, for platforms that can carry
+        it on the message (see PostFinder)."""
+
+
+@runtime_checkable
+class PostFinder(Protocol):
+    """A poster that can find, in a channel's recent messages, one it posted for a delivery:
+    so a delivery taken over after a crash (or retried after an unclear failure) is not posted
+    twice when the first try went out unrecorded."""
+
+    async def find_post(self, link: ChannelLink, delivery_key: str,
+                        since: datetime) -> str | None:
+        """The reference of a message posted in `link` since `since` for `delivery_key`, or
+        None if there is none (raise DeliveryError when the channel cannot be read)."""
 
 
 @runtime_checkable
@@ -132,9 +148,19 @@ class Delivery:
         poster = self.posters[link.platform]
         return poster.limits if isinstance(poster, Paced) else None
 
-    async def post_to(self, link: ChannelLink, reply: Reply) -> str | None:
+    async def post_to(self, link: ChannelLink, reply: Reply,
+                      delivery_key: str | None = None) -> str | None:
         """Post in one channel (DeliveryError on failure); the message's reference."""
-        return await self.posters[link.platform].post(link, reply)
+        return await self.posters[link.platform].post(link, reply, delivery_key)
+
+    async def find_post(self, link: ChannelLink, delivery_key: str,
+                        since: datetime) -> str | None:
+        """A message already in `link` for this delivery (see PostFinder); None when there is
+        none or the platform cannot tell (Teams: messages carry no metadata)."""
+        poster = self.posters[link.platform]
+        if not isinstance(poster, PostFinder):
+            return None
+        return await poster.find_post(link, delivery_key, since)
 
     async def _post(self, link: ChannelLink, post: ChannelPost) -> None:
         ref = await self.post_to(link, post.reply)

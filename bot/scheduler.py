@@ -58,6 +58,8 @@ CONCURRENT_SENDS = 8
 MAX_ATTEMPTS = 10
 FIRST_BACKOFF = timedelta(seconds=5)
 LONGEST_BACKOFF = timedelta(minutes=10)
+# How far before a delivery's due time its earlier post is looked for: clocks differ a little.
+HISTORY_MARGIN = timedelta(minutes=10)
 
 
 def system_clock() -> datetime:
@@ -79,8 +81,11 @@ class OutboxSender:
 
     def __init__(self, db: Database, delivery: Delivery, clock: Clock = system_clock,
                  *, batch: int = CLAIM_BATCH, concurrency: int = CONCURRENT_SENDS,
-                 lease: timedelta = outbox.LEASE) -> None:
+                 lease: timedelta = outbox.LEASE, confirm_reposts: bool = True) -> None:
         self.db = db
+        # Look for an unrecorded earlier post before trying again (see _already_posted); off
+        # only to measure what it saves (bench/crash_window.py).
+        self.confirm_reposts = confirm_reposts
         self.delivery = delivery
         self.clock = clock
         self.batch = batch
@@ -208,23 +213,28 @@ class OutboxSender:
                                 item.id)
                     return
                 held_until = self.clock() + self.lease
+            found = await self._already_posted(item, link)
             try:
-                ref = await self.delivery.post_to(link, message.reply)
+                ref = found if found is not None else \
+                    await self.delivery.post_to(link, message.reply, item.dedupe_key)
             except DeliveryError as error:
                 errors.append(error)
                 if error.retry_after is not None:
                     await self._hold(link, workspace, error.retry_after)
                 continue
             post = outbox.Post(link.platform, link.channel_id, ref)
-            if message.attachment is None and index == len(todo) - 1 and not errors:
+            # A post found already there keeps whatever became of its file: sharing it again
+            # could double it (the message itself carries the same facts).
+            attachment = message.attachment if found is None else None
+            if attachment is None and index == len(todo) - 1 and not errors:
                 await outbox.mark_sent(self.db, item, self.clock(), post)
                 return
             # Recorded before anything else is tried, so no retry posts it again.
             await outbox.record_post(self.db, item.partnership_id, item.dedupe_key,
                                      post.platform, post.channel_id, post.message_ref)
-            if message.attachment is not None:
+            if attachment is not None:
                 try:
-                    await self.delivery.share_to(link, message.attachment, ref)
+                    await self.delivery.share_to(link, attachment, ref)
                 except DeliveryError as error:
                     # The message (with the same facts in words) is what counts: it stays sent.
                     log.warning("delivery %s: %s", item.id, error.hint)
@@ -235,6 +245,27 @@ class OutboxSender:
             await self._failed(item, "; ".join(e.hint for e in errors), retry_after)
             return
         await outbox.mark_sent(self.db, item, self.clock(), note="; ".join(notes) or None)
+
+    async def _already_posted(self, item: Claimed, link: ChannelLink) -> str | None:
+        """On a delivery's second or later try (taken over from a process that died or stalled
+        mid-send, or retried after a failure whose post may still have gone out), the
+        reference of its post if one is in the channel although none was recorded. The first
+        try costs nothing: nothing can be there yet."""
+        if item.attempts <= 1 or not self.confirm_reposts:
+            return None
+        try:
+            found = await self.delivery.find_post(link, item.dedupe_key,
+                                                  item.due_at - HISTORY_MARGIN)
+        except DeliveryError as error:
+            # Cannot read the channel (an app installed before the history scopes): post, as
+            # before; at worst once more than wanted.
+            log.warning("delivery %s: could not look for an earlier post (%s); posting",
+                        item.id, error.hint)
+            return None
+        if found is not None:
+            log.info("delivery %s (%s) was already posted in %s; recorded, not repeated",
+                     item.id, item.dedupe_key, link.channel_id)
+        return found
 
     async def _within_pace(self, item: Claimed, link: ChannelLink, workspace: str,
                            use: bool = True, first: bool = True) -> bool:

@@ -37,7 +37,8 @@ class ShellPoster:
         self.out = out
         self.files_dir = files_dir
 
-    async def post(self, link: ChannelLink, reply: Reply) -> None:
+    async def post(self, link: ChannelLink, reply: Reply,
+                   delivery_key: str | None = None) -> None:
         label = link.channel_name or link.channel_id
         body = render_text.render(reply).replace("\n", f"\n[#{label}] ")
         print(f"[#{label}] {body}", file=self.out)

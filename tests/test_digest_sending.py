@@ -49,6 +49,14 @@ def digests_posted(fake: FakeSlack) -> list[Call]:
             if str(c.body.get("text", "")).startswith(("Weekly digest", "A quiet week"))]
 
 
+def post_ts(fake: FakeSlack, post: Call) -> str:
+    """The ts Slack gave a post (the fake keeps each channel's messages)."""
+    found = [m["ts"] for m in fake.history[str(post.body["channel"])]
+             if m["text"] == post.body["text"]]
+    assert len(found) == 1
+    return str(found[0])
+
+
 async def digest_rows(db: Database) -> dict[str, ScheduledDelivery]:
     async with db.session() as session:
         rows = (await session.exec(select(ScheduledDelivery)
@@ -70,7 +78,7 @@ async def test_the_digest_goes_out_on_time_once_with_its_chart_in_the_thread(
         assert post.body["channel"] == "C0HEADS001" and post.body["text"] == TITLE
         assert "Overdue next steps (2)" in str(post.body["blocks"])
         completed, upload = fake_slack.shared_files()[0]
-        assert completed.body["thread_ts"] == "1700000000.000001"  # the digest's own thread
+        assert completed.body["thread_ts"] == post_ts(fake_slack, post)  # the digest's thread
         assert upload.filename == "cpd-coverage-2026-W10.png"
         assert upload.content.startswith(b"\x89PNG")
         async with asyncio.timeout(5):

@@ -86,7 +86,8 @@ async def test_install_sends_the_browser_to_slack_with_our_scopes_and_a_state(
     query = parse_qs(url.query)
     assert f"{url.scheme}://{url.netloc}{url.path}" == "https://slack.com/oauth/v2/authorize"
     assert query["client_id"] == [CLIENT_ID]
-    assert query["scope"] == ["commands,chat:write,files:write,im:write"]
+    assert query["scope"] == [
+        "commands,chat:write,files:write,im:write,channels:history,groups:history"]
     assert query["redirect_uri"] == [oauth_bot.settings.slack_redirect_uri]
     assert f"slack-app-oauth-state={start.state}" in start.set_cookie
     async with oauth_bot.db.engine.connect() as conn:

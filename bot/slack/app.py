@@ -9,6 +9,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from aiohttp import ClientError
@@ -126,15 +127,40 @@ class SlackPoster:
                 "again.", permanent=True)
         return token
 
-    async def post(self, link: ChannelLink, reply: Reply) -> str | None:
+    async def post(self, link: ChannelLink, reply: Reply,
+                   delivery_key: str | None = None) -> str | None:
         token = await self._token(link)
         body = render.message(reply)
         body.pop("response_type", None)
+        if delivery_key is not None:
+            body["metadata"] = delivery_metadata(delivery_key)
         async with _slack_errors(link, "chat.postMessage"):
             response = await self.client.chat_postMessage(token=token, channel=link.channel_id,
                                                           **body)
         ts = response.get("ts")
         return ts if isinstance(ts, str) else None
+
+    async def find_post(self, link: ChannelLink, delivery_key: str,
+                        since: datetime) -> str | None:
+        """Look through the channel's messages since `since` (conversations.history, with their
+        metadata; scope channels:history or groups:history) for one carrying `delivery_key`."""
+        token = await self._token(link)
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            async with _slack_errors(link, "conversations.history"):
+                response = await self.client.conversations_history(
+                    token=token, channel=link.channel_id, oldest=f"{since.timestamp():.6f}",
+                    limit=HISTORY_PAGE, include_all_metadata=True, cursor=cursor)
+            for message in response.get("messages") or []:
+                if posted_for(message) == delivery_key:
+                    ts = message.get("ts")
+                    return ts if isinstance(ts, str) else ""
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None:
+                return None
+        log.warning("conversations.history of %s: no sign of %s in %d messages; posting",
+                    link.channel_id, delivery_key, HISTORY_PAGES * HISTORY_PAGE)
+        return None
 
     async def edit(self, link: ChannelLink, message_ref: str, reply: Reply) -> None:
         token = await self._token(link)
@@ -152,6 +178,26 @@ class SlackPoster:
             await self.client.files_upload_v2(
                 token=token, channel=link.channel_id, content=attachment.content,
                 filename=attachment.filename, title=attachment.title, thread_ts=thread_ref)
+
+
+# Every post the outbox makes names its delivery in Slack message metadata, so that a delivery
+# taken over after a crash can see whether its post went out unrecorded (find_post).
+DELIVERY_EVENT = "partnership_bot_delivery"
+# How far back find_post reads: pages of conversations.history.
+HISTORY_PAGE, HISTORY_PAGES = 200, 3
+
+
+def delivery_metadata(delivery_key: str) -> dict[str, Any]:
+    return {"event_type": DELIVERY_EVENT, "event_payload": {"delivery_key": delivery_key}}
+
+
+def posted_for(message: dict[str, Any]) -> str | None:
+    """The delivery key a message from conversations.history was posted for, if any."""
+    metadata = message.get("metadata") or {}
+    if not isinstance(metadata, dict) or metadata.get("event_type") != DELIVERY_EVENT:
+        return None
+    key = (metadata.get("event_payload") or {}).get("delivery_key")
+    return key if isinstance(key, str) else None
 
 
 # Errors that trying again will not fix until someone acts.

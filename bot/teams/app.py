@@ -314,7 +314,10 @@ class TeamsPoster:
         self.app_id = app_id or ""
         self.anonymous = anonymous
 
-    async def post(self, link: ChannelLink, reply: Reply) -> None:
+    async def post(self, link: ChannelLink, reply: Reply,
+                   delivery_key: str | None = None) -> None:
+        # `delivery_key` is not carried: Teams messages have no metadata a bot can search for,
+        # so a crash between the post and its record can still repeat it (README).
         name = link.channel_name or "the linked Teams channel"
         reference = self._reference(link, name)
         failures: list[BaseException] = []

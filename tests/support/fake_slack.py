@@ -7,7 +7,11 @@ for calls to arrive.
 Like Slack, it knows which workspace each bot token belongs to: `auth.test` answers for the
 token's own workspace, and a call with an unknown or revoked token gets `invalid_auth` /
 `token_revoked`. `grant(code, ...)` sets up an install: `oauth.v2.access` with that code (and
-the app's client id and secret) answers with a new workspace's bot token."""
+the app's client id and secret) answers with a new workspace's bot token.
+
+Like Slack, it keeps each channel's messages (with their message metadata) and serves them
+from `conversations.history`; `delay(method, seconds)` makes it answer a method late, as a slow
+Slack does (the message is in the channel from the moment the call arrives)."""
 
 from __future__ import annotations
 
@@ -91,7 +95,6 @@ class FakeSlack:
         self._file_ids = count(1)
         self.scripts: dict[str, list[Scripted]] = {}
         self._arrived = asyncio.Condition()
-        self._ts = count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.workspaces: dict[str, Workspace] = {
@@ -99,6 +102,10 @@ class FakeSlack:
         }
         self.revoked: set[str] = set()
         self._grants: dict[str, tuple[str, Workspace]] = {}
+        # Each channel's messages, oldest first, as conversations.history shows them.
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self.delays: dict[str, float] = {}
+        self._last_ts = 0.0
 
     # -- scripting ----------------------------------------------------------------------------
 
@@ -116,6 +123,10 @@ class FakeSlack:
 
     def revoke(self, token: str) -> None:
         self.revoked.add(token)
+
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer every call of `method` `seconds` late (after acting on it)."""
+        self.delays[method] = seconds
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -149,6 +160,7 @@ class FakeSlack:
     async def start(self, port: int = 0) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/count/{method}", self._count)
         app.router.add_post("/upload/{file_id}", self._upload)
@@ -178,7 +190,7 @@ class FakeSlack:
             body = json.loads(raw) if raw else {}
         else:
             body = dict(parse_qsl(raw))
-            for key in ("blocks", "view", "attachments"):
+            for key in ("blocks", "view", "attachments", "metadata"):
                 if isinstance(body.get(key), str):
                     body[key] = json.loads(body[key])
         # Some methods (files.getUploadURLExternal, …) send their arguments in the query.
@@ -205,8 +217,10 @@ class FakeSlack:
             call.succeeded = scripted.status == 200 and bool(scripted.body.get("ok"))
             return web.json_response(scripted.body, status=scripted.status,
                                      headers=scripted.headers)
-        return web.json_response(self._default(method, self.workspaces[call.token or ""],
-                                               call.body))
+        answer = self._default(method, self.workspaces[call.token or ""], call.body)
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
+        return web.json_response(answer)
 
     async def _upload(self, request: web.Request) -> web.Response:
         """The upload URL: takes the raw bytes, as files.slack.com does."""
@@ -269,8 +283,13 @@ class FakeSlack:
                     "enterprise_id": (workspace.enterprise or {}).get("id"),
                     "is_enterprise_install": False}
         if method == "chat.postMessage":
-            return {"ok": True, "channel": body.get("channel", "C0"),
-                    "ts": f"1700000000.{next(self._ts):06d}"}
+            channel = str(body.get("channel", "C0"))
+            message = {"type": "message", "ts": self._new_ts(), "text": body.get("text", ""),
+                       "bot_id": workspace.bot_id, "metadata": body.get("metadata")}
+            self.history.setdefault(channel, []).append(message)
+            return {"ok": True, "channel": channel, "ts": message["ts"]}
+        if method == "conversations.history":
+            return self._conversation_history(body)
         if method == "conversations.open":
             # The documented answer: the direct-message channel with the user(s).
             return {"ok": True, "channel": {"id": f"D0{str(body.get('users', ''))[-8:]}"}}
@@ -287,6 +306,29 @@ class FakeSlack:
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")}
                                           for f in items]}
         return {"ok": True}
+
+
+    def _new_ts(self) -> str:
+        """A message timestamp as Slack makes them: the time, unique within the channel."""
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
+
+    def _conversation_history(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, after `oldest`, `limit` a page, with a cursor to the next page; the
+        messages' metadata only with `include_all_metadata`."""
+        channel = str(query.get("channel", ""))
+        oldest = float(query.get("oldest") or 0)
+        limit = int(query.get("limit") or 100)
+        start = int(query.get("cursor") or 0)
+        with_metadata = str(query.get("include_all_metadata", "")).lower() in ("1", "true")
+        newest_first = [m for m in reversed(self.history.get(channel, []))
+                        if float(m["ts"]) > oldest]
+        page = newest_first[start:start + limit]
+        messages = [{k: v for k, v in m.items()
+                     if v is not None and (k != "metadata" or with_metadata)} for m in page]
+        more = start + limit < len(newest_first)
+        return {"ok": True, "messages": messages, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
 
 async def serve_forever(port: int) -> None:
