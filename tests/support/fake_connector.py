@@ -48,6 +48,8 @@ class FakeConnector:
         self._ids = count(1)
         self._runner: web.AppRunner | None = None
         self.service_url = ""
+        # Answer new posts this many seconds late (after recording them), as a slow service.
+        self.delay = 0.0
 
     def fail(self, kind: str, *statuses: int) -> None:
         """Answer the next calls of `kind` with these error statuses, in order."""
@@ -104,7 +106,10 @@ class FakeConnector:
         return web.json_response({"id": f"1:bot-activity-{next(self._ids)}"})
 
     async def _send(self, request: web.Request) -> web.Response:
-        return await self._record(SEND, request)
+        response = await self._record(SEND, request)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return response
 
     async def _reply(self, request: web.Request) -> web.Response:
         return await self._record(REPLY, request)
