@@ -537,20 +537,45 @@ def _when(meeting: Meeting) -> str:
 
 @dataclass(frozen=True)
 class Replies:
+    """A meeting's replies: the partnership's members' (the ones counted), and guests' (anyone
+    else who pressed a button on the card), kept apart."""
+
     by_answer: dict[str, list[str]]
+    guests: dict[str, list[str]]
+    # Who has replied as a member: (platform, user id).
+    answered: frozenset[tuple[str, str]]
 
     @classmethod
-    def of(cls, rsvps: Sequence[Rsvp]) -> Replies:
+    def of(cls, replies: Sequence[tuple[Rsvp, bool]]) -> Replies:
+        """From queries.replies_to: each reply with whether a member gave it."""
         by_answer: dict[str, list[str]] = {a.value: [] for a in RsvpAnswer}
-        for rsvp in rsvps:
-            by_answer.setdefault(rsvp.answer, []).append(rsvp.display_name)
-        return cls(by_answer)
+        guests: dict[str, list[str]] = {a.value: [] for a in RsvpAnswer}
+        for rsvp, member in replies:
+            (by_answer if member else guests).setdefault(rsvp.answer, []).append(
+                rsvp.display_name)
+        return cls(by_answer, guests,
+                   frozenset((r.platform, r.user_id) for r, member in replies if member))
 
     def count(self, answer: RsvpAnswer) -> int:
         return len(self.by_answer.get(answer.value, []))
 
     def summary(self) -> str:
         return " · ".join(f"{ANSWER_LABELS[a]}: {self.count(a)}" for a in RsvpAnswer)
+
+    @property
+    def guest_count(self) -> int:
+        return sum(len(names) for names in self.guests.values())
+
+    def guest_lines(self) -> list[str]:
+        """"Going: Ann Smith, Bob Day", per answer, for the guests' replies."""
+        lines = []
+        for answer in (RsvpAnswer.GOING, RsvpAnswer.MAYBE, RsvpAnswer.NOT_GOING):
+            names = self.guests.get(answer.value, [])
+            if names:
+                more = f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN \
+                    else ""
+                lines.append(f"{ANSWER_LABELS[answer]}: {', '.join(names[:NAMES_SHOWN])}{more}")
+        return lines
 
 
 def _details(meeting: Meeting, partnership: Partnership,
@@ -575,7 +600,7 @@ async def meeting_card(session: AsyncSession, meeting: Meeting,
         return Reply(title=f"Cancelled: {meeting.title}", tone=Tone.WARNING,
                      visibility=Visibility.PUBLIC,
                      sections=[*sections, Section(lines=[f"This meeting is cancelled{reason}."])])
-    replies = Replies.of(await queries.rsvps_of(session, meeting.id))
+    replies = Replies.of(await queries.replies_to(session, meeting))
     reply_lines = [replies.summary()]
     for answer in (RsvpAnswer.GOING, RsvpAnswer.MAYBE, RsvpAnswer.NOT_GOING):
         names = replies.by_answer.get(answer.value, [])
@@ -588,11 +613,27 @@ async def meeting_card(session: AsyncSession, meeting: Meeting,
                style="primary" if a is RsvpAnswer.GOING else None)
         for a in (RsvpAnswer.GOING, RsvpAnswer.NOT_GOING, RsvpAnswer.MAYBE)
     ]
+    if replies.guest_count:
+        reply_lines.append(f"Guests, not in {partnership.name} (not counted): "
+                           + "; ".join(replies.guest_lines()))
     sections.append(Section(heading="Replies", lines=reply_lines, buttons=buttons))
     sections.append(Section(lines=[f"Meeting {meeting.id}. A calendar invite comes with this "
                                    "message."]))
     return Reply(title=f"Meeting: {meeting.title}", sections=sections,
                  visibility=Visibility.PUBLIC)
+
+
+async def require_member_to_see(session: AsyncSession, caller: Caller,
+                                partnership: Partnership) -> None:
+    """A partnership's meetings (when, where, agenda, who is coming) are for its members; the
+    card in its channel shows only what that channel already sees."""
+    assert partnership.id is not None
+    if await queries.member(session, partnership.id, caller.platform, caller.user_id) is None:
+        raise CommandError.because(
+            f"Only members of {partnership.name} can see its meetings, and you are not one.",
+            "Join on behalf of your school with "
+            + caller.cmd(f"partnership join {partnership.name} school: <your school>")
+            + f"; {caller.cmd('meeting list')} shows the meetings of your partnerships.")
 
 
 async def _find_meeting(session: AsyncSession, caller: Caller,
@@ -622,13 +663,18 @@ async def list_meetings(request: ListRequest, caller: Caller, session: AsyncSess
         partnership = await find_partnership(session, caller, request.partnership,
                                              example="meeting list {name}")
         assert partnership.id is not None
+        await require_member_to_see(session, caller, partnership)
         ids, scope = [partnership.id], partnership.name
     else:
         ids = await queries.partnership_ids_of(session, caller.workspace, caller.platform,
                                                caller.user_id)
         scope = "your partnerships"
         if not ids:
-            ids, scope = None, "this workspace"
+            return Outcome(Reply(title="You are not in a partnership yet, so you have no "
+                                       "meetings to see.", sections=[Section(lines=[
+                f"A partnership's meetings are for its members. Join one with "
+                f"{caller.cmd('partnership join <partnership> school: <your school>')}; "
+                f"{caller.cmd('partnership list')} shows them."])]))
     rows = await queries.upcoming_meetings(session, caller.workspace, caller.now, ids)
     if not rows:
         return Outcome(Reply(title=f"No meetings coming up for {scope}.", sections=[Section(
@@ -636,7 +682,7 @@ async def list_meetings(request: ListRequest, caller: Caller, session: AsyncSess
     lines = []
     for meeting, partnership in rows:
         assert meeting.id is not None
-        replies = Replies.of(await queries.rsvps_of(session, meeting.id))
+        replies = Replies.of(await queries.replies_to(session, meeting))
         where = f" · {meeting.location}" if meeting.location else ""
         lines.append(f"{meeting.id}: {meeting.title} ({partnership.name}) · {_when(meeting)}"
                      f"{where} · {replies.count(RsvpAnswer.GOING)} going")
@@ -650,11 +696,10 @@ async def list_meetings(request: ListRequest, caller: Caller, session: AsyncSess
 async def who(request: WhoRequest, caller: Caller, session: AsyncSession) -> Outcome:
     meeting, partnership = await _find_meeting(session, caller, request.meeting_id)
     assert meeting.id is not None and partnership.id is not None
-    rsvps = await queries.rsvps_of(session, meeting.id)
-    replies = Replies.of(rsvps)
-    answered = {(r.platform, r.user_id) for r in rsvps}
+    await require_member_to_see(session, caller, partnership)
+    replies = Replies.of(await queries.replies_to(session, meeting))
     waiting = [m.display_name for m, _ in await queries.members_of(session, partnership.id)
-               if (m.platform, m.user_id) not in answered]
+               if (m.platform, m.user_id) not in replies.answered]
     sections = []
     for answer in (RsvpAnswer.GOING, RsvpAnswer.MAYBE, RsvpAnswer.NOT_GOING):
         names = replies.by_answer.get(answer.value, [])
@@ -662,6 +707,10 @@ async def who(request: WhoRequest, caller: Caller, session: AsyncSession) -> Out
                                 lines=names or ["No one yet."]))
     sections.append(Section(heading=f"Members yet to reply ({len(waiting)})",
                             lines=waiting or ["Everyone has replied."]))
+    if replies.guest_count:
+        sections.append(Section(heading=f"Guests, not in {partnership.name} "
+                                        f"({replies.guest_count}, not counted above)",
+                                lines=replies.guest_lines()))
     reminder_lines = await _reminder_states(session, meeting)
     if reminder_lines:
         sections.append(Section(heading="Reminders", lines=reminder_lines))
@@ -726,8 +775,13 @@ async def rsvp(value: str, caller: Caller, session: AsyncSession) -> Outcome:
             RsvpAnswer.MAYBE: "You might come to"}[answer]
     card = await meeting_card(session, meeting, partnership)
     assert partnership.id is not None
+    guest = await queries.member(session, partnership.id, caller.platform,
+                                 caller.user_id) is None
     return Outcome(
         Reply.success(f"{said} {meeting.title}: {_when(meeting)}.",
+                      *([f"You are not a member of {partnership.name}, so your reply is shown "
+                         "apart, as a guest's, and not counted with the members'."]
+                        if guest else []),
                       "Press another button to change your reply."),
         updated_message=card,
         # Pressed away from the card (the App Home): the cards in the channels change too.
@@ -809,6 +863,8 @@ async def move(request: MoveRequest, caller: Caller, session: AsyncSession) -> O
 async def agenda(request: AgendaRequest, caller: Caller, session: AsyncSession) -> Outcome:
     meeting, partnership = await _find_meeting(session, caller, request.meeting_id)
     assert meeting.id is not None and partnership.id is not None
+    if request.add is None:
+        await require_member_to_see(session, caller, partnership)
     items = list(await queries.agenda_of(session, meeting.id))
     if request.add is None:
         lines = [f"{n}. {item.text}" for n, item in enumerate(items, start=1)]
@@ -906,11 +962,11 @@ async def render_reminder(payload: dict[str, Any], due_at: datetime, now: dateti
            for m in await reminder_minutes(session, partnership.id)):
         return None  # a later reminder is due too (the bot was down): post only that one
     sections = _details(meeting, partnership, await queries.agenda_of(session, meeting.id))
-    rsvps = await queries.rsvps_of(session, meeting.id)
-    answered = {(r.platform, r.user_id) for r in rsvps}
+    replies = Replies.of(await queries.replies_to(session, meeting))
     waiting = sum(1 for m, _ in await queries.members_of(session, partnership.id)
-                  if (m.platform, m.user_id) not in answered)
-    counts = Replies.of(rsvps).summary() + (f" · Yet to reply: {waiting}" if waiting else "")
+                  if (m.platform, m.user_id) not in replies.answered)
+    counts = replies.summary() + (f" · Yet to reply: {waiting}" if waiting else "") + (
+        f" · Guests: {replies.guest_count}" if replies.guest_count else "")
     sections.append(Section(heading="Replies", lines=[
         counts, "Reply with the buttons on the meeting's message."]))
     delayed = " (delayed)" if now - due_at > LATE_AFTER else ""

@@ -26,6 +26,7 @@ from storage.models import (
     LearningWalk,
     Meeting,
     MeetingStatus,
+    Member,
     Partnership,
     PartnershipSchool,
     Rsvp,
@@ -210,7 +211,9 @@ class MeetingItem:
 
 
 def _answers(answer: RsvpAnswer) -> Any:
-    return func.coalesce(func.sum(case((col(Rsvp.answer) == answer.value, 1), else_=0)), 0)
+    """Members' replies with this answer (a guest's reply is joined to no member row)."""
+    return func.coalesce(func.sum(case(
+        (and_(col(Rsvp.answer) == answer.value, col(Member.id).is_not(None)), 1), else_=0)), 0)
 
 
 async def meetings_ahead(session: AsyncSession, partnership_ids: Sequence[int], start: datetime,
@@ -223,6 +226,9 @@ async def meetings_ahead(session: AsyncSession, partnership_ids: Sequence[int], 
                _answers(RsvpAnswer.MAYBE), _answers(RsvpAnswer.NOT_GOING), _total())
         .join(Partnership, col(Partnership.id) == Meeting.partnership_id)
         .outerjoin(Rsvp, col(Rsvp.meeting_id) == Meeting.id)
+        .outerjoin(Member, and_(col(Member.partnership_id) == Meeting.partnership_id,
+                                col(Member.platform) == Rsvp.platform,
+                                col(Member.user_id) == Rsvp.user_id))
         .where(col(Meeting.partnership_id).in_(partnership_ids),
                Meeting.status == MeetingStatus.SCHEDULED,
                col(Meeting.starts_at) >= start, col(Meeting.starts_at) < end)

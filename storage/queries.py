@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, and_, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -239,6 +239,20 @@ async def rsvps_of(session: AsyncSession, meeting_id: int) -> Sequence[Rsvp]:
         select(Rsvp).where(Rsvp.meeting_id == meeting_id).order_by(col(Rsvp.answered_at))
     )
     return result.all()
+
+
+async def replies_to(session: AsyncSession,
+                     meeting: Meeting) -> Sequence[tuple[Rsvp, bool]]:
+    """A meeting's replies, each with whether it came from a member of the meeting's
+    partnership (anyone who sees the card may reply; only members' replies count as theirs)."""
+    result = await session.exec(
+        select(Rsvp, col(Member.id).is_not(None))
+        .outerjoin(Member, and_(col(Member.partnership_id) == meeting.partnership_id,
+                                col(Member.platform) == Rsvp.platform,
+                                col(Member.user_id) == Rsvp.user_id))
+        .where(Rsvp.meeting_id == meeting.id).order_by(col(Rsvp.answered_at))
+    )
+    return [(rsvp, bool(member)) for rsvp, member in result.all()]
 
 
 async def rsvp_of(session: AsyncSession, meeting_id: int, platform: str,

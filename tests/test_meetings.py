@@ -152,8 +152,9 @@ async def test_form_problems_are_shown_beside_their_fields(db: Database) -> None
 async def test_meetings_are_private_to_their_workspace(db: Database) -> None:
     await setup(db)
     await say(db, f"meeting schedule East Barnet Area when: {when(4)}")
-    assert "No meetings coming up for this workspace" in (await say(db, "meeting list", ZED)
-                                                          ).reply.title
+    listed = (await say(db, "meeting list", ZED)).reply
+    assert "not in a partnership yet" in listed.title
+    assert "East Barnet Area meeting" not in listed.plain_text()
     for text in ("meeting who 1", "meeting cancel 1", "meeting agenda 1"):
         assert "can't find meeting 1" in (await say(db, text, ZED)).reply.title
     refused = await run_action(db, "meeting.rsvp", "1:going", ZED)
@@ -172,7 +173,10 @@ async def test_list_shows_upcoming_meetings_soonest_first(db: Database) -> None:
     lines = listed.sections[0].lines
     assert lines[0].startswith("2: Sooner (East Barnet Area)") and "meet.example.org" in lines[0]
     assert lines[1].startswith("1: Later")
-    assert (await say(db, "meeting list east barnet", OLIVE)).reply.title.startswith("2 meetings")
+    assert (await say(db, "meeting list east barnet", BEN)).reply.title.startswith("2 meetings")
+    # Not for non-members: see tests/test_meetings_members_only.py.
+    assert "Only members of East Barnet Area" in (
+        await say(db, "meeting list east barnet", OLIVE)).reply.title
 
 
 async def test_rsvp_answers_replace_each_other_and_count(db: Database) -> None:
@@ -183,9 +187,12 @@ async def test_rsvp_answers_replace_each_other_and_count(db: Database) -> None:
     outcome = await run_action(db, "meeting.rsvp", "1:not_going", BEN)
     assert outcome.updated_message is not None
     card = outcome.updated_message.plain_text()
-    assert "Going: 0 · Can't make it: 1 · Maybe: 1" in card
+    # Olive is in no partnership: her reply is shown apart and not counted.
+    assert "Going: 0 · Can't make it: 1 · Maybe: 0" in card
+    assert "Guests, not in East Barnet Area (not counted): Maybe: Olive" in card
     who = (await say(db, "meeting who 1")).reply.plain_text()
     assert "Members yet to reply (1)\nAnn" in who
+    assert "Guests, not in East Barnet Area (1, not counted above)\nMaybe: Olive" in who
     stale = await run_action(db, "meeting.rsvp", "1:sideways", BEN)
     assert "out of date" in stale.reply.title
 
@@ -210,8 +217,11 @@ async def test_agenda_items_are_added_in_order_by_members_only(db: Database) -> 
     post, = added.channel_posts
     assert post.edit_of == "meeting:1" and "2. Learning walk findings" in post.reply.plain_text()
     assert "Only members" in (await say(db, "meeting agenda 1 add: Mine", OLIVE)).reply.title
-    shown = (await say(db, "meeting agenda #1", OLIVE)).reply.plain_text()
+    shown = (await say(db, "meeting agenda #1", BEN)).reply.plain_text()
     assert "1. Welcome\n2. Learning walk findings" in shown
+    refused = (await say(db, "meeting agenda #1", OLIVE)).reply.plain_text()
+    assert "Only members of East Barnet Area can see its meetings" in refused
+    assert "Welcome" not in refused
 
 
 async def test_only_leads_change_settings_and_upcoming_reminders_follow(db: Database) -> None:

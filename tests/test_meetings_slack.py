@@ -142,11 +142,14 @@ async def test_rsvp_clicks_update_the_card_in_place(bot: RunningBot) -> None:
                                              message_ts=ts))
     updates = await bot.fake.wait_for("chat.update", 3)
     last = dumps(updates[2].body["blocks"])
-    assert "Going: 0 · Can't make it: 1 · Maybe: 1" in last  # Steve changed his answer
-    assert "Maybe: Ben" in last and "Can't make it: Steve" in last
+    assert "Going: 0 · Can't make it: 1 · Maybe: 0" in last  # Steve changed his answer
+    assert "Can't make it: Steve" in last
+    # Ben is not in the partnership: a guest, shown apart and not counted.
+    assert "Guests, not in East Barnet Area (not counted): Maybe: Ben" in last
 
     who = await command(bot, "who 1", 4)
-    assert "Maybe (1)" in who and "Ben" in who and "Can't make it (1)" in who
+    assert "Maybe (0)" in who and "Can't make it (1)" in who
+    assert "Guests, not in East Barnet Area (1, not counted above)" in who and "Ben" in who
     assert "Members yet to reply (0)" in who  # Steve, the only member, has replied
 
 
