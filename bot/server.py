@@ -7,6 +7,7 @@ channels on every platform that is."""
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 
 from aiohttp import ClientSession, web
@@ -19,6 +20,7 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from bot.delivery import ChannelPoster, Delivery
+from bot.http_limits import MAX_BODY, body_limits
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, OutboxSender, system_clock
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from bot.slack.oauth import bot_tokens, installation_store
@@ -27,6 +29,7 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
 # /healthz answers within this (seconds), whatever the database does: probes time out at 2 s.
 HEALTH_DEADLINE = 1.5
 
@@ -61,7 +64,15 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def _slack_timestamp_is_plain(request: web.Request) -> bool:
+    """Slack's X-Slack-Request-Timestamp is whole seconds in ASCII digits; anything else (a
+    word, a sign, a fraction) is a forgery, refused before Bolt reads it as a number."""
+    return bool(_TIMESTAMP.fullmatch(request.headers.get("X-Slack-Request-Timestamp", "")))
+
+
 async def slack_events(request: web.Request) -> web.Response:
+    if not _slack_timestamp_is_plain(request):
+        return web.json_response({"error": "invalid request"}, status=401)
     try:
         bolt_request = await to_bolt_request(request)
         bolt_response = await request.app[SLACK_KEY].async_dispatch(bolt_request)
@@ -120,7 +131,7 @@ def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clo
     """The whole server, for whichever platforms are configured (checked by the caller).
 
     `clock` and `poll_seconds` drive the reminder outbox (tests move the clock by hand)."""
-    app = web.Application()
+    app = web.Application(middlewares=[body_limits()], client_max_size=MAX_BODY)
     app[DB_KEY] = db
     app.router.add_get("/healthz", healthz)
     posters: dict[str, ChannelPoster] = {}

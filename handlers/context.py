@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from handlers.names import tidy_name
 from storage.types import utcnow
 
 
@@ -29,6 +30,11 @@ class Caller:
     channel_ref: str | None = None
     # When they asked (aware, UTC): "next Thursday" and "in the past" are read against it.
     now: datetime = field(default_factory=utcnow)
+
+    def __post_init__(self) -> None:
+        # The platform's display name is stored and shown beside others': tidied like any name
+        # (no bidi overrides or zero-width look-alikes); the user id if nothing is left.
+        object.__setattr__(self, "user_name", tidy_name(self.user_name) or self.user_id)
 
     @property
     def command_prefix(self) -> str:

@@ -61,6 +61,8 @@ SCHEDULED: dict[str, ScheduledRenderer] = {
     digest.DIGEST_KIND: digest.render_scheduled,
 }
 PLANNERS: list[Planner] = [digest.plan_due]
+# Slack allows 2,000 characters in a button's value; ours are far shorter.
+MAX_BUTTON_VALUE = 2000
 
 
 def command_names() -> list[str]:
@@ -112,8 +114,10 @@ async def submit_form(
 async def run_action(db: Database, action_id: str, value: str, caller: Caller,
                      request_id: str | None = None) -> Outcome:
     handler = ACTIONS.get(action_id)
-    if handler is None:
-        log.warning("unknown action %s", action_id)
+    # A button's value comes back as we sent it, a short string; anything else (a JSON object,
+    # a number, a megabyte) was not sent by us.
+    if handler is None or not isinstance(value, str) or len(value) > MAX_BUTTON_VALUE:
+        log.warning("unknown action %s, or a malformed value for it", action_id)
         return Outcome(Reply.error("That button is out of date.",
                                    "Please use the command again."))
     return await _guarded(db, f"action {action_id}",

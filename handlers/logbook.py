@@ -17,7 +17,7 @@ from handlers.forms import Choice, FieldErrors, FieldKind, FormField
 from handlers.lookup import find_partnership, quoted_list, require_member
 from handlers.mentions import PersonRef, parse_people, plain_text
 from handlers.names import match_name, name_key
-from handlers.parsing import Parsed, ParseError, parse_fields
+from handlers.parsing import Parsed, ParseError, parse_fields, record_number
 from handlers.replies import ChannelPost, Reply
 from storage import learning, queries
 from storage.models import Partnership, School
@@ -195,11 +195,11 @@ def take_quiet(parsed: Parsed, structured: set[str]) -> bool:
 
 def parse_id(text: str, what: str, example: str) -> int:
     """A record's number as shown in lists: "12" or "#12"."""
-    word = text.strip().removeprefix("#")
-    if not word.isdigit() or len(word) > 12:
+    number = record_number(text)
+    if number is None:
         raise ParseError(f"Which {what}? Give its number, as shown in the list.",
                          f"For example {example}")
-    return int(word)
+    return number
 
 
 # --- partnerships ---------------------------------------------------------------------------

@@ -20,7 +20,13 @@ from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
 from handlers.lookup import find_partnership, require_lead, require_member
 from handlers.names import tidy_name
-from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
+from handlers.parsing import (
+    ParseError,
+    parse_fields,
+    record_number,
+    split_subcommand,
+    unknown_subcommand,
+)
 from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
 from storage import outbox, queries
 from storage.models import (
@@ -216,13 +222,13 @@ def split_agenda(text: str) -> tuple[str, ...]:
 
 
 def _meeting_number(text: str, verb: str, caller: Caller) -> int:
-    word = text.strip().lstrip("#")
-    if not word.isdigit():
+    number = record_number(text)
+    if number is None:
         shown = f"“{text.strip()}” is not a meeting number." if text.strip() else \
             "Which meeting? Give its number."
         raise ParseError(shown, f"For example {caller.cmd(f'meeting {verb} 12')}; "
                          f"{caller.cmd('meeting list')} shows the numbers.")
-    return int(word)
+    return number
 
 
 def _check_length(label: str, value: str | None, limit: int, field: str | None = None) -> None:
@@ -747,12 +753,14 @@ def _short_time(moment: datetime, tz: ZoneInfo) -> str:
 async def rsvp(value: str, caller: Caller, session: AsyncSession) -> Outcome:
     """A press of Going / Can't make it / Maybe on a meeting's card."""
     number, _, answer_text = value.partition(":")
+    meeting_id = record_number(number)
     try:
         answer = RsvpAnswer(answer_text)
-        meeting_id = int(number)
     except ValueError:
+        meeting_id = None
+    if meeting_id is None:
         raise CommandError.because("That button is out of date.",
-                                   f"{caller.cmd('meeting list')} shows the meetings.") from None
+                                   f"{caller.cmd('meeting list')} shows the meetings.")
     meeting, partnership = await _find_meeting(session, caller, meeting_id)
     assert meeting.id is not None
     if meeting.status == MeetingStatus.CANCELLED:

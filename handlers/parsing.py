@@ -38,13 +38,38 @@ class Parsed:
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\u00a0]+")
+# Invisible characters that change how text looks or reads without showing themselves: the
+# bidirectional overrides, embeddings, isolates and marks (U+202A-202E, U+2066-2069, U+200E,
+# U+200F, U+061C), the zero-width space (U+200B), the word joiner and invisible operators
+# (U+2060-2064), the byte-order mark (U+FEFF) and the soft hyphen (U+00AD). Typed into a
+# command they make look-alike names ("Monk\u200bfrith") or reverse what follows. The
+# zero-width joiners (U+200C, U+200D) stay in free text, where emoji and some scripts need them;
+# names drop them too (names.tidy_name).
+INVISIBLE = re.compile("[\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
+                       "\u2066-\u2069\ufeff]")
 
 
 def clean_text(text: str) -> str:
-    """Normalise what a chat client sends: NFC, smart quotes kept, control characters dropped."""
+    """Normalise what a chat client sends: NFC, smart quotes kept, control characters and
+    invisible formatting characters (see INVISIBLE) dropped."""
     text = unicodedata.normalize("NFC", text)
+    text = INVISIBLE.sub("", text)
     text = _CONTROL.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
+
+
+# Record numbers (meetings, walks, sessions) are database integers: at most 2**31 - 1.
+LARGEST_NUMBER = 2**31 - 1
+_ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+def record_number(text: str) -> int | None:
+    """A record's number as people type it ("12", "#12"), or None when it is not one: only
+    ASCII digits (not "²" or "١٢"), and small enough to be a row's number."""
+    word = text.strip().lstrip("#")
+    if not _ASCII_DIGITS.fullmatch(word) or not 0 < int(word) <= LARGEST_NUMBER:
+        return None
+    return int(word)
 
 
 def unknown_subcommand(sub: str, subcommands: Iterable[str], help_example: str) -> ParseError:

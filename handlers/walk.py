@@ -38,7 +38,13 @@ from handlers.logbook import (
 )
 from handlers.lookup import find_school, quoted_list, require_member
 from handlers.mentions import PersonRef, with_members
-from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
+from handlers.parsing import (
+    ParseError,
+    parse_fields,
+    record_number,
+    split_subcommand,
+    unknown_subcommand,
+)
 from handlers.replies import Button, Fact, Outcome, Person, Reply, Section, Tone, Visibility
 from handlers.schoolyear import LONDON, short_date, today_in_london
 from storage import learning
@@ -553,8 +559,9 @@ async def close_next_steps(walk_id: int, caller: Caller, session: AsyncSession) 
 
 async def done_action(value: str, caller: Caller, session: AsyncSession) -> Outcome:
     """The "Mark next steps done" button on a walk."""
-    if not value.isdigit():
+    number = record_number(value)
+    if number is None:
         return Outcome(Reply.error("That button is out of date.",
                                    f"Use {caller.cmd('walk done <number>')} instead."))
-    return await close_next_steps(int(value), caller, session)
+    return await close_next_steps(number, caller, session)
 
