@@ -23,7 +23,7 @@ SLACK_MAX_BODY = 256 * KIB
 # Bodies up to this size are read at once, however many arrive (nearly every request); bigger
 # ones take one of LARGE_AT_ONCE turns, held until their handler has answered.
 LARGE_BODY = 64 * KIB
-LARGE_AT_ONCE = 4
+LARGE_AT_ONCE = 2
 # A sender that has not finished sending its body by then is cut off (a slow-loris client
 # must not hold a turn for ever).
 BODY_SECONDS = 10.0
