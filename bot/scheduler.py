@@ -368,9 +368,9 @@ class OutboxScheduler:
                 queued = await self.sender.db.within(self.sender.plan, self.poll_deadline)
             except asyncio.CancelledError:
                 raise
-            except DatabaseStalled:
-                log.warning("planning recurring deliveries stopped at its deadline (%g s); the "
-                            "next run tries again", self.poll_deadline)
+            except UNAVAILABLE as error:  # DatabaseStalled (its deadline) included
+                log.warning("planning recurring deliveries: database unavailable (%s); the "
+                            "next run tries again", type(error).__name__)
                 return
             except Exception:
                 log.exception("planning recurring deliveries failed; the next run tries again")
@@ -394,6 +394,9 @@ class OutboxScheduler:
             except DatabaseStalled:
                 log.warning("outbox poll stopped at its deadline (%g s); the next poll "
                             "carries on", self.poll_deadline)
+            except UNAVAILABLE as error:
+                log.warning("outbox poll: database unavailable (%s); the next poll tries "
+                            "again", type(error).__name__)
             except Exception:
                 # The database may be down for a moment; the next poll tries again.
                 log.exception("outbox poll failed")
