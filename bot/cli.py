@@ -35,7 +35,9 @@ commands:
   db encrypt-tokens        encrypt every stored Slack token with TOKEN_ENCRYPTION_KEY's first
                            key (after setting a key, or a new one in front of the old)
 
-configuration (environment or a .env file): DATABASE_URL, PORT, HOST; Slack:
+configuration (environment or a .env file): DATABASE_URL, PORT, HOST; how long to wait on the
+database (seconds): DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT, DATABASE_POOL_TIMEOUT,
+COMMAND_DEADLINE; Slack:
 SLACK_SIGNING_SECRET, SLACK_API_URL, and for one workspace SLACK_BOT_TOKEN (SLACK_APP_TOKEN for
 Socket Mode) or for many SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_REDIRECT_URI, SLACK_SCOPES,
 SLACK_INSTALL_PATH, TOKEN_ENCRYPTION_KEY; Teams: TEAMS_APP_ID, TEAMS_APP_PASSWORD,

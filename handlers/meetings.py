@@ -341,7 +341,9 @@ def help_reply(caller: Caller) -> Reply:
                 "Times: `5/2 11:30 to 12:30`, `Thursday 5th February 11.30am-12.30pm`, "
                 "`next Thursday 3pm for 1 hour`. Dates are day first; times are UK time "
                 "unless the partnership has another time zone.",
-                "Only members of a partnership schedule, move or cancel its meetings.",
+                "A partnership's meetings are for its members: only they see their details, "
+                "schedule, move or cancel them. Anyone in the channel may press a reply button; "
+                "replies from outside the partnership are shown apart, as guests'.",
             ]),
         ],
     )
