@@ -45,9 +45,15 @@ class BodyLimits:
 
 
 def too_large(limit: int) -> web.Response:
-    return web.json_response(
+    return _closing(web.json_response(
         {"error": f"The request is too large: at most {limit // KIB} KB is accepted here."},
-        status=413)
+        status=413))
+
+
+def _closing(response: web.Response) -> web.Response:
+    """Answer and close the connection: the rest of the body is not wanted."""
+    response.force_close()
+    return response
 
 
 def body_limits(limits: BodyLimits | None = None) -> Callable[..., Awaitable[web.StreamResponse]]:
@@ -82,8 +88,8 @@ async def _read_then(request: web.Request, handler: Handler, limit: int,
         return too_large(limit)
     except TimeoutError:
         log.warning("a request body took more than %g s to arrive; refused", seconds)
-        return web.json_response({"error": "The request body took too long to arrive."},
-                                 status=408)
+        return _closing(web.json_response(
+            {"error": "The request body took too long to arrive."}, status=408))
     if len(body) > limit:
         return too_large(limit)
     return await handler(request)

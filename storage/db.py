@@ -143,6 +143,15 @@ def _timeouts_end_connections(context: ExceptionContext) -> None:
         context.invalidate_pool_on_disconnect = True
 
 
+def _cut(dbapi_connection: Any) -> None:
+    """Abort an asyncpg connection's socket, without the goodbye (see Database)."""
+    raw = getattr(dbapi_connection, "_connection", None)
+    if raw is not None:
+        raw.terminate()
+    else:
+        dbapi_connection.terminate()
+
+
 def _postgres_options(timeouts: DatabaseTimeouts, statements: bool = True) -> dict[str, Any]:
     connect: dict[str, Any] = {"timeout": timeouts.connect}
     if statements:
@@ -173,6 +182,10 @@ class Database:
         else:
             event.listen(self.engine.sync_engine, "connect", _keepalives)
             event.listen(self.engine.sync_engine, "handle_error", _timeouts_end_connections)
+            # A connection the pool throws away (invalidated, or recycled) is cut at once: the
+            # dialect's polite close waits up to 2 s for a goodbye a dead peer never sends,
+            # and after a failover every pooled connection is such a one.
+            self.engine.sync_engine.dialect.do_terminate = _cut  # type: ignore[method-assign]
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession,
                                             expire_on_commit=False)
         # Units of work abandoned at their deadline, still unwinding (rolling back, closing).

@@ -24,7 +24,7 @@ from bot.delivery import Delivery
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, system_clock
 from bot.server import DELIVERY_KEY, SCHEDULER_KEY, build_web_app
 from storage.db import Database
-from tests.support.databases import PostgresScratch, empty_tables, postgres_reason
+from tests.support.databases import PATIENT, PostgresScratch, empty_tables, postgres_reason
 from tests.support.fake_connector import FakeConnector
 from tests.support.fake_slack import CLIENT_ID, CLIENT_SECRET, DEFAULT_BOT_TOKEN, FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET, SlackClientSim, signed_headers
@@ -53,12 +53,12 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path,
              postgres: PostgresScratch | None) -> AsyncIterator[Database]:
     """A migrated, empty database: every test using it runs on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", PATIENT)
         await database.upgrade()
     else:
         if postgres is None:
             pytest.skip(getattr(pytest, "postgres_skip_reason", "no PostgreSQL"))
-        database = Database(postgres.url)
+        database = Database(postgres.url, PATIENT)
         await empty_tables(database)
     yield database
     await database.dispose()
@@ -67,7 +67,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path,
 @pytest.fixture
 async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
     """SQLite only, for tests about the server or rendering rather than storage."""
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", PATIENT)
     await database.upgrade()
     yield database
     await database.dispose()

@@ -146,11 +146,12 @@ async def test_senders_killed_mid_post_never_double_a_reminder(
     """The quick form of bench/crash_window.py: Slack answers late, and one of three senders is
     killed mid-post every few tenths of a second until every reminder is out."""
     caplog.set_level(logging.INFO, logger="bot.scheduler")
-    reminders = 16
+    reminders = 24
     await seed_reminders(db, reminders)
-    fake_slack.delay("chat.postMessage", 0.3)
+    fake_slack.delay("chat.postMessage", 0.5)
+    # Four at a time each, so all three are mid-post most of the time and kills land there.
     async with crashing_senders(db.url, fake_slack.api_url, kill_every=(0.2, 0.5),
-                                lease=1.5) as kills:
+                                lease=1.5, batch=4) as kills:
         await wait_until_sent(db, within=60)
     result = tally((str(c.body["text"]) for c in reminder_posts(fake_slack)), reminders)
     assert (result.doubled, result.lost) == (0, 0), result.line()

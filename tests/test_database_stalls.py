@@ -19,7 +19,7 @@ import pytest
 from storage import queries
 from storage.db import Database, DatabaseTimeouts
 from tests.conftest import FakeClock, RunningBot, running_bot
-from tests.support.databases import PostgresScratch, empty_tables
+from tests.support.databases import PATIENT, PostgresScratch, empty_tables
 from tests.support.fake_slack import FakeSlack
 from tests.support.tcp_proxy import CuttableProxy
 from tests.support.when import day_ahead
@@ -47,9 +47,11 @@ async def stalling_db(proxy: CuttableProxy,
                       postgres: PostgresScratch | None) -> AsyncIterator[Database]:
     """The test database, reached through the proxy, with quick timeouts."""
     assert postgres is not None
+    direct = Database(postgres.url, PATIENT)  # emptied directly: TRUNCATE may take a while
+    await empty_tables(direct)
+    await direct.dispose()
     path = urlsplit(postgres.url).path
     db = Database(f"postgresql://127.0.0.1:{proxy.port}{path}", QUICK)
-    await empty_tables(db)
     yield db
     await db.dispose()
 

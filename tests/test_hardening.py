@@ -135,6 +135,7 @@ async def test_a_body_that_never_finishes_arriving_is_cut_off() -> None:
         status = await asyncio.wait_for(reader.readline(), 5)
         assert b" 408 " in status and time.perf_counter() - started < 2
         writer.close()
+        await writer.wait_closed()
 
 
 # --- names ----------------------------------------------------------------------------------

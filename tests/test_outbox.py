@@ -26,6 +26,7 @@ from storage.db import Database
 from storage.models import DeliveryStatus, PostedMessage, ScheduledDelivery
 from tests.conftest import FakeClock, moving
 from tests.conftest import test_settings as settings_for
+from tests.support.databases import PATIENT
 from tests.support.fake_slack import DEFAULT_BOT_TOKEN, Call, FakeSlack, Scripted
 from tests.support.shell_caller import caller
 from tests.support.when import day_ahead, london, uk_short
@@ -58,7 +59,7 @@ async def schedule(db: Database, days: int, hour: int = 10, title: str = "") -> 
 async def sender(url: str, fake: FakeSlack, clock: FakeClock,
                  batch: int = 50) -> AsyncIterator[OutboxSender]:
     """A sender as another bot process would have: its own engine and Slack client."""
-    database = Database(url)
+    database = Database(url, PATIENT)
     client = slack_client(settings_for(fake, url))
     client.session = ClientSession()
     try:

@@ -32,6 +32,7 @@ from handlers.lookup import find_partnership
 from handlers.meetings import sync_reminders
 from storage.db import Database
 from storage.models import ChannelLink, DeliveryStatus, Meeting, ScheduledDelivery
+from tests.support.databases import PATIENT
 from tests.support.fake_slack import DEFAULT_BOT_TOKEN
 from tests.support.shell_caller import caller
 
@@ -135,17 +136,18 @@ class _Process:
 @asynccontextmanager
 async def crashing_senders(
     url: str, fake_api_url: str, *, processes: int = 3, kill_every: tuple[float, float],
-    lease: float, poll: float = 0.05, confirm_reposts: bool = True,
+    lease: float, poll: float = 0.05, confirm_reposts: bool = True, batch: int = 50,
 ) -> AsyncIterator[Callable[[], int]]:
     """`processes` senders in this process, one of them killed (cancelled mid-whatever, its
-    state thrown away) and replaced every `kill_every` seconds; yields how many were killed."""
+    state thrown away) and replaced every `kill_every` seconds; yields how many were killed.
+    Each claims and posts `batch` at a time."""
     kills = 0
 
     def start() -> _Process:
-        db = Database(url)
+        db = Database(url, PATIENT)
         delivery, session = slack_delivery(db, fake_api_url)
-        sender = OutboxSender(db, delivery, lease=timedelta(seconds=lease),
-                              confirm_reposts=confirm_reposts)
+        sender = OutboxSender(db, delivery, lease=timedelta(seconds=lease), batch=batch,
+                              concurrency=batch, confirm_reposts=confirm_reposts)
 
         async def poll_forever() -> None:
             while True:

@@ -16,7 +16,13 @@ import asyncpg
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from storage.db import Database
+from storage.db import Database, DatabaseTimeouts
+
+# Tests and benchmarks run on a shared, often overloaded machine: the databases they use wait
+# longer than production's defaults, so a slow moment is not mistaken for a stalled database.
+# (tests/test_database_stalls.py sets its own short timeouts, and bench/db_stall.py uses the
+# production defaults.)
+PATIENT = DatabaseTimeouts(connect=15.0, statement=60.0, pool=30.0, command=60.0)
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 
@@ -46,7 +52,7 @@ class PostgresScratch:
             await conn.execute(f'CREATE DATABASE "{self.name}"')
         finally:
             await conn.close()
-        db = Database(self.url)
+        db = Database(self.url, PATIENT)
         await db.upgrade()
         await db.dispose()
 
@@ -65,7 +71,7 @@ async def empty_tables(db: Database) -> None:
 
 
 async def sqlite_database(folder: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{folder / 'bot.sqlite3'}")
+    db = Database(f"sqlite+aiosqlite:///{folder / 'bot.sqlite3'}", PATIENT)
     await db.upgrade()
     yield db
     await db.dispose()
@@ -85,7 +91,7 @@ async def postgres_scratches() -> AsyncIterator[Callable[[object], Awaitable[Dat
         scratch = PostgresScratch()
         await scratch.create()
         scratches.append(scratch)
-        return Database(scratch.url)
+        return Database(scratch.url, PATIENT)
 
     try:
         yield new_database
