@@ -33,7 +33,7 @@ from microsoft_agents.hosting.core import (
 from microsoft_agents.hosting.core.authorization import AuthTypes
 from pydantic import ValidationError
 
-from bot.config import Settings
+from bot.config import TEAMS_MULTI_TENANT_TOKEN_TENANT, Settings
 from bot.delivery import (
     Delivery,
     DeliveryError,
@@ -42,6 +42,7 @@ from bot.delivery import (
     with_problems,
 )
 from bot.teams import render
+from bot.teams.auth import TokenPolicy, TokenValidator
 from handlers.context import Caller, Platform
 from handlers.dispatch import command_names, run_action, run_command, submit_form
 from handlers.forms import Form
@@ -376,35 +377,39 @@ class TeamsPoster:
 
 
 def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
-    """The SDK's settings for validating incoming tokens and getting outgoing ones."""
+    """The SDK's settings for getting the tokens our replies carry. A single-tenant bot gets
+    them from its own tenant, a multi-tenant one from the Bot Framework's."""
     if settings.teams_auth_disabled:
         return AgentAuthConfiguration(anonymous_allowed=True)
     return AgentAuthConfiguration(
         auth_type=AuthTypes.client_secret,
         client_id=settings.teams_app_id,
-        tenant_id=settings.teams_tenant_id,
+        tenant_id=(settings.teams_tenant_id if settings.teams_single_tenant
+                   else TEAMS_MULTI_TENANT_TOKEN_TENANT),
         client_secret=settings.teams_app_password,
     )
 
 
 @dataclass(frozen=True)
 class TeamsConnection:
-    """The SDK's adapter with its auth settings, and the poster that uses it."""
+    """The SDK's adapter, the check on incoming tokens (None: the Emulator, unchecked), and the
+    poster that uses the adapter."""
 
     adapter: CloudAdapter
-    auth: AgentAuthConfiguration
+    validator: TokenValidator | None
     poster: TeamsPoster
 
 
 def connect_teams(settings: Settings) -> TeamsConnection:
     settings.require_teams()
-    auth = auth_configuration(settings)
     adapter = CloudAdapter(
         connection_manager=MsalConnectionManager(
-            connections_configurations={"SERVICE_CONNECTION": auth}),
+            connections_configurations={"SERVICE_CONNECTION": auth_configuration(settings)}),
         # Only Microsoft's own service URLs, unless the Emulator on this computer is talking.
         host_validator=OutboundHostValidator(enabled=not settings.teams_auth_disabled),
     )
     adapter.on_turn_error = on_turn_error
     poster = TeamsPoster(adapter, settings.teams_app_id, anonymous=settings.teams_auth_disabled)
-    return TeamsConnection(adapter, auth, poster)
+    validator = (None if settings.teams_auth_disabled
+                 else TokenValidator(TokenPolicy.from_settings(settings)))
+    return TeamsConnection(adapter, validator, poster)
