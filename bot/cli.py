@@ -39,7 +39,9 @@ configuration (environment or a .env file): DATABASE_URL, PORT, HOST; Slack:
 SLACK_SIGNING_SECRET, SLACK_API_URL, and for one workspace SLACK_BOT_TOKEN (SLACK_APP_TOKEN for
 Socket Mode) or for many SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_REDIRECT_URI, SLACK_SCOPES,
 SLACK_INSTALL_PATH, TOKEN_ENCRYPTION_KEY; Teams: TEAMS_APP_ID, TEAMS_APP_PASSWORD,
-TEAMS_TENANT_ID, TEAMS_AUTH_DISABLED (Bot Framework Emulator only; needs HOST=127.0.0.1);
+TEAMS_TENANT_ID (or TEAMS_APP_TYPE=MultiTenant), TEAMS_OPENID_METADATA and
+TEAMS_ENTRA_OPENID_METADATA (where signing keys are published: tests, government clouds),
+TEAMS_AUTH_DISABLED (Bot Framework Emulator only; needs HOST=127.0.0.1);
 WORKSPACE_ALIASES (e.g. T0123ABCD=barnet,<Teams tenant id>=barnet: a Slack team and a Teams
 tenant sharing partnerships)"""
 
