@@ -302,13 +302,24 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
 # --- proactive posts ------------------------------------------------------------------------
 
 
+# Teams' documented limits for one bot in one conversation: 7 posts in any second, 8 in any
+# 2 seconds, 60 in any 30 seconds and 1,800 in any hour. Each window is a pace of its own,
+# never let past its count (storage/pacing.Pace.at_most): 6 may go at once, then one a second
+# for the first hundred or so, then one about every 2 seconds, the most an hour allows. (The first
+# two come out the same pace, so they share one allowance.)
+TEAMS_CONVERSATION_PACES = (
+    Pace.at_most(7, 1.0, burst=6),
+    Pace.at_most(8, 2.0, burst=6),
+    Pace.at_most(60, 30.0, burst=30),
+    Pace.at_most(1800, 3600.0, burst=60),
+)
+
+
 class TeamsPoster:
     """Posts in linked Teams channels by continuing the conversation stored when linking."""
 
-    # Teams allows about 7 posts a second and 60 per 30 seconds in one conversation; per tenant
-    # we keep to a steady 10 a second.
-    limits = PostingLimits(per_channel=Pace(interval=0.5, burst=7),
-                           per_workspace=Pace(interval=0.1, burst=10))
+    limits = PostingLimits(per_channel=TEAMS_CONVERSATION_PACES,
+                           per_workspace=(Pace(interval=0.1, burst=10),))
 
     def __init__(self, adapter: CloudAdapter, app_id: str | None, anonymous: bool) -> None:
         self.adapter = adapter
