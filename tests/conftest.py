@@ -216,6 +216,8 @@ async def fake_connector() -> AsyncIterator[FakeConnector]:
     await fake.start()
     yield fake
     await fake.stop()
+    # Every card the bot sent in the test: valid Adaptive Card 1.5, within Teams' size limit.
+    assert fake.problems == []
 
 
 def teams_settings(database_url: str, **overrides: Any) -> Settings:

@@ -6,9 +6,10 @@ allows, and still uses most of what it allows; so do two processes sharing the d
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -86,7 +87,7 @@ def test_two_hours_of_greedy_posting_keep_to_every_teams_window() -> None:
     assert busiest(sent, 30.0) == 36  # one a second after the burst
     assert busiest(sent, 3600.0) == 1800
     assert len(sent) >= 3500  # two hours at the hour's rate, near enough
-    gaps = [later - earlier for earlier, later in zip(sent[200:], sent[201:], strict=False)]
+    gaps = [later - earlier for earlier, later in pairwise(sent[200:])]
     assert max(gaps) - min(gaps) < timedelta(milliseconds=1)  # then a steady pace
 
 
