@@ -61,6 +61,8 @@ class Settings:
     slack_redirect_uri: str | None = None
     slack_install_path: str = SLACK_INSTALL_PATH_DEFAULT
     token_encryption_key: str | None = None
+    # The https:// address this bot is served at (its /about, /privacy and /terms pages).
+    public_base_url: str | None = None
 
     def shared_workspace(self, platform_workspace: str) -> str:
         """The workspace a Slack team or Teams tenant works in: its alias, or its own id."""
@@ -110,6 +112,7 @@ class Settings:
             slack_redirect_uri=os.environ.get("SLACK_REDIRECT_URI") or None,
             slack_install_path=os.environ.get("SLACK_INSTALL_PATH") or SLACK_INSTALL_PATH_DEFAULT,
             token_encryption_key=os.environ.get("TOKEN_ENCRYPTION_KEY") or None,
+            public_base_url=os.environ.get("PUBLIC_BASE_URL") or None,
         )
 
     def require_platform(self) -> None:

@@ -1,5 +1,6 @@
 """The one aiohttp server: Slack at /slack/events (and, serving many workspaces, the install
-flow at /slack/install and /slack/oauth_redirect), Teams at /api/messages, probes at /healthz.
+flow at /slack/install and /slack/oauth_redirect), Teams at /api/messages, probes at /healthz,
+and the about, privacy and terms pages (/about, /privacy, /terms).
 
 Each platform is served when it is configured; a partnership's channel posts reach its linked
 channels on every platform that is."""
@@ -19,6 +20,7 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from bot.delivery import ChannelPoster, Delivery
+from bot.legal import add_pages
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, OutboxSender, system_clock
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from bot.slack.oauth import bot_tokens, installation_store
@@ -116,6 +118,7 @@ def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clo
     app = web.Application()
     app[DB_KEY] = db
     app.router.add_get("/healthz", healthz)
+    add_pages(app)  # /about, /privacy, /terms: linked from the Teams app package
     posters: dict[str, ChannelPoster] = {}
     client = slack_client(settings) if settings.slack_enabled else None
     store = installation_store(settings, db) if settings.slack_oauth else None
