@@ -234,3 +234,25 @@ async def test_a_small_reply_is_left_whole() -> None:
     form = Form("f", "F", [FormField("x", "X", FieldKind.SELECT,
                                      choices=(Choice("A", "a"), Choice("B", "b")))])
     assert render.form_card(form) == render._form_card(form, render.Cuts())
+
+
+async def test_the_cards_of_real_commands_and_forms_are_valid(
+    teams_bot: RunningTeamsBot,
+) -> None:
+    """The core's own replies and forms as Teams gets them; the fake connector checks each
+    card against the 1.5 schema and Teams' size limit (and fails the test on any problem)."""
+    commands = [
+        "partnership create East Barnet Area",
+        "partnership join East Barnet Area school: Monkfrith role: headteacher",
+        "walk", "cpd", "meeting schedule", "partnership info East Barnet Area",
+        "walk log East Barnet Area school: Monkfrith date: 5/2/2026 focus: reading "
+        "strengths: Clear modelling development: More reading aloud",
+        "walk list", "walk show 1", "partnership digest East Barnet Area preview",
+        "partnership mydata", "help",
+    ]
+    for n, text in enumerate(commands, start=1):
+        await teams_bot.teams.say(text)
+        await teams_bot.connector.wait_for(REPLY, n)
+    texts = [card_text(call.card) for call in teams_bot.connector.of(REPLY)]
+    assert any(block.startswith("Log a learning walk") for block in texts)
+    assert teams_bot.connector.problems == []
