@@ -17,6 +17,7 @@ from handlers.forms import FieldErrors, FormValues
 from handlers.replies import Button, Outcome, Reply, Section
 from storage.models import ChannelLink, Member, Partnership
 from tests.conftest import RunningTeamsBot
+from tests.support.cards import card_text
 from tests.support.fake_connector import REPLY, SEND, UPDATE
 from tests.support.teams_requests import (
     BOT_ID,
@@ -26,26 +27,6 @@ from tests.support.teams_requests import (
     USER_AAD_ID,
     fixture,
 )
-
-
-def card_text(card: dict[str, Any]) -> str:
-    """Every TextBlock and fact in a card, for asserting on what a person reads."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextBlock":
-                found.append(node["text"])
-            if node.get("type") == "FactSet":
-                found.extend(f"{f['title']}: {f['value']}" for f in node["facts"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return "\n".join(found)
 
 
 async def test_help_in_a_personal_chat_answers_with_a_card(teams_bot: RunningTeamsBot) -> None:

@@ -8,42 +8,29 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.server import DELIVERY_KEY, build_web_app
 from bot.teams import render
 from handlers.context import Caller
 from handlers.dispatch import ACTIONS, COMMANDS
 from handlers.forms import Choice, FieldKind, Form, FormField
 from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section
-from tests.conftest import RunningTeamsBot
+from storage.db import Database
+from tests.conftest import RunningTeamsBot, serving, teams_settings
 from tests.support.big_replies import BIG_REPLIES, long_form, many_facts, many_meetings
 from tests.support.card_schema import card_problems
-from tests.support.fake_connector import REPLY, SEND, TEAMS_MESSAGE_LIMIT, UPDATE
-from tests.support.teams_requests import CARD_ID, CHANNEL_ID, GROUP_CHAT_ID
+from tests.support.cards import card_text, elements
+from tests.support.fake_connector import REPLY, SEND, TEAMS_MESSAGE_LIMIT, UPDATE, FakeConnector
+from tests.support.teams_requests import CARD_ID, CHANNEL_ID, GROUP_CHAT_ID, TeamsClientSim
 from tests.test_teams_delivery import link_teams_channel
-from tests.test_teams_http import card_text
 
 MORE = re.compile(r"…and (\d+) more")
-
-
-def elements(card: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == kind:
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 def hidden_counts(card: dict[str, Any]) -> list[int]:
@@ -176,6 +163,16 @@ def big_stand_ins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(ACTIONS, "test.bigform", huge_form)
 
 
+@pytest.fixture
+async def teams_sqlite(sqlite_db: Database,
+                       fake_connector: FakeConnector) -> AsyncIterator[RunningTeamsBot]:
+    """The real server for Teams, on SQLite only: these tests are about cards, not storage."""
+    app = build_web_app(teams_settings(sqlite_db.url), sqlite_db)
+    async with serving(app) as url, aiohttp.ClientSession() as session:
+        sim = TeamsClientSim(session, f"{url}/api/messages", fake_connector.service_url)
+        yield RunningTeamsBot(url, sqlite_db, sim, fake_connector, app[DELIVERY_KEY])
+
+
 def within_limits(body: dict[str, Any]) -> None:
     assert len(json.dumps(body, ensure_ascii=False).encode()) <= TEAMS_MESSAGE_LIMIT
     card = body["attachments"][0]["content"]
@@ -185,43 +182,43 @@ def within_limits(body: dict[str, Any]) -> None:
 
 @pytest.mark.usefixtures("big_stand_ins")
 @pytest.mark.parametrize("scope", ["personal", "group chat", "channel"])
-async def test_big_replies_fit_in_every_scope(teams_bot: RunningTeamsBot, scope: str) -> None:
-    sim = teams_bot.teams
+async def test_big_replies_fit_in_every_scope(teams_sqlite: RunningTeamsBot, scope: str) -> None:
+    sim = teams_sqlite.teams
     activity = {"personal": sim.personal, "group chat": sim.in_group_chat,
                 "channel": sim.in_channel}[scope]("bigreply")
     await sim.post(activity)
-    call = (await teams_bot.connector.wait_for(REPLY))[0]
+    call = (await teams_sqlite.connector.wait_for(REPLY))[0]
     if scope == "group chat":
         assert call.conversation_id == GROUP_CHAT_ID and call.targeted
     within_limits(call.body)
 
 
 @pytest.mark.usefixtures("big_stand_ins")
-async def test_a_big_card_update_and_its_answer_fit(teams_bot: RunningTeamsBot) -> None:
-    await teams_bot.teams.post(teams_bot.teams.card_submit(
+async def test_a_big_card_update_and_its_answer_fit(teams_sqlite: RunningTeamsBot) -> None:
+    await teams_sqlite.teams.post(teams_sqlite.teams.card_submit(
         {"partnershipBot": "action", "actionId": "test.bigupdate", "value": "1"}))
-    update = (await teams_bot.connector.wait_for(UPDATE))[0]
+    update = (await teams_sqlite.connector.wait_for(UPDATE))[0]
     assert update.activity_id == CARD_ID
     within_limits(update.body)
-    within_limits((await teams_bot.connector.wait_for(REPLY))[0].body)
+    within_limits((await teams_sqlite.connector.wait_for(REPLY))[0].body)
 
 
 @pytest.mark.usefixtures("big_stand_ins")
-async def test_a_long_form_fits(teams_bot: RunningTeamsBot) -> None:
-    await teams_bot.teams.post(teams_bot.teams.card_submit(
+async def test_a_long_form_fits(teams_sqlite: RunningTeamsBot) -> None:
+    await teams_sqlite.teams.post(teams_sqlite.teams.card_submit(
         {"partnershipBot": "action", "actionId": "test.bigform", "value": "1"}))
-    body = (await teams_bot.connector.wait_for(REPLY))[0].body
+    body = (await teams_sqlite.connector.wait_for(REPLY))[0].body
     assert len(json.dumps(body, ensure_ascii=False).encode()) <= TEAMS_MESSAGE_LIMIT
     assert card_problems(body["attachments"][0]["content"]) == []
     assert "Only the first" in card_text(body["attachments"][0]["content"])
 
 
-async def test_a_big_proactive_channel_post_fits(teams_bot: RunningTeamsBot) -> None:
-    partnership_id = await link_teams_channel(teams_bot)
-    before = len(teams_bot.connector.of(SEND))
+async def test_a_big_proactive_channel_post_fits(teams_sqlite: RunningTeamsBot) -> None:
+    partnership_id = await link_teams_channel(teams_sqlite)
+    before = len(teams_sqlite.connector.of(SEND))
     reply = BIG_REPLIES["everything at once (digest-like)"]()
-    assert await teams_bot.delivery.deliver([ChannelPost(partnership_id, reply)]) == []
-    post = (await teams_bot.connector.wait_for(SEND, before + 1))[-1]
+    assert await teams_sqlite.delivery.deliver([ChannelPost(partnership_id, reply)]) == []
+    post = (await teams_sqlite.connector.wait_for(SEND, before + 1))[-1]
     assert post.conversation_id == CHANNEL_ID
     within_limits(post.body)
 
@@ -237,7 +234,7 @@ async def test_a_small_reply_is_left_whole() -> None:
 
 
 async def test_the_cards_of_real_commands_and_forms_are_valid(
-    teams_bot: RunningTeamsBot,
+    teams_sqlite: RunningTeamsBot,
 ) -> None:
     """The core's own replies and forms as Teams gets them; the fake connector checks each
     card against the 1.5 schema and Teams' size limit (and fails the test on any problem)."""
@@ -251,8 +248,8 @@ async def test_the_cards_of_real_commands_and_forms_are_valid(
         "partnership mydata", "help",
     ]
     for n, text in enumerate(commands, start=1):
-        await teams_bot.teams.say(text)
-        await teams_bot.connector.wait_for(REPLY, n)
-    texts = [card_text(call.card) for call in teams_bot.connector.of(REPLY)]
+        await teams_sqlite.teams.say(text)
+        await teams_sqlite.connector.wait_for(REPLY, n)
+    texts = [card_text(call.card) for call in teams_sqlite.connector.of(REPLY)]
     assert any(block.startswith("Log a learning walk") for block in texts)
-    assert teams_bot.connector.problems == []
+    assert teams_sqlite.connector.problems == []
