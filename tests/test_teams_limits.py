@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -17,13 +18,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.server import DELIVERY_KEY, build_web_app
 from bot.teams import render
+from handlers.buttons import ButtonData
+from handlers.commands import BUTTONS, Access, Command
 from handlers.context import Caller
-from handlers.dispatch import ACTIONS, COMMANDS
+from handlers.dispatch import COMMANDS
 from handlers.forms import Choice, FieldKind, Form, FormField
 from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section
 from storage.db import Database
 from tests.conftest import RunningTeamsBot, serving, teams_settings
-from tests.support.big_replies import BIG_REPLIES, long_form, many_facts, many_meetings
+from tests.support.big_replies import BIG_REPLIES, Pick, long_form, many_facts, many_meetings
 from tests.support.card_schema import card_problems
 from tests.support.cards import card_text, elements
 from tests.support.fake_connector import REPLY, SEND, TEAMS_MESSAGE_LIMIT, UPDATE, FakeConnector
@@ -42,7 +45,8 @@ def hidden_counts(card: dict[str, Any]) -> list[int]:
 
 
 def test_the_schema_refuses_what_teams_would_not_show() -> None:
-    good = render.card(Reply(title="Hello", sections=[Section(buttons=[Button("A", "a", "1")])]))
+    good = render.card(Reply(title="Hello", sections=[Section(buttons=[
+        Button("A", Pick("a", 1))])]))
     assert card_problems(good) == []
     for wrong, where in [
         ({"type": "TextBlock", "text": "x", "colour": "Good"}, "colour"),  # misspelt
@@ -102,7 +106,7 @@ def test_cut_meetings_facts_and_buttons_are_counted() -> None:
     assert card_text(card).endswith("Reminders: 1 day before (sent), 1 hour before (waiting).")
     # Buttons cut within a section are counted too.
     reply = Reply(title="Pick", sections=[Section(buttons=[
-        Button(f"Option {n} " * 5, "pick", str(n) * 20) for n in range(400)])])
+        Button(f"Option {n} " * 5, Pick(str(n) * 20, n)) for n in range(400)])])
     card = render.card(reply)
     assert hidden_counts(card) == [400 - len(elements(card, "Action.Submit"))]
 
@@ -144,23 +148,42 @@ def test_a_long_form_keeps_its_fields_and_cuts_its_choices_with_a_note() -> None
 # --- every way out, through the real server -----------------------------------------------
 
 
-async def huge(text: str, caller: Caller, session: AsyncSession) -> Outcome:
+@dataclass(frozen=True)
+class BigUpdate(ButtonData, kind="test.bigupdate"):
+    """A button whose message and answer are both too big as they stand."""
+
+
+@dataclass(frozen=True)
+class BigForm(ButtonData, kind="test.bigform"):
+    """A button that opens a long form."""
+
+
+big = Command("bigreply", "A stand-in command with a reply too big for one card", "Stand-in")
+
+
+@big.subcommand("show", usage="show", access=Access.ANYONE, default=True)
+async def huge(request: None, caller: Caller, session: AsyncSession) -> Outcome:
     return Outcome(many_meetings())
 
 
-async def huge_update(value: str, caller: Caller, session: AsyncSession) -> Outcome:
+async def huge_update(pressed: BigUpdate, caller: Caller, session: AsyncSession) -> Outcome:
     return Outcome(many_facts(), updated_message=many_meetings())
 
 
-async def huge_form(value: str, caller: Caller, session: AsyncSession) -> Outcome:
+async def huge_form(pressed: BigForm, caller: Caller, session: AsyncSession) -> Outcome:
     return Outcome(Reply(title="Fill this in"), form=long_form())
 
 
 @pytest.fixture
 def big_stand_ins(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(COMMANDS, "bigreply", huge)
-    monkeypatch.setitem(ACTIONS, "test.bigupdate", huge_update)
-    monkeypatch.setitem(ACTIONS, "test.bigform", huge_form)
+    monkeypatch.setitem(COMMANDS, "bigreply", big)
+    monkeypatch.setitem(BUTTONS, BigUpdate, huge_update)
+    monkeypatch.setitem(BUTTONS, BigForm, huge_form)
+
+
+def pressed(data: ButtonData) -> dict[str, str]:
+    """What Teams sends back when a card button carrying `data` is pressed."""
+    return {"partnershipBot": "action", "actionId": data.kind, "value": data.pack()}
 
 
 @pytest.fixture
@@ -195,8 +218,7 @@ async def test_big_replies_fit_in_every_scope(teams_sqlite: RunningTeamsBot, sco
 
 @pytest.mark.usefixtures("big_stand_ins")
 async def test_a_big_card_update_and_its_answer_fit(teams_sqlite: RunningTeamsBot) -> None:
-    await teams_sqlite.teams.post(teams_sqlite.teams.card_submit(
-        {"partnershipBot": "action", "actionId": "test.bigupdate", "value": "1"}))
+    await teams_sqlite.teams.post(teams_sqlite.teams.card_submit(pressed(BigUpdate())))
     update = (await teams_sqlite.connector.wait_for(UPDATE))[0]
     assert update.activity_id == CARD_ID
     within_limits(update.body)
@@ -205,8 +227,7 @@ async def test_a_big_card_update_and_its_answer_fit(teams_sqlite: RunningTeamsBo
 
 @pytest.mark.usefixtures("big_stand_ins")
 async def test_a_long_form_fits(teams_sqlite: RunningTeamsBot) -> None:
-    await teams_sqlite.teams.post(teams_sqlite.teams.card_submit(
-        {"partnershipBot": "action", "actionId": "test.bigform", "value": "1"}))
+    await teams_sqlite.teams.post(teams_sqlite.teams.card_submit(pressed(BigForm())))
     body = (await teams_sqlite.connector.wait_for(REPLY))[0].body
     assert len(json.dumps(body, ensure_ascii=False).encode()) <= TEAMS_MESSAGE_LIMIT
     assert card_problems(body["attachments"][0]["content"]) == []
@@ -226,7 +247,7 @@ async def test_a_big_proactive_channel_post_fits(teams_sqlite: RunningTeamsBot) 
 async def test_a_small_reply_is_left_whole() -> None:
     reply = Reply(title="Three", sections=[Section(
         lines=["a", "b", "c"], facts=[Fact("When", "Tue")],
-        buttons=[Button("Go", "go", "1")])])
+        buttons=[Button("Go", Pick("go", 1))])])
     assert render.card(reply) == render._reply_card(reply, render.Cuts())
     form = Form("f", "F", [FormField("x", "X", FieldKind.SELECT,
                                      choices=(Choice("A", "a"), Choice("B", "b")))])

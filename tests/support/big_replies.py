@@ -3,10 +3,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from handlers.buttons import ButtonData
 from handlers.forms import Choice, FieldKind, Form, FormField
 from handlers.replies import Button, Fact, Reply, Section, Visibility
 
 SCHOOL = "St Mary's and St John's Church of England Voluntary Aided Primary School"
+
+
+@dataclass(frozen=True)
+class Pick(ButtonData, kind="test.pick"):
+    """A made-up button's payload, as long as real ones get."""
+
+    what: str
+    item: int
 
 
 def many_meetings() -> Reply:
@@ -18,9 +29,9 @@ def many_meetings() -> Reply:
             heading=f"#{n} Heads' termly meeting of Partnership {n} — Thu {n % 28 + 1} May, "
                     "11:30–12:30 BST",
             lines=[f"At {SCHOOL}, hall {n}", "Going: 4 · Can't make it: 1 · Maybe: 2"],
-            buttons=[Button("Going", "meeting.rsvp", f"{n}:going:v3", "primary"),
-                     Button("Can't make it", "meeting.rsvp", f"{n}:no:v3", "danger"),
-                     Button("Maybe", "meeting.rsvp", f"{n}:maybe:v3")]))
+            buttons=[Button("Going", Pick("going", n), "primary"),
+                     Button("Can't make it", Pick("no", n), "danger"),
+                     Button("Maybe", Pick("maybe", n))]))
     return Reply(title="Upcoming meetings in your 60 partnerships", sections=sections)
 
 
@@ -41,7 +52,7 @@ def long_notes() -> Reply:
         Section(heading=f"Walk #{n}", facts=[
             Fact("Focus", "reasoning in maths"), Fact("Strengths", note),
             Fact("Areas for development", note), Fact("Agreed next steps", note)],
-            buttons=[Button("Next steps done", "walk.done", str(n), "primary")])
+            buttons=[Button("Next steps done", Pick("done", n), "primary")])
         for n in range(1, 4)])
 
 
@@ -51,7 +62,7 @@ def everything_at_once() -> Reply:
         heading=f"Partnership {n}: this week",
         lines=[f"Learning walk at {SCHOOL} on reading across KS{k % 2 + 1}" for k in range(25)],
         facts=[Fact(f"Theme {k}", f"{k} sessions, {k * 1.5} hours") for k in range(15)],
-        buttons=[Button(f"Open walk {k}", "walk.show", str(k)) for k in range(10)],
+        buttons=[Button(f"Open walk {k}", Pick("show", k)) for k in range(10)],
     ) for n in range(14)]
     return Reply(title="Weekly digest for the Barnet alliance", sections=sections,
                  visibility=Visibility.PUBLIC)
