@@ -12,11 +12,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.server import DELIVERY_KEY, build_web_app
 from bot.teams import render
 from handlers.buttons import ButtonData
 from handlers.commands import BUTTONS, Access, Command
@@ -25,12 +23,12 @@ from handlers.dispatch import COMMANDS
 from handlers.forms import Choice, FieldKind, Form, FormField
 from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section
 from storage.db import Database
-from tests.conftest import RunningTeamsBot, serving, teams_settings
+from tests.conftest import RunningTeamsBot, serve_teams
 from tests.support.big_replies import BIG_REPLIES, Pick, long_form, many_facts, many_meetings
 from tests.support.card_schema import card_problems
 from tests.support.cards import card_text, elements
 from tests.support.fake_connector import REPLY, SEND, TEAMS_MESSAGE_LIMIT, UPDATE, FakeConnector
-from tests.support.teams_requests import CARD_ID, CHANNEL_ID, GROUP_CHAT_ID, TeamsClientSim
+from tests.support.teams_requests import CARD_ID, CHANNEL_ID, GROUP_CHAT_ID
 from tests.test_teams_delivery import link_teams_channel
 
 MORE = re.compile(r"…and (\d+) more")
@@ -189,11 +187,9 @@ def pressed(data: ButtonData) -> dict[str, str]:
 @pytest.fixture
 async def teams_sqlite(sqlite_db: Database,
                        fake_connector: FakeConnector) -> AsyncIterator[RunningTeamsBot]:
-    """The real server for Teams, on SQLite only: these tests are about cards, not storage."""
-    app = build_web_app(teams_settings(sqlite_db.url), sqlite_db)
-    async with serving(app) as url, aiohttp.ClientSession() as session:
-        sim = TeamsClientSim(session, f"{url}/api/messages", fake_connector.service_url)
-        yield RunningTeamsBot(url, sqlite_db, sim, fake_connector, app[DELIVERY_KEY])
+    """Teams through the real server, on SQLite only: these tests are about cards, not storage."""
+    async with serve_teams(sqlite_db, fake_connector) as running:
+        yield running
 
 
 def within_limits(body: dict[str, Any]) -> None:
