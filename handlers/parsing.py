@@ -26,6 +26,21 @@ class ParseError(Exception):
         self.hints = hints
 
 
+class FieldProblem(ParseError):
+    """A problem with one named field, so a form can show it beside that field."""
+
+    def __init__(self, field: str, problem: str, *hints: str) -> None:
+        super().__init__(problem, *hints)
+        self.field = field
+
+
+def check_length(label: str, value: str | None, limit: int, field: str | None = None) -> None:
+    """Refuse text longer than `limit`, naming the field (`field`, or the label) it is in."""
+    if value is not None and len(value) > limit:
+        raise FieldProblem(field or label, f"The {label} is {len(value)} characters long; "
+                           f"the most is {limit}.", f"Please shorten the {label}.")
+
+
 @dataclass
 class Parsed:
     positional: str
@@ -63,7 +78,7 @@ LARGEST_NUMBER = 2**31 - 1
 _ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
 
 
-def record_number(text: str) -> int | None:
+def row_number(text: str) -> int | None:
     """A record's number as people type it ("12", "#12"), or None when it is not one: only
     ASCII digits (not "²" or "١٢"), and small enough to be a row's number."""
     word = text.strip().lstrip("#")

@@ -12,25 +12,31 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.buttons import ButtonData
+from handlers.commands import button
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.lookup import find_partnership, require_lead, require_member
 from handlers.parsing import ParseError
 from handlers.replies import Attachment, Button, Outcome, Reply, Section, Tone
 from storage import personal_data
-from storage.models import DEFAULT_NOTES_RETENTION_DAYS
+from storage import retention as retention_store
+from storage.models import DEFAULT_NOTES_RETENTION_DAYS, Partnership
 from storage.personal_data import Person, Record
+from storage.types import LONDON
 
-FORGET_ACTION = "privacy.forget"
 # How long the "Erase my data" button stays good for.
 CONFIRM_WITHIN = timedelta(minutes=15)
-KEEP = "keep"
 MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 30, 3650
 
 
 @dataclass(frozen=True)
-class MyDataRequest:
-    pass
+class ForgetAnswer(ButtonData, kind="privacy.forget"):
+    """"Erase my data" (for the person who asked, when they asked) or "Keep it"."""
+
+    erase: bool
+    user_id: str = ""
+    issued: int = 0  # when it was asked, in seconds since 1970
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,17 @@ class ForgetRequest:
 class RetentionRequest:
     partnership: str
     days: int | None  # None: show it
+    confirmed: bool = False  # typed `confirm`: shortening may remove notes
+
+
+@dataclass(frozen=True)
+class ConfirmRetention(ButtonData, kind="privacy.retention"):
+    """"Remove them" after a lead is told how many walks' notes a shorter period removes."""
+
+    partnership_id: int
+    days: int
+    user_id: str
+    issued: int  # when it was asked, in seconds since 1970
 
 
 def parse_forget(rest: str, caller: Caller) -> ForgetRequest:
@@ -113,7 +130,7 @@ def _counts(records: list[Record]) -> list[str]:
     return [f"{kind}: {n}" for kind, n in kinds.items()]
 
 
-async def my_data(caller: Caller, session: AsyncSession) -> Outcome:
+async def my_data(request: None, caller: Caller, session: AsyncSession) -> Outcome:
     records = await personal_data.export(session, _person(caller))
     if not records:
         return Outcome(Reply(title="I hold nothing about you in this workspace."))
@@ -144,25 +161,25 @@ async def forget_me(request: ForgetRequest, caller: Caller, session: AsyncSessio
                 "partnership's counts still add up, but your name and account are taken off them.",
                 f"No buttons here? Type {caller.cmd('partnership forget me confirm')}.",
             ], buttons=[
-                Button("Erase my data", FORGET_ACTION, f"{caller.user_id}|{issued}", "danger"),
-                Button("Keep it", FORGET_ACTION, KEEP),
+                Button("Erase my data", ForgetAnswer(True, caller.user_id, issued), "danger"),
+                Button("Keep it", ForgetAnswer(False)),
             ]),
         ],
     ))
 
 
-async def confirm_forget(value: str, caller: Caller, session: AsyncSession) -> Outcome:
+@button(ForgetAnswer)
+async def confirm_forget(answer: ForgetAnswer, caller: Caller,
+                         session: AsyncSession) -> Outcome:
     """The "Erase my data" / "Keep it" buttons."""
-    if value == KEEP:
+    if not answer.erase:
         return Outcome(Reply(title="Nothing was erased."),
                        updated_message=Reply(title="Kept: nothing was erased."))
-    user_id, _, issued = value.rpartition("|")
     ask_again = caller.cmd("partnership forget me")
-    if user_id != caller.user_id:
+    if answer.user_id != caller.user_id:
         raise CommandError.because("This button is for the person who asked to be forgotten.",
                                    f"To erase your own data, use {ask_again}.")
-    age = caller.now.timestamp() - int(issued) if issued.isdigit() else None
-    if age is None or age > CONFIRM_WITHIN.total_seconds():
+    if caller.now.timestamp() - answer.issued > CONFIRM_WITHIN.total_seconds():
         raise CommandError.because("That confirmation has expired, so nothing was erased.",
                                    f"Ask again with {ask_again}.")
     outcome = await _erase(caller, session)
@@ -197,8 +214,56 @@ async def retention(request: RetentionRequest, caller: Caller,
                 + caller.cmd(f"partnership retention {partnership.name} notes: 18 months") + ".",
             ])]))
     await require_lead(session, caller, partnership, "change how long notes are kept")
-    partnership.notes_retention_days = request.days
+    assert partnership.id is not None
+    if request.days < partnership.notes_retention_days and not request.confirmed:
+        cutoff = caller.now.astimezone(LONDON).date() - timedelta(days=request.days)
+        doomed = await retention_store.notes_older_than(session, partnership.id, cutoff)
+        if doomed:
+            return _ask_to_shorten(partnership, request.days, doomed, caller)
+    return _set_retention(partnership, request.days, session)
+
+
+def _ask_to_shorten(partnership: Partnership, days: int, doomed: int, caller: Caller) -> Outcome:
+    assert partnership.id is not None
+    walks = f"{doomed} walk{'s' if doomed != 1 else ''}"
+    typed = caller.cmd(f"partnership retention {partnership.name} notes: {_describe(days)} "
+                       "confirm")
+    return Outcome(Reply(
+        title=f"Keeping notes for {_describe(days)} removes the notes of {walks} at the next "
+              "daily clean-up. Go ahead?", tone=Tone.WARNING,
+        sections=[Section(lines=[
+            "What was seen, the next steps and who walked go for good; the dates, schools and "
+            "focuses stay for the partnership's counts. Nothing changes until you confirm.",
+            f"No buttons here? Type {typed}.",
+        ], buttons=[Button("Remove them", ConfirmRetention(
+            partnership.id, days, caller.user_id, int(caller.now.timestamp())), "danger")])]))
+
+
+def _set_retention(partnership: Partnership, days: int, session: AsyncSession) -> Outcome:
+    partnership.notes_retention_days = days
     session.add(partnership)
     return Outcome(Reply.success(
-        f"{partnership.name} now keeps learning walk notes for {_describe(request.days)}.",
+        f"{partnership.name} now keeps learning walk notes for {_describe(days)}.",
         "Older notes are removed at the next daily clean-up."))
+
+
+@button(ConfirmRetention)
+async def confirm_retention(pressed: ConfirmRetention, caller: Caller,
+                            session: AsyncSession) -> Outcome:
+    partnership = await session.get(Partnership, pressed.partnership_id)
+    if partnership is None or partnership.workspace != caller.workspace:
+        raise CommandError.because("That partnership is no longer here.",
+                                   f"{caller.cmd('partnership list')} shows them.")
+    again = caller.cmd(f"partnership retention {partnership.name} notes: "
+                       f"{_describe(pressed.days)}")
+    if pressed.user_id != caller.user_id:
+        raise CommandError.because("This button is for the lead who asked.",
+                                   f"To change it yourself, use {again}.")
+    if caller.now.timestamp() - pressed.issued > CONFIRM_WITHIN.total_seconds():
+        raise CommandError.because("That confirmation has expired, so nothing changed.",
+                                   f"Ask again with {again}.")
+    await require_lead(session, caller, partnership, "change how long notes are kept")
+    outcome = _set_retention(partnership, pressed.days, session)
+    outcome.updated_message = Reply(title=f"Confirmed: notes are kept for "
+                                          f"{_describe(pressed.days)}.")
+    return outcome

@@ -11,12 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import SQLModel, col, select
 
-from handlers.dispatch import run_action
-from handlers.privacy import FORGET_ACTION
+from handlers.dispatch import run_button
+from handlers.meetings import MeetingRsvp
+from handlers.privacy import ForgetAnswer
 from handlers.replies import Outcome, Tone
+from handlers.schoolyear import today_in_london
 from storage import personal_data
 from storage.db import Database
-from storage.models import LearningWalk, Member, Rsvp, WalkWalker
+from storage.models import LearningWalk, Member, Partnership, Rsvp, RsvpAnswer, WalkWalker
 from storage.personal_data import ERASED
 from storage.retention import remove_old_walk_notes
 from tests.conftest import RunningBot
@@ -36,7 +38,7 @@ async def seeded(db: Database) -> None:
              BEN)
     await ok(db, "meeting",
              f"schedule {PARTNERSHIP} when: {NEXT_WEEK:%d/%m/%Y} 11:30 to 12:30", ANN)
-    await run_action(db, "meeting.rsvp", "1:going", BEN)
+    await run_button(db, MeetingRsvp(1, RsvpAnswer.GOING), BEN)
 
 
 def files_of(outcome: Outcome) -> tuple[dict[str, object], list[dict[str, str]]]:
@@ -74,9 +76,9 @@ async def test_forget_me_asks_first_and_then_erases_but_keeps_counts(db: Databas
     assert (erase.label, erase.style, keep.label) == ("Erase my data", "danger", "Keep it")
     assert await count(db, Member) == 3  # nothing yet
 
-    kept = await run_action(db, FORGET_ACTION, keep.value, BEN)
+    kept = await run_button(db, keep.data, BEN)
     assert kept.reply.title == "Nothing was erased."
-    done = await run_action(db, FORGET_ACTION, erase.value, BEN)
+    done = await run_button(db, erase.data, BEN)
     assert done.reply.tone is Tone.SUCCESS and "erased" in done.reply.title
     assert done.updated_message is not None
     async with db.session() as session:
@@ -99,9 +101,9 @@ async def test_forget_me_asks_first_and_then_erases_but_keeps_counts(db: Databas
 async def test_only_the_asker_may_press_erase_and_only_for_a_while(db: Database) -> None:
     await seeded(db)
     erase = (await ok(db, "partnership", "forget me", BEN)).reply.sections[-1].buttons[0]
-    stolen = await run_action(db, FORGET_ACTION, erase.value, ANN)
+    stolen = await run_button(db, erase.data, ANN)
     assert stolen.reply.tone is Tone.ERROR and "for the person who asked" in stolen.reply.title
-    late = await run_action(db, FORGET_ACTION, erase.value,
+    late = await run_button(db, erase.data,
                             replace(BEN, now=BEN.now + timedelta(minutes=16)))
     assert late.reply.tone is Tone.ERROR and "expired" in late.reply.title
     assert await count(db, Member) == 3
@@ -147,7 +149,7 @@ async def test_retention_removes_old_notes_and_keeps_the_walk(db: Database) -> N
 
 
 PERSON_COLUMNS = ("user_id", "created_by", "linked_by", "logged_by", "owner", "added_by",
-                  "updated_by", "display_name", "done_by")
+                  "updated_by", "display_name", "done_by", "by_")
 
 
 def test_every_table_that_names_people_is_covered() -> None:
@@ -177,8 +179,36 @@ async def test_erase_button_through_the_real_server(bot: RunningBot) -> None:
     asked = await bot.ask("/partnership", "forget me")
     erase = next(e for block in asked["blocks"] if block["type"] == "actions"
                  for e in block["elements"] if e["text"]["text"] == "Erase my data")
-    await bot.slack.interaction(block_action(FORGET_ACTION, erase["value"]))
+    await bot.slack.interaction(block_action(ForgetAnswer.kind, erase["value"]))
     confirmed = (await bot.fake.wait_for("chat.postEphemeral"))[0]
     assert "erased what I held about you" in confirmed.body["text"]
     async with bot.db.session() as session:
         assert (await session.exec(select(col(Member.id)))).all() == []
+
+
+async def test_shortening_retention_says_how_many_notes_go_and_asks_first(db: Database) -> None:
+    await set_up_partnerships(db)
+    old = today_in_london() - timedelta(days=200)
+    await ok(db, "walk", f"log {PARTNERSHIP} school: monkfrith date: {old:%d/%m/%Y} focus: x "
+                         "strengths: an old note")
+    # A year keeps it: nothing to remove, so no question.
+    kept = await ok(db, "partnership", f"retention {PARTNERSHIP} notes: 1 year")
+    assert kept.reply.tone is Tone.SUCCESS
+    asked = await ok(db, "partnership", f"retention {PARTNERSHIP} notes: 6 months")
+    assert asked.reply.tone is Tone.WARNING
+    assert "removes the notes of 1 walk at the next daily clean-up" in asked.reply.title
+    assert f"retention {PARTNERSHIP} notes: 6 months confirm" in asked.reply.plain_text()
+    async with db.session() as session:
+        partnership = (await session.exec(select(Partnership).where(
+            Partnership.name == PARTNERSHIP))).one()
+    assert partnership.notes_retention_days == 365  # not yet
+    [confirm] = asked.reply.sections[-1].buttons
+    stolen = await run_button(db, confirm.data, BEN)
+    assert stolen.reply.tone is Tone.ERROR and "for the lead who asked" in stolen.reply.title
+    late = await run_button(db, confirm.data, replace(ANN, now=ANN.now + timedelta(minutes=16)))
+    assert late.reply.tone is Tone.ERROR and "expired" in late.reply.title
+    done = await run_button(db, confirm.data, ANN)
+    assert done.reply.tone is Tone.SUCCESS and "6 months" in done.reply.title
+    # Typed, with `confirm`, where there are no buttons.
+    typed = await ok(db, "partnership", f"retention {PARTNERSHIP} notes: 3 months confirm")
+    assert typed.reply.tone is Tone.SUCCESS and "3 months" in typed.reply.title
