@@ -63,7 +63,10 @@ day</td></tr>
 
 <h2>What it does not do</h2>
 <ul>
-<li>It reads only what you send to it (commands, forms and buttons), never other messages.</li>
+<li>It reads only what you send to it (commands, forms and buttons), with one exception: when
+a reminder or digest must be tried a second time in Slack, it looks through that channel's
+recent messages for its own earlier post (by a label the bot put on it), so as not to post it
+twice. It keeps nothing from them.</li>
 <li>Walk notes are about teaching across classes, never a judgement of a named teacher. They
 are shown only to the partnership's members: never posted in a channel, never written to the
 bot's logs.</li>

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 # home and privacy are imported for the buttons they declare (handlers.commands.button).
@@ -22,7 +22,7 @@ from handlers.forms import FieldErrors, FormValues
 from handlers.parsing import ParseError
 from handlers.replies import ChannelPost, Outcome, Reply, Skip
 from storage import dedupe
-from storage.db import UNAVAILABLE, Database, wrote
+from storage.db import UNAVAILABLE, Database, value_out_of_range, wrote
 
 log = logging.getLogger(__name__)
 
@@ -174,13 +174,12 @@ async def _guarded(
             "Someone else changed the same thing at the same moment, so I saved nothing.",
             "Please look again and repeat your command if it is still needed.",
         ))
-    except DataError:
-        # A value the database cannot hold (a number past its integer range): not an outage.
-        log.warning("a value out of range in %s", what)
-        return Outcome(Reply.error(
-            "Something in that is out of range (a number far too big, perhaps), so I saved "
-            "nothing.", "Please check it and try again."))
     except UNAVAILABLE as error:
+        if value_out_of_range(error):
+            log.warning("a value out of range in %s", what)
+            return Outcome(Reply.error(
+                "Something in that is out of range (a number far too big, perhaps), so I "
+                "saved nothing.", "Please check it and try again."))
         # Never the statement or its parameters: they may hold notes about staff.
         log.error("database unavailable in %s (%s)", what, type(error).__name__)
         return Outcome(Reply.error(

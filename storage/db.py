@@ -57,6 +57,19 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError, TimeoutError,
 )
 
+def value_out_of_range(error: BaseException) -> bool:
+    """Whether a database error is about a value the database cannot hold (a number past an
+    integer column's range; asyncpg refuses it before sending, PostgreSQL after): the request's
+    fault, not an outage."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, sa_exc.DataError | OverflowError) or \
+                type(seen).__name__ in ("DataError", "NumericValueOutOfRangeError"):
+            return True
+        seen = seen.__cause__
+    return False
+
+
 # TCP keepalives on every PostgreSQL connection: an idle pooled connection to a host that has
 # gone is found out in about a minute (30 s idle, then 3 probes 10 s apart) instead of the
 # kernel's two hours; and data left unacknowledged for 30 s closes the connection.
