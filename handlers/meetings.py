@@ -634,12 +634,12 @@ async def list_meetings(request: ListRequest, caller: Caller, session: AsyncSess
         return Outcome(Reply(title=f"No meetings coming up for {scope}.", sections=[Section(
             lines=[f"Schedule one with {caller.cmd('meeting schedule')}."])]))
     lines = []
+    going = await queries.going_counts(session, [m.id for m, _ in rows if m.id is not None])
     for meeting, partnership in rows:
         assert meeting.id is not None
-        replies = Replies.of(await queries.rsvps_of(session, meeting.id))
         where = f" · {meeting.location}" if meeting.location else ""
         lines.append(f"{meeting.id}: {meeting.title} ({partnership.name}) · {_when(meeting)}"
-                     f"{where} · {replies.count(RsvpAnswer.GOING)} going")
+                     f"{where} · {going.get(meeting.id, 0)} going")
     return Outcome(Reply(
         title=f"{len(rows)} meeting{'s' if len(rows) != 1 else ''} coming up for {scope}",
         sections=[Section(lines=lines), Section(lines=[

@@ -242,7 +242,9 @@ async def read_walk(values: FormValues | dict[str, str], from_form: bool,
                           f"({format_date(walked_on)}).", "Give a due date after the walk.")
     reader.check()
     assert school is not None and walked_on is not None and focus is not None
-    members = await learning.members_on(session, partnership.id, caller.platform)
+    # Walkers and an owner are matched with the members; with neither, nothing to look up.
+    members = await learning.members_on(session, partnership.id, caller.platform) \
+        if walkers or owner else []
     found_owner = with_members([owner], members)[0] if owner else None
     return WalkDraft(school, walked_on, focus, with_members(walkers, members),
                      tidy_year_groups(year_groups) if year_groups else None, strengths,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, and_, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,6 +21,7 @@ from storage.models import (
     Partnership,
     PartnershipSchool,
     Rsvp,
+    RsvpAnswer,
     School,
 )
 
@@ -35,6 +36,21 @@ async def partnerships_in(session: AsyncSession, workspace: str) -> Sequence[Par
 async def partnership_by_key(session: AsyncSession, workspace: str, key: str) -> Partnership | None:
     result = await session.exec(
         select(Partnership).where(Partnership.workspace == workspace, Partnership.name_key == key)
+    )
+    return result.first()
+
+
+async def partnership_and_membership(
+    session: AsyncSession, workspace: str, key: str, platform: str, user_id: str
+) -> tuple[Partnership, Member | None] | None:
+    """The partnership with this name key, and the user's membership of it (None if they are not
+    a member), in one statement."""
+    result = await session.exec(
+        select(Partnership, Member)
+        .outerjoin(Member, and_(col(Member.partnership_id) == Partnership.id,
+                                col(Member.platform) == platform,
+                                col(Member.user_id) == user_id))
+        .where(Partnership.workspace == workspace, Partnership.name_key == key)
     )
     return result.first()
 
@@ -239,6 +255,19 @@ async def rsvps_of(session: AsyncSession, meeting_id: int) -> Sequence[Rsvp]:
         select(Rsvp).where(Rsvp.meeting_id == meeting_id).order_by(col(Rsvp.answered_at))
     )
     return result.all()
+
+
+async def going_counts(session: AsyncSession, meeting_ids: Sequence[int]) -> dict[int, int]:
+    """How many said Going to each meeting, in one grouped statement (meetings with none are
+    left out)."""
+    if not meeting_ids:
+        return {}
+    result = await session.exec(
+        select(Rsvp.meeting_id, func.count())
+        .where(col(Rsvp.meeting_id).in_(meeting_ids), Rsvp.answer == RsvpAnswer.GOING)
+        .group_by(col(Rsvp.meeting_id))
+    )
+    return {meeting_id: int(n) for meeting_id, n in result.all()}
 
 
 async def rsvp_of(session: AsyncSession, meeting_id: int, platform: str,
