@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import TYPE_CHECKING
 
 from aiohttp import ClientSession, web
-from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_middleware
-from pydantic import ValidationError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
@@ -22,16 +21,21 @@ from bot.delivery import ChannelPoster, Delivery
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, OutboxSender, system_clock
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from bot.slack.oauth import bot_tokens, installation_store
-from bot.teams.app import TeamsBot, TeamsConnection, connect_teams
 from storage.db import Database
+
+if TYPE_CHECKING:
+    # The Teams SDK (about 18 MB) is imported only when Teams is configured.
+    from microsoft_agents.hosting.aiohttp import CloudAdapter
+
+    from bot.teams.app import TeamsBot, TeamsConnection
 
 log = logging.getLogger(__name__)
 
 DB_KEY = web.AppKey("db", Database)
 SLACK_KEY = web.AppKey("slack", AsyncApp)
 VERIFIER_KEY = web.AppKey("slack_verifier", SignatureVerifier)
-TEAMS_ADAPTER_KEY = web.AppKey("teams_adapter", CloudAdapter)
-TEAMS_BOT_KEY = web.AppKey("teams_bot", TeamsBot)
+TEAMS_ADAPTER_KEY: web.AppKey[CloudAdapter] = web.AppKey("teams_adapter")
+TEAMS_BOT_KEY: web.AppKey[TeamsBot] = web.AppKey("teams_bot")
 DELIVERY_KEY = web.AppKey("delivery", Delivery)
 SCHEDULER_KEY = web.AppKey("scheduler", OutboxScheduler)
 # Where the SDK's JWT middleware looks for its settings (a plain string key, by its design).
@@ -69,6 +73,8 @@ async def slack_events(request: web.Request) -> web.Response:
 
 async def teams_messages(request: web.Request) -> web.Response:
     """Bot Framework activities, after the SDK has checked the caller's token."""
+    from pydantic import ValidationError
+
     try:
         response = await request.app[TEAMS_ADAPTER_KEY].process(request, request.app[TEAMS_BOT_KEY])
     except ValidationError:
@@ -78,6 +84,8 @@ async def teams_messages(request: web.Request) -> web.Response:
 
 def teams_app(teams: TeamsConnection, bot: TeamsBot) -> web.Application:
     """/api/messages, behind the SDK's JWT middleware (on this sub-application only)."""
+    from microsoft_agents.hosting.aiohttp import jwt_authorization_middleware
+
     app = web.Application(middlewares=[jwt_authorization_middleware])
     app[TEAMS_ADAPTER_KEY] = teams.adapter
     app[TEAMS_BOT_KEY] = bot
@@ -118,8 +126,11 @@ def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clo
     store = installation_store(settings, db) if settings.slack_oauth else None
     if client is not None:
         posters["slack"] = SlackPoster(client, db, bot_tokens(settings, store))
-    teams = connect_teams(settings) if settings.teams_enabled else None
-    if teams is not None:
+    teams = None
+    if settings.teams_enabled:
+        from bot.teams.app import connect_teams
+
+        teams = connect_teams(settings)
         posters["teams"] = teams.poster
     delivery = Delivery(db, posters)
     app[DELIVERY_KEY] = delivery
@@ -134,6 +145,8 @@ def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clo
             app.router.add_get(slack.oauth_flow.install_path, slack_install)
             app.router.add_get(slack.oauth_flow.redirect_uri_path, slack_oauth_redirect)
     if teams is not None:
+        from bot.teams.app import TeamsBot
+
         app.add_subapp("/api/", teams_app(teams, TeamsBot(db, delivery, settings)))
 
     async def start(_: web.Application) -> None:

@@ -8,17 +8,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import schema
 from storage.lazy_begin import begin_on_first_write
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def data_folder() -> Path:
@@ -101,21 +97,10 @@ class Database:
             yield session
 
     async def upgrade(self, revision: str = "head") -> None:
-        """Bring the schema up to date (run at start-up and by `partnership-bot db upgrade`)."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(_run_alembic_upgrade, revision)
+        """Bring the schema up to date (run at start-up and by `partnership-bot db upgrade`);
+        once, under a lock, however many processes start together (storage/schema.py)."""
+        await schema.upgrade(self.engine, revision)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
-
-def alembic_config(connection: Connection | None = None) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    if connection is not None:
-        config.attributes["connection"] = connection
-    return config
-
-
-def _run_alembic_upgrade(connection: Connection, revision: str) -> None:
-    command.upgrade(alembic_config(connection), revision)
