@@ -66,7 +66,9 @@ def wrote(session: AsyncSession) -> bool:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int | None = None) -> None:
+        """`pool_size`: at most this many connections (PostgreSQL), as `serve` works out so that
+        all its workers fit the server's max_connections; by default a pool for bursts."""
         self.url = async_url(url)
         # No pre-ping (a round trip on every checkout); connections are recycled instead, and a
         # dead one surfaces as "try again shortly". A pool big enough for bursts of commands.
@@ -75,6 +77,8 @@ class Database:
         options: dict[str, Any] = {"pool_recycle": 1800, "hide_parameters": True}
         if not self.url.startswith("sqlite"):
             options.update(pool_size=10, max_overflow=20)
+            if pool_size is not None:
+                options.update(pool_size=pool_size, max_overflow=0)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
