@@ -21,6 +21,7 @@ machines) or over Socket Mode (one connection to Slack), one process serves."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -90,13 +91,13 @@ async def connection_limits(url: str) -> ConnectionLimits:
     db = Database(url, pool_size=1)
     try:
         async with db.engine.connect() as conn:
-            values = dict((await conn.execute(text(
+            values: dict[str, str] = dict((await conn.execute(text(
                 "SELECT name, setting FROM pg_settings WHERE name IN ('max_connections', "
                 "'superuser_reserved_connections', 'reserved_connections')"))).all())
     finally:
         await db.dispose()
-    reserved = sum(int(values.get(n, 0)) for n in ("superuser_reserved_connections",
-                                                      "reserved_connections"))
+    reserved = sum(int(values.get(name, "0")) for name in ("superuser_reserved_connections",
+                                                           "reserved_connections"))
     return ConnectionLimits(int(values["max_connections"]), reserved)
 
 
@@ -204,7 +205,5 @@ def supervise(workers: int, serve_one: Callable[[int], None]) -> int:
 
 
 def _signal(pid: int, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # it has just exited
         os.kill(pid, signum)
-    except ProcessLookupError:
-        pass

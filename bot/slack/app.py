@@ -3,7 +3,6 @@ Block Kit. Listeners stay small: ack first, call the core, answer."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -19,6 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.backlog import CommandBacklog, TooLate, busy_reply
 from bot.config import Settings
 from bot.delivery import (
     Delivery,
@@ -44,9 +44,6 @@ from storage.pacing import Pace
 from storage.slack_oauth import SlackInstallationStore
 
 log = logging.getLogger(__name__)
-
-# Commands worked on at once after their ack: about the database pool's size.
-CONCURRENT_COMMANDS = 8
 
 HOME_EVENT = "app_home_opened"
 
@@ -206,8 +203,9 @@ class SlackListeners:
         self.client = client
         self.settings = settings
         # Commands run after their ack; only a few at once, so that under a burst the event
-        # loop stays free to acknowledge new requests quickly (the rest wait, costing nothing).
-        self.work_slots = asyncio.Semaphore(CONCURRENT_COMMANDS)
+        # loop stays free to acknowledge new requests quickly, and only so many wait: past that
+        # a command is told "busy" at once rather than answered late (bot/backlog.py).
+        self.backlog = CommandBacklog(settings.command_backlog)
 
     def shared(self, caller: Caller) -> Caller:
         """The caller in the workspace their Slack team shares (WORKSPACE_ALIASES), if any."""
@@ -216,9 +214,16 @@ class SlackListeners:
     def command(self, name: str) -> Any:
         async def on_command(ack: AsyncAck, command: dict[str, Any],
                              client: AsyncWebClient) -> None:
+            turn = self.backlog.admit()
+            if turn is None:
+                await ack(**render.message(busy_reply()))
+                return
             await ack()
-            async with self.work_slots:
-                await self._command(name, command, client)
+            try:
+                async with turn:
+                    await self._command(name, command, client)
+            except TooLate:
+                await self.respond(command.get("response_url"), busy_reply())
 
         return on_command
 
