@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func
+from sqlalchemy import ColumnElement, and_, exists, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -240,6 +240,50 @@ async def upcoming_meetings(
     if partnership_ids is not None:
         query = query.where(col(Meeting.partnership_id).in_(partnership_ids))
     return (await session.exec(query)).all()
+
+
+@dataclass(frozen=True)
+class ReminderFacts:
+    """What a meeting's reminder shows, read in one statement."""
+
+    meeting: Meeting
+    partnership: Partnership
+    reminder_minutes: str | None  # the partnership's setting, None for the default
+    agenda: list[AgendaItem]
+    answers: dict[str, int]  # answer -> how many gave it
+    waiting: int  # members who have not replied
+
+
+def _answered(answer: RsvpAnswer) -> Any:
+    return (select(func.count()).select_from(Rsvp)
+            .where(col(Rsvp.meeting_id) == col(Meeting.id), col(Rsvp.answer) == answer.value)
+            .scalar_subquery())
+
+
+async def reminder_facts(session: AsyncSession, meeting_id: int) -> ReminderFacts | None:
+    """For the reminder sender (which acts for no one workspace: the row names its own)."""
+    replied = exists().where(col(Rsvp.meeting_id) == col(Meeting.id),
+                             col(Rsvp.platform) == col(Member.platform),
+                             col(Rsvp.user_id) == col(Member.user_id))
+    waiting = (select(func.count()).select_from(Member)
+               .where(col(Member.partnership_id) == col(Partnership.id), ~replied)
+               .scalar_subquery())
+    rows = (await session.exec(
+        select(Meeting, Partnership, MeetingSettings.reminder_minutes,  # type: ignore[call-overload]
+               AgendaItem, waiting, *(_answered(a) for a in RsvpAnswer))
+        .join(Partnership, col(Partnership.id) == Meeting.partnership_id)
+        .outerjoin(MeetingSettings, col(MeetingSettings.partnership_id) == Partnership.id)
+        .outerjoin(AgendaItem, col(AgendaItem.meeting_id) == Meeting.id)
+        .where(Meeting.id == meeting_id)
+        .order_by(col(AgendaItem.position))
+    )).all()
+    if not rows:
+        return None
+    meeting, partnership, minutes, _, waiting_count, *counts = rows[0]
+    return ReminderFacts(meeting, partnership, minutes,
+                         [row[3] for row in rows if row[3] is not None],
+                         {a.value: int(n) for a, n in zip(RsvpAnswer, counts, strict=True)},
+                         int(waiting_count))
 
 
 async def agenda_of(session: AsyncSession, meeting_id: int) -> Sequence[AgendaItem]:

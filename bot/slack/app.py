@@ -46,6 +46,8 @@ from storage.slack_oauth import SlackInstallationStore
 log = logging.getLogger(__name__)
 
 HOME_EVENT = "app_home_opened"
+# Partnerships whose workspace a poster keeps in mind (a few bytes each).
+WORKSPACES_REMEMBERED = 10_000
 
 _SLACK_LINK = re.compile(r"<([#!])?([^<>|]*)(?:\|([^<>]*))?>")
 
@@ -110,10 +112,22 @@ class SlackPoster:
         self.client = client
         self.db = db
         self.tokens = tokens
+        # partnership id -> its workspace, which never changes: one read per partnership.
+        self._workspaces: dict[int, str] = {}
+
+    async def _workspace(self, partnership_id: int) -> str | None:
+        workspace = self._workspaces.get(partnership_id)
+        if workspace is None:
+            async with self.db.session() as session:
+                workspace = await queries.partnership_workspace(session, partnership_id)
+            if workspace is not None:
+                if len(self._workspaces) >= WORKSPACES_REMEMBERED:
+                    self._workspaces.clear()
+                self._workspaces[partnership_id] = workspace
+        return workspace
 
     async def _token(self, link: ChannelLink) -> str:
-        async with self.db.session() as session:
-            workspace = await queries.partnership_workspace(session, link.partnership_id)
+        workspace = await self._workspace(link.partnership_id)
         token = None if workspace is None else await self.tokens.for_workspace(workspace)
         if token is None:
             log.warning("no bot token for the workspace of channel link %s", link.id)
