@@ -157,6 +157,9 @@ def _serve(settings: Settings, socket_mode: bool, workers_asked: int | None = No
         return 0
     # Once, before the workers start: they then find the schema current.
     asyncio.run(_upgrade_quietly(settings))
+    for handler in logging.getLogger().handlers:  # whose line is whose
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
     logging.getLogger(__name__).info(
         "serving on http://%s:%d with %d workers, each with up to %s database connections",
         settings.host, settings.port, workers, pool_size)

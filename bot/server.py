@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
+from bot.backlog import CommandBacklog
 from bot.config import Settings
 from bot.delivery import ChannelPoster, Delivery
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, OutboxSender, system_clock
@@ -38,6 +39,7 @@ TEAMS_ADAPTER_KEY: web.AppKey[CloudAdapter] = web.AppKey("teams_adapter")
 TEAMS_BOT_KEY: web.AppKey[TeamsBot] = web.AppKey("teams_bot")
 DELIVERY_KEY = web.AppKey("delivery", Delivery)
 SCHEDULER_KEY = web.AppKey("scheduler", OutboxScheduler)
+BACKLOG_KEY = web.AppKey("backlog", CommandBacklog)
 # Where the SDK's JWT middleware looks for its settings (a plain string key, by its design).
 SDK_AUTH_KEY = "agent_configuration"
 # The SDK keeps the caller's claims under a plain string key too; aiohttp warns on each request.
@@ -137,7 +139,8 @@ def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clo
     scheduler = OutboxScheduler(OutboxSender(db, delivery, clock), poll_seconds)
     app[SCHEDULER_KEY] = scheduler
     if client is not None:
-        app[SLACK_KEY] = slack = build_slack_app(settings, db, delivery, client, store)
+        app[BACKLOG_KEY] = backlog = CommandBacklog(settings.command_backlog)
+        app[SLACK_KEY] = slack = build_slack_app(settings, db, delivery, client, store, backlog)
         assert settings.slack_signing_secret is not None
         app[VERIFIER_KEY] = SignatureVerifier(settings.slack_signing_secret)
         app.router.add_post("/slack/events", slack_events)

@@ -211,7 +211,7 @@ class SlackListeners:
     listener, which carries the token of the workspace the request came from."""
 
     def __init__(self, db: Database, delivery: Delivery, client: AsyncWebClient,
-                 settings: Settings) -> None:
+                 settings: Settings, backlog: CommandBacklog | None = None) -> None:
         self.db = db
         self.delivery = delivery
         self.client = client
@@ -219,7 +219,7 @@ class SlackListeners:
         # Commands run after their ack; only a few at once, so that under a burst the event
         # loop stays free to acknowledge new requests quickly, and only so many wait: past that
         # a command is told "busy" at once rather than answered late (bot/backlog.py).
-        self.backlog = CommandBacklog(settings.command_backlog)
+        self.backlog = backlog or CommandBacklog(settings.command_backlog)
 
     def shared(self, caller: Caller) -> Caller:
         """The caller in the workspace their Slack team shares (WORKSPACE_ALIASES), if any."""
@@ -402,7 +402,7 @@ async def on_error(error: Exception) -> BoltResponse:
 
 def build_slack_app(
     settings: Settings, db: Database, delivery: Delivery, client: AsyncWebClient,
-    store: SlackInstallationStore | None = None,
+    store: SlackInstallationStore | None = None, backlog: CommandBacklog | None = None,
 ) -> AsyncApp:
     """The Bolt app. With an installation store (multi-workspace mode) it also runs the OAuth
     install flow and finds each request's bot token there; without, it uses the client's."""
@@ -423,7 +423,7 @@ def build_slack_app(
         )
     app.error(on_error)
     add_revocation_listeners(app, store)
-    listeners = SlackListeners(db, delivery, client, settings)
+    listeners = SlackListeners(db, delivery, client, settings, backlog)
     for name in COMMANDS:
         app.command(f"/{name}")(listeners.command(name))
     app.view(re.compile(".+"))(listeners.on_view_submission)
