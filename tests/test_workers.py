@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -70,7 +71,7 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-async def empty_postgres(postgres: PostgresScratch | None) -> str:
+async def empty_postgres(postgres: PostgresScratch | None) -> AsyncIterator[str]:
     """A new PostgreSQL database with nothing in it (dropped by the run's scratch clean-up
     only if empty; this one is dropped here)."""
     if postgres is None:
