@@ -36,6 +36,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -50,6 +51,7 @@ import asyncpg
 from bench import seed
 from bench.http_bench import FakeSlackProcess, command_mix, free_port, wait_up
 from bench.loadgen import Command, Load, Sink
+from bench.profile_summary import summarize
 from storage.db import Database
 from tests.support.fake_slack import DEFAULT_BOT_TOKEN
 
@@ -62,6 +64,8 @@ TEMPLATE = f"pb_capacity_template_{os.getpid()}"
 CAPACITY_CLIENTS, CAPACITY_SECONDS = 32, 6.0
 OVERLOAD_CLIENTS, OVERLOAD_SECONDS = 100, 4.0
 DRAIN_REMINDERS = 1000
+PROFILE = Path(tempfile.gettempdir()) / "pb-capacity-profile.txt"
+SPY = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,7 @@ def rss_mb(pid: int) -> float:
 
 
 async def measure(server: Server, url: str, api_url: str, sink: Sink,
-                  commands: list[Command]) -> dict[str, float]:
+                  commands: list[Command], profile: Path | None = None) -> dict[str, float]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_"))}
     env.update(SLACK_BOT_TOKEN=DEFAULT_BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET,
@@ -155,10 +159,18 @@ async def measure(server: Server, url: str, api_url: str, sink: Sink,
         figures["idle_rss_mb"] = max(rss_mb(p) for p in pids[1:] or pids)
         load = Load(port, SECRET, commands, sink)
         await load.run(4, 1.0, wait_for_answers=server.answers, drain_within=5)  # warm up
+        spy = None
+        if profile is not None:
+            spy = subprocess.Popen(  # noqa: ASYNC220  (only starts it)
+                [SPY, "record", "--nonblocking", "-r", "250", "-f", "raw", "-o",
+                 str(profile), "-d", str(int(CAPACITY_SECONDS)), "-p", str(pids[-1])],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         before = cpu_seconds(pids)
         capacity = await load.run(CAPACITY_CLIENTS, CAPACITY_SECONDS,
                                   wait_for_answers=server.answers, drain_within=0)
         used = cpu_seconds(pids) - before
+        if spy is not None:
+            await asyncio.to_thread(spy.wait)
         done = capacity.answered if server.answers else len(capacity.acks)
         figures["answered_per_s"] = done / capacity.seconds
         figures["cpu_ms_per_command"] = used / max(done, 1) * 1000
@@ -203,7 +215,7 @@ def spread(values: list[float], unit: str = "", digits: int = 0) -> str:
     return f"{f.format(mid)}{unit} ({f.format(low)}–{f.format(high)})"
 
 
-async def main(reps: int, baseline: str) -> None:
+async def main(reps: int, baseline: str, profile: bool, only: list[str] | None) -> None:
     try:
         await admin("SELECT 1")
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
@@ -219,6 +231,7 @@ async def main(reps: int, baseline: str) -> None:
         Server("Bolt+SELECT", ["-m", "bench.bolt_select"], ROOT),
         Server("bare Bolt", ["-m", "bench.bare_bolt"], ROOT, answers=False),
     ]
+    servers = [s for s in servers if only is None or s.name in only]
     fake = FakeSlackProcess()
     await wait_up(fake.base_url + "count/x")
     sink = Sink()
@@ -230,7 +243,9 @@ async def main(reps: int, baseline: str) -> None:
             for server in servers:
                 copies += 1
                 name = await fresh_copy(copies)
-                figures = await measure(server, database(name), fake.api_url, sink, commands)
+                spied = PROFILE if profile and rep == 0 and server.name == "after" else None
+                figures = await measure(server, database(name), fake.api_url, sink, commands,
+                                        spied)
                 await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 for key, value in figures.items():
                     results[server.name][key].append(value)
@@ -242,6 +257,8 @@ async def main(reps: int, baseline: str) -> None:
                       f"start {figures['startup_ms']:5.0f} ms  "
                       f"RSS {figures['idle_rss_mb']:4.0f} MB", flush=True)
             for label, tree in (("before", before_tree), ("after", ROOT)):
+                if only is not None and "drain" not in only:
+                    break
                 copies += 1
                 name = f"pb_capacity_{os.getpid()}_{copies}"
                 await admin(f'CREATE DATABASE "{name}"')
@@ -259,6 +276,10 @@ async def main(reps: int, baseline: str) -> None:
         await sink.stop()
         await admin(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
     report(results)
+    if profile:
+        print()
+        print(f"where `after` spent its CPU in the capacity phase (py-spy, {PROFILE}):")
+        print("\n".join(summarize(PROFILE)))
 
 
 def ratio(results: dict[str, dict[str, list[float]]], key: str, top: str, bottom: str,
@@ -325,5 +346,12 @@ if __name__ == "__main__":
     parser.add_argument("--reps", type=int, default=3, help="repetitions (default 3)")
     parser.add_argument("--baseline", default=BASELINE,
                         help=f"the git commit to compare with (default {BASELINE})")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile `after` in the first capacity phase with py-spy (pip "
+                             "install py-spy) and say where its CPU went")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated: some of before, after, 'after x2', Bolt+SELECT, "
+                             "'bare Bolt', drain (default: all)")
     args = parser.parse_args()
-    asyncio.run(main(args.reps, args.baseline))
+    asyncio.run(main(args.reps, args.baseline, args.profile,
+                     args.only.split(",") if args.only else None))
