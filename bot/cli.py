@@ -143,6 +143,7 @@ def _serve(settings: Settings, socket_mode: bool, workers_asked: int | None = No
             raise ConfigError("--socket-mode serves Slack only; serve Teams over HTTP "
                               "(without --socket-mode), or unset TEAMS_APP_ID.")
         settings.require_teams()
+    fast_event_loop()
     sqlite = async_url(settings.database_url).startswith("sqlite")
     workers = workers_for(settings, workers_asked, socket_mode, sqlite)
     pool_size = plan_pool(settings, workers)
@@ -169,6 +170,17 @@ def _serve(settings: Settings, socket_mode: bool, workers_asked: int | None = No
                     host=settings.host, port=settings.port, reuse_port=True, print=None)
 
     return supervise(workers, serve_one)
+
+
+def fast_event_loop() -> None:
+    """uvloop's event loop (libuv, in C) where it is installed: the same asyncio API at about
+    half the cost per request and per database round trip. Linux and macOS only; elsewhere
+    Python's own loop serves."""
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 async def _upgrade_quietly(settings: Settings) -> None:

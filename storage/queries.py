@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import core
 from storage.models import (
     AgendaItem,
     ChannelLink,
@@ -91,8 +92,8 @@ async def partnership_listing(
     a name key), with school counts: bounded work however many partnerships there are."""
     # The user's partnership ids first, as a list: "NOT IN (subquery)" defeats PostgreSQL's
     # planner (no anti-join over a nullable subquery).
-    mine_ids = list((await session.exec(select(Member.partnership_id).where(
-        Member.platform == platform, Member.user_id == user_id))).all())
+    mine_ids = [row[0] for row in await core.rows(session, select(Member.partnership_id).where(
+        Member.platform == platform, Member.user_id == user_id))]
     scope: list[ColumnElement[bool]] = [col(Partnership.workspace) == workspace]
     if containing:
         scope.append(col(Partnership.name_key).contains(containing, autoescape=True))
@@ -104,32 +105,37 @@ async def partnership_listing(
     total = len(others)
     if total == limit:
         counted = select(func.count()).select_from(others_query.subquery())
-        total = int((await session.exec(counted)).one())
+        total = int((await core.rows(session, counted))[0][0])
     return PartnershipListing(mine, others, total)
 
 
 async def _with_counts(session: AsyncSession, query: Any, member: bool) -> list[PartnershipRow]:
-    partnerships = list((await session.exec(query)).all())
+    partnerships = core.shown(Partnership, await core.rows(session, query))  # to show only
     ids = [p.id for p in partnerships]
     counts: dict[int, int] = {}
     if ids:
-        counted = await session.exec(
+        counted = await core.rows(session, (
             select(PartnershipSchool.partnership_id, func.count())
             .where(col(PartnershipSchool.partnership_id).in_(ids))
             .group_by(col(PartnershipSchool.partnership_id))
-        )
-        counts = {pid: int(n) for pid, n in counted.all()}
+        ))
+        counts = {int(row[0]): int(row[1]) for row in counted}
     return [PartnershipRow(p, counts.get(p.id or 0, 0), member) for p in partnerships]
 
 
+_SCHOOLS_OF = (
+    select(School.__table__)  # type: ignore[attr-defined]
+    .join(PartnershipSchool.__table__,  # type: ignore[attr-defined]
+          col(PartnershipSchool.school_id) == col(School.id))
+    .where(col(PartnershipSchool.partnership_id) == bindparam("partnership_id"))
+    .order_by(col(School.name))
+)
+
+
 async def schools_of(session: AsyncSession, partnership_id: int) -> Sequence[School]:
-    result = await session.exec(
-        select(School)
-        .join(PartnershipSchool, col(PartnershipSchool.school_id) == School.id)
-        .where(PartnershipSchool.partnership_id == partnership_id)
-        .order_by(School.name)
-    )
-    return result.all()
+    """Its schools by name, to show (not tracked by the session: see storage/core.py)."""
+    return core.shown(School, await core.rows(session, _SCHOOLS_OF,
+                                              {"partnership_id": partnership_id}))
 
 
 async def members_of(
@@ -169,15 +175,20 @@ async def school_link(
     return result.first()
 
 
+_CHANNEL_LINKS = (
+    select(ChannelLink.__table__)  # type: ignore[attr-defined]
+    .where(col(ChannelLink.partnership_id) == bindparam("partnership_id"))
+    .order_by(col(ChannelLink.linked_at))
+)
+
+
 async def channel_links(
     session: AsyncSession, partnership_id: int
 ) -> Sequence[ChannelLink]:
-    result = await session.exec(
-        select(ChannelLink)
-        .where(ChannelLink.partnership_id == partnership_id)
-        .order_by(col(ChannelLink.linked_at))
-    )
-    return result.all()
+    """Its linked channels, oldest first, to show or post to (not tracked by the session: see
+    storage/core.py; `channel_link` gives one to change)."""
+    return core.shown(ChannelLink, await core.rows(session, _CHANNEL_LINKS,
+                                                   {"partnership_id": partnership_id}))
 
 
 async def channel_link(
@@ -301,17 +312,21 @@ async def rsvps_of(session: AsyncSession, meeting_id: int) -> Sequence[Rsvp]:
     return result.all()
 
 
+_GOING = (
+    select(col(Rsvp.meeting_id), func.count())
+    .where(col(Rsvp.meeting_id).in_(bindparam("meeting_ids", expanding=True)),
+           col(Rsvp.answer) == RsvpAnswer.GOING.value)
+    .group_by(col(Rsvp.meeting_id))
+)
+
+
 async def going_counts(session: AsyncSession, meeting_ids: Sequence[int]) -> dict[int, int]:
     """How many said Going to each meeting, in one grouped statement (meetings with none are
     left out)."""
     if not meeting_ids:
         return {}
-    result = await session.exec(
-        select(Rsvp.meeting_id, func.count())
-        .where(col(Rsvp.meeting_id).in_(meeting_ids), Rsvp.answer == RsvpAnswer.GOING)
-        .group_by(col(Rsvp.meeting_id))
-    )
-    return {meeting_id: int(n) for meeting_id, n in result.all()}
+    found = await core.rows(session, _GOING, {"meeting_ids": list(meeting_ids)})
+    return {int(row[0]): int(row[1]) for row in found}
 
 
 async def rsvp_of(session: AsyncSession, meeting_id: int, platform: str,
