@@ -41,18 +41,24 @@ async def partnership_by_key(session: AsyncSession, workspace: str, key: str) ->
     return result.first()
 
 
+# Built once: most commands start with it (storage/core.py says why that matters).
+_PARTNERSHIP_AND_MEMBERSHIP = (
+    select(Partnership, Member)
+    .outerjoin(Member, and_(col(Member.partnership_id) == Partnership.id,
+                            col(Member.platform) == bindparam("platform"),
+                            col(Member.user_id) == bindparam("user_id")))
+    .where(col(Partnership.workspace) == bindparam("workspace"),
+           col(Partnership.name_key) == bindparam("key"))
+)
+
+
 async def partnership_and_membership(
     session: AsyncSession, workspace: str, key: str, platform: str, user_id: str
 ) -> tuple[Partnership, Member | None] | None:
     """The partnership with this name key, and the user's membership of it (None if they are not
     a member), in one statement."""
-    result = await session.exec(
-        select(Partnership, Member)
-        .outerjoin(Member, and_(col(Member.partnership_id) == Partnership.id,
-                                col(Member.platform) == platform,
-                                col(Member.user_id) == user_id))
-        .where(Partnership.workspace == workspace, Partnership.name_key == key)
-    )
+    result = await session.exec(_PARTNERSHIP_AND_MEMBERSHIP, params={
+        "workspace": workspace, "key": key, "platform": platform, "user_id": user_id})
     return result.first()
 
 
