@@ -173,9 +173,9 @@ def _serve(settings: Settings, socket_mode: bool, workers_asked: int | None = No
 
 
 def fast_event_loop() -> None:
-    """uvloop's event loop (libuv, in C) where it is installed: the same asyncio API at about
-    half the cost per request and per database round trip. Linux and macOS only; elsewhere
-    Python's own loop serves."""
+    """uvloop's event loop (libuv, in C) where it is installed: the same asyncio API for less CPU
+    per request and per database round trip (README, Performance). Linux and macOS only;
+    elsewhere Python's own loop serves."""
     try:
         import uvloop
     except ImportError:
