@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, update
+from sqlalchemy import and_, bindparam, exists, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -287,22 +287,35 @@ class Target:
     done: set[tuple[str, str]]
 
 
+_LINKS = ChannelLink.__table__  # type: ignore[attr-defined]
+_TARGET: Any = (
+    select(col(Partnership.workspace).label("partnership_workspace"), _LINKS,
+           exists().where(col(PostedMessage.key) == bindparam("key"),
+                          col(PostedMessage.platform) == col(ChannelLink.platform),
+                          col(PostedMessage.channel_id) == col(ChannelLink.channel_id))
+           .label("reached"))
+    .select_from(Partnership)
+    .outerjoin(_LINKS, col(ChannelLink.partnership_id) == Partnership.id)
+    .where(col(Partnership.id) == bindparam("partnership_id"))
+    .order_by(col(ChannelLink.linked_at))
+)
+
+
 async def target_of(db: Database, claimed: Claimed) -> Target:
-    """A delivery's `Target`, in one statement."""
-    reached = exists().where(col(PostedMessage.key) == claimed.dedupe_key,
-                             col(PostedMessage.platform) == col(ChannelLink.platform),
-                             col(PostedMessage.channel_id) == col(ChannelLink.channel_id))
-    async with db.session() as session:
-        rows = (await session.exec(
-            select(Partnership.workspace, ChannelLink, reached)
-            .select_from(Partnership)
-            .outerjoin(ChannelLink, col(ChannelLink.partnership_id) == Partnership.id)
-            .where(Partnership.id == claimed.partnership_id)
-            .order_by(col(ChannelLink.linked_at))
-        )).all()
-    links = [link for _, link, _ in rows if link is not None]
-    done = {(link.platform, link.channel_id) for _, link, was in rows if link is not None and was}
-    return Target(rows[0][0] if rows else "", links, done)
+    """A delivery's `Target`, in one statement (prebuilt Core: storage/core.py)."""
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(_TARGET, {"key": claimed.dedupe_key,
+                                             "partnership_id": claimed.partnership_id})).all()
+    columns = [c.name for c in _LINKS.columns]
+    links, done = [], set()
+    for row in rows:
+        if row.id is None:
+            continue  # no linked channel
+        link = ChannelLink.model_construct(**{name: row._mapping[name] for name in columns})
+        links.append(link)
+        if row.reached:
+            done.add((link.platform, link.channel_id))
+    return Target(rows[0].partnership_workspace if rows else "", links, done)
 
 
 async def posts_of(session: AsyncSession, key: str) -> Sequence[PostedMessage]:

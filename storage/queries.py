@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func
-from sqlmodel import col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import core
@@ -25,6 +26,8 @@ from storage.models import (
     RsvpAnswer,
     School,
 )
+
+M = TypeVar("M", bound=SQLModel)
 
 
 async def partnerships_in(session: AsyncSession, workspace: str) -> Sequence[Partnership]:
@@ -277,30 +280,54 @@ def _answered(answer: RsvpAnswer) -> Any:
             .scalar_subquery())
 
 
-async def reminder_facts(session: AsyncSession, meeting_id: int) -> ReminderFacts | None:
-    """For the reminder sender (which acts for no one workspace: the row names its own)."""
+def _prefixed(model: type[Any], prefix: str) -> list[Any]:
+    return [c.label(f"{prefix}{c.name}") for c in model.__table__.columns]
+
+
+def _unprefixed(model: type[M], prefix: str, row: Any) -> M:
+    """A model made from a row's `prefix`-labelled columns, to read only (storage/core.py)."""
+    mapping = row._mapping
+    return model.model_construct(**{c.name: mapping[f"{prefix}{c.name}"]
+                                    for c in model.__table__.columns})  # type: ignore[attr-defined]
+
+
+def _reminder_facts_statement() -> Any:
     replied = exists().where(col(Rsvp.meeting_id) == col(Meeting.id),
                              col(Rsvp.platform) == col(Member.platform),
                              col(Rsvp.user_id) == col(Member.user_id))
     waiting = (select(func.count()).select_from(Member)
                .where(col(Member.partnership_id) == col(Partnership.id), ~replied)
                .scalar_subquery())
-    rows = (await session.exec(
-        select(Meeting, Partnership, MeetingSettings.reminder_minutes,  # type: ignore[call-overload]
-               AgendaItem, waiting, *(_answered(a) for a in RsvpAnswer))
-        .join(Partnership, col(Partnership.id) == Meeting.partnership_id)
-        .outerjoin(MeetingSettings, col(MeetingSettings.partnership_id) == Partnership.id)
-        .outerjoin(AgendaItem, col(AgendaItem.meeting_id) == Meeting.id)
-        .where(Meeting.id == meeting_id)
+    return (
+        sa_select(*_prefixed(Meeting, "m_"), *_prefixed(Partnership, "p_"),
+               *_prefixed(AgendaItem, "a_"), col(MeetingSettings.reminder_minutes),
+               waiting.label("waiting"),
+               *(_answered(a).label(f"n_{a.value}") for a in RsvpAnswer))
+        .select_from(Meeting)
+        .join(Partnership, col(Partnership.id) == col(Meeting.partnership_id))
+        .outerjoin(MeetingSettings, col(MeetingSettings.partnership_id) == col(Partnership.id))
+        .outerjoin(AgendaItem, col(AgendaItem.meeting_id) == col(Meeting.id))
+        .where(col(Meeting.id) == bindparam("meeting_id"))
         .order_by(col(AgendaItem.position))
-    )).all()
-    if not rows:
+    )
+
+
+_REMINDER_FACTS = _reminder_facts_statement()
+
+
+async def reminder_facts(session: AsyncSession, meeting_id: int) -> ReminderFacts | None:
+    """For the reminder sender (which acts for no one workspace: the row names its own): one
+    prebuilt Core statement, since thousands can fall due in the same minute."""
+    found = await core.rows(session, _REMINDER_FACTS, {"meeting_id": meeting_id})
+    if not found:
         return None
-    meeting, partnership, minutes, _, waiting_count, *counts = rows[0]
-    return ReminderFacts(meeting, partnership, minutes,
-                         [row[3] for row in rows if row[3] is not None],
-                         {a.value: int(n) for a, n in zip(RsvpAnswer, counts, strict=True)},
-                         int(waiting_count))
+    first = found[0]
+    return ReminderFacts(
+        _unprefixed(Meeting, "m_", first), _unprefixed(Partnership, "p_", first),
+        first.reminder_minutes,
+        [_unprefixed(AgendaItem, "a_", row) for row in found if row.a_id is not None],
+        {a.value: int(first._mapping[f"n_{a.value}"]) for a in RsvpAnswer},
+        int(first.waiting))
 
 
 async def agenda_of(session: AsyncSession, meeting_id: int) -> Sequence[AgendaItem]:
