@@ -48,6 +48,8 @@ from storage.slack_oauth import SlackInstallationStore
 log = logging.getLogger(__name__)
 
 HOME_EVENT = "app_home_opened"
+# The acknowledgement that says "busy": made once, as it may be sent hundreds of times a second.
+BUSY_ACK = render.message(busy_reply())
 # Partnerships whose workspace a poster keeps in mind (a few bytes each).
 WORKSPACES_REMEMBERED = 10_000
 
@@ -232,7 +234,7 @@ class SlackListeners:
                              client: AsyncWebClient) -> None:
             turn = self.backlog.admit()
             if turn is None:
-                await ack(**render.message(busy_reply()))
+                await ack(**BUSY_ACK)
                 return
             await ack()
             try:
