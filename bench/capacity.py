@@ -49,8 +49,8 @@ from pathlib import Path
 import asyncpg
 
 from bench import seed
-from bench.http_bench import FakeSlackProcess, command_mix, free_port, wait_up
-from bench.loadgen import Command, Load, Sink
+from bench.http_bench import Command, FakeSlackProcess, command_mix, free_port, wait_up
+from bench.loadgen import Load, Sink
 from bench.profile_summary import summarize
 from storage.db import Database
 from tests.support.fake_slack import DEFAULT_BOT_TOKEN
@@ -109,7 +109,7 @@ async def seed_template() -> list[Command]:
     await db.dispose()
     mix = command_mix(small, small_schools, seed.SMALL)
     mix += command_mix(large[:seed.ACTIVE], large_schools, seed.LARGE)
-    return [Command(c.command, c.text, c.user, c.workspace) for c in mix]
+    return mix
 
 
 async def fresh_copy(n: int) -> str:

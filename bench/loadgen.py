@@ -14,15 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from bench.http_bench import Command
+
 BUSY_MARK = b"busy"
-
-
-@dataclass(frozen=True)
-class Command:
-    command: str
-    text: str
-    user: str
-    workspace: str
 
 
 class _Reader(asyncio.Protocol):
