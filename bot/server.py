@@ -1,5 +1,6 @@
 """The one aiohttp server: Slack at /slack/events (and, serving many workspaces, the install
-flow at /slack/install and /slack/oauth_redirect), Teams at /api/messages, probes at /healthz.
+flow at /slack/install and /slack/oauth_redirect), Teams at /api/messages, probes at /healthz,
+and the about, privacy and terms pages (/about, /privacy, /terms).
 
 Each platform is served when it is configured; a partnership's channel posts reach its linked
 channels on every platform that is."""
@@ -19,6 +20,7 @@ from sqlalchemy import text
 from bot.backlog import CommandBacklog
 from bot.config import Settings
 from bot.delivery import ChannelPoster, Delivery
+from bot.legal import add_pages
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, OutboxSender, system_clock
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from bot.slack.oauth import bot_tokens, installation_store
@@ -40,8 +42,6 @@ TEAMS_BOT_KEY: web.AppKey[TeamsBot] = web.AppKey("teams_bot")
 DELIVERY_KEY = web.AppKey("delivery", Delivery)
 SCHEDULER_KEY = web.AppKey("scheduler", OutboxScheduler)
 BACKLOG_KEY = web.AppKey("backlog", CommandBacklog)
-# Where the SDK's JWT middleware looks for its settings (a plain string key, by its design).
-SDK_AUTH_KEY = "agent_configuration"
 # The SDK keeps the caller's claims under a plain string key too; aiohttp warns on each request.
 warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"microsoft_agents\.")
 
@@ -85,16 +85,20 @@ async def teams_messages(request: web.Request) -> web.Response:
 
 
 def teams_app(teams: TeamsConnection, bot: TeamsBot) -> web.Application:
-    """/api/messages, behind the SDK's JWT middleware (on this sub-application only)."""
-    from microsoft_agents.hosting.aiohttp import jwt_authorization_middleware
+    """/api/messages, behind the check on the caller's token (bot/teams/auth.py), on this
+    sub-application only."""
+    from bot.teams.auth import token_middleware
 
-    app = web.Application(middlewares=[jwt_authorization_middleware])
+    app = web.Application(middlewares=[token_middleware(teams.validator)])
     app[TEAMS_ADAPTER_KEY] = teams.adapter
     app[TEAMS_BOT_KEY] = bot
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", web.NotAppKeyWarning)
-        app[SDK_AUTH_KEY] = teams.auth
     app.router.add_post("/messages", teams_messages)
+
+    async def close(_: web.Application) -> None:
+        if teams.validator is not None:
+            await teams.validator.keys.close()
+
+    app.on_cleanup.append(close)
     return app
 
 
@@ -123,6 +127,7 @@ def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clo
     app = web.Application()
     app[DB_KEY] = db
     app.router.add_get("/healthz", healthz)
+    add_pages(app)  # /about, /privacy, /terms: linked from the Teams app package
     posters: dict[str, ChannelPoster] = {}
     client = slack_client(settings) if settings.slack_enabled else None
     store = installation_store(settings, db) if settings.slack_oauth else None
