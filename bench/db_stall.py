@@ -79,7 +79,7 @@ async def run(args: argparse.Namespace) -> int:
     fake = FakeSlack()
     await fake.start()
     timeouts = DatabaseTimeouts()
-    db = Database(f"postgresql://127.0.0.1:{proxy.port}{target.path}", timeouts)
+    db = Database(f"postgresql://127.0.0.1:{proxy.port}{target.path}", timeouts=timeouts)
     try:
         await seed_reminders(direct, 1)
         await direct.engine.dispose()

@@ -22,7 +22,7 @@ from handlers.forms import FieldErrors, FormValues
 from handlers.parsing import ParseError
 from handlers.replies import ChannelPost, Outcome, Reply, Skip
 from storage import dedupe
-from storage.db import UNAVAILABLE, Database, value_out_of_range, wrote
+from storage.db import UNAVAILABLE, Database, NoTimeLeft, value_out_of_range, wrote
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,10 @@ async def _guarded(
             "Someone else changed the same thing at the same moment, so I saved nothing.",
             "Please look again and repeat your command if it is still needed.",
         ))
+    except NoTimeLeft:
+        log.warning("no time left to run %s: it waited out its deadline for a turn", what)
+        return Outcome(Reply.error("I'm too busy just now, so nothing was saved.",
+                                   "Please try again shortly."))
     except UNAVAILABLE as error:
         if value_out_of_range(error):
             log.warning("a value out of range in %s", what)

@@ -14,17 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection, ExceptionContext
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+from storage import schema
+from storage.lazy_begin import begin_on_first_write
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,6 +53,11 @@ class DatabaseTimeouts:
 
 class DatabaseStalled(TimeoutError):
     """A unit of work ran past its deadline; it was abandoned and rolled back."""
+
+
+class NoTimeLeft(DatabaseStalled):
+    """The request waited its whole deadline for a turn (the process is overloaded, or every
+    turn is held by work waiting on the database): its work was not even started."""
 
 
 # Unit-of-work failures that mean "the database is unreachable or too slow just now".
@@ -178,7 +187,11 @@ def _postgres_options(timeouts: DatabaseTimeouts, statements: bool = True) -> di
 
 
 class Database:
-    def __init__(self, url: str, timeouts: DatabaseTimeouts | None = None) -> None:
+    def __init__(self, url: str, pool_size: int | None = None, *,
+                 timeouts: DatabaseTimeouts | None = None) -> None:
+        """`pool_size`: at most this many connections (PostgreSQL), as `serve` works out so that
+        all its workers fit the server's max_connections; by default a pool for bursts.
+        `timeouts`: how long to wait on the database (DatabaseTimeouts)."""
         self.url = async_url(url)
         self.timeouts = timeouts or DatabaseTimeouts()
         # No pre-ping (a round trip on every checkout); connections are recycled instead, and a
@@ -189,6 +202,8 @@ class Database:
         if not self.url.startswith("sqlite"):
             options.update(pool_size=10, max_overflow=20, pool_timeout=self.timeouts.pool,
                            **_postgres_options(self.timeouts))
+            if pool_size is not None:
+                options.update(pool_size=pool_size, max_overflow=0)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -199,6 +214,7 @@ class Database:
             # dialect's polite close waits up to 2 s for a goodbye a dead peer never sends,
             # and after a failover every pooled connection is such a one.
             self.engine.sync_engine.dialect.do_terminate = _cut  # type: ignore[method-assign]
+        begin_on_first_write(self.engine)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession,
                                             expire_on_commit=False)
         # Units of work abandoned at their deadline, still unwinding (rolling back, closing).
@@ -230,6 +246,8 @@ class Database:
         loop = asyncio.get_running_loop()
         if deadline is None and arrived is not None:
             budget -= loop.time() - arrived
+            if budget <= 0:
+                raise NoTimeLeft("the request waited out its deadline for a turn")
         task = asyncio.ensure_future(work())
         done, _ = await asyncio.wait({task}, timeout=max(budget, 0.0))
         if task in done:
@@ -239,20 +257,26 @@ class Database:
         task.add_done_callback(_forget(self._abandoned))
         raise DatabaseStalled(f"no answer from the database within {budget:.1f} s")
 
-    async def upgrade(self, revision: str = "head") -> None:
-        """Bring the schema up to date (run at start-up and by `partnership-bot db upgrade`).
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection whose every statement commits by itself: for work that is one statement
+        (an atomic UPDATE … RETURNING, an upsert), which needs no BEGIN and COMMIT around it."""
+        async with self.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
-        On its own connection without the statement timeout: a migration may rightly take
-        longer than any command."""
+    async def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema up to date (run at start-up and by `partnership-bot db upgrade`);
+        once, under a lock, however many processes start together (storage/schema.py).
+
+        On PostgreSQL on connections of its own without the statement timeout: a migration may
+        rightly take longer than any command, and so may the wait for another process's."""
         if self.is_sqlite:
-            async with self.engine.begin() as conn:
-                await conn.run_sync(_run_alembic_upgrade, revision)
+            await schema.upgrade(self.engine, revision)
             return
         engine = create_async_engine(self.url, poolclass=NullPool, hide_parameters=True,
                                      **_postgres_options(self.timeouts, statements=False))
         try:
-            async with engine.begin() as conn:
-                await conn.run_sync(_run_alembic_upgrade, revision)
+            await schema.upgrade(engine, revision)
         finally:
             await engine.dispose()
 
@@ -282,15 +306,3 @@ def request_arrived() -> Iterator[None]:
         yield
     finally:
         _arrived.reset(token)
-
-
-def alembic_config(connection: Connection | None = None) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    if connection is not None:
-        config.attributes["connection"] = connection
-    return config
-
-
-def _run_alembic_upgrade(connection: Connection, revision: str) -> None:
-    command.upgrade(alembic_config(connection), revision)

@@ -53,12 +53,12 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path,
              postgres: PostgresScratch | None) -> AsyncIterator[Database]:
     """A migrated, empty database: every test using it runs on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", PATIENT)
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", timeouts=PATIENT)
         await database.upgrade()
     else:
         if postgres is None:
             pytest.skip(getattr(pytest, "postgres_skip_reason", "no PostgreSQL"))
-        database = Database(postgres.url, PATIENT)
+        database = Database(postgres.url, timeouts=PATIENT)
         await empty_tables(database)
     yield database
     await database.dispose()
@@ -67,7 +67,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path,
 @pytest.fixture
 async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
     """SQLite only, for tests about the server or rendering rather than storage."""
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", PATIENT)
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", timeouts=PATIENT)
     await database.upgrade()
     yield database
     await database.dispose()

@@ -47,11 +47,11 @@ async def stalling_db(proxy: CuttableProxy,
                       postgres: PostgresScratch | None) -> AsyncIterator[Database]:
     """The test database, reached through the proxy, with quick timeouts."""
     assert postgres is not None
-    direct = Database(postgres.url, PATIENT)  # emptied directly: TRUNCATE may take a while
+    direct = Database(postgres.url, timeouts=PATIENT)  # emptied directly: TRUNCATE may take a while
     await empty_tables(direct)
     await direct.dispose()
     path = urlsplit(postgres.url).path
-    db = Database(f"postgresql://127.0.0.1:{proxy.port}{path}", QUICK)
+    db = Database(f"postgresql://127.0.0.1:{proxy.port}{path}", timeouts=QUICK)
     yield db
     await db.dispose()
 

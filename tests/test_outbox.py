@@ -59,7 +59,7 @@ async def schedule(db: Database, days: int, hour: int = 10, title: str = "") -> 
 async def sender(url: str, fake: FakeSlack, clock: FakeClock,
                  batch: int = 50) -> AsyncIterator[OutboxSender]:
     """A sender as another bot process would have: its own engine and Slack client."""
-    database = Database(url, PATIENT)
+    database = Database(url, timeouts=PATIENT)
     client = slack_client(settings_for(fake, url))
     client.session = ClientSession()
     try:

@@ -144,7 +144,7 @@ async def crashing_senders(
     kills = 0
 
     def start() -> _Process:
-        db = Database(url, PATIENT)
+        db = Database(url, timeouts=PATIENT)
         delivery, session = slack_delivery(db, fake_api_url)
         sender = OutboxSender(db, delivery, lease=timedelta(seconds=lease), batch=batch,
                               concurrency=batch, confirm_reposts=confirm_reposts)

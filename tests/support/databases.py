@@ -52,7 +52,7 @@ class PostgresScratch:
             await conn.execute(f'CREATE DATABASE "{self.name}"')
         finally:
             await conn.close()
-        db = Database(self.url, PATIENT)
+        db = Database(self.url, timeouts=PATIENT)
         await db.upgrade()
         await db.dispose()
 
@@ -71,7 +71,7 @@ async def empty_tables(db: Database) -> None:
 
 
 async def sqlite_database(folder: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{folder / 'bot.sqlite3'}", PATIENT)
+    db = Database(f"sqlite+aiosqlite:///{folder / 'bot.sqlite3'}", timeouts=PATIENT)
     await db.upgrade()
     yield db
     await db.dispose()
@@ -91,7 +91,7 @@ async def postgres_scratches() -> AsyncIterator[Callable[[object], Awaitable[Dat
         scratch = PostgresScratch()
         await scratch.create()
         scratches.append(scratch)
-        return Database(scratch.url, PATIENT)
+        return Database(scratch.url, timeouts=PATIENT)
 
     try:
         yield new_database
