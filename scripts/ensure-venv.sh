@@ -5,17 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 extra="${1:-}"
-python=""
-for candidate in python3.13 python3.12 python3.11 python3; do
-  if command -v "$candidate" >/dev/null 2>&1 &&
-     "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    python="$candidate"; break
-  fi
-done
-if [ -z "$python" ]; then
-  echo "Partnership Bot needs Python 3.11 or newer; install it and run this again." >&2
-  exit 1
-fi
+python="$(bash "$root/scripts/python.sh")"
 venv="$root/.venv"
 if [ ! -x "$venv/bin/python" ]; then
   echo "Setting up a virtual environment in .venv (first run only)..." >&2

@@ -13,14 +13,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 tools="$root/.venv/lock-tools"
 if [ ! -x "$tools/bin/uv" ]; then
-  python=""
-  for candidate in python3.13 python3.12 python3.11 python3; do
-    if command -v "$candidate" >/dev/null 2>&1 &&
-       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-      python="$candidate"; break
-    fi
-  done
-  [ -n "$python" ] || { echo "lock.sh needs Python 3.11 or newer." >&2; exit 1; }
+  python="$(bash "$root/scripts/python.sh")"
   echo "Installing uv (the lock's resolver) into .venv/lock-tools..." >&2
   "$python" -m venv "$tools"
   "$tools/bin/python" -m pip install --quiet --disable-pip-version-check "uv>=0.5,<1"
