@@ -27,7 +27,6 @@ from sqlalchemy import insert, text
 
 from handlers.context import Caller, Platform
 from handlers.dispatch import run_command
-from handlers.names import name_key
 from handlers.replies import Tone
 from handlers.schoolyear import today_in_london
 from handlers.themes import DEFAULT_THEMES
@@ -42,6 +41,7 @@ from storage.models import (
     PartnershipSchool,
     School,
 )
+from storage.names import name_key
 from storage.types import utcnow
 from tests.support.databases import postgres_reason, postgres_scratches
 

@@ -35,7 +35,6 @@ from handlers.logbook import (
     ticked,
 )
 from handlers.lookup import require_member
-from handlers.names import name_key
 from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
 from handlers.replies import Fact, Outcome, Reply, Section, Tone, Visibility
 from handlers.schoolyear import (
@@ -48,6 +47,7 @@ from handlers.schoolyear import (
 from handlers.themes import match_theme, theme_problem, themes_of
 from storage import learning, queries
 from storage.models import CpdAttendance, CpdSession, CpdTheme, Partnership, School
+from storage.names import name_key
 
 FORM_ID = "cpd.log"
 

@@ -16,11 +16,12 @@ from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, FormField
 from handlers.lookup import find_partnership, quoted_list, require_member
 from handlers.mentions import PersonRef, parse_people, plain_text
-from handlers.names import match_name, name_key
+from handlers.names import match_name
 from handlers.parsing import Parsed, ParseError, parse_fields
 from handlers.replies import ChannelPost, Reply
 from storage import learning, queries
 from storage.models import Partnership, School
+from storage.names import name_key
 
 QUIET = "quiet"
 # A name as stored for walkers, owners and facilitators.

@@ -6,9 +6,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Caller
 from handlers.errors import CommandError
-from handlers.names import match_name, name_key
+from handlers.names import match_name
 from storage import queries
 from storage.models import AccessRole, Member, Partnership, School
+from storage.names import name_key
 
 
 def quoted_list(names: list[str]) -> str:

@@ -19,7 +19,6 @@ from handlers.dates import DateError, TimeRange, format_time_range, parse_when
 from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
 from handlers.lookup import find_partnership, require_lead, require_member
-from handlers.names import tidy_name
 from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
 from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
 from storage import outbox, queries
@@ -33,6 +32,7 @@ from storage.models import (
     Rsvp,
     RsvpAnswer,
 )
+from storage.names import tidy_name
 
 RSVP_ACTION = "meeting.rsvp"
 SCHEDULE_FORM = "meeting.schedule"

@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from storage.names import name_key
+
 T = TypeVar("T")
-
-_APOSTROPHES = re.compile(r"['’‘`´.]")
-_NON_WORD = re.compile(r"[^\w]+")
-
-
-def name_key(name: str) -> str:
-    """The comparison key of a name: case, accents, spacing and punctuation folded away."""
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = _APOSTROPHES.sub("", text)  # "st. mary's" -> "st marys", not "st mary s"
-    text = text.replace("&", " and ")
-    return " ".join(_NON_WORD.sub(" ", text).split())
-
-
-def tidy_name(name: str) -> str:
-    """A name as we store and show it: the user's spelling, outer and doubled spaces removed."""
-    return " ".join(name.split())
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.lookup import find_partnership, find_school, quoted_list, require_lead
 from handlers.mentions import PersonRef, find_mentions
-from handlers.names import match_name, name_key, tidy_name
+from handlers.names import match_name
 from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
 from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
 from handlers.themes import ThemesRequest, parse_theme_list, run_themes
@@ -25,6 +25,7 @@ from storage.models import (
     PartnershipSchool,
     School,
 )
+from storage.names import name_key, tidy_name
 
 MAX_NAME = 200
 MAX_JOB_TITLE = 80

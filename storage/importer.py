@@ -14,10 +14,10 @@ from typing import Any
 import yaml
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.names import name_key, tidy_name
 from storage import queries
 from storage.db import Database
 from storage.models import Partnership, PartnershipKind, PartnershipSchool, School
+from storage.names import name_key, tidy_name
 
 KINDS = {
     "loose": (PartnershipKind.LOOSE, False),
