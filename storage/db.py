@@ -99,8 +99,22 @@ class Database:
 
     async def upgrade(self, revision: str = "head") -> None:
         """Bring the schema up to date (run at start-up and by `partnership-bot db upgrade`)."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(_run_alembic_upgrade, revision)
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                # SQLite migrations rebuild a table to change a constraint (Alembic's batch
+                # mode): with foreign keys on, dropping the old copy would cascade to, or be
+                # refused by, the rows that refer to it. The pragma only works outside a
+                # transaction, so it is set on this connection before and after.
+                await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                await conn.commit()
+            try:
+                await conn.run_sync(_run_alembic_upgrade, revision)
+                await conn.commit()
+            finally:
+                if self.is_sqlite:
+                    await conn.rollback()
+                    await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    await conn.commit()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
