@@ -16,9 +16,9 @@ from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, FormField
 from handlers.lookup import find_partnership, quoted_list, require_member
 from handlers.mentions import PersonRef, parse_people, plain_text
-from handlers.names import match_name
 from handlers.parsing import Parsed, ParseError, parse_fields
 from handlers.replies import ChannelPost, Reply
+from handlers.schools import pick_among
 from storage import learning, queries
 from storage.models import Partnership, School
 from storage.names import name_key
@@ -285,7 +285,7 @@ async def school_of_partnership(reader: FieldReader, field: str, name: str,
                    + reader.caller.cmd(f"partnership join {partnership.name} school: <school>")
                    + ".")
         return None
-    match = match_name(name, schools, lambda s: s.name)
+    match = pick_among(name, schools)
     if match.found is not None:
         return match.found
     listed = f"Its schools are: {quoted_list([s.name for s in schools[:20]])}."

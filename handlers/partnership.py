@@ -9,11 +9,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers import digest, privacy
 from handlers.context import Caller
 from handlers.errors import CommandError
-from handlers.lookup import find_partnership, find_school, quoted_list, require_lead
+from handlers.lookup import find_partnership, quoted_list, require_lead
 from handlers.mentions import PersonRef, find_mentions
 from handlers.names import match_name
 from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
 from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
+from handlers.schools import school_to_join
 from handlers.themes import ThemesRequest, parse_theme_list, run_themes
 from storage import queries
 from storage.models import (
@@ -356,25 +357,8 @@ async def join(request: JoinRequest, caller: Caller, session: AsyncSession) -> O
         session, caller, request.partnership,
         example=f"partnership join {{name}} school: {request.school}")
     assert partnership.id is not None
-    school, close = await find_school(session, caller, request.school)
-    notes: list[str] = []
-    if school is None:
-        if close and not request.new_school:
-            names = [s.name for s in close]
-            raise CommandError.because(
-                f"I don't know a school called “{request.school}”. "
-                f"Did you mean {quoted_list(names)}?",
-                f"To join for {names[0]}: "
-                + caller.cmd(f"partnership join {partnership.name} school: {names[0]}")
-                + f". To add “{request.school}” as a new school, add `new: yes`.",
-            )
-        if not name_key(request.school):
-            raise CommandError.because("A school's name needs some letters or numbers.")
-        school = School(workspace=caller.workspace, name=request.school,
-                        name_key=name_key(request.school))
-        session.add(school)
-        await session.flush()
-        notes.append(f"Added the new school {school.name}.")
+    school, notes = await school_to_join(session, caller, partnership, request.school,
+                                         request.new_school)
     assert school.id is not None
     if await queries.school_link(session, partnership.id, school.id) is None:
         session.add(PartnershipSchool(partnership_id=partnership.id, school_id=school.id))

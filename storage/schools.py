@@ -1,0 +1,147 @@
+"""Reads of schools for lookups, each on an index: by URN, by name key (and the names merged
+away), by the name's own words (`match_key`), and a bounded scan for "did you mean"."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, func, literal, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Member, Partnership, PartnershipSchool, School, SchoolAlias
+from storage.school_names import COMMON_WORDS
+
+# At most this many schools are scored for a "did you mean" (the scan stops there).
+NEAR_LIMIT = 400
+
+
+async def by_urn(session: AsyncSession, workspace: str, urn: int) -> School | None:
+    result = await session.exec(
+        select(School).where(School.workspace == workspace, School.urn == urn))
+    return result.first()
+
+
+async def by_urns(session: AsyncSession, workspace: str, urns: Sequence[int]) -> list[School]:
+    if not urns:
+        return []
+    result = await session.exec(select(School).where(
+        School.workspace == workspace, col(School.urn).in_(list(urns))).order_by(
+        col(School.urn)))
+    return list(result.all())
+
+
+async def by_name_key(session: AsyncSession, workspace: str, key: str) -> list[School]:
+    """Schools with this name key, or known by it before a merge."""
+    named = await session.exec(select(School).where(
+        School.workspace == workspace, School.name_key == key).order_by(col(School.id)))
+    found = list(named.all())
+    aliased = await session.exec(
+        select(School).join(SchoolAlias, col(SchoolAlias.school_id) == School.id)
+        .where(SchoolAlias.workspace == workspace, SchoolAlias.name_key == key))
+    ids = {s.id for s in found}
+    found += [s for s in aliased.all() if s.id not in ids]
+    return found
+
+
+async def by_core(session: AsyncSession, workspace: str, core: Sequence[str]) -> list[School]:
+    """Schools whose own words are the query's, start with them ("cunningham" ->
+    "cunningham hill"), or are a start of them ("st marys barnet" -> "st marys"): all three are
+    ranges or equalities on the (workspace, match_key) index."""
+    if not core:
+        return []
+    text = " ".join(core)
+    starts = [" ".join(core[:n]) for n in range(1, len(core) + 1)]
+    result = await session.exec(select(School).where(
+        School.workspace == workspace,
+        or_(col(School.match_key).in_(starts),
+            (col(School.match_key) >= text + " ") & (col(School.match_key) < text + " \uffff")),
+    ).limit(NEAR_LIMIT))
+    return list(result.all())
+
+
+async def near(session: AsyncSession, workspace: str, core: Sequence[str]) -> list[School]:
+    """Candidates for "did you mean": names starting with the query's first three letters (an
+    index range), or holding one of its less common words (a scan of the stored keys, in the
+    database, bounded)."""
+    if not core:
+        return []
+    text = " ".join(core)
+    prefix = text[:3]
+    conditions: list[ColumnElement[bool]] = [
+        (col(School.match_key) >= prefix) & (col(School.match_key) < prefix + "\uffff")]
+    padded = literal(" ") + col(School.match_key) + literal(" ")
+    for word in {w for w in core if len(w) >= 3 and w not in COMMON_WORDS}:
+        conditions.append(padded.like(f"% {_escape(word)} %", escape="\\"))
+    result = await session.exec(select(School).where(
+        School.workspace == workspace, or_(*conditions)).limit(NEAR_LIMIT))
+    return list(result.all())
+
+
+def _escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def near_urns(session: AsyncSession, workspace: str, urn: int,
+                    limit: int = 3) -> list[School]:
+    """Schools whose URN is nearest `urn` (a mistyped digit is usually near): for the reply to
+    a URN the register does not have."""
+    below = await session.exec(select(School).where(
+        School.workspace == workspace, col(School.urn) < urn).order_by(
+        col(School.urn).desc()).limit(limit))
+    above = await session.exec(select(School).where(
+        School.workspace == workspace, col(School.urn) > urn).order_by(
+        col(School.urn)).limit(limit))
+    nearest = sorted([*below.all(), *above.all()], key=lambda s: abs((s.urn or 0) - urn))
+    return nearest[:limit]
+
+
+async def register_loaded(session: AsyncSession, workspace: str) -> bool:
+    """Whether any school here came from the register (has a URN)."""
+    result = await session.exec(select(School.id).where(
+        School.workspace == workspace, col(School.urn).is_not(None)).limit(1))
+    return result.first() is not None
+
+
+async def partnerships_of(session: AsyncSession,
+                          school_ids: Sequence[int]) -> dict[int, list[Partnership]]:
+    """The partnerships each school is in, by name."""
+    if not school_ids:
+        return {}
+    result = await session.exec(
+        select(PartnershipSchool.school_id, Partnership)
+        .join(Partnership, col(Partnership.id) == PartnershipSchool.partnership_id)
+        .where(col(PartnershipSchool.school_id).in_(list(school_ids)))
+        .order_by(col(Partnership.name)))
+    found: dict[int, list[Partnership]] = defaultdict(list)
+    for school_id, partnership in result.all():
+        found[school_id].append(partnership)
+    return found
+
+
+async def school_ids_of(session: AsyncSession, partnership_id: int) -> set[int]:
+    result = await session.exec(select(PartnershipSchool.school_id).where(
+        PartnershipSchool.partnership_id == partnership_id))
+    return set(result.all())
+
+
+async def authorities_near(session: AsyncSession, workspace: str, platform: str, user_id: str,
+                           partnership_id: int | None) -> set[str]:
+    """The local authorities of the caller's schools, or else of the partnership's: the
+    caller's own authority, for ranking schools."""
+    mine = await session.exec(
+        select(School.authority).join(Member, col(Member.school_id) == School.id)
+        .join(Partnership, col(Partnership.id) == Member.partnership_id)
+        .where(Partnership.workspace == workspace, Member.platform == platform,
+               Member.user_id == user_id, col(School.authority).is_not(None)).distinct())
+    authorities = {a for a in mine.all() if a}
+    if not authorities and partnership_id is not None:
+        theirs = await session.exec(
+            select(School.authority, func.count()).join(
+                PartnershipSchool, col(PartnershipSchool.school_id) == School.id)
+            .where(PartnershipSchool.partnership_id == partnership_id,
+                   col(School.authority).is_not(None))
+            .group_by(col(School.authority)).order_by(func.count().desc()).limit(1))
+        authorities = {a for a, _ in theirs.all() if a}
+    return authorities
