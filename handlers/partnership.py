@@ -14,7 +14,7 @@ from handlers.mentions import PersonRef, find_mentions
 from handlers.names import match_name
 from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
 from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
-from handlers.schools import school_to_join
+from handlers.schools import info_lines, school_to_join
 from handlers.themes import ThemesRequest, parse_theme_list, run_themes
 from storage import queries
 from storage.models import (
@@ -24,7 +24,6 @@ from storage.models import (
     Partnership,
     PartnershipKind,
     PartnershipSchool,
-    School,
 )
 from storage.names import name_key, tidy_name
 
@@ -455,7 +454,7 @@ async def info(request: InfoRequest, caller: Caller, session: AsyncSession) -> O
     schools = await queries.schools_of(session, partnership.id)
     members = await queries.members_of(session, partnership.id)
     links = await queries.channel_links(session, partnership.id)
-    school_lines = [_school_line(s) for s in schools] or ["No schools yet."]
+    school_lines = info_lines(schools) or ["No schools yet."]
     member_lines = [
         f"{m.display_name}: {m.access_role}"
         + (f", {m.job_title}" if m.job_title else "")
@@ -477,11 +476,6 @@ async def info(request: InfoRequest, caller: Caller, session: AsyncSession) -> O
             Section(heading=f"Members ({len(members)})", lines=member_lines),
         ],
     ))
-
-
-def _school_line(school: School) -> str:
-    extras = [x for x in (school.designation, school.phase, school.authority) if x]
-    return school.name + (f" ({', '.join(extras)})" if extras else "")
 
 
 def _channel_label(link: ChannelLink) -> str:

@@ -9,6 +9,7 @@ with the partnership's own schools first, then the caller's local authority, the
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -321,6 +322,25 @@ def _sisters_only(name: str, sisters: Sequence[School]) -> bool:
     needs no `new: yes`."""
     core = analyse(name).core_text
     return all(s.match_key == core for s in sisters)
+
+
+def info_lines(schools: Sequence[School]) -> list[str]:
+    """A partnership's schools for `/partnership info`: designation, phase and URN where known,
+    and the local authority where it is not the partnership's usual one."""
+    authorities = Counter(s.authority for s in schools if s.authority)
+    ranked = authorities.most_common(2)
+    usual = ranked[0][0] if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]) else None
+    lines = []
+    for school in schools:
+        extras = [x for x in (school.designation, _phase(school)) if x]
+        if school.urn is not None:
+            extras.append(f"URN {school.urn}")
+        if school.authority and school.authority != usual:
+            extras.append(school.authority)
+        if school.closed:
+            extras.append("closed")
+        lines.append(school.name + (f" ({', '.join(extras)})" if extras else ""))
+    return lines
 
 
 # --- /partnership schools <words> -----------------------------------------------------------
