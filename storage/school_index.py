@@ -52,6 +52,10 @@ class SchoolIndex:
         if school.urn is not None:
             self.by_urn[school.urn] = school
 
+    def schools(self) -> list[School]:
+        """Every school held, once."""
+        return _unique(s for schools in self._by_core.values() for s in schools)
+
     def forget(self, school: School) -> None:
         for table in (self._by_key, self._by_core, self._by_acronym, self._by_alias):
             for schools in table.values():
