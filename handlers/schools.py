@@ -116,7 +116,8 @@ def _grade(query: SchoolName, schools: Sequence[School],
 
 
 def profile(school: School) -> Profile:
-    return Profile.of(school.name, school.postcode, school.town, school.authority)
+    return Profile.of(school.name, school.postcode, school.town, school.authority,
+                      school.gender)
 
 
 async def _ranking(session: AsyncSession, caller: Caller,

@@ -40,6 +40,7 @@ PHASE = "PhaseOfEducation (name)"
 AUTHORITY = "LA (name)"
 TOWN = "Town"
 POSTCODE = "Postcode"
+GENDER = "Gender (name)"  # read when there, not required
 COLUMNS = (URN, NAME, TYPE, STATUS, PHASE, AUTHORITY, TOWN, POSTCODE)
 ENCODINGS = ("utf-8", "windows-1252")
 BATCH = 2_000
@@ -68,12 +69,13 @@ class RegisterRow:
     authority: str | None
     town: str | None
     postcode: str | None
+    gender: str | None
 
     def values(self) -> dict[str, str | int | None]:
         return {"urn": self.urn, "name": self.name,
                 "establishment_type": self.establishment_type, "status": self.status,
                 "phase": self.phase, "authority": self.authority, "town": self.town,
-                "postcode": self.postcode}
+                "postcode": self.postcode, "gender": self.gender}
 
 
 @dataclass
@@ -167,7 +169,8 @@ def _row(record: dict[str, str | None], line: int, path: Path) -> RegisterRow:
                             "loaded.")
     return RegisterRow(int(urn), name[:200], _cell(record, TYPE, 100), _cell(record, STATUS, 60),
                        _cell(record, PHASE, 40), _cell(record, AUTHORITY, 100),
-                       _cell(record, TOWN, 100), _cell(record, POSTCODE, 12))
+                       _cell(record, TOWN, 100), _cell(record, POSTCODE, 12),
+                       _cell(record, GENDER, 12))
 
 
 def _cell(record: dict[str, str | None], column: str, limit: int = 200) -> str | None:
@@ -268,7 +271,8 @@ async def _match_stored(session: AsyncSession, workspace: str, rows: Sequence[Re
     reviews = {r.school_id: r for r in (await session.exec(select(SchoolReview).where(
         SchoolReview.workspace == workspace))).all()}
     for school in unnumbered:
-        same = register.same_as(school.name, school.postcode, school.town, school.authority)
+        same = register.same_as(school.name, school.postcode, school.town, school.authority,
+                                gender=school.gender)
         urns = [s.urn for s in same if s.urn is not None]
         review = reviews.get(school.id or 0)
         if len(urns) == 1 and urns[0] not in index.by_urn:

@@ -89,12 +89,14 @@ class School(SQLModel, table=True):
     phase: str | None = Field(default=None, max_length=40)
     # The local authority ("Barnet", "Hillingdon").
     authority: str | None = Field(default=None, max_length=100)
-    # From the register: Unique Reference Number (six digits), type, status, town, postcode.
+    # From the register: Unique Reference Number (six digits), type, status, town, postcode,
+    # and whom it teaches ("Boys", "Girls", "Mixed").
     urn: int | None = Field(default=None)
     establishment_type: str | None = Field(default=None, max_length=100)
     status: str | None = Field(default=None, max_length=60)
     town: str | None = Field(default=None, max_length=100)
     postcode: str | None = Field(default=None, max_length=12)
+    gender: str | None = Field(default=None, max_length=12)
     created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                  nullable=False))
 

@@ -15,7 +15,8 @@ from storage.school_names import Profile, acronym, analyse, same_school
 
 
 def profile_of(school: School) -> Profile:
-    return Profile.of(school.name, school.postcode, school.town, school.authority)
+    return Profile.of(school.name, school.postcode, school.town, school.authority,
+                      school.gender)
 
 
 class SchoolIndex:
@@ -72,10 +73,11 @@ class SchoolIndex:
         return self._profiles[school.id]
 
     def same_as(self, name: str, postcode: str | None = None, town: str | None = None,
-                authority: str | None = None, urn: int | None = None) -> list[School]:
+                authority: str | None = None, urn: int | None = None,
+                gender: str | None = None) -> list[School]:
         """The stored schools that are this one (by name and place), best first: the same
         name before another spelling."""
-        wanted = Profile.of(name, postcode, town, authority)
+        wanted = Profile.of(name, postcode, town, authority, gender)
         key = name_key(name)
         candidates = _unique([*self._by_key.get(key, ()),
                               *self._by_core.get(wanted.name.core_text, ()),

@@ -154,18 +154,22 @@ class Profile:
     places: frozenset[str]  # postcode districts: from the name and from its postcode
     area_words: frozenset[str]  # words of its town and local authority
     authority: str | None  # name key of its local authority
+    genders: frozenset[str] = frozenset()  # boys or girls: from the name and the register
 
     @classmethod
     def of(cls, name: str, postcode: str | None = None, town: str | None = None,
-           authority: str | None = None) -> Profile:
+           authority: str | None = None, gender: str | None = None) -> Profile:
         analysed = analyse(name)
         places = set(analysed.places)
         district = postcode_district(postcode)
         if district:
             places.add(district)
         area = set(name_key(town or "").split()) | set(name_key(authority or "").split())
+        genders = set(analysed.genders)
+        if gender and name_key(gender) in _GENDERS:
+            genders.add(_GENDERS[name_key(gender)])
         return cls(analysed, frozenset(places), frozenset(area - _NOISE),
-                   name_key(authority) if authority else None)
+                   name_key(authority) if authority else None, frozenset(genders))
 
 
 def _expand_initials(words: Sequence[str], other: Sequence[str]) -> tuple[str, ...]:
@@ -226,7 +230,7 @@ def same_school(a: Profile, b: Profile) -> bool:
         return False
     return not (_stages_conflict(a.name.stages, b.name.stages)
                 or _sets_conflict(a.name.denominations, b.name.denominations)
-                or _sets_conflict(a.name.genders, b.name.genders)
+                or _sets_conflict(a.genders, b.genders)
                 or _sets_conflict(a.places, b.places)
                 or (a.authority and b.authority and a.authority != b.authority))
 
@@ -301,7 +305,7 @@ def _distinguishing(query: SchoolName, school: Profile) -> tuple[float, bool]:
     score += len(query.stages & s.stages) - 0.5 * len(query.stages - s.stages)
     score -= len(s.required_stages - query.stages)
     score -= 0.25 * len((s.stages & OPTIONAL_STAGES) - query.stages)
-    for asked, has in ((query.denominations, s.denominations), (query.genders, s.genders),
+    for asked, has in ((query.denominations, s.denominations), (query.genders, school.genders),
                        (query.places, school.places)):
         if asked and has:
             if not asked & has:

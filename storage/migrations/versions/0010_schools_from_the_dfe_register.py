@@ -1,5 +1,6 @@
-"""schools from the DfE register: URN and register details, match keys, aliases, reviews,
-partnership short names
+"""schools from the DfE register
+
+URN and register details, match keys, other names, reviews; partnership short names.
 
 Revision ID: 0010
 Revises: 0008
@@ -70,6 +71,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True))
         batch_op.add_column(sa.Column('town', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True))
         batch_op.add_column(sa.Column('postcode', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=True))
+        batch_op.add_column(sa.Column('gender', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=True))
         batch_op.alter_column('phase',
                existing_type=sa.VARCHAR(length=20),
                type_=sqlmodel.sql.sqltypes.AutoString(length=40),
@@ -102,6 +104,7 @@ def downgrade() -> None:
                existing_type=sqlmodel.sql.sqltypes.AutoString(length=40),
                type_=sa.VARCHAR(length=20),
                existing_nullable=True)
+        batch_op.drop_column('gender')
         batch_op.drop_column('postcode')
         batch_op.drop_column('town')
         batch_op.drop_column('status')
