@@ -28,11 +28,14 @@ async def find_partnership(
             f"For example {caller.cmd('partnership info East Barnet Area')}; "
             f"{caller.cmd('partnership list')} shows them all.",
         )
-    exact = await queries.partnership_by_key(session, caller.workspace, name_key(query))
+    key = name_key(query)
+    exact = (await queries.partnership_by_key(session, caller.workspace, key)
+             or await queries.partnership_by_short_key(session, caller.workspace, key))
     if exact is not None:
         return exact
     everything = await queries.partnerships_in(session, caller.workspace)
-    match = match_name(query, everything, lambda p: p.name)
+    match = match_name(query, everything, lambda p: p.name,
+                       lambda p: [p.short_name] if p.short_name else [])
     if match.found is not None:
         return match.found
     if match.ambiguous:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import digest, privacy
+from handlers import digest, privacy, schools, short_names
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.lookup import find_partnership, quoted_list, require_lead
@@ -14,7 +14,6 @@ from handlers.mentions import PersonRef, find_mentions
 from handlers.names import match_name
 from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
 from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
-from handlers.schools import info_lines, school_to_join
 from handlers.themes import ThemesRequest, parse_theme_list, run_themes
 from storage import queries
 from storage.models import (
@@ -104,10 +103,11 @@ Request = (
     HelpRequest | CreateRequest | JoinRequest | LeaveRequest | ListRequest | InfoRequest
     | ChannelRequest | RoleRequest | ThemesRequest | digest.DigestRequest
     | privacy.MyDataRequest | privacy.ForgetRequest | privacy.RetentionRequest
+    | schools.SchoolsRequest | short_names.ShortNameRequest
 )
 
 SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel", "role", "themes",
-               "digest", "retention", "mydata", "forget")
+               "digest", "retention", "mydata", "forget", "schools", "short")
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -176,6 +176,10 @@ def parse(text: str, caller: Caller) -> Request:
         return ThemesRequest(name, None if new is None else parse_theme_list(new, caller, name))
     if sub == "digest":
         return digest.parse_request(rest, caller)
+    if sub in ("schools", "school"):
+        return schools.parse_schools(rest)
+    if sub in ("short", "shortname", "short-name"):
+        return short_names.parse_short(rest, caller)
     raise unknown_subcommand(sub, SUBCOMMANDS, caller.cmd("partnership help"))
 
 
@@ -268,6 +272,10 @@ async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
             return await run_themes(request, caller, session)
         case digest.DigestRequest():
             return await digest.run(request, caller, session)
+        case schools.SchoolsRequest():
+            return await schools.run_schools(request, caller, session)
+        case short_names.ShortNameRequest():
+            return await short_names.run_short(request, caller, session)
 
 
 def help_reply(caller: Caller) -> Reply:
@@ -289,6 +297,8 @@ def help_reply(caller: Caller) -> Reply:
                     "digests in this channel (leads)",
                     f"{c('partnership role East Barnet Area @Ben lead')}: make someone a lead "
                     "or a member (leads)",
+                    short_names.help_line(caller),
+                    schools.help_line(caller),
                 ],
             ),
             Section(heading="Weekly digest", lines=digest.help_lines(caller)),
@@ -312,7 +322,9 @@ def help_reply(caller: Caller) -> Reply:
                     "kept (leads change it with `notes: 18 months`)",
                 ],
             ),
-            Section(lines=["Names are matched loosely: “st marys en4” finds “St Mary's EN4”."]),
+            Section(lines=["Names are matched loosely: “st marys en4” finds “St Mary's EN4”, "
+                           "“heath hill” finds “Heath and Hill Partnership”; a school may be "
+                           "given by its URN."]),
         ],
     )
 
@@ -356,9 +368,10 @@ async def join(request: JoinRequest, caller: Caller, session: AsyncSession) -> O
         session, caller, request.partnership,
         example=f"partnership join {{name}} school: {request.school}")
     assert partnership.id is not None
-    school, notes = await school_to_join(session, caller, partnership, request.school,
+    school, notes = await schools.school_to_join(session, caller, partnership, request.school,
                                          request.new_school)
     assert school.id is not None
+    label = school.name + (f" (URN {school.urn})" if school.urn is not None else "")
     if await queries.school_link(session, partnership.id, school.id) is None:
         session.add(PartnershipSchool(partnership_id=partnership.id, school_id=school.id))
         notes.append(f"{school.name} is now in {partnership.name}.")
@@ -367,7 +380,7 @@ async def join(request: JoinRequest, caller: Caller, session: AsyncSession) -> O
         session.add(Member(partnership_id=partnership.id, platform=caller.platform,
                            user_id=caller.user_id, display_name=caller.user_name,
                            school_id=school.id, job_title=request.job_title))
-        title = f"You joined {partnership.name} for {school.name}."
+        title = f"You joined {partnership.name} for {label}."
     else:
         previous = member.school_id
         member.school_id = school.id
@@ -376,11 +389,11 @@ async def join(request: JoinRequest, caller: Caller, session: AsyncSession) -> O
             member.job_title = request.job_title
         session.add(member)
         if previous is None:
-            title = f"You are in {partnership.name} for {school.name}."
+            title = f"You are in {partnership.name} for {label}."
         elif previous != school.id:
-            title = f"You were already in {partnership.name}; you are now there for {school.name}."
+            title = f"You were already in {partnership.name}; you are now there for {label}."
         else:
-            title = f"You are already in {partnership.name} for {school.name}."
+            title = f"You are already in {partnership.name} for {label}."
     if request.job_title:
         notes.append(f"Your role: {request.job_title}.")
     return Outcome(Reply.success(title, *notes))
@@ -451,10 +464,10 @@ def _list_line(row: queries.PartnershipRow) -> str:
 async def info(request: InfoRequest, caller: Caller, session: AsyncSession) -> Outcome:
     partnership = await find_partnership(session, caller, request.partnership)
     assert partnership.id is not None
-    schools = await queries.schools_of(session, partnership.id)
+    school_rows = await queries.schools_of(session, partnership.id)
     members = await queries.members_of(session, partnership.id)
     links = await queries.channel_links(session, partnership.id)
-    school_lines = info_lines(schools) or ["No schools yet."]
+    school_lines = schools.info_lines(school_rows) or ["No schools yet."]
     member_lines = [
         f"{m.display_name}: {m.access_role}"
         + (f", {m.job_title}" if m.job_title else "")
@@ -464,6 +477,8 @@ async def info(request: InfoRequest, caller: Caller, session: AsyncSession) -> O
     channels = ", ".join(_channel_label(link) for link in links) or "none linked yet"
     facts = [Fact("Type", KIND_LABELS.get(partnership.kind, partnership.kind)),
              Fact("Channel", channels)]
+    if partnership.short_name:
+        facts.append(Fact("Short name", partnership.short_name))
     if partnership.proposed:
         facts.append(Fact("Status", "proposed"))
     if partnership.note:
@@ -472,7 +487,7 @@ async def info(request: InfoRequest, caller: Caller, session: AsyncSession) -> O
         title=partnership.name,
         sections=[
             Section(facts=facts),
-            Section(heading=f"Schools ({len(schools)})", lines=school_lines),
+            Section(heading=f"Schools ({len(school_rows)})", lines=school_lines),
             Section(heading=f"Members ({len(members)})", lines=member_lines),
         ],
     ))
