@@ -73,8 +73,13 @@ SUGGEST_AT = 60.0
 
 def closeness(a: str, b: str, **_: object) -> float:
     """How alike two name keys are: as spelled, or by their shared words ("heath hil" and
-    "heath and hill partnership"), whichever is closer."""
+    "heath and hill partnership"), whichever is closer; filler words count for nothing."""
+    a, b = _without_filler(a), _without_filler(b)
     return max(fuzz.ratio(a, b), fuzz.token_set_ratio(a, b))
+
+
+def _without_filler(key: str) -> str:
+    return " ".join(w for w in key.split() if w not in FILLER_WORDS) or key
 
 
 def close_names(key: str, keyed: Sequence[tuple[str, T]], limit: int = 3) -> list[T]:

@@ -207,7 +207,7 @@ def describe(school: School, partnerships: Sequence[Partnership] = (),
         details.append("closed")
     said = ", ".join(details)
     if partnerships:
-        said += ("; " if said else "") + "in " + ", ".join(p.name for p in partnerships)
+        said += ("; " if said else "") + "in " + "; ".join(p.name for p in partnerships)
     name = f"“{school.name}”" if quoted else school.name
     return name + (f" ({said})" if said else "")
 
@@ -370,13 +370,16 @@ async def run_schools(request: SchoolsRequest, caller: Caller,
                                      f" or {caller.cmd('partnership schools 101234')}."])]))
     matches, others = await find_schools(session, caller, request.words)
     partnerships = await stored.partnerships_of(
-        session, [s.id for s in [*matches, *others] if s.id is not None])
+        session, [s.id for s in [*matches, *others.suggestions] if s.id is not None])
     if not matches:
-        lines = [describe(s, partnerships.get(s.id or 0, ())) for s in others]
-        hint = (f"Did you mean: {'; '.join(lines)}?" if others else
-                "Try fewer words, or the school's URN.")
+        near = [describe(s, partnerships.get(s.id or 0, ())) for s in others.suggestions]
+        lines = [f"Did you mean: {'; '.join(near)}?"] if near else []
+        different = different_note(others)
+        if different:
+            lines.append(f"{different}.")
         return Outcome(Reply(title=f"No school matches “{request.words}”.",
-                             sections=[Section(lines=[hint])]))
+                             sections=[Section(lines=lines or [
+                                 "Try fewer words, or the school's URN."])]))
     shown = matches[:LIST_LIMIT]
     lines = [_listing_line(s, partnerships.get(s.id or 0, [])) for s in shown]
     if len(matches) > len(shown):
@@ -388,17 +391,17 @@ async def run_schools(request: SchoolsRequest, caller: Caller,
 
 
 def _listing_line(school: School, partnerships: Sequence[Partnership]) -> str:
-    where = ", ".join(p.name for p in partnerships) or "in no partnership yet"
-    return f"{describe(school)}: {where}"
+    where = "; ".join(p.name for p in partnerships) or "no partnership yet"
+    return f"{describe(school)}: in {where}"
 
 
 async def find_schools(session: AsyncSession, caller: Caller,
-                       words: str) -> tuple[list[School], list[School]]:
-    """Every school the words fit (ranked), or else the near spellings and sisters."""
+                       words: str) -> tuple[list[School], SchoolLookup]:
+    """Every school the words fit (ranked), and the near spellings and sisters."""
     name, urn_text = split_urn(words)
     if urn_text is not None and not name:
         lookup = await look_up_school(session, caller, words)
-        return ([lookup.found] if lookup.found else []), []
+        return ([lookup.found] if lookup.found else []), SchoolLookup(asked=words)
     query = analyse(name)
     graded: dict[int, tuple[School, Graded]] = {}
     for school in await stored.by_name_key(session, caller.workspace, name_key(name)):
@@ -409,5 +412,8 @@ async def find_schools(session: AsyncSession, caller: Caller,
     ranking = await _ranking(session, caller, None)
     ranked = sorted(graded.values(), key=lambda pair: ranking.key(*pair))
     matches = [s for s, g in ranked if g.fit <= Fit.STARTS]
-    others = [s for s, g in ranked if g.fit > Fit.STARTS][:OFFER_LIMIT]
+    others = SchoolLookup(asked=words)
+    near = [(s, g) for s, g in ranked if g.fit > Fit.STARTS]
+    if near:
+        _resolve(others, near, ranking)
     return matches, others

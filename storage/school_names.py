@@ -139,10 +139,10 @@ def postcode_district(postcode: str | None) -> str | None:
 def acronym(core: Sequence[str]) -> str:
     """"queen elizabeths" -> "qe"; a short word stands for its letters ("qe" -> "qe"), so
     names written with initials meet their full spelling."""
-    return "".join(w if _is_initials(w) else w[0] for w in core if w)
+    return "".join(w if is_initials(w) else w[0] for w in core if w)
 
 
-def _is_initials(word: str) -> bool:
+def is_initials(word: str) -> bool:
     return 2 <= len(word) <= 3 and word.isalpha() and word not in ("st", "all", "our", "new")
 
 
@@ -176,7 +176,7 @@ def _expand_initials(words: Sequence[str], other: Sequence[str]) -> tuple[str, .
     """`words` with any initials ("qe") spelled out as the run of `other` they stand for."""
     out: list[str] = []
     for word in words:
-        if _is_initials(word) and word not in other:
+        if is_initials(word) and word not in other:
             n = len(word)
             for start in range(len(other) - n + 1):
                 run = other[start:start + n]
