@@ -24,9 +24,11 @@ from storage.models import Partnership, School
 from storage.names import name_key, tidy_name
 from storage.school_names import Fit, Graded, Profile, SchoolName, analyse, fit
 
-# A URN typed alone, in brackets, or after "URN": "101234", "Monkfrith (101234)", "URN 101234".
+# A URN typed alone, in brackets, or after "URN": "101234", "Monkfrith (101234)", "URN 101234";
+# a number of five to eight digits beside a name is taken for one (school names have none).
 _URN_ALONE = re.compile(r"^\s*(?:urn\s*:?\s*)?(\d+)\s*$", re.IGNORECASE)
-_URN_WITH_NAME = re.compile(r"(?:\burn\s*:?\s*|\(\s*)(\d+)\s*\)?|\b(\d{6})\b", re.IGNORECASE)
+_URN_WITH_NAME = re.compile(r"(?:\burn\s*:?\s*|\(\s*)(\d+)\s*\)?|\b(\d{5,8})\b",
+                            re.IGNORECASE)
 LIST_LIMIT = 15
 OFFER_LIMIT = 3
 

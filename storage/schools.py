@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Member, Partnership, PartnershipSchool, School, SchoolAlias
-from storage.school_names import COMMON_WORDS, is_initials
+from storage.school_names import COMMON_WORDS, acronym, is_initials
 
 # At most this many schools are scored for a "did you mean" (the scan stops there).
 NEAR_LIMIT = 400
@@ -76,6 +76,8 @@ async def near(session: AsyncSession, workspace: str, core: Sequence[str]) -> li
         conditions.append(padded.like(f"% {_escape(word)} %", escape="\\"))
     if is_initials(core[0]):  # "QE Boys": names whose words start q…, e…
         conditions.append(col(School.match_key).like("% ".join(core[0]) + "%"))
+    # "Queen Elizabeth's Boys": a name stored by its initials ("QE Boys").
+    conditions.append(col(School.match_key) == acronym(core))
     result = await session.exec(select(School).where(
         School.workspace == workspace, or_(*conditions)).limit(NEAR_LIMIT))
     return list(result.all())
