@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,6 +29,7 @@ from storage.models import CLOSED, School, SchoolAlias, SchoolReview
 from storage.names import name_key, tidy_name
 from storage.school_index import SchoolIndex
 from storage.school_names import match_key
+from storage.schools import insert_schools
 from storage.types import utcnow
 
 URN = "URN"
@@ -229,9 +229,8 @@ async def import_register(db: Database, path: Path, workspace: str,
 
 
 async def _insert(session: AsyncSession, pending: list[dict[str, object]]) -> None:
-    if pending:
-        await (await session.connection()).execute(insert(School), pending)
-        pending.clear()
+    await insert_schools(session, pending)
+    pending.clear()
 
 
 async def _refresh(session: AsyncSession, school: School, row: RegisterRow,

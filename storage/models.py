@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, UniqueConstraint, event, text
+from sqlalchemy import Column, Index, UniqueConstraint, event, inspect, text
+from sqlalchemy.engine import Connection
 from sqlmodel import Field, SQLModel
 
 from storage import slack_oauth
@@ -105,14 +106,51 @@ class School(SQLModel, table=True):
         return self.status == CLOSED
 
 
+class SchoolWord(SQLModel, table=True):
+    """Each word of a school's own name (its `match_key`), indexed: "did you mean" finds the
+    schools sharing a word, or a word's first letters, with the typed name without reading
+    every school."""
+
+    __tablename__ = "school_word"
+    __table_args__ = (Index("ix_school_word_workspace_word", "workspace", "word"),)
+
+    school_id: int = Field(foreign_key="school.id", ondelete="CASCADE", primary_key=True)
+    word: str = Field(max_length=100, primary_key=True)
+    workspace: str = Field(max_length=64)
+
+
+def school_words(school_id: int, workspace: str, key: str) -> list[dict[str, object]]:
+    """The `school_word` rows of a school whose match key is `key`."""
+    return [{"school_id": school_id, "workspace": workspace, "word": word[:100]}
+            for word in sorted(set(key.split()))]
+
+
 def _derive_school_keys(_mapper: object, _connection: object, school: School) -> None:
     school.name_key = name_key(school.name)
     school.match_key = match_key(school.name)
 
 
-# The keys always follow the name, however a school is saved (join, importers, merge, tests).
+def _index_new_school(_mapper: object, connection: Connection, school: School) -> None:
+    assert school.id is not None
+    rows = school_words(school.id, school.workspace, school.match_key)
+    if rows:
+        connection.execute(SchoolWord.__table__.insert(), rows)  # type: ignore[attr-defined]
+
+
+def _reindex_school(_mapper: object, connection: Connection, school: School) -> None:
+    if not inspect(school).attrs.match_key.history.has_changes():
+        return
+    table = SchoolWord.__table__  # type: ignore[attr-defined]
+    connection.execute(table.delete().where(table.c.school_id == school.id))
+    _index_new_school(_mapper, connection, school)
+
+
+# The keys always follow the name, however a school is saved (join, importers, merge, tests);
+# bulk inserts use storage.schools.insert_schools, which does the same.
 event.listen(School, "before_insert", _derive_school_keys)
 event.listen(School, "before_update", _derive_school_keys)
+event.listen(School, "after_insert", _index_new_school)
+event.listen(School, "after_update", _reindex_school)
 
 
 class SchoolAlias(SQLModel, table=True):

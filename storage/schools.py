@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, or_
+from sqlalchemy import ColumnElement, func, insert, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Member, Partnership, PartnershipSchool, School, SchoolAlias
+from storage.models import (
+    Member,
+    Partnership,
+    PartnershipSchool,
+    School,
+    SchoolAlias,
+    SchoolWord,
+    school_words,
+)
 from storage.school_names import COMMON_WORDS, acronym, is_initials
 
 # At most this many schools are scored for a "did you mean" (the scan stops there).
@@ -62,29 +71,42 @@ async def by_core(session: AsyncSession, workspace: str, core: Sequence[str]) ->
 
 
 async def near(session: AsyncSession, workspace: str, core: Sequence[str]) -> list[School]:
-    """Candidates for "did you mean": names starting with the query's first three letters (an
-    index range), or holding one of its less common words (a scan of the stored keys, in the
-    database, bounded)."""
+    """Candidates for "did you mean", from the word index: schools with a word of the query,
+    or a word starting with its first three letters (a typo further on), or stored by the
+    query's initials. Common words ("St", "Hill") are used only when there is nothing else."""
     if not core:
         return []
-    text = " ".join(core)
-    prefix = text[:3]
-    conditions: list[ColumnElement[bool]] = [
-        (col(School.match_key) >= prefix) & (col(School.match_key) < prefix + "\uffff")]
-    padded = literal(" ") + col(School.match_key) + literal(" ")
-    for word in {w for w in core if len(w) >= 3 and w not in COMMON_WORDS}:
-        conditions.append(padded.like(f"% {_escape(word)} %", escape="\\"))
-    if is_initials(core[0]):  # "QE Boys": names whose words start q…, e…
-        conditions.append(col(School.match_key).like("% ".join(core[0]) + "%"))
-    # "Queen Elizabeth's Boys": a name stored by its initials ("QE Boys").
-    conditions.append(col(School.match_key) == acronym(core))
+    words = [w for w in core if w not in COMMON_WORDS] or list(core)
+    conditions: list[ColumnElement[bool]] = [col(SchoolWord.word).in_(words)]
+    for stem in {w[:3] for w in words if len(w) >= 4}:
+        conditions.append((col(SchoolWord.word) >= stem) & (col(SchoolWord.word) < stem + "\uffff"))
+    ids = select(SchoolWord.school_id).where(SchoolWord.workspace == workspace, or_(*conditions))
+    alike: list[ColumnElement[bool]] = [col(School.id).in_(ids.limit(NEAR_LIMIT))]
+    # "Queen Elizabeth's Boys" stored by its initials ("QE Boys"), and "QE Boys" stored in full.
+    alike.append(col(School.match_key) == acronym(core))
+    if is_initials(core[0]):
+        initials = "% ".join(core[0]) + "%"
+        alike.append((col(School.match_key) >= core[0][0])
+                     & (col(School.match_key) < core[0][0] + "\uffff")
+                     & col(School.match_key).like(initials))
     result = await session.exec(select(School).where(
-        School.workspace == workspace, or_(*conditions)).limit(NEAR_LIMIT))
+        School.workspace == workspace, or_(*alike)).limit(NEAR_LIMIT))
     return list(result.all())
 
 
-def _escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+async def insert_schools(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Add many schools at once (an import), with their word index: rows as for `School`, with
+    `name_key` and `match_key` given."""
+    if not rows:
+        return
+    connection = await session.connection()
+    inserted = await connection.execute(
+        insert(School).returning(col(School.id), col(School.workspace), col(School.match_key),
+                                 sort_by_parameter_order=True), list(rows))
+    words = [w for school_id, workspace, key in inserted.all() if school_id is not None
+             for w in school_words(school_id, workspace, key)]
+    if words:
+        await connection.execute(insert(SchoolWord), words)
 
 
 async def near_urns(session: AsyncSession, workspace: str, urn: int,

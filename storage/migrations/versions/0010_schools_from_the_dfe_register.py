@@ -40,6 +40,16 @@ def upgrade() -> None:
     with op.batch_alter_table('school_alias', schema=None) as batch_op:
         batch_op.create_index('ix_school_alias_workspace_name_key', ['workspace', 'name_key'], unique=False)
 
+    op.create_table('school_word',
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('word', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('workspace', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('school_id', 'word')
+    )
+    with op.batch_alter_table('school_word', schema=None) as batch_op:
+        batch_op.create_index('ix_school_word_workspace_word', ['workspace', 'word'], unique=False)
+
     op.create_table('school_review',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('workspace', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -80,15 +90,22 @@ def upgrade() -> None:
         batch_op.create_index('ix_school_workspace_name_key', ['workspace', 'name_key'], unique=False)
         batch_op.create_unique_constraint('uq_school_workspace_urn', ['workspace', 'urn'])
 
-    # The match keys of the schools already stored.
+    # The match keys of the schools already stored, and their words.
     bind = op.get_bind()
     school = sa.table('school', sa.column('id', sa.Integer()), sa.column('name', sa.String()),
-                      sa.column('match_key', sa.String()))
-    rows = bind.execute(sa.select(school.c.id, school.c.name)).all()
+                      sa.column('workspace', sa.String()), sa.column('match_key', sa.String()))
+    word = sa.table('school_word', sa.column('school_id', sa.Integer()),
+                    sa.column('word', sa.String()), sa.column('workspace', sa.String()))
+    rows = bind.execute(sa.select(school.c.id, school.c.name, school.c.workspace)).all()
     if rows:
+        keys = {row_id: match_key(name) for row_id, name, _ in rows}
         bind.execute(school.update().where(school.c.id == sa.bindparam('row_id'))
                      .values(match_key=sa.bindparam('key')),
-                     [{'row_id': row_id, 'key': match_key(name)} for row_id, name in rows])
+                     [{'row_id': row_id, 'key': key} for row_id, key in keys.items()])
+        words = [{'school_id': row_id, 'word': w[:100], 'workspace': workspace}
+                 for row_id, _, workspace in rows for w in sorted(set(keys[row_id].split()))]
+        if words:
+            bind.execute(word.insert(), words)
     with op.batch_alter_table('school', schema=None) as batch_op:
         batch_op.alter_column('match_key', server_default=None,
                               existing_type=sqlmodel.sql.sqltypes.AutoString(length=200),
@@ -123,6 +140,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_school_review_workspace'))
 
     op.drop_table('school_review')
+    with op.batch_alter_table('school_word', schema=None) as batch_op:
+        batch_op.drop_index('ix_school_word_workspace_word')
+
+    op.drop_table('school_word')
     with op.batch_alter_table('school_alias', schema=None) as batch_op:
         batch_op.drop_index('ix_school_alias_workspace_name_key')
 
