@@ -33,6 +33,8 @@ LABELS = {
     "cpd_attendance": "CPD sessions it attended",
     "school_alias": "other names",
 }
+# Rows about a record rather than the school: its word index and its review go with it.
+NOT_MOVED = frozenset({"school_word", "school_review"})
 # Details the kept record takes from the other where it has none.
 DETAILS = ("designation", "phase", "authority", "urn", "establishment_type", "status", "town",
            "postcode")
@@ -109,7 +111,7 @@ async def merge_schools(session: AsyncSession, source: School, target: School,
     plan = MergePlan(source, target)
     for column in _columns_referring_to_school():
         table = column.table
-        if table.name == "school_review":
+        if table.name in NOT_MOVED:
             continue
         label = LABELS.get(table.name, table.name)
         collide = _collisions(table, column, source.id, target.id)
