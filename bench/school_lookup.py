@@ -16,16 +16,15 @@ import argparse
 import asyncio
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
+from bench.backends import MakeDatabase, on_each_backend
 from handlers.context import Caller, Platform
 from handlers.names import match_name
 from handlers.schools import look_up_school
@@ -35,7 +34,6 @@ from storage.names import name_key
 from storage.school_names import match_key
 from storage.schools import insert_schools
 from storage.types import utcnow
-from tests.support.databases import postgres_reason, postgres_scratches
 
 WORKSPACE = "T0BENCH001"
 CALLER = Caller(Platform.SLACK, WORKSPACE, "U0BENCH001", "Bench Head", "C0BENCH001", "heads")
@@ -143,7 +141,7 @@ async def median_ms(call: Callable[[], Awaitable[str]], runs: int) -> tuple[floa
     return statistics.median(samples), said
 
 
-async def measure(make_db: Callable[[int], Awaitable[Database]], backend: str,
+async def measure(make_db: MakeDatabase, backend: str,
                   sizes: Sequence[int]) -> list[Timing]:
     timings = []
     for n in sizes:
@@ -166,20 +164,7 @@ async def measure(make_db: Callable[[int], Awaitable[Database]], backend: str,
 
 async def main(schools: int, baseline: int, sqlite_only: bool) -> None:
     sizes = [baseline, schools]
-    timings: list[Timing] = []
-    with tempfile.TemporaryDirectory() as folder:
-        async def sqlite_db(n: int) -> Database:
-            db = Database(f"sqlite+aiosqlite:///{Path(folder) / f'bench-{n}.sqlite3'}")
-            await db.upgrade()
-            return db
-
-        timings += await measure(sqlite_db, "sqlite", sizes)
-    reason = "skipped (--sqlite-only)" if sqlite_only else await postgres_reason()
-    if reason is None:
-        async with postgres_scratches() as postgres_db:
-            timings += await measure(postgres_db, "postgresql", sizes)
-    else:
-        print(f"postgresql: {reason}")
+    timings = await on_each_backend(measure, sizes, sqlite_only)
     print_table(timings, baseline, schools)
 
 
