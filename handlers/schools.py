@@ -99,6 +99,10 @@ async def look_up_school(session: AsyncSession, caller: Caller, text: str,
         _grade(query, await stored.near(session, caller.workspace, query.core), graded)
     if not graded:
         return lookup
+    fitting = [s for s, g in graded.values() if g.fit <= Fit.STARTS]
+    if len(fitting) == 1 and not exact:  # one school fits: nothing to rank
+        lookup.found = fitting[0]
+        return lookup
     ranking = await _ranking(session, caller, partnership)
     ranked = sorted(graded.values(), key=lambda pair: ranking.key(*pair))
     _resolve(lookup, ranked, ranking)

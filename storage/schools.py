@@ -42,16 +42,15 @@ async def by_urns(session: AsyncSession, workspace: str, urns: Sequence[int]) ->
 
 
 async def by_name_key(session: AsyncSession, workspace: str, key: str) -> list[School]:
-    """Schools with this name key, or known by it before a merge."""
-    named = await session.exec(select(School).where(
-        School.workspace == workspace, School.name_key == key).order_by(col(School.id)))
-    found = list(named.all())
-    aliased = await session.exec(
-        select(School).join(SchoolAlias, col(SchoolAlias.school_id) == School.id)
-        .where(SchoolAlias.workspace == workspace, SchoolAlias.name_key == key))
-    ids = {s.id for s in found}
-    found += [s for s in aliased.all() if s.id not in ids]
-    return found
+    """Schools with this name key, or known by it before a merge or a rename (one statement,
+    on the two name-key indexes)."""
+    aliased = select(SchoolAlias.school_id).where(SchoolAlias.workspace == workspace,
+                                                  SchoolAlias.name_key == key)
+    result = await session.exec(select(School).where(
+        School.workspace == workspace,
+        or_(col(School.name_key) == key, col(School.id).in_(aliased))).order_by(
+        col(School.name_key) != key, col(School.id)))
+    return list(result.all())
 
 
 async def by_core(session: AsyncSession, workspace: str, core: Sequence[str]) -> list[School]:
