@@ -13,7 +13,7 @@ from handlers.replies import Outcome, Tone
 from handlers.schools import look_up_school
 from storage.db import Database
 from storage.gias import RegisterError, import_register
-from storage.importer import import_file, read_file
+from storage.importer import ImportError_, import_file, read_file
 from storage.models import (
     CpdAttendance,
     CpdSession,
@@ -424,3 +424,25 @@ async def test_two_register_schools_are_not_merged(db: Database) -> None:
             await merge_schools(session, infant, junior, dry_run=False)
         with pytest.raises(SchoolAdminError, match="is 3 schools here"):
             await resolve_school(session, WS, "St Mary's CofE Primary School")
+
+
+async def test_the_yaml_import_takes_urns_and_short_names(db: Database, tmp_path: Path) -> None:
+    data = tmp_path / "heath.yaml"
+    data.write_text(
+        "authorities:\n  - name: Hertfordshire\n    partnerships:\n"
+        "      - name: Heath and Hill Partnership\n        short_name: H&H\n"
+        "        schools:\n          - {name: Cunningham Hill Infant, urn: 117003}\n"
+        "          - {name: Cunningham Hill Junior School, urn: '117004'}\n",
+        encoding="utf-8")
+    await import_register(db, GIAS_UTF8, WS, authorities=["Hertfordshire"])
+    first = await import_file(db, data, WS)
+    # Both are the register's schools, found by URN: nothing new.
+    assert (first.schools.created, first.schools.unchanged) == (0, 2)
+    assert (await import_file(db, data, WS)).schools.unchanged == 2
+    info = (await say("info H&H", db)).reply.plain_text()
+    assert "Cunningham Hill Infant School (primary, URN 117003)" in info
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(data.read_text(encoding="utf-8").replace("117003", "11703"),
+                   encoding="utf-8")
+    with pytest.raises(ImportError_, match="has urn 11703; a URN has six digits"):
+        await import_file(db, bad, WS)
