@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_
+from sqlalchemy import ColumnElement, CompoundSelect, func, insert, or_, union
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,31 +42,27 @@ async def by_urns(session: AsyncSession, workspace: str, urns: Sequence[int]) ->
 
 
 async def by_name_key(session: AsyncSession, workspace: str, key: str) -> list[School]:
-    """Schools with this name key, or known by it before a merge or a rename (one statement,
-    on the two name-key indexes)."""
-    aliased = select(SchoolAlias.school_id).where(SchoolAlias.workspace == workspace,
-                                                  SchoolAlias.name_key == key)
-    result = await session.exec(select(School).where(
-        School.workspace == workspace,
-        or_(col(School.name_key) == key, col(School.id).in_(aliased))).order_by(
-        col(School.name_key) != key, col(School.id)))
-    return list(result.all())
+    """Schools with this name key, or known by it before a merge or a rename."""
+    return await _schools_with_ids(session, key, union(
+        select(School.id).where(School.workspace == workspace, School.name_key == key),
+        select(SchoolAlias.school_id).where(SchoolAlias.workspace == workspace,
+                                            SchoolAlias.name_key == key)))
 
 
 async def by_core(session: AsyncSession, workspace: str, core: Sequence[str]) -> list[School]:
     """Schools whose own words are the query's, start with them ("cunningham" ->
-    "cunningham hill"), or are a start of them ("st marys barnet" -> "st marys"): all three are
-    ranges or equalities on the (workspace, match_key) index."""
+    "cunningham hill"), or are a start of them ("st marys barnet" -> "st marys"): equalities
+    and a range on the (workspace, match_key) index."""
     if not core:
         return []
     text = " ".join(core)
     starts = [" ".join(core[:n]) for n in range(1, len(core) + 1)]
-    result = await session.exec(select(School).where(
-        School.workspace == workspace,
-        or_(col(School.match_key).in_(starts),
-            (col(School.match_key) >= text + " ") & (col(School.match_key) < text + " \uffff")),
-    ).limit(NEAR_LIMIT))
-    return list(result.all())
+    return await _schools_with_ids(session, None, union(
+        select(School.id).where(School.workspace == workspace,
+                                col(School.match_key).in_(starts)),
+        select(School.id).where(School.workspace == workspace,
+                                col(School.match_key) >= text + " ",
+                                col(School.match_key) < text + " \uffff").limit(NEAR_LIMIT)))
 
 
 async def near(session: AsyncSession, workspace: str, core: Sequence[str]) -> list[School]:
@@ -76,20 +72,32 @@ async def near(session: AsyncSession, workspace: str, core: Sequence[str]) -> li
     if not core:
         return []
     words = [w for w in core if w not in COMMON_WORDS] or list(core)
-    conditions: list[ColumnElement[bool]] = [col(SchoolWord.word).in_(words)]
+    by_word: list[ColumnElement[bool]] = [col(SchoolWord.word).in_(words)]
     for stem in {w[:3] for w in words if len(w) >= 4}:
-        conditions.append((col(SchoolWord.word) >= stem) & (col(SchoolWord.word) < stem + "\uffff"))
-    ids = select(SchoolWord.school_id).where(SchoolWord.workspace == workspace, or_(*conditions))
-    alike: list[ColumnElement[bool]] = [col(School.id).in_(ids.limit(NEAR_LIMIT))]
-    # "Queen Elizabeth's Boys" stored by its initials ("QE Boys"), and "QE Boys" stored in full.
-    alike.append(col(School.match_key) == acronym(core))
-    if is_initials(core[0]):
-        initials = "% ".join(core[0]) + "%"
-        alike.append((col(School.match_key) >= core[0][0])
-                     & (col(School.match_key) < core[0][0] + "\uffff")
-                     & col(School.match_key).like(initials))
-    result = await session.exec(select(School).where(
-        School.workspace == workspace, or_(*alike)).limit(NEAR_LIMIT))
+        by_word.append((col(SchoolWord.word) >= stem) & (col(SchoolWord.word) < stem + "\uffff"))
+    found = [
+        select(SchoolWord.school_id).where(SchoolWord.workspace == workspace,
+                                           or_(*by_word)).limit(NEAR_LIMIT),
+        # "Queen Elizabeth's Boys" stored by its initials ("QE Boys")...
+        select(School.id).where(School.workspace == workspace,
+                                School.match_key == acronym(core)),
+    ]
+    if is_initials(core[0]):  # ...and "QE Boys" stored in full.
+        found.append(select(School.id).where(
+            School.workspace == workspace, col(School.match_key) >= core[0][0],
+            col(School.match_key) < core[0][0] + "\uffff",
+            col(School.match_key).like("% ".join(core[0]) + "%")).limit(NEAR_LIMIT))
+    return await _schools_with_ids(session, None, union(*found))
+
+
+async def _schools_with_ids(session: AsyncSession, key: str | None,
+                            ids: CompoundSelect[tuple[int | None]]) -> list[School]:
+    """The schools whose ids a union of indexed reads gives (one statement; a union rather than
+    OR, so that each part keeps its index on PostgreSQL too), those named `key` first."""
+    query = select(School).where(col(School.id).in_(ids))
+    if key is not None:
+        query = query.order_by(col(School.name_key) != key, col(School.id))
+    result = await session.exec(query.limit(NEAR_LIMIT))
     return list(result.all())
 
 
