@@ -1,5 +1,5 @@
 """Reads of schools for lookups, each on an index: by URN, by name key (and the names merged
-away), by the name's own words (`match_key`), and a bounded scan for "did you mean"."""
+away), by the name's own words (`match_key`), and by a word index for "did you mean"."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, CompoundSelect, func, insert, or_, union
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models import (
     Member,
@@ -60,9 +61,9 @@ async def by_core(session: AsyncSession, workspace: str, core: Sequence[str]) ->
     return await _schools_with_ids(session, None, union(
         select(School.id).where(School.workspace == workspace,
                                 col(School.match_key).in_(starts)),
-        select(School.id).where(School.workspace == workspace,
-                                col(School.match_key) >= text + " ",
-                                col(School.match_key) < text + " \uffff").limit(NEAR_LIMIT)))
+        _capped(select(School.id).where(School.workspace == workspace,
+                                        col(School.match_key) >= text + " ",
+                                        col(School.match_key) < text + " \uffff"))))
 
 
 async def near(session: AsyncSession, workspace: str, core: Sequence[str]) -> list[School]:
@@ -76,18 +77,25 @@ async def near(session: AsyncSession, workspace: str, core: Sequence[str]) -> li
     for stem in {w[:3] for w in words if len(w) >= 4}:
         by_word.append((col(SchoolWord.word) >= stem) & (col(SchoolWord.word) < stem + "\uffff"))
     found = [
-        select(SchoolWord.school_id).where(SchoolWord.workspace == workspace,
-                                           or_(*by_word)).limit(NEAR_LIMIT),
+        _capped(select(SchoolWord.school_id).where(SchoolWord.workspace == workspace,
+                                                   or_(*by_word))),
         # "Queen Elizabeth's Boys" stored by its initials ("QE Boys")...
         select(School.id).where(School.workspace == workspace,
                                 School.match_key == acronym(core)),
     ]
     if is_initials(core[0]):  # ...and "QE Boys" stored in full.
-        found.append(select(School.id).where(
+        found.append(_capped(select(School.id).where(
             School.workspace == workspace, col(School.match_key) >= core[0][0],
             col(School.match_key) < core[0][0] + "\uffff",
-            col(School.match_key).like("% ".join(core[0]) + "%")).limit(NEAR_LIMIT))
+            col(School.match_key).like("% ".join(core[0]) + "%"))))
     return await _schools_with_ids(session, None, union(*found))
+
+
+def _capped(query: SelectOfScalar[Any]) -> SelectOfScalar[Any]:
+    """`query`, at most NEAR_LIMIT rows, as a part of a union (SQLite takes no LIMIT on a part
+    itself, only inside a subquery)."""
+    capped = query.limit(NEAR_LIMIT).subquery()
+    return select(capped.c[0])
 
 
 async def _schools_with_ids(session: AsyncSession, key: str | None,
