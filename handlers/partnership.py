@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import digest, privacy, schools, short_names
+from handlers.commands import Access, Command, HelpLine
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.lookup import find_partnership, quoted_list, require_lead
 from handlers.mentions import PersonRef, find_mentions
 from handlers.names import match_name
-from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
+from handlers.parsing import ParseError, check_length, parse_fields
 from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
 from handlers.themes import ThemesRequest, parse_theme_list, run_themes
 from storage import queries
@@ -50,12 +52,19 @@ KIND_LABELS: dict[str, str] = {
 }
 
 
+PARTNERSHIPS = "Partnerships"
+
+
+def _notes(caller: Caller) -> list[str]:
+    return ["Names are matched loosely: “st marys en4” finds “St Mary's EN4”, “heath hill” "
+            "finds “Heath and Hill Partnership”; a school may be given by its URN."]
+
+
+partnership = Command("partnership", "Create, join, list and link school improvement partnerships",
+                      "Partnership Bot: your school improvement partnerships", notes=_notes)
+
+
 # --- typed requests -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HelpRequest:
-    pass
 
 
 @dataclass(frozen=True)
@@ -73,23 +82,8 @@ class JoinRequest:
 
 
 @dataclass(frozen=True)
-class LeaveRequest:
-    partnership: str
-
-
-@dataclass(frozen=True)
 class ListRequest:
     containing: str = ""  # only names with these words
-
-
-@dataclass(frozen=True)
-class InfoRequest:
-    partnership: str
-
-
-@dataclass(frozen=True)
-class ChannelRequest:
-    partnership: str
 
 
 @dataclass(frozen=True)
@@ -99,91 +93,72 @@ class RoleRequest:
     role: AccessRole
 
 
-Request = (
-    HelpRequest | CreateRequest | JoinRequest | LeaveRequest | ListRequest | InfoRequest
-    | ChannelRequest | RoleRequest | ThemesRequest | digest.DigestRequest
-    | privacy.MyDataRequest | privacy.ForgetRequest | privacy.RetentionRequest
-    | schools.SchoolsRequest | short_names.ShortNameRequest
-)
-
-SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel", "role", "themes",
-               "digest", "retention", "mydata", "forget", "schools", "short")
-
-
 # --- parsing --------------------------------------------------------------------------------
 
 
-def parse(text: str, caller: Caller) -> Request:
-    sub, rest = split_subcommand(text)
-    if sub in ("", "help", "?"):
-        return HelpRequest()
-    if sub == "create":
-        parsed = parse_fields(rest, ["type"])
-        name = _required_name(parsed.positional, "partnership create <name>", caller,
-                              "East Barnet Area type: loose")
-        return CreateRequest(name=name, kind=_parse_kind(parsed.get("type"), caller))
-    if sub == "join":
-        parsed = parse_fields(rest, ["school", "role", "new"])
-        example = "partnership join East Barnet Area school: Monkfrith role: headteacher"
-        if not parsed.positional:
-            raise ParseError("Which partnership do you want to join?",
-                             f"Write it like this: {caller.cmd(example)}")
-        school = parsed.get("school")
-        if school is None:
-            raise ParseError(
-                "Please say which school you are joining for, with `school:`.",
-                f"Write it like this: {caller.cmd(example)}",
-            )
-        job_title = parsed.get("role")
-        _check_length("school", school, MAX_NAME)
-        if job_title is not None:
-            _check_length("role", job_title, MAX_JOB_TITLE)
-        new_flag = (parsed.get("new") or "").lower()
-        if new_flag and new_flag not in ("yes", "y", "school", "true"):
-            raise ParseError("`new:` takes `yes`, to add a school I don't know yet.",
-                             f"For example {caller.cmd(example + ' new: yes')}")
-        return JoinRequest(parsed.positional, tidy_name(school),
-                           tidy_name(job_title) if job_title else None, bool(new_flag))
-    if sub == "leave":
-        return LeaveRequest(_required_name(rest, "partnership leave <partnership>", caller,
-                                           "East Barnet Area"))
-    if sub in ("list", "ls"):
-        return ListRequest(tidy_name(rest))
-    if sub in ("info", "show"):
-        return InfoRequest(_required_name(rest, "partnership info <partnership>", caller,
-                                          "East Barnet Area"))
-    if sub == "channel":
-        return ChannelRequest(_required_name(rest, "partnership channel <partnership>", caller,
-                                             "East Barnet Area"))
-    if sub == "role":
-        return _parse_role(rest, caller)
-    if sub in ("mydata", "my-data", "export"):
-        return privacy.MyDataRequest()
-    if sub == "forget":
-        return privacy.parse_forget(rest, caller)
-    if sub == "retention":
-        parsed = parse_fields(rest, ["notes"])
-        name = _required_name(parsed.positional, "partnership retention <partnership>", caller,
-                              "East Barnet Area")
-        notes = parsed.get("notes")
-        return privacy.RetentionRequest(
-            name, None if notes is None else privacy.parse_period(notes, caller, name))
-    if sub == "themes":
-        parsed = parse_fields(rest, ["set"])
-        name = _required_name(parsed.positional, "partnership themes <partnership>", caller,
-                              "East Barnet Area")
-        new = parsed.fields.get("set")
-        return ThemesRequest(name, None if new is None else parse_theme_list(new, caller, name))
-    if sub == "digest":
-        return digest.parse_request(rest, caller)
-    if sub in ("schools", "school"):
-        return schools.parse_schools(rest)
-    if sub in ("short", "shortname", "short-name"):
-        return short_names.parse_short(rest, caller)
-    raise unknown_subcommand(sub, SUBCOMMANDS, caller.cmd("partnership help"))
+def parse_create(rest: str, caller: Caller) -> CreateRequest:
+    parsed = parse_fields(rest, ["type"])
+    name = _required_name(parsed.positional, "partnership create <name>", caller,
+                          "East Barnet Area type: loose")
+    return CreateRequest(name=name, kind=_parse_kind(parsed.get("type"), caller))
 
 
-def _parse_role(text: str, caller: Caller) -> RoleRequest:
+def parse_join(rest: str, caller: Caller) -> JoinRequest:
+    parsed = parse_fields(rest, ["school", "role", "new"])
+    example = "partnership join East Barnet Area school: Monkfrith role: headteacher"
+    if not parsed.positional:
+        raise ParseError("Which partnership do you want to join?",
+                         f"Write it like this: {caller.cmd(example)}")
+    school = parsed.get("school")
+    if school is None:
+        raise ParseError(
+            "Please say which school you are joining for, with `school:`.",
+            f"Write it like this: {caller.cmd(example)}",
+        )
+    job_title = parsed.get("role")
+    check_length("school", school, MAX_NAME)
+    if job_title is not None:
+        check_length("role", job_title, MAX_JOB_TITLE)
+    new_flag = (parsed.get("new") or "").lower()
+    if new_flag and new_flag not in ("yes", "y", "school", "true"):
+        raise ParseError("`new:` takes `yes`, to add a school I don't know yet.",
+                         f"For example {caller.cmd(example + ' new: yes')}")
+    return JoinRequest(parsed.positional, tidy_name(school),
+                       tidy_name(job_title) if job_title else None, bool(new_flag))
+
+
+def parse_list(rest: str, caller: Caller) -> ListRequest:
+    return ListRequest(tidy_name(rest))
+
+
+def partnership_name(verb: str) -> Callable[[str, Caller], str]:
+    """The parse of a subcommand that takes just a partnership's name."""
+
+    def parse(rest: str, caller: Caller) -> str:
+        return _required_name(rest, f"partnership {verb} <partnership>", caller,
+                              "East Barnet Area")
+
+    return parse
+
+
+def parse_retention(rest: str, caller: Caller) -> privacy.RetentionRequest:
+    parsed = parse_fields(rest, ["notes"])
+    name = _required_name(parsed.positional, "partnership retention <partnership>", caller,
+                          "East Barnet Area")
+    notes = parsed.get("notes")
+    return privacy.RetentionRequest(
+        name, None if notes is None else privacy.parse_period(notes, caller, name))
+
+
+def parse_themes(rest: str, caller: Caller) -> ThemesRequest:
+    parsed = parse_fields(rest, ["set"])
+    name = _required_name(parsed.positional, "partnership themes <partnership>", caller,
+                          "East Barnet Area")
+    new = parsed.fields.get("set")
+    return ThemesRequest(name, None if new is None else parse_theme_list(new, caller, name))
+
+
+def parse_role(text: str, caller: Caller) -> RoleRequest:
     example = caller.cmd("partnership role East Barnet Area @Ben lead")
     words = text.split()
     role_word = words[-1].lower() if words else ""
@@ -215,16 +190,8 @@ def _required_name(text: str, usage: str, caller: Caller, example: str) -> str:
             "Please give the partnership's name.",
             f"Write it like this: {caller.cmd(f'partnership {verb} {example}')}",
         )
-    _check_length("name", name, MAX_NAME)
+    check_length("name", name, MAX_NAME)
     return name
-
-
-def _check_length(label: str, value: str, limit: int) -> None:
-    if len(value) > limit:
-        raise ParseError(
-            f"The {label} is {len(value)} characters long; the most is {limit}.",
-            f"Please shorten the {label}.",
-        )
 
 
 def _parse_kind(text: str | None, caller: Caller) -> PartnershipKind:
@@ -240,191 +207,13 @@ def _parse_kind(text: str | None, caller: Caller) -> PartnershipKind:
     return kind
 
 
-# --- handling -------------------------------------------------------------------------------
-
-
-async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
-    request = parse(text, caller)
-    match request:
-        case HelpRequest():
-            return Outcome(help_reply(caller))
-        case CreateRequest():
-            return await create(request, caller, session)
-        case JoinRequest():
-            return await join(request, caller, session)
-        case LeaveRequest():
-            return await leave(request, caller, session)
-        case ListRequest():
-            return await list_partnerships(request, caller, session)
-        case InfoRequest():
-            return await info(request, caller, session)
-        case ChannelRequest():
-            return await link_channel(request, caller, session)
-        case RoleRequest():
-            return await change_role(request, caller, session)
-        case privacy.MyDataRequest():
-            return await privacy.my_data(caller, session)
-        case privacy.ForgetRequest():
-            return await privacy.forget_me(request, caller, session)
-        case privacy.RetentionRequest():
-            return await privacy.retention(request, caller, session)
-        case ThemesRequest():
-            return await run_themes(request, caller, session)
-        case digest.DigestRequest():
-            return await digest.run(request, caller, session)
-        case schools.SchoolsRequest():
-            return await schools.run_schools(request, caller, session)
-        case short_names.ShortNameRequest():
-            return await short_names.run_short(request, caller, session)
-
-
-def help_reply(caller: Caller) -> Reply:
-    c = caller.cmd
-    return Reply(
-        title="Partnership Bot: your school improvement partnerships",
-        sections=[
-            Section(
-                heading="Partnerships",
-                lines=[
-                    f"{c('partnership list')}: yours, then the others (add words to narrow)",
-                    f"{c('partnership info East Barnet Area')}: schools, members, roles, channel",
-                    f"{c('partnership create East Barnet Area type: loose')}: start one "
-                    "(types: loose, structured, hard, alliance)",
-                    f"{c('partnership join East Barnet Area school: Monkfrith role: headteacher')}"
-                    ": join on behalf of your school",
-                    f"{c('partnership leave East Barnet Area')}: leave it",
-                    f"{c('partnership channel East Barnet Area')}: post its reminders and "
-                    "digests in this channel (leads)",
-                    f"{c('partnership role East Barnet Area @Ben lead')}: make someone a lead "
-                    "or a member (leads)",
-                    short_names.help_line(caller),
-                    schools.help_line(caller),
-                ],
-            ),
-            Section(heading="Weekly digest", lines=digest.help_lines(caller)),
-            Section(
-                heading="Walks, CPD and meetings",
-                lines=[
-                    f"{c('walk help')}: log learning walks, follow up their next steps",
-                    f"{c('cpd help')}: log CPD sessions, see them by theme and school",
-                    f"{c('partnership themes East Barnet Area')}: its CPD themes; a lead "
-                    "changes them with `set: a; b; c`",
-                    f"{c('meeting help')}: schedule meetings, collect replies, send invites "
-                    "and reminders",
-                ],
-            ),
-            Section(
-                heading="Your data",
-                lines=[
-                    f"{c('partnership mydata')}: a file of everything held about you",
-                    f"{c('partnership forget me')}: erase it (you are asked to confirm)",
-                    f"{c('partnership retention East Barnet Area')}: how long walk notes are "
-                    "kept (leads change it with `notes: 18 months`)",
-                ],
-            ),
-            Section(lines=["Names are matched loosely: “st marys en4” finds “St Mary's EN4”, "
-                           "“heath hill” finds “Heath and Hill Partnership”; a school may be "
-                           "given by its URN."]),
-        ],
-    )
-
-
-async def create(request: CreateRequest, caller: Caller, session: AsyncSession) -> Outcome:
-    key = name_key(request.name)
-    if not key:
-        raise CommandError.because(
-            "A partnership's name needs some letters or numbers.",
-            f"For example {caller.cmd('partnership create East Barnet Area')}.",
-        )
-    existing = await queries.partnership_by_key(session, caller.workspace, key)
-    if existing is not None:
-        raise CommandError.because(
-            f"There is already a partnership called {existing.name}.",
-            f"See it with {caller.cmd('partnership info ' + existing.name)}, or choose "
-            "another name.",
-        )
-    partnership = Partnership(
-        workspace=caller.workspace, name=request.name, name_key=key, kind=request.kind.value,
-        created_by=caller.user_id,
-    )
-    session.add(partnership)
-    await session.flush()
-    assert partnership.id is not None
-    # The creator leads it; they have no school yet until they join on behalf of one.
-    session.add(Member(partnership_id=partnership.id, platform=caller.platform,
-                       user_id=caller.user_id, display_name=caller.user_name,
-                       access_role=AccessRole.LEAD.value))
-    return Outcome(Reply.success(
-        f"Created the partnership {partnership.name} ({KIND_LABELS[partnership.kind]}).",
-        "You lead it. Add your school with "
-        + caller.cmd(f"partnership join {partnership.name} school: <your school>") + ".",
-        "Post its reminders in a channel with "
-        + caller.cmd(f"partnership channel {partnership.name}") + ".",
-    ))
-
-
-async def join(request: JoinRequest, caller: Caller, session: AsyncSession) -> Outcome:
-    partnership = await find_partnership(
-        session, caller, request.partnership,
-        example=f"partnership join {{name}} school: {request.school}")
-    assert partnership.id is not None
-    school, notes = await schools.school_to_join(session, caller, partnership, request.school,
-                                         request.new_school)
-    assert school.id is not None
-    label = school.name + (f" (URN {school.urn})" if school.urn is not None else "")
-    if await queries.school_link(session, partnership.id, school.id) is None:
-        session.add(PartnershipSchool(partnership_id=partnership.id, school_id=school.id))
-        notes.append(f"{school.name} is now in {partnership.name}.")
-    member = await queries.member(session, partnership.id, caller.platform, caller.user_id)
-    if member is None:
-        session.add(Member(partnership_id=partnership.id, platform=caller.platform,
-                           user_id=caller.user_id, display_name=caller.user_name,
-                           school_id=school.id, job_title=request.job_title))
-        title = f"You joined {partnership.name} for {label}."
-    else:
-        previous = member.school_id
-        member.school_id = school.id
-        member.display_name = caller.user_name
-        if request.job_title is not None:
-            member.job_title = request.job_title
-        session.add(member)
-        if previous is None:
-            title = f"You are in {partnership.name} for {label}."
-        elif previous != school.id:
-            title = f"You were already in {partnership.name}; you are now there for {label}."
-        else:
-            title = f"You are already in {partnership.name} for {label}."
-    if request.job_title:
-        notes.append(f"Your role: {request.job_title}.")
-    return Outcome(Reply.success(title, *notes))
-
-
-async def leave(request: LeaveRequest, caller: Caller, session: AsyncSession) -> Outcome:
-    partnership = await find_partnership(session, caller, request.partnership,
-                                         example="partnership leave {name}")
-    assert partnership.id is not None
-    member = await queries.member(session, partnership.id, caller.platform, caller.user_id)
-    if member is None:
-        raise CommandError.because(f"You are not in {partnership.name}, so there is nothing to "
-                                   "leave.", f"{caller.cmd('partnership list')} shows yours.")
-    if member.access_role == AccessRole.LEAD:
-        leads = [m for m, _ in await queries.members_of(session, partnership.id)
-                 if m.access_role == AccessRole.LEAD]
-        if len(leads) == 1 and len(await queries.members_of(session, partnership.id)) > 1:
-            raise CommandError.because(
-                f"You are the only lead of {partnership.name}, so you can't leave yet.",
-                "Ask another member to take the lead first, so the partnership is not left "
-                "without one.",
-            )
-    await session.delete(member)
-    # The school stays in the partnership: schools belong to it, people come and go.
-    return Outcome(Reply.success(f"You have left {partnership.name}.",
-                                 "Your school stays in the partnership."))
-
-
 LIST_LIMIT = 30
 
 
+@partnership.subcommand("list", "ls", usage="list [words]", access=Access.ANYONE,
+                        parse=parse_list, group=PARTNERSHIPS,
+                        help=[("partnership list",
+                               "yours, then the others (add words to narrow)")])
 async def list_partnerships(request: ListRequest, caller: Caller,
                             session: AsyncSession) -> Outcome:
     listing = await queries.partnership_listing(
@@ -461,8 +250,12 @@ def _list_line(row: queries.PartnershipRow) -> str:
     return f"{row.partnership.name}: {row.partnership.kind}, {schools}"
 
 
-async def info(request: InfoRequest, caller: Caller, session: AsyncSession) -> Outcome:
-    partnership = await find_partnership(session, caller, request.partnership)
+@partnership.subcommand("info", "show", usage="info <partnership>", access=Access.ANYONE,
+                        parse=partnership_name("info"), group=PARTNERSHIPS,
+                        help=[("partnership info East Barnet Area",
+                               "schools, members, roles, channel")])
+async def info(name: str, caller: Caller, session: AsyncSession) -> Outcome:
+    partnership = await find_partnership(session, caller, name)
     assert partnership.id is not None
     school_rows = await queries.schools_of(session, partnership.id)
     members = await queries.members_of(session, partnership.id)
@@ -498,14 +291,124 @@ def _channel_label(link: ChannelLink) -> str:
     return f"#{name} ({link.platform})"
 
 
-async def link_channel(request: ChannelRequest, caller: Caller, session: AsyncSession) -> Outcome:
+@partnership.subcommand(
+    "create", usage="create <name> [type: …]", access=Access.ANYONE, parse=parse_create,
+    group=PARTNERSHIPS,
+    help=[("partnership create East Barnet Area type: loose",
+           "start one (types: loose, structured, hard, alliance)")])
+async def create(request: CreateRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    key = name_key(request.name)
+    if not key:
+        raise CommandError.because(
+            "A partnership's name needs some letters or numbers.",
+            f"For example {caller.cmd('partnership create East Barnet Area')}.",
+        )
+    existing = await queries.partnership_by_key(session, caller.workspace, key)
+    if existing is not None:
+        raise CommandError.because(
+            f"There is already a partnership called {existing.name}.",
+            f"See it with {caller.cmd('partnership info ' + existing.name)}, or choose "
+            "another name.",
+        )
+    partnership = Partnership(
+        workspace=caller.workspace, name=request.name, name_key=key, kind=request.kind.value,
+        created_by=caller.user_id,
+    )
+    session.add(partnership)
+    await session.flush()
+    assert partnership.id is not None
+    # The creator leads it; they have no school yet until they join on behalf of one.
+    session.add(Member(partnership_id=partnership.id, platform=caller.platform,
+                       user_id=caller.user_id, display_name=caller.user_name,
+                       access_role=AccessRole.LEAD.value))
+    return Outcome(Reply.success(
+        f"Created the partnership {partnership.name} ({KIND_LABELS[partnership.kind]}).",
+        "You lead it. Add your school with "
+        + caller.cmd(f"partnership join {partnership.name} school: <your school>") + ".",
+        "Post its reminders in a channel with "
+        + caller.cmd(f"partnership channel {partnership.name}") + ".",
+    ))
+
+
+@partnership.subcommand(
+    "join", usage="join <partnership> school: <school or URN> [role: …]", access=Access.ANYONE,
+    parse=parse_join, group=PARTNERSHIPS,
+    help=[("partnership join East Barnet Area school: Monkfrith role: headteacher",
+           "join on behalf of your school")])
+async def join(request: JoinRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    partnership = await find_partnership(
+        session, caller, request.partnership,
+        example=f"partnership join {{name}} school: {request.school}")
+    assert partnership.id is not None
+    school, notes = await schools.school_to_join(session, caller, partnership, request.school,
+                                                 request.new_school)
+    assert school.id is not None
+    label = school.name + (f" (URN {school.urn})" if school.urn is not None else "")
+    if await queries.school_link(session, partnership.id, school.id) is None:
+        session.add(PartnershipSchool(partnership_id=partnership.id, school_id=school.id))
+        notes.append(f"{school.name} is now in {partnership.name}.")
+    member = await queries.member(session, partnership.id, caller.platform, caller.user_id)
+    if member is None:
+        session.add(Member(partnership_id=partnership.id, platform=caller.platform,
+                           user_id=caller.user_id, display_name=caller.user_name,
+                           school_id=school.id, job_title=request.job_title))
+        title = f"You joined {partnership.name} for {label}."
+    else:
+        previous = member.school_id
+        member.school_id = school.id
+        member.display_name = caller.user_name
+        if request.job_title is not None:
+            member.job_title = request.job_title
+        session.add(member)
+        if previous is None:
+            title = f"You are in {partnership.name} for {label}."
+        elif previous != school.id:
+            title = f"You were already in {partnership.name}; you are now there for {label}."
+        else:
+            title = f"You are already in {partnership.name} for {label}."
+    if request.job_title:
+        notes.append(f"Your role: {request.job_title}.")
+    return Outcome(Reply.success(title, *notes))
+
+
+@partnership.subcommand("leave", usage="leave <partnership>", access=Access.ANYONE,
+                        parse=partnership_name("leave"), group=PARTNERSHIPS,
+                        help=[("partnership leave East Barnet Area", "leave it")])
+async def leave(name: str, caller: Caller, session: AsyncSession) -> Outcome:
+    partnership = await find_partnership(session, caller, name,
+                                         example="partnership leave {name}")
+    assert partnership.id is not None
+    member = await queries.member(session, partnership.id, caller.platform, caller.user_id)
+    if member is None:
+        raise CommandError.because(f"You are not in {partnership.name}, so there is nothing to "
+                                   "leave.", f"{caller.cmd('partnership list')} shows yours.")
+    if member.access_role == AccessRole.LEAD:
+        leads = [m for m, _ in await queries.members_of(session, partnership.id)
+                 if m.access_role == AccessRole.LEAD]
+        if len(leads) == 1 and len(await queries.members_of(session, partnership.id)) > 1:
+            raise CommandError.because(
+                f"You are the only lead of {partnership.name}, so you can't leave yet.",
+                "Ask another member to take the lead first, so the partnership is not left "
+                "without one.",
+            )
+    await session.delete(member)
+    # The school stays in the partnership: schools belong to it, people come and go.
+    return Outcome(Reply.success(f"You have left {partnership.name}.",
+                                 "Your school stays in the partnership."))
+
+
+@partnership.subcommand("channel", usage="channel <partnership>", access=Access.LEAD,
+                        parse=partnership_name("channel"), group=PARTNERSHIPS,
+                        help=[("partnership channel East Barnet Area",
+                               "post its reminders and digests in this channel (leads)")])
+async def link_channel(name: str, caller: Caller, session: AsyncSession) -> Outcome:
     if caller.channel_id is None:
         raise CommandError.because(
             "I can only link a channel when you ask from inside it.",
-            f"Go to the channel and type {caller.cmd('partnership channel ' + request.partnership)}"
+            f"Go to the channel and type {caller.cmd('partnership channel ' + name)}"
             " there.",
         )
-    partnership = await find_partnership(session, caller, request.partnership,
+    partnership = await find_partnership(session, caller, name,
                                          example="partnership channel {name}")
     assert partnership.id is not None
     await require_lead(session, caller, partnership, "choose its channel")
@@ -533,6 +436,10 @@ async def link_channel(request: ChannelRequest, caller: Caller, session: AsyncSe
     )
 
 
+@partnership.subcommand("role", usage="role <partnership> @person lead|member",
+                        access=Access.LEAD, parse=parse_role, group=PARTNERSHIPS,
+                        help=[("partnership role East Barnet Area @Ben lead",
+                               "make someone a lead or a member (leads)")])
 async def change_role(request: RoleRequest, caller: Caller, session: AsyncSession) -> Outcome:
     partnership = await find_partnership(session, caller, request.partnership,
                                          example="partnership role {name} @someone lead")
@@ -578,3 +485,57 @@ def _member_for(person: PersonRef, members: list[Member], caller: Caller) -> Mem
             "Use an @mention to say which.",
         )
     return match.found
+
+
+# --- subcommands whose work lives in their own modules -----------------------------------------
+
+partnership.subcommand(
+    "schools", "school", usage="schools <words or URN>", access=Access.ANYONE,
+    parse=schools.parse_schools, group=PARTNERSHIPS,
+    help=[("partnership schools Monkfrith",
+           "find a school (town, phase, URN) and the partnerships it is in")],
+)(schools.run_schools)
+partnership.subcommand(
+    "short", "shortname", "short-name", usage="short <partnership> [set: …]",
+    access=Access.LEAD, parse=short_names.parse_short, group=PARTNERSHIPS,
+    help=[("partnership short Heath and Hill Partnership set: H&H",
+           "a short name that finds it too (leads)")],
+)(short_names.run_short)
+
+partnership.subcommand(
+    "digest", usage="digest <partnership> [preview]", access=Access.LEAD,
+    parse=digest.parse_request, group="Weekly digest",
+    help=[("partnership digest East Barnet Area",
+           "when its weekly digest is posted, and what went out last"),
+          HelpLine(digest.EXAMPLE, lambda c: "post it then (leads; also `quiet: note` or "
+                   f"`quiet: skip`, and {c.cmd('partnership digest East Barnet Area off')})"),
+          ("partnership digest East Barnet Area preview", "see it now, only you")],
+)(digest.run)
+partnership.see_also("Walks, CPD and meetings", [
+    ("walk help", "log learning walks, follow up their next steps"),
+    ("cpd help", "log CPD sessions, see them by theme and school"),
+])
+partnership.subcommand(
+    "themes", usage="themes <partnership> [set: …]", access=Access.LEAD, parse=parse_themes,
+    group="Walks, CPD and meetings",
+    help=[("partnership themes East Barnet Area",
+           "its CPD themes; a lead changes them with `set: a; b; c`")],
+)(run_themes)
+partnership.see_also("Walks, CPD and meetings", [
+    ("meeting help", "schedule meetings, collect replies, send invites and reminders"),
+])
+partnership.subcommand(
+    "mydata", "my-data", "export", usage="mydata", access=Access.SELF, group="Your data",
+    help=[("partnership mydata", "a file of everything held about you")],
+)(privacy.my_data)
+partnership.subcommand(
+    "forget", usage="forget me", access=Access.SELF, parse=privacy.parse_forget,
+    group="Your data",
+    help=[("partnership forget me", "erase it (you are asked to confirm)")],
+)(privacy.forget_me)
+partnership.subcommand(
+    "retention", usage="retention <partnership> [notes: …]", access=Access.LEAD,
+    parse=parse_retention, group="Your data",
+    help=[("partnership retention East Barnet Area",
+           "how long walk notes are kept (leads change it with `notes: 18 months`)")],
+)(privacy.retention)

@@ -358,13 +358,8 @@ class SchoolsRequest:
     words: str
 
 
-def parse_schools(rest: str) -> SchoolsRequest:
+def parse_schools(rest: str, caller: Caller) -> SchoolsRequest:
     return SchoolsRequest(tidy_name(rest))
-
-
-def help_line(caller: Caller) -> str:
-    return (f"{caller.cmd('partnership schools Monkfrith')}: find a school (town, phase, URN) "
-            "and the partnerships it is in")
 
 
 async def run_schools(request: SchoolsRequest, caller: Caller,

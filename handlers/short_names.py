@@ -43,11 +43,6 @@ def parse_short(rest: str, caller: Caller) -> ShortNameRequest:
     return ShortNameRequest(partnership, new)
 
 
-def help_line(caller: Caller) -> str:
-    return (f"{caller.cmd('partnership short Heath and Hill Partnership set: H&H')}: a short "
-            "name that finds it too (leads)")
-
-
 async def run_short(request: ShortNameRequest, caller: Caller,
                     session: AsyncSession) -> Outcome:
     partnership = await find_partnership(session, caller, request.partnership,
