@@ -58,6 +58,13 @@ class MessageEditor(Protocol):
 
 
 @runtime_checkable
+class MessageRemover(Protocol):
+    """A poster that can withdraw a message it posted earlier (a note about a deleted walk)."""
+
+    async def remove(self, link: ChannelLink, message_ref: str) -> None: ...
+
+
+@runtime_checkable
 class FileSharer(Protocol):
     """A poster that can share a file in a channel, in a message's thread when given one."""
 
@@ -102,6 +109,8 @@ class Delivery:
                 try:
                     if post.edit_of is not None:
                         await self._edit(link, post)
+                    elif post.withdraw_of is not None:
+                        await self._withdraw(link, post)
                     else:
                         await self._post(link, post)
                 except DeliveryError as error:
@@ -158,17 +167,30 @@ class Delivery:
             raise DeliveryError(f"The message went out, but not the file "
                                 f"{attachment.filename}: {error.hint}") from None
 
+    async def _posted_in(self, link: ChannelLink, key: str) -> list[str]:
+        """The references of the messages remembered under `key` in this channel."""
+        async with self.db.session() as session:
+            posted = await outbox.posts_of(session, key)
+        return [m.message_ref for m in posted if m.message_ref is not None
+                and (m.platform, m.channel_id) == (link.platform, link.channel_id)]
+
     async def _edit(self, link: ChannelLink, post: ChannelPost) -> None:
         assert post.edit_of is not None
         poster = self.posters[link.platform]
-        async with self.db.session() as session:
-            posted = await outbox.posts_of(session, post.edit_of)
-        for message in posted:
-            if (message.platform, message.channel_id) != (link.platform, link.channel_id):
-                continue
-            if message.message_ref is None or not isinstance(poster, MessageEditor):
-                continue
-            await poster.edit(link, message.message_ref, post.reply)
+        if not isinstance(poster, MessageEditor):
+            return
+        for ref in await self._posted_in(link, post.edit_of):
+            await poster.edit(link, ref, post.reply)
+
+    async def _withdraw(self, link: ChannelLink, post: ChannelPost) -> None:
+        """Delete the remembered messages where the platform can; else edit them to say so."""
+        assert post.withdraw_of is not None
+        poster = self.posters[link.platform]
+        for ref in await self._posted_in(link, post.withdraw_of):
+            if isinstance(poster, MessageRemover):
+                await poster.remove(link, ref)
+            elif isinstance(poster, MessageEditor):
+                await poster.edit(link, ref, post.reply)
 
 
 def with_problems(reply: Reply, problems: list[str]) -> Reply:

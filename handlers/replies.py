@@ -126,6 +126,9 @@ class ChannelPost:
     remember_as: str | None = None
     # Instead of posting, edit the messages remembered under this key.
     edit_of: str | None = None
+    # Instead of posting, withdraw (delete) the messages remembered under this key; `reply`
+    # then says what was withdrawn, where a platform can only say so.
+    withdraw_of: str | None = None
     # Shared with the post (in its thread where the platform has threads).
     attachment: Attachment | None = None
 

@@ -7,7 +7,7 @@ written to the log."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
@@ -23,11 +23,13 @@ from handlers.errors import CommandError
 from handlers.forms import FieldKind, Form, FormField
 from handlers.logbook import (
     FieldReader,
+    Found,
     Logged,
     LogKind,
     for_member,
     partnership_and_quiet_fields,
     partnerships_in_scope,
+    prefill,
     record_number,
     school_choices,
     school_field,
@@ -129,9 +131,40 @@ class WalkLog(LogKind[WalkDraft]):
                   "`strengths:`, `development:`, `next steps:`, `owner:` (of the next steps), "
                   "`due:` (when they are due)",
                   "Add `quiet` after the partnership's name to post nothing in its channel.")
+    edit_example = "date: 3/12/2026 focus: phonics in Reception"
+    deleted_with = "its notes, walkers and next steps"
+    notes_fields = frozenset({"strengths", "development", "next steps"})
+    draft_fields = MappingProxyType({
+        "school": "school", "date": "walked_on", "focus": "focus", "walkers": "walkers",
+        "year groups": "year_groups", "strengths": "strengths", "development": "development",
+        "next steps": "next_steps", "owner": "owner", "due": "due_on"})
 
     def example(self, partnership: str = "East Barnet Area") -> str:
         return EXAMPLE.replace("East Barnet Area", partnership)
+
+    async def find(self, session: AsyncSession, caller: Caller, number: int) -> Found:
+        row = await _walk_for_member(number, caller, session)
+        return Found(row.walk, row.partnership,
+                     f"learning walk #{number} at {row.school.name} on "
+                     f"{format_date(row.walk.walked_on)}")
+
+    async def current(self, found: Found, session: AsyncSession) -> dict[str, object]:
+        walk = found.record
+        assert isinstance(walk, LearningWalk) and walk.id is not None
+        school = await session.get(School, walk.host_school_id)
+        walkers = (await learning.walkers_of(session, [walk.id])).get(walk.id, [])
+        owner = (PersonRef(walk.owner_user_id, walk.owner_name)
+                 if walk.owner_user_id or walk.owner_name else None)
+        return {"school": school, "date": walk.walked_on, "focus": walk.focus,
+                "walkers": [PersonRef(w.user_id, w.name) for w in walkers],
+                "year groups": walk.year_groups, "strengths": walk.strengths,
+                "development": walk.development, "next steps": walk.next_steps,
+                "owner": owner, "due": walk.due_on}
+
+    async def remove(self, found: Found, session: AsyncSession) -> None:
+        walk = found.record
+        assert isinstance(walk, LearningWalk) and walk.id is not None
+        await learning.delete_walk(session, walk.id)
 
     async def read(self, reader: FieldReader, partnership: Partnership,
                    session: AsyncSession) -> WalkDraft:
@@ -166,18 +199,24 @@ class WalkLog(LogKind[WalkDraft]):
                          development, next_steps, found_owner, due)
 
     async def save(self, draft: WalkDraft, partnership: Partnership, caller: Caller,
-                   session: AsyncSession) -> Logged:
+                   session: AsyncSession, found: Found | None = None) -> Logged:
         assert partnership.id is not None and draft.school.id is not None
-        walk = LearningWalk(
-            partnership_id=partnership.id, host_school_id=draft.school.id,
-            walked_on=draft.walked_on, focus=draft.focus, year_groups=draft.year_groups,
-            strengths=draft.strengths, development=draft.development,
-            next_steps=draft.next_steps,
-            owner_user_id=draft.owner.user_id if draft.owner else None,
-            owner_name=draft.owner.name if draft.owner else None, due_on=draft.due_on,
-            platform=caller.platform, logged_by_user_id=caller.user_id,
-            logged_by_name=caller.user_name,
-        )
+        if found is None:
+            walk = LearningWalk(partnership_id=partnership.id, host_school_id=draft.school.id,
+                                walked_on=draft.walked_on, focus=draft.focus,
+                                platform=caller.platform, logged_by_user_id=caller.user_id,
+                                logged_by_name=caller.user_name)
+        else:
+            assert isinstance(found.record, LearningWalk)
+            walk = found.record
+            await learning.delete_walkers(session, walk.id or 0)
+        walk.host_school_id, walk.walked_on, walk.focus = (draft.school.id, draft.walked_on,
+                                                           draft.focus)
+        walk.year_groups, walk.strengths, walk.development, walk.next_steps = (
+            draft.year_groups, draft.strengths, draft.development, draft.next_steps)
+        walk.owner_user_id = draft.owner.user_id if draft.owner else None
+        walk.owner_name = draft.owner.name if draft.owner else None
+        walk.due_on = draft.due_on
         session.add(walk)
         await session.flush()
         assert walk.id is not None
@@ -196,11 +235,12 @@ class WalkLog(LogKind[WalkDraft]):
                  f"See it all with {caller.cmd(f'walk show {walk.id}')}."]
         if len(walkers) > USUAL_WALKERS:
             lines.append(f"Common practice is no more than {USUAL_WALKERS} walkers at a time.")
-        return Logged(f"Logged learning walk #{walk.id} at {draft.school.name}", facts, lines,
-                      _channel_note(walk, draft.school, caller))
+        return Logged(walk.id, f"Logged learning walk #{walk.id} at {draft.school.name}", facts,
+                      lines, _channel_note(walk, draft.school, caller))
 
     async def form(self, mine: Sequence[Partnership], chosen: Partnership | None,
-                   caller: Caller, session: AsyncSession) -> Form:
+                   caller: Caller, session: AsyncSession,
+                   current: Mapping[str, object] | None = None) -> Form:
         schools = await school_choices([chosen] if chosen else mine, session)
         if not schools:
             where = chosen.name if chosen else "your partnerships"
@@ -212,7 +252,7 @@ class WalkLog(LogKind[WalkDraft]):
             form_id=FORM_ID, title="Log a learning walk", submit_label="Log walk",
             intro=ABOUT_NOTES + " Notes are seen only by the partnership's members.",
             fields=partnership_and_quiet_fields(mine, chosen, "Only its members will see this "
-                                                "walk.", [
+                                                "walk.", prefill([
                 FormField("school", "Host school", FieldKind.SELECT, required=True,
                           choices=schools, hint="The school whose classes you visited."),
                 FormField("date", "Date of the walk", FieldKind.DATE, required=True,
@@ -233,7 +273,7 @@ class WalkLog(LogKind[WalkDraft]):
                           max_length=MAX_NOTES),
                 FormField("owner", "Who owns the next steps", FieldKind.USER),
                 FormField("due", "Next steps due by", FieldKind.DATE),
-            ]),
+            ], current)),
         )
 
 
@@ -268,7 +308,7 @@ def tidy_year_groups(text: str) -> str:
 def _channel_note(walk: LearningWalk, school: School, caller: Caller) -> Reply:
     """What the channel sees: that a walk happened and its focus; never the notes."""
     return Reply(
-        title=f"{caller.user_name} logged a learning walk at {school.name}",
+        title=f"{walk.logged_by_name} logged a learning walk at {school.name}",
         sections=[Section(lines=[
             f"{format_date(walk.walked_on)} · focus: {walk.focus}",
             f"Members can read it with {caller.cmd(f'walk show {walk.id}')}.",
@@ -410,7 +450,11 @@ async def show(walk_id: int, caller: Caller, session: AsyncSession) -> Outcome:
         if walk.done_at is None:
             status.buttons.append(Button("Mark next steps done", WalkDone(walk.id), "primary"))
         sections.append(status)
-    sections.append(Section(lines=[f"Only members of {row.partnership.name} can see this walk."]))
+    history = await logbook.history_line(session, KIND, walk.id)
+    sections.append(Section(
+        lines=[f"Only members of {row.partnership.name} can see this walk.",
+               *([history] if history else [])],
+        buttons=await logbook.change_buttons(KIND, walk, row.partnership, caller, session)))
     return Outcome(Reply(title=f"Learning walk #{walk.id} at {row.school.name}",
                          sections=sections))
 

@@ -146,6 +146,11 @@ class SlackPoster:
             await self.client.chat_update(token=token, channel=link.channel_id, ts=message_ref,
                                           **body)
 
+    async def remove(self, link: ChannelLink, message_ref: str) -> None:
+        token = await self._token(link)
+        async with _slack_errors(link, "chat.delete"):
+            await self.client.chat_delete(token=token, channel=link.channel_id, ts=message_ref)
+
     async def share_file(self, link: ChannelLink, attachment: Attachment,
                          thread_ref: str | None) -> None:
         """Upload with files.getUploadURLExternal, the upload, files.completeUploadExternal."""

@@ -210,7 +210,9 @@ def _input(index: int, form_field: FormField) -> Element:
         case unknown:
             assert_never(unknown)
     if form_field.initial:
-        element["value"] = form_field.initial
+        initial = form_field.initial
+        # Choice sets take several values as one comma-separated string.
+        element["value"] = initial if isinstance(initial, str) else ",".join(initial)
     if form_field.placeholder and form_field.kind is not FieldKind.DATE:
         element["placeholder"] = plain(form_field.placeholder)
     return element
