@@ -13,7 +13,7 @@ from handlers.replies import Attachment, ChannelPost, Reply, Section, Tone
 from storage import outbox, queries
 from storage.db import Database
 from storage.models import ChannelLink
-from storage.pacing import Pace
+from storage.pacing import Allowance, Pace
 
 log = logging.getLogger(__name__)
 
@@ -74,19 +74,24 @@ class FileSharer(Protocol):
 
 @dataclass(frozen=True)
 class PostingLimits:
-    """How fast a platform lets a bot post: in one channel, and in one workspace overall."""
+    """How fast a platform lets a bot post: in one channel (conversation), and in one workspace
+    overall; each as one pace, or several when the platform limits several windows."""
 
-    per_channel: Pace | None = None
-    per_workspace: Pace | None = None
+    per_channel: tuple[Pace, ...] = ()
+    per_workspace: tuple[Pace, ...] = ()
 
-    def paces(self, link: ChannelLink, workspace: str) -> list[tuple[str, Pace]]:
+    def paces(self, link: ChannelLink, workspace: str) -> list[Allowance]:
         """The allowances one post to `link` uses (storage/pacing.py), the channel's first."""
-        paces = []
-        if self.per_channel is not None:
-            paces.append((f"{link.platform}:channel:{link.channel_id}", self.per_channel))
-        if self.per_workspace is not None:
-            paces.append((f"{link.platform}:workspace:{workspace}", self.per_workspace))
-        return paces
+        return [*_keyed(f"{link.platform}:channel:{link.channel_id}", self.per_channel),
+                *_keyed(f"{link.platform}:workspace:{workspace}", self.per_workspace)]
+
+
+def _keyed(key: str, paces: tuple[Pace, ...]) -> list[Allowance]:
+    """One row per pace: the key alone for a single pace, with the pace's label for several."""
+    distinct = list(dict.fromkeys(paces))
+    if len(distinct) == 1:
+        return [(key, distinct[0])]
+    return [(f"{key}:{pace.label}", pace) for pace in distinct]
 
 
 @runtime_checkable

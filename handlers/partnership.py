@@ -27,6 +27,7 @@ from storage.models import (
     PartnershipSchool,
 )
 from storage.names import name_key, tidy_name
+from storage.roles import canonical_role
 
 MAX_NAME = 200
 MAX_JOB_TITLE = 80
@@ -124,7 +125,7 @@ def parse_join(rest: str, caller: Caller) -> JoinRequest:
         raise ParseError("`new:` takes `yes`, to add a school I don't know yet.",
                          f"For example {caller.cmd(example + ' new: yes')}")
     return JoinRequest(parsed.positional, tidy_name(school),
-                       tidy_name(job_title) if job_title else None, bool(new_flag))
+                       canonical_role(job_title) if job_title else None, bool(new_flag))
 
 
 def parse_list(rest: str, caller: Caller) -> ListRequest:
@@ -146,8 +147,12 @@ def parse_retention(rest: str, caller: Caller) -> privacy.RetentionRequest:
     name = _required_name(parsed.positional, "partnership retention <partnership>", caller,
                           "East Barnet Area")
     notes = parsed.get("notes")
+    words = (notes or "").split()
+    confirmed = bool(words) and words[-1].lower() == "confirm"
+    if confirmed:
+        notes = " ".join(words[:-1])
     return privacy.RetentionRequest(
-        name, None if notes is None else privacy.parse_period(notes, caller, name))
+        name, None if notes is None else privacy.parse_period(notes, caller, name), confirmed)
 
 
 def parse_themes(rest: str, caller: Caller) -> ThemesRequest:

@@ -71,6 +71,9 @@ class Section:
     lines: list[str] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     buttons: list[Button] = field(default_factory=list)
+    # Where the whole of a long section can be seen (a web page), for a platform that must
+    # shorten it to fit a message.
+    more_link: str | None = None
 
 
 @dataclass

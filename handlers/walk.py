@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 
@@ -36,7 +36,7 @@ from handlers.logbook import (
     since_date,
 )
 from handlers.lookup import find_school, quoted_list
-from handlers.mentions import PersonRef, with_members
+from handlers.mentions import PersonRef, link_members
 from handlers.parsing import parse_fields
 from handlers.replies import Button, Fact, Outcome, Person, Reply, Section, Tone, Visibility
 from handlers.schoolyear import short_date, today_in_london
@@ -111,6 +111,8 @@ class WalkDraft:
     next_steps: str | None
     owner: PersonRef | None
     due_on: date | None
+    # Names typed that were linked to members, said back in the reply.
+    linked: list[str] = field(default_factory=list)
 
 
 class WalkLog(LogKind[WalkDraft]):
@@ -190,13 +192,20 @@ class WalkLog(LogKind[WalkDraft]):
         if due is not None and walked_on is not None and due < walked_on:
             reader.add("due", f"The due date, {format_date(due)}, is before the walk "
                               f"({format_date(walked_on)}).", "Give a due date after the walk.")
+        members = await learning.members_on(session, partnership.id, reader.caller.platform)
+        linked_walkers = link_members(walkers, members)
+        linked_owner = link_members([owner] if owner else [], members)
+        for name, linked in (("walkers", linked_walkers), ("owner", linked_owner)):
+            for typed, names in linked.ambiguous:
+                reader.add(name, f"“{typed}” could be {' or '.join(names)}.",
+                           "Give the full name, or @mention them.")
         reader.check()
         assert school is not None and walked_on is not None and focus is not None
-        members = await learning.members_on(session, partnership.id, reader.caller.platform)
-        found_owner = with_members([owner], members)[0] if owner else None
-        return WalkDraft(school, walked_on, focus, with_members(walkers, members),
+        return WalkDraft(school, walked_on, focus, linked_walkers.people,
                          tidy_year_groups(year_groups) if year_groups else None, strengths,
-                         development, next_steps, found_owner, due)
+                         development, next_steps,
+                         linked_owner.people[0] if linked_owner.people else None, due,
+                         linked=[*linked_walkers.notes, *linked_owner.notes])
 
     async def save(self, draft: WalkDraft, partnership: Partnership, caller: Caller,
                    session: AsyncSession, found: Found | None = None) -> Logged:
@@ -235,6 +244,7 @@ class WalkLog(LogKind[WalkDraft]):
                  f"See it all with {caller.cmd(f'walk show {walk.id}')}."]
         if len(walkers) > USUAL_WALKERS:
             lines.append(f"Common practice is no more than {USUAL_WALKERS} walkers at a time.")
+        lines.extend(draft.linked)
         return Logged(walk.id, f"Logged learning walk #{walk.id} at {draft.school.name}", facts,
                       lines, _channel_note(walk, draft.school, caller))
 

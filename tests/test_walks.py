@@ -373,3 +373,19 @@ async def test_database_errors_never_carry_the_values_written(db: Database) -> N
             await session.flush()
     assert "SECRET NOTE" not in str(caught.value)
     assert await count(db, LearningWalk) == 0
+
+
+async def test_an_owner_named_by_first_name_is_linked_to_the_member(db: Database) -> None:
+    logged = await ok(db, "walk", LOG + " next steps: Share the map owner: ben")
+    assert "“ben” is Ben Day, a member of the partnership." in logged.reply.plain_text()
+    [walk] = await walks(db)
+    assert (walk.owner_user_id, walk.owner_name) == ("U0BEN00001", "Ben Day")
+
+
+async def test_a_first_name_two_members_share_is_asked_about(db: Database) -> None:
+    await ok(db, "partnership", f"join {PARTNERSHIP} school: Queenswell",
+             slack_person("Ben Ash", "U0BENASH01"))
+    asked = await say(db, "walk", LOG + " next steps: Share the map owner: Ben")
+    assert asked.reply.tone is Tone.ERROR
+    assert "“Ben” could be Ben Ash or Ben Day." in asked.reply.plain_text()
+    assert await walks(db) == []

@@ -108,8 +108,8 @@ class SlackPoster:
 
     # chat.postMessage allows about one message a second in a channel, and a few hundred a
     # minute across a workspace: we keep to two a second there, in bursts of up to ten.
-    limits = PostingLimits(per_channel=Pace(interval=1.0),
-                           per_workspace=Pace(interval=0.5, burst=10))
+    limits = PostingLimits(per_channel=(Pace(interval=1.0),),
+                           per_workspace=(Pace(interval=0.5, burst=10),))
 
     def __init__(self, client: AsyncWebClient, db: Database, tokens: BotTokens) -> None:
         self.client = client

@@ -3,7 +3,7 @@
 URN and register details, match keys, other names, reviews; partnership short names.
 
 Revision ID: 0010
-Revises: 0016
+Revises: 0018
 Create Date: 2026-11-30 16:49:00.201388
 """
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from storage.school_names import match_key
 
 
 revision: str = '0010'
-down_revision: str | None = '0016'
+down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
