@@ -83,7 +83,6 @@ async def look_up_school(session: AsyncSession, caller: Caller, text: str,
         return await _by_urn(session, caller, text, name, urn_text)
     lookup = SchoolLookup(asked=text)
     exact = await stored.by_name_key(session, caller.workspace, name_key(text))
-    ranking: Ranking | None = None
     if len(exact) == 1:
         lookup.found = exact[0]
         return lookup
