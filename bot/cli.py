@@ -35,6 +35,16 @@ commands:
                            skipped (a quiet week), with its attempts
   import FILE [--workspace ID]
                            load partnerships and schools from a YAML file (safe to repeat)
+  schools import-gias FILE.csv [--la NAME] [--workspace ID] [--encoding ENC]
+                           load or refresh schools from the DfE register (a GIAS extract,
+                           UTF-8 or Windows-1252; --la keeps one local authority, and may be
+                           given again): URN, type, status, phase, authority, town, postcode;
+                           safe to repeat
+  schools review [--workspace ID] [--dismiss N]
+                           schools the register could not match alone, to decide by hand
+  schools merge FROM INTO [--dry-run] [--workspace ID]
+                           join two records that are one school (by URN, #number or name):
+                           memberships, members, walks and CPD move to INTO
   db upgrade               bring the database schema up to date
   db encrypt-tokens        encrypt every stored Slack token with TOKEN_ENCRYPTION_KEY's first
                            key (after setting a key, or a new one in front of the old)
@@ -88,9 +98,38 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the Slack team id (T…), Teams tenant id or shared "
                                "WORKSPACE_ALIASES name to import into (default: local, "
                                "the shell's)")
+    _schools_parser(sub)
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade", "encrypt-tokens"])
     return parser
+
+
+WORKSPACE_HELP = ("the Slack team id (T…), Teams tenant id or shared WORKSPACE_ALIASES name "
+                  "(default: local, the shell's)")
+
+
+def _schools_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    schools = sub.add_parser("schools", help="schools and the DfE register")
+    actions = schools.add_subparsers(dest="action", metavar="ACTION", required=True)
+    gias = actions.add_parser("import-gias", help="load or refresh schools from a GIAS CSV")
+    gias.add_argument("file", type=Path)
+    gias.add_argument("--la", action="append", default=[], metavar="NAME",
+                      help="only this local authority (its LA (name), e.g. Barnet); repeat "
+                           "for several")
+    gias.add_argument("--encoding", default=None,
+                      help="the file's encoding (default: UTF-8, else Windows-1252)")
+    gias.add_argument("--workspace", default="local", help=WORKSPACE_HELP)
+    review = actions.add_parser("review", help="schools to match to the register by hand")
+    review.add_argument("--dismiss", type=int, default=None, metavar="N",
+                        help="take school #N off the list (it is none of its candidates)")
+    review.add_argument("--workspace", default="local", help=WORKSPACE_HELP)
+    merge = actions.add_parser("merge", help="join two records that are one school")
+    merge.add_argument("source", metavar="FROM",
+                       help="the record to merge away: URN, #number or exact name")
+    merge.add_argument("target", metavar="INTO", help="the record to keep")
+    merge.add_argument("--dry-run", action="store_true", help="say what would move; change "
+                                                              "nothing")
+    merge.add_argument("--workspace", default="local", help=WORKSPACE_HELP)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"partnership-bot: no file at {args.file}", file=sys.stderr)
                 return 2
             return asyncio.run(_import(settings, args.file, args.workspace))
+        if args.command == "schools":
+            return asyncio.run(_schools(settings, args))
         if args.command == "digests":
             return asyncio.run(_digests(settings, args.week, args.workspace))
         if args.command == "db" and args.action == "encrypt-tokens":
@@ -231,6 +272,55 @@ async def _import(settings: Settings, path: Path, workspace: str) -> int:
     print(f"Imported {path} into workspace {workspace}:")
     for line in report.lines():
         print("  " + line)
+    return 0
+
+
+async def _schools(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.db import Database
+    from storage.gias import Progress, RegisterError, import_register
+    from storage.school_admin import (
+        SchoolAdminError,
+        dismiss_review,
+        merge_schools,
+        resolve_school,
+        review_lines,
+    )
+
+    if args.action == "import-gias" and not args.file.is_file():
+        print(f"partnership-bot: no file at {args.file}", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        if args.action == "import-gias":
+            from tqdm import tqdm
+
+            def bar(total: int) -> Progress:
+                # Drawn on a terminal only (disable=None), so logs and pipes stay clean.
+                return tqdm(total=total, desc="schools", unit=" rows", file=sys.stderr,
+                            disable=None, dynamic_ncols=True)
+
+            report = await import_register(db, args.file, args.workspace, args.la,
+                                           args.encoding, progress_bar=bar)
+            print(f"Loaded {args.file} into workspace {args.workspace}:")
+            lines = report.lines() + [f"  {m}" for m in report.matched[:50]]
+        elif args.action == "review":
+            async with db.session() as session:
+                lines = ([await dismiss_review(session, args.workspace, args.dismiss)]
+                         if args.dismiss is not None else
+                         await review_lines(session, args.workspace))
+        else:
+            async with db.session() as session:
+                source = await resolve_school(session, args.workspace, args.source)
+                target = await resolve_school(session, args.workspace, args.target)
+                plan = await merge_schools(session, source, target, args.dry_run)
+                lines = plan.lines(done=not args.dry_run)
+    except (RegisterError, SchoolAdminError) as error:
+        print(f"partnership-bot: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    print("\n".join(lines))
     return 0
 
 

@@ -26,10 +26,10 @@ from bot.scheduler import OutboxScheduler, OutboxSender
 from handlers.context import Caller, Platform
 from handlers.dispatch import COMMANDS, command_names, run_command
 from handlers.forms import Form
-from handlers.names import name_key
 from handlers.replies import Attachment, Reply
 from storage.db import Database
 from storage.models import ChannelLink
+from storage.names import name_key
 from storage.types import utcnow
 
 SHELL_WORKSPACE = "local"

@@ -36,7 +36,6 @@ from handlers.dates import (
 )
 from handlers.lookup import find_partnership, require_lead, require_member
 from handlers.meetings import ANSWER_LABELS, timezone_of
-from handlers.names import tidy_name
 from handlers.parsing import ParseError, parse_fields
 from handlers.replies import (
     Attachment,
@@ -62,6 +61,7 @@ from storage.models import (
     RsvpAnswer,
     ScheduledDelivery,
 )
+from storage.names import tidy_name
 from storage.types import LONDON
 
 DIGEST_KIND = "digest"

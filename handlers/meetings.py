@@ -22,7 +22,6 @@ from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
 from handlers.logbook import member_partnership, my_partnerships
 from handlers.lookup import find_partnership, require_lead, require_member
-from handlers.names import tidy_name
 from handlers.parsing import FieldProblem, ParseError, check_length, parse_fields
 from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
 from storage import outbox, queries
@@ -36,6 +35,7 @@ from storage.models import (
     Rsvp,
     RsvpAnswer,
 )
+from storage.names import tidy_name
 from storage.types import LONDON
 
 SCHEDULE_FORM = "meeting.schedule"

@@ -65,6 +65,15 @@ async def partnership_and_membership(
     return result.first()
 
 
+async def partnership_by_short_key(session: AsyncSession, workspace: str,
+                                   key: str) -> Partnership | None:
+    """The partnership whose leads gave it this short name ("H&H")."""
+    result = await session.exec(
+        select(Partnership).where(Partnership.workspace == workspace,
+                                  Partnership.short_key == key))
+    return result.first()
+
+
 async def schools_in(session: AsyncSession, workspace: str) -> Sequence[School]:
     result = await session.exec(
         select(School).where(School.workspace == workspace).order_by(School.name)

@@ -44,6 +44,7 @@ def test_help_names_every_command(tmp_path: Path) -> None:
     result = cli("--help", tmp_path=tmp_path)
     assert result.returncode == 0
     for word in ("shell", "serve", "import", "db upgrade", "teams-package", "digests",
+                 "schools import-gias", "schools review", "schools merge",
                  "SLACK_API_URL",
                  "TEAMS_APP_ID", "TEAMS_AUTH_DISABLED", "WORKSPACE_ALIASES"):
         assert word in result.stdout
@@ -217,3 +218,38 @@ async def _three_digests(url: str) -> None:
                 setattr(row, key, value)
             session.add(row)
     await db.dispose()
+
+
+GIAS = Path(__file__).parent / "fixtures" / "gias"
+
+
+def test_schools_import_gias_review_and_merge(tmp_path: Path) -> None:
+    assert cli("import", str(DATA), tmp_path=tmp_path).returncode == 0
+    first = cli("schools", "import-gias", str(GIAS / "edubasealldata_windows1252.csv"),
+                tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "rows read:  41 (windows-1252)" in first.stdout
+    assert "schools:    5 created, 36 updated, 0 unchanged, 0 closed" in first.stdout
+    assert "Monkfrith is URN 100101 (Monkfrith Primary School)" in first.stdout
+    again = cli("schools", "import-gias", str(GIAS / "edubasealldata_utf8.csv"), "--la",
+                "Barnet", tmp_path=tmp_path)
+    assert "rows read:  33 (utf-8)" in again.stdout
+    assert "schools:    0 created, 0 updated, 33 unchanged, 0 closed" in again.stdout
+    review = cli("schools", "review", tmp_path=tmp_path)
+    assert "Nothing to review" in review.stdout
+    dry = cli("schools", "merge", "Moss Hall Nursery School", "100107", "--dry-run",
+              tmp_path=tmp_path)
+    assert dry.returncode == 1 and "Both have URNs (100109 and 100107)" in dry.stderr
+
+
+def test_schools_import_gias_refuses_a_file_without_the_registers_columns(
+        tmp_path: Path) -> None:
+    bad = tmp_path / "schools.csv"
+    bad.write_text("URN,Name\n100101,Monkfrith\n", encoding="utf-8")
+    result = cli("schools", "import-gias", str(bad), tmp_path=tmp_path)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("partnership-bot: ") and "Traceback" not in result.stderr
+    assert "has no columns 'EstablishmentName', 'TypeOfEstablishment (name)'" in last
+    missing = cli("schools", "import-gias", "nowhere.csv", tmp_path=tmp_path)
+    assert missing.returncode == 2 and "no file at nowhere.csv" in missing.stderr
