@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings
+from bot.logs import access_log_options, configure_logging
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """Partnership Bot: school improvement partnerships in Slack, Teams and a local shell.
 
@@ -41,7 +44,9 @@ Socket Mode) or for many SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_REDIRECT_UR
 SLACK_INSTALL_PATH, TOKEN_ENCRYPTION_KEY; Teams: TEAMS_APP_ID, TEAMS_APP_PASSWORD,
 TEAMS_TENANT_ID, TEAMS_AUTH_DISABLED (Bot Framework Emulator only; needs HOST=127.0.0.1);
 WORKSPACE_ALIASES (e.g. T0123ABCD=barnet,<Teams tenant id>=barnet: a Slack team and a Teams
-tenant sharing partnerships)"""
+tenant sharing partnerships); logs: LOG_LEVEL (debug, info, warning, error; default info),
+LOG_FORMAT (json or text; default json for serve, text otherwise), ACCESS_LOG_LEVEL (debug
+adds health probes, warning only server errors, off none; default info)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,10 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
+        _log_as(settings, args.command)
         if args.command == "shell":
             return _shell(settings, args.name or getpass.getuser())
         if args.command == "serve":
@@ -112,11 +116,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _log_as(settings: Settings, command: str | None) -> None:
+    """One log format for the process: JSON lines for `serve` (unless LOG_FORMAT says text),
+    readable text otherwise; the shell shows only warnings, between its own lines."""
+    fmt = settings.log_format or ("json" if command == "serve" else "text")
+    level = max(settings.log_level, logging.WARNING) if command == "shell" else settings.log_level
+    configure_logging(level=level, fmt=fmt, access_level=settings.access_log_level,
+                      known_secrets=settings.secrets)
+
+
 def _shell(settings: Settings, name: str) -> int:
     from bot.shell import run_shell
     from storage.db import Database, data_folder
 
-    logging.getLogger().setLevel(logging.WARNING)
     asyncio.run(run_shell(Database(settings.database_url), name,
                           files_dir=data_folder() / "files"))
     return 0
@@ -142,7 +154,11 @@ def _serve(settings: Settings, socket_mode: bool) -> int:
 
         asyncio.run(run_socket_mode(settings, db))
         return 0
-    web.run_app(build_web_app(settings, db), host=settings.host, port=settings.port)
+    log.info("serving on %s:%s", settings.host, settings.port,
+             extra={"host": settings.host, "port": settings.port})
+    # No banner on stdout: every line the server writes is a log record.
+    web.run_app(build_web_app(settings, db), host=settings.host, port=settings.port,
+                print=None, **access_log_options())
     return 0
 
 

@@ -225,10 +225,10 @@ async def test_a_key_can_be_rotated(db: Database) -> None:
                                          bot_id="B0BOT00001", bot_user_id="U0BOT00001"))
     # The new key first (it encrypts), the old one after it (it still decrypts).
     after = SlackInstallationStore(CLIENT_ID, db.engine, token_cipher(f"{new},{old}"))
-    assert await after.bot_token_for_team(NORTH.team_id) == NORTH_TOKEN
+    assert await after.bot_token_for_workspace(NORTH.team_id) == NORTH_TOKEN
     # A store with only an unrelated key cannot read it, and says why in the log.
     stranger = SlackInstallationStore(CLIENT_ID, db.engine, token_cipher(new))
-    assert await stranger.bot_token_for_team(NORTH.team_id) is None
+    assert await stranger.bot_token_for_workspace(NORTH.team_id) is None
 
 
 async def test_tokens_stored_before_a_key_was_set_still_work(db: Database) -> None:
@@ -240,7 +240,7 @@ async def test_tokens_stored_before_a_key_was_set_still_work(db: Database) -> No
                                    bot_user_id="U0BOT00001", installed_at=1_700_000_000.0))
     keyed = SlackInstallationStore(CLIENT_ID, db.engine,
                                    token_cipher(Fernet.generate_key().decode()))
-    assert await keyed.bot_token_for_team(NORTH.team_id) == NORTH_TOKEN
+    assert await keyed.bot_token_for_workspace(NORTH.team_id) == NORTH_TOKEN
 
 
 async def test_encrypt_stored_tokens_moves_every_token_to_the_first_key(db: Database) -> None:
