@@ -88,7 +88,7 @@ async def run_line(db: Database, delivery: Delivery, caller: Caller, line: str,
     # No modals in a terminal: a form becomes the list of fields to type instead.
     form = [render_text.render_form(outcome.form)] if outcome.form is not None else []
     files = [await keep_file(files_dir, f) for f in outcome.files]
-    return "\n".join([reply, *form, *files, *problems])
+    return "\n".join([reply, *form, *files, *problems.confirmations, *problems])
 
 
 async def run_shell(db: Database, name: str, stdin: TextIO = sys.stdin,

@@ -100,7 +100,8 @@ async def test_install_exchanges_the_code_and_the_workspace_can_use_the_bot(
     page = await install(oauth_bot.slack.session, oauth_bot.url, oauth_bot.fake, NORTH,
                          NORTH_TOKEN)
     assert page.status == 200
-    assert "Thank you" in page.text
+    assert "Partnership Bot is installed" in page.text
+    assert "Northfield Schools" in page.text
     exchange = oauth_bot.fake.of("oauth.v2.access")
     assert len(exchange) == 1
     assert exchange[0].body["code"].startswith("code-T0NORTH001")
@@ -133,7 +134,7 @@ async def test_a_forged_state_is_refused_before_any_code_is_exchanged(
     page = await come_back(oauth_bot.slack.session, oauth_bot.url,
                            {"code": "code-forged", "state": "made-up"}, "made-up")
     assert page.status == 401
-    assert "Oops, Something Went Wrong" in page.text
+    assert "This install link has expired" in page.text
     # A real state, but the cookie from another browser is missing.
     start = await start_install(oauth_bot.slack.session, oauth_bot.url)
     page = await come_back(oauth_bot.slack.session, oauth_bot.url,
@@ -157,7 +158,9 @@ async def test_a_cancelled_install_stores_nothing(oauth_bot: RunningBot) -> None
     start = await start_install(oauth_bot.slack.session, oauth_bot.url)
     page = await come_back(oauth_bot.slack.session, oauth_bot.url,
                            {"error": "access_denied", "state": start.state}, start.state)
-    assert "access_denied" in page.text
+    assert page.status == 200
+    assert "You cancelled the install" in page.text
+    assert "access_denied" not in page.text
     assert oauth_bot.fake.of("oauth.v2.access") == []
 
 
@@ -166,7 +169,8 @@ async def test_a_code_slack_rejects_stores_nothing(oauth_bot: RunningBot) -> Non
     page = await come_back(oauth_bot.slack.session, oauth_bot.url,
                            {"code": "never-granted", "state": start.state}, start.state)
     assert page.status == 401
-    assert "invalid_code" in page.text
+    assert "The install did not finish" in page.text
+    assert "invalid_code" not in page.text and "never-granted" not in page.text
     assert len(oauth_bot.fake.of("oauth.v2.access")) == 1
     async with oauth_bot.db.engine.connect() as conn:
         assert await conn.scalar(text("SELECT count(*) FROM slack_bots")) == 0
