@@ -154,11 +154,17 @@ def _serve(settings: Settings, socket_mode: bool) -> int:
 
         asyncio.run(run_socket_mode(settings, db))
         return 0
-    log.info("serving on %s:%s", settings.host, settings.port,
-             extra={"host": settings.host, "port": settings.port})
+    app = build_web_app(settings, db)
+
+    async def announce(_: web.Application) -> None:
+        # After the app's own start-up (schema, token check), which may still refuse to serve.
+        log.info("serving on %s:%s", settings.host, settings.port,
+                 extra={"host": settings.host, "port": settings.port})
+
+    app.on_startup.append(announce)
     # No banner on stdout: every line the server writes is a log record.
-    web.run_app(build_web_app(settings, db), host=settings.host, port=settings.port,
-                print=None, **access_log_options())
+    web.run_app(app, host=settings.host, port=settings.port, print=None,
+                **access_log_options())
     return 0
 
 

@@ -39,8 +39,10 @@ from aiohttp.web import BaseRequest, Request, RequestKey, StreamResponse, middle
 # The fields a request puts on every line, in the order they are shown.
 CONTEXT_FIELDS = ("request_id", "platform", "workspace", "command")
 # Loggers of libraries that write request bodies, tokens or install codes below WARNING.
+# Alembic's are harmless but say the same two lines at every start.
 LIBRARY_LOGGERS = ("slack_bolt", "slack_sdk", "aiohttp", "microsoft_agents", "msal",
-                   "sqlalchemy", "apscheduler", "asyncio", "urllib3", "matplotlib", "PIL")
+                   "sqlalchemy", "alembic", "apscheduler", "asyncio", "urllib3", "matplotlib",
+                   "PIL")
 ACCESS_LOGGER = "bot.access"
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
           "error": logging.ERROR}
