@@ -244,7 +244,8 @@ def _text_value(value: Any) -> str:
     text = str(value)
     if text and re.fullmatch(r"[\w.:/@#+{}\[\]-]+", text):
         return text
-    return json.dumps(text, ensure_ascii=False)
+    # Quoted, with JSON's escapes and ours for the breaks JSON leaves alone (U+2028, NEL).
+    return escape_line_breaks(json.dumps(text, ensure_ascii=False))
 
 
 # --- the access log -------------------------------------------------------------------------

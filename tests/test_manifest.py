@@ -58,3 +58,9 @@ def test_the_redirect_url_is_the_oauth_redirect_endpoint() -> None:
 def test_the_bot_subscribes_to_uninstalls_and_revocations() -> None:
     events = manifest()["settings"]["event_subscriptions"]["bot_events"]
     assert set(REVOCATION_EVENTS) <= set(events)
+
+
+def test_org_wide_installs_are_offered_as_the_bot_supports_them() -> None:
+    """Enterprise Grid orgs may install for every workspace at once: payloads, tokens and posts
+    are keyed by the org (bot/slack/payloads.py; tests/test_slack_oauth.py)."""
+    assert manifest()["settings"]["org_deploy_enabled"] is True
