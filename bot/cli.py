@@ -12,7 +12,8 @@ from pathlib import Path
 from bot.config import ConfigError, Settings
 from bot.logs import access_log_options, configure_logging
 
-log = logging.getLogger(__name__)
+# By name: run as `python -m bot.cli`, __name__ is "__main__", outside the bot's loggers.
+log = logging.getLogger("bot.cli")
 
 DESCRIPTION = """Partnership Bot: school improvement partnerships in Slack, Teams and a local shell.
 

@@ -8,10 +8,10 @@
   context variable (`bind`) that every line logged while handling it carries, including lines
   from the tasks it starts (Slack commands run after their ack, in a task of their own).
 - **No secrets.** The access log drops every query string and shows path segments that look
-  like tokens as `{token}`; libraries that write request bodies and install codes in their
-  debug and info lines are held at WARNING; and as a last net, configured secrets and anything
-  shaped like a Slack token, a JWT, a Fernet token or a `code=`/`state=` value is replaced
-  with `[redacted]` before a line is written.
+  like tokens as `{token}`; every logger but the bot's own (libraries write request bodies,
+  install codes and statement values in their debug and info lines) is held at WARNING; and
+  as a last net, configured secrets and anything shaped like a Slack token, a JWT, a Fernet
+  token or a `code=`/`state=` value is replaced with `[redacted]` before a line is written.
 
 The standard library's logging, on purpose: Bolt, slack-sdk, aiohttp, the Agents SDK, SQLAlchemy
 and APScheduler all log through it, so one handler on the root logger formats every line alike;
@@ -34,15 +34,22 @@ from urllib.parse import quote
 
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler, Middleware
-from aiohttp.web import BaseRequest, Request, RequestKey, StreamResponse, middleware
+from aiohttp.web import (
+    BaseRequest,
+    HTTPException,
+    Request,
+    RequestKey,
+    StreamResponse,
+    json_response,
+    middleware,
+)
 
 # The fields a request puts on every line, in the order they are shown.
 CONTEXT_FIELDS = ("request_id", "platform", "workspace", "command")
-# Loggers of libraries that write request bodies, tokens or install codes below WARNING.
-# Alembic's are harmless but say the same two lines at every start.
-LIBRARY_LOGGERS = ("slack_bolt", "slack_sdk", "aiohttp", "microsoft_agents", "msal",
-                   "sqlalchemy", "alembic", "apscheduler", "asyncio", "urllib3", "matplotlib",
-                   "PIL")
+# The bot's own loggers, which LOG_LEVEL sets. Every other logger is a library's and stays at
+# WARNING or above: below it libraries write request bodies (Bolt), form fields with the client
+# secret and codes (slack-sdk), statements with their values (aiosqlite, SQLAlchemy) and more.
+OWN_LOGGERS = ("bot", "handlers", "storage", "bench")
 ACCESS_LOGGER = "bot.access"
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
           "error": logging.ERROR}
@@ -53,6 +60,7 @@ REDACTED = "[redacted]"
 # Paths polled by load balancers: their successful requests are logged at DEBUG.
 PROBE_PATHS = frozenset({"/healthz"})
 
+_log = logging.getLogger(__name__)
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 _context: ContextVar[Mapping[str, str]] = ContextVar("log_context", default=_EMPTY)
 # The record attribute a request's fields travel in (set by ContextFilter or by the access log).
@@ -274,7 +282,9 @@ REQUEST_FIELDS = RequestKey("log_fields", dict[str, str])
 
 def request_scope_middleware(platforms: Mapping[str, str]) -> Middleware:
     """aiohttp middleware: each request gets its own id (and its platform, from the path's
-    start in `platforms`) on every line logged while it is handled, its access line included."""
+    start in `platforms`) on every line logged while it is handled, its access line included.
+    An error no handler caught is logged here too, with those fields (aiohttp would log it
+    after they are gone), and answered with a plain 500."""
 
     @middleware
     async def scope(request: Request, handler: Handler) -> StreamResponse:
@@ -283,6 +293,12 @@ def request_scope_middleware(platforms: Mapping[str, str]) -> Middleware:
                                 if request.path.startswith(start)), None))
             try:
                 return await handler(request)
+            except HTTPException:
+                raise
+            except Exception:
+                _log.exception("unhandled error in %s %s", request.method,
+                               loggable_path(request.rel_url.raw_path))
+                return json_response({"error": "internal error"}, status=500)
             finally:
                 request[REQUEST_FIELDS] = dict(current_context())
 
@@ -335,8 +351,9 @@ def configure_logging(*, level: int = logging.INFO, fmt: str = "text",
                       stream: TextIO | None = None) -> logging.Handler:
     """Send every logger's lines to `stream` (stderr) in one format; returns the handler.
 
-    `level` is the bot's own loggers' level (and the root's); libraries' loggers stay at WARNING
-    or above whatever it is; `access_level` is the access log's own (`OFF` for none)."""
+    `level` is the bot's own loggers' level; every other logger (the libraries') inherits the
+    root's, WARNING or above whatever `level` is; `access_level` is the access log's own (`OFF`
+    for none)."""
     handler = logging.StreamHandler(stream or sys.stderr)
     redactor = Redactor(known_secrets)
     handler.setFormatter(JsonFormatter(redactor) if fmt == "json" else TextFormatter(redactor))
@@ -346,9 +363,9 @@ def configure_logging(*, level: int = logging.INFO, fmt: str = "text",
         root.removeHandler(old)
     handler.partnership_bot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    root.setLevel(level)
-    for name in LIBRARY_LOGGERS:
-        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    root.setLevel(max(level, logging.WARNING))
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(level)
     logging.getLogger(ACCESS_LOGGER).setLevel(access_level)
     return handler
 

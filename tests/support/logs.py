@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from bot.logs import ACCESS_LOGGER, LIBRARY_LOGGERS, configure_logging
+from bot.logs import ACCESS_LOGGER, OWN_LOGGERS, configure_logging
 
 # A text record's start: `2026-03-02T10:15:04.123Z INFO    logger: …`.
 TEXT_RECORD = re.compile(
@@ -47,7 +47,7 @@ class Captured:
 def captured_logs(level: int = logging.DEBUG, access_level: int = logging.DEBUG,
                   known_secrets: Iterable[str | None] = ()) -> Iterator[Captured]:
     """Both formats at once, from the same records; everything put back afterwards."""
-    names = ["", ACCESS_LOGGER, *LIBRARY_LOGGERS]
+    names = ["", ACCESS_LOGGER, *OWN_LOGGERS]
     levels = {name: logging.getLogger(name).level for name in names}
     secrets = list(known_secrets)
     captured = Captured(io.StringIO(), io.StringIO())
