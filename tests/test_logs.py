@@ -216,3 +216,19 @@ def test_a_json_line_is_one_object_with_the_documented_fields(logs: Captured) ->
     assert list(record)[:4] == ["time", "level", "logger", "message"]
     assert record["level"] == "warning" and record["attempts"] == 2
     assert record["request_id"] == "5f2c9a1e7b3d" and record["command"] == "meeting"
+
+
+async def test_socket_mode_requests_get_their_fields_too(logs: Captured) -> None:
+    """Socket Mode has no HTTP middleware: a Bolt middleware gives its requests their fields,
+    each in the task slack-sdk runs it in."""
+    from bot.slack.socket_mode import _log_fields
+    from tests.support.slack_requests import fixture
+
+    async def listener() -> None:
+        log.info("handled")
+
+    await asyncio.create_task(_log_fields(fixture("slash_command.json"), listener))
+    [record] = logs.records()
+    assert (record["platform"], record["workspace"], record["command"]) == (
+        "slack", "T0001", "weather")
+    assert len(record["request_id"]) == 12
