@@ -123,13 +123,18 @@ _SECRET_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), REDACTED),
     # Fernet tokens (our encrypted tokens as stored).
     (re.compile(r"\bgAAAAA[A-Za-z0-9_=-]{20,}"), REDACTED),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), rf"\1 {REDACTED}"),
+    (re.compile(r"\b((?i:bearer|basic))\s+[A-Za-z0-9._~+/=-]+"), rf"\1 {REDACTED}"),
     # Secret-bearing URL parameters, wherever a URL or form body is quoted.
-    (re.compile(r"(?i)\b((?:code|state|token|access_token|refresh_token|client_secret|secret|"
+    (re.compile(r"\b((?i:code|state|token|access_token|refresh_token|client_secret|secret|"
                 r"sig|signature|key|password)=)[^&\s\"'#,;)]+"), rf"\1{REDACTED}"),
     # Slack's response_urls and incoming webhooks: anyone holding one can post.
     (re.compile(r"https://hooks\.slack\.com/[^\s\"'<>]+"), f"https://hooks.slack.com/{REDACTED}"),
 )
+
+
+# Text each shape above must contain, in lower case: most lines hold none of them, and looking
+# for these is twenty times quicker than one search for all the shapes.
+_SHAPE_MARKERS = ("xox", "xapp-", "eyj", "gaaaaa", "bearer", "basic", "=", "hooks.slack.com")
 
 
 class Redactor:
@@ -147,8 +152,10 @@ class Redactor:
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        for shape, replacement in _SECRET_SHAPES:
-            text = shape.sub(replacement, text)
+        lowered = text.lower()
+        if any(marker in lowered for marker in _SHAPE_MARKERS):
+            for shape, replacement in _SECRET_SHAPES:
+                text = shape.sub(replacement, text)
         return text
 
 
@@ -248,9 +255,12 @@ class TextFormatter(_Formatter):
         return line
 
 
+_BARE_VALUE = re.compile(r"[\w.:/@#+{}\[\]-]+")
+
+
 def _text_value(value: Any) -> str:
     text = str(value)
-    if text and re.fullmatch(r"[\w.:/@#+{}\[\]-]+", text):
+    if text and _BARE_VALUE.fullmatch(text):
         return text
     # Quoted, with JSON's escapes and ours for the breaks JSON leaves alone (U+2028, NEL).
     return escape_line_breaks(json.dumps(text, ensure_ascii=False))
