@@ -72,6 +72,20 @@ async def installed(bot: RunningBot, team: Workspace, token: str) -> None:
     assert page.status == 200, page.text
 
 
+def assert_our_page(page: Page, title: str, *never: str) -> None:
+    """One of our pages: its title, a way back to Slack, safe headers, the state cookie
+    cleared, and nothing from the address the browser came back with."""
+    assert f"<h1>{title}</h1>" in page.text
+    assert "Oops" not in page.text
+    assert re.search(r'href="(https://[a-z.]*slack\.com/|slack://)', page.text)
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Set-Cookie"].startswith("slack-app-oauth-state=deleted")
+    for value in never:
+        assert value not in page.text
+
+
 async def test_slack_can_verify_the_events_address(oauth_bot: RunningBot) -> None:
     """The manifest subscribes to events, so Slack first checks that /slack/events answers its
     documented url_verification challenge."""
@@ -161,23 +175,28 @@ async def test_a_state_works_once(oauth_bot: RunningBot) -> None:
     assert len(oauth_bot.fake.of("oauth.v2.access")) == 1
 
 
-async def test_a_cancelled_install_stores_nothing(oauth_bot: RunningBot) -> None:
+async def test_a_cancelled_install_stores_nothing_and_offers_to_start_again(
+    oauth_bot: RunningBot,
+) -> None:
     start = await start_install(oauth_bot.slack.session, oauth_bot.url)
     page = await come_back(oauth_bot.slack.session, oauth_bot.url,
                            {"error": "access_denied", "state": start.state}, start.state)
     assert page.status == 200
-    assert "You cancelled the install" in page.text
-    assert "access_denied" not in page.text
+    assert_our_page(page, "You cancelled the install", "access_denied", start.state)
+    assert "nothing about your workspace was kept" in page.text
+    assert 'href="/slack/install"' in page.text
     assert oauth_bot.fake.of("oauth.v2.access") == []
 
 
-async def test_a_code_slack_rejects_stores_nothing(oauth_bot: RunningBot) -> None:
+async def test_a_code_slack_rejects_stores_nothing_and_gives_a_reference(
+    oauth_bot: RunningBot,
+) -> None:
     start = await start_install(oauth_bot.slack.session, oauth_bot.url)
     page = await come_back(oauth_bot.slack.session, oauth_bot.url,
                            {"code": "never-granted", "state": start.state}, start.state)
     assert page.status == 401
-    assert "The install did not finish" in page.text
-    assert "invalid_code" not in page.text and "never-granted" not in page.text
+    assert_our_page(page, "The install did not finish", "never-granted", "invalid_code")
+    assert re.search(r"quote reference <code>[0-9a-f]{12}</code>", page.text)
     assert len(oauth_bot.fake.of("oauth.v2.access")) == 1
     async with oauth_bot.db.engine.connect() as conn:
         assert await conn.scalar(text("SELECT count(*) FROM slack_bots")) == 0
@@ -420,20 +439,6 @@ async def test_interactions_are_answered_with_their_own_workspaces_token(
 # -- our install pages ---------------------------------------------------------------------------
 
 
-def assert_our_page(page: Page, title: str, *never: str) -> None:
-    """One of our pages: its title, a way back to Slack, safe headers, the state cookie
-    cleared, and nothing from the address the browser came back with."""
-    assert f"<h1>{title}</h1>" in page.text
-    assert "Oops" not in page.text
-    assert re.search(r'href="(https://[a-z.]*slack\.com/|slack://)', page.text)
-    assert page.headers["Cache-Control"] == "no-store"
-    assert page.headers["Referrer-Policy"] == "no-referrer"
-    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
-    assert page.headers["Set-Cookie"].startswith("slack-app-oauth-state=deleted")
-    for value in never:
-        assert value not in page.text
-
-
 async def test_the_installed_page_links_back_to_the_workspace(oauth_bot: RunningBot) -> None:
     oauth_bot.fake.grant("code-north-1", NORTH, NORTH_TOKEN)
     start = await start_install(oauth_bot.slack.session, oauth_bot.url)
@@ -444,18 +449,6 @@ async def test_the_installed_page_links_back_to_the_workspace(oauth_bot: Running
     assert "Northfield Schools" in page.text and "/partnership help" in page.text
     assert 'href="slack://app?team=T0NORTH001&amp;id=A0APP00001"' in page.text
     assert 'href="https://app.slack.com/client/T0NORTH001"' in page.text
-
-
-async def test_a_cancelled_install_says_so_and_offers_to_start_again(
-    oauth_bot: RunningBot,
-) -> None:
-    start = await start_install(oauth_bot.slack.session, oauth_bot.url)
-    page = await come_back(oauth_bot.slack.session, oauth_bot.url,
-                           {"error": "access_denied", "state": start.state}, start.state)
-    assert page.status == 200
-    assert_our_page(page, "You cancelled the install", "access_denied", start.state)
-    assert "nothing about your workspace was kept" in page.text
-    assert 'href="/slack/install"' in page.text
 
 
 async def test_a_crafted_error_puts_no_words_on_our_page(oauth_bot: RunningBot) -> None:
@@ -489,15 +482,6 @@ async def test_an_expired_used_or_other_browsers_link_gets_the_expired_page(
     assert elsewhere.status == 400
     assert_our_page(elsewhere, "This install link has expired", other.state)
     assert oauth_bot.fake.of("oauth.v2.access") == []
-
-
-async def test_a_failed_exchange_gets_a_reference_to_quote(oauth_bot: RunningBot) -> None:
-    start = await start_install(oauth_bot.slack.session, oauth_bot.url)
-    page = await come_back(oauth_bot.slack.session, oauth_bot.url,
-                           {"code": "never-granted", "state": start.state}, start.state)
-    assert page.status == 401
-    assert_our_page(page, "The install did not finish", "never-granted", "invalid_code")
-    assert re.search(r"quote reference <code>[0-9a-f]{12}</code>", page.text)
 
 
 # -- Enterprise Grid: org-wide installs ------------------------------------------------------------
