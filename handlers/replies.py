@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from handlers.buttons import ButtonData
 from handlers.forms import Form
 
 
@@ -56,9 +57,11 @@ class Fact:
 
 @dataclass(frozen=True)
 class Button:
+    """A button; pressing it brings `data` back (handlers/buttons.py) to the handler declared
+    for its kind."""
+
     label: str
-    action_id: str
-    value: str
+    data: ButtonData
     style: str | None = None  # "primary" | "danger" | None
 
 

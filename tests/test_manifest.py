@@ -64,3 +64,13 @@ def test_org_wide_installs_are_offered_as_the_bot_supports_them() -> None:
     """Enterprise Grid orgs may install for every workspace at once: payloads, tokens and posts
     are keyed by the org (bot/slack/payloads.py; tests/test_slack_oauth.py)."""
     assert manifest()["settings"]["org_deploy_enabled"] is True
+
+
+def test_each_commands_description_and_usage_hint_come_from_its_declarations() -> None:
+    """The manifest's words for a command are the code's: a subcommand added, renamed or
+    re-described without the manifest fails here."""
+    declared = {c["command"]: c for c in manifest()["features"]["slash_commands"]}
+    for name, command in COMMANDS.items():
+        entry = declared[f"/{name}"]
+        assert entry["description"] == command.description
+        assert entry["usage_hint"] == command.usage_hint()
