@@ -137,7 +137,8 @@ def _shell(settings: Settings, name: str) -> int:
     from storage.db import Database, data_folder
 
     asyncio.run(run_shell(Database(settings.database_url), name,
-                          files_dir=data_folder() / "files"))
+                          files_dir=data_folder() / "files",
+                          history_file=data_folder() / "shell-history"))
     return 0
 
 

@@ -8,16 +8,23 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import FileHistory, InMemoryHistory
+from prompt_toolkit.patch_stdout import patch_stdout
 
 from bot import render_text
 from bot.delivery import Delivery
 from bot.presenter import present
 from bot.scheduler import OutboxScheduler, OutboxSender
 from handlers.context import Caller, Platform
-from handlers.dispatch import command_names, run_command
+from handlers.dispatch import COMMANDS, command_names, run_command
 from handlers.forms import Form
 from handlers.names import name_key
 from handlers.replies import Attachment, Reply
@@ -29,7 +36,8 @@ SHELL_WORKSPACE = "local"
 SHELL_CHANNEL = "shell"
 
 BANNER = """Partnership Bot shell: type commands as you would in Slack, e.g. `partnership help`.
-You are {name}. `quit` (or Ctrl-D) leaves; `as <name>` becomes someone else.
+You are {name}. `quit` (or Ctrl-D) leaves; `as <name>` becomes someone else. Tab completes,
+the arrow keys bring back what you typed before.
 """
 
 
@@ -128,25 +136,89 @@ async def run_line(db: Database, delivery: Delivery, caller: Caller, line: str,
     return "\n".join(surface.out)
 
 
+class PipedLines:
+    """Lines from a pipe or a file (scripts and tests): read as they come, no prompt."""
+
+    def __init__(self, stdin: TextIO) -> None:
+        self.stdin = stdin
+
+    async def read(self, prompt: str) -> str | None:
+        line = await asyncio.to_thread(self.stdin.readline)
+        return line if line else None
+
+
+class CommandCompleter(Completer):
+    """Tab completes a command's name, then one of its subcommands' names."""
+
+    def get_completions(self, document: Document,
+                        complete_event: CompleteEvent) -> Iterator[Completion]:
+        words = document.text_before_cursor.lstrip().split(" ")
+        if len(words) == 1:
+            names = [*command_names(), *SHELL_WORDS]
+        elif len(words) == 2:
+            command = COMMANDS.get(words[0].lstrip("/").lower())
+            names = [n for s in command.subcommands for n in s.names[:1]] + ["help"] \
+                if command else []
+        else:
+            return
+        typed = words[-1].lower()
+        for name in names:
+            if name.startswith(typed.lstrip("/")):
+                yield Completion(name, start_position=-len(typed.lstrip("/")))
+
+
+SHELL_WORDS = ("help", "as", "quit")
+
+
+class TerminalLines:
+    """Lines typed at a terminal: editing, history kept across runs in `history_file`, tab
+    completion; what the bot prints meanwhile (a reminder) appears above the prompt."""
+
+    def __init__(self, history_file: Path | None) -> None:
+        if history_file is not None:
+            history_file.parent.mkdir(parents=True, exist_ok=True)
+        history = FileHistory(str(history_file)) if history_file else InMemoryHistory()
+        self.session: PromptSession[str] = PromptSession(
+            history=history, completer=CommandCompleter(), complete_while_typing=False)
+
+    async def read(self, prompt: str) -> str | None:
+        while True:
+            try:
+                return await self.session.prompt_async(prompt)
+            except KeyboardInterrupt:
+                continue  # Ctrl-C clears the line, as in a shell
+            except EOFError:
+                return None
+
+
 async def run_shell(db: Database, name: str, stdin: TextIO = sys.stdin,
-                    stdout: TextIO = sys.stdout, files_dir: Path | None = None) -> None:
-    """`files_dir`: where shared files such as calendar invites are saved."""
+                    stdout: TextIO = sys.stdout, files_dir: Path | None = None,
+                    history_file: Path | None = None) -> None:
+    """`files_dir`: where shared files such as calendar invites are saved; `history_file`:
+    where a terminal's typed lines are kept between runs."""
     await db.upgrade()
-    delivery = Delivery(db, {Platform.SHELL.value: ShellPoster(stdout, files_dir)})
+    interactive = stdin.isatty() and stdout.isatty()
+    if not interactive:
+        await _converse(db, name, PipedLines(stdin), stdout, files_dir, interactive)
+        return
+    lines = TerminalLines(history_file)
+    # Everything printed while the prompt waits goes above it, leaving the typed line intact.
+    with patch_stdout(raw=True):
+        await _converse(db, name, lines, sys.stdout, files_dir, interactive)
+
+
+async def _converse(db: Database, name: str, lines: PipedLines | TerminalLines, out: TextIO,
+                    files_dir: Path | None, interactive: bool) -> None:
+    delivery = Delivery(db, {Platform.SHELL.value: ShellPoster(out, files_dir)})
     # Reminders fall due while the shell is open too; they print like any channel post.
     scheduler = OutboxScheduler(OutboxSender(db, delivery))
     scheduler.start()
     caller = shell_caller(name)
-    interactive = stdin.isatty()
     if interactive:
-        print(BANNER.format(name=name), file=stdout)
-        print(f"Commands: {', '.join(command_names())}. Data: {db.url}", file=stdout)
+        print(BANNER.format(name=name), file=out)
+        print(f"Commands: {', '.join(command_names())}. Data: {db.url}", file=out)
     while True:
-        prompt = f"{caller.user_name}> " if interactive else ""
-        try:
-            line = await asyncio.to_thread(_read_line, stdin, stdout, prompt)
-        except (EOFError, KeyboardInterrupt):
-            break
+        line = await lines.read(f"{caller.user_name}> ")
         if line is None:
             break
         line = line.strip()
@@ -156,17 +228,9 @@ async def run_shell(db: Database, name: str, stdin: TextIO = sys.stdin,
             break
         if line.lower().startswith("as "):
             caller = shell_caller(line[3:].strip() or caller.user_name)
-            print(f"You are now {caller.user_name}.", file=stdout)
+            print(f"You are now {caller.user_name}.", file=out)
             continue
-        print(await run_line(db, delivery, caller, line, files_dir), file=stdout)
-        stdout.flush()
+        print(await run_line(db, delivery, caller, line, files_dir), file=out)
+        out.flush()
     await scheduler.stop()
     await db.dispose()
-
-
-def _read_line(stdin: TextIO, stdout: TextIO, prompt: str) -> str | None:
-    if prompt:
-        stdout.write(prompt)
-        stdout.flush()
-    line = stdin.readline()
-    return line if line else None

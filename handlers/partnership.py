@@ -145,8 +145,12 @@ def parse_retention(rest: str, caller: Caller) -> privacy.RetentionRequest:
     name = _required_name(parsed.positional, "partnership retention <partnership>", caller,
                           "East Barnet Area")
     notes = parsed.get("notes")
+    words = (notes or "").split()
+    confirmed = bool(words) and words[-1].lower() == "confirm"
+    if confirmed:
+        notes = " ".join(words[:-1])
     return privacy.RetentionRequest(
-        name, None if notes is None else privacy.parse_period(notes, caller, name))
+        name, None if notes is None else privacy.parse_period(notes, caller, name), confirmed)
 
 
 def parse_themes(rest: str, caller: Caller) -> ThemesRequest:

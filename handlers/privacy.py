@@ -20,8 +20,10 @@ from handlers.lookup import find_partnership, require_lead, require_member
 from handlers.parsing import ParseError
 from handlers.replies import Attachment, Button, Outcome, Reply, Section, Tone
 from storage import personal_data
-from storage.models import DEFAULT_NOTES_RETENTION_DAYS
+from storage import retention as retention_store
+from storage.models import DEFAULT_NOTES_RETENTION_DAYS, Partnership
 from storage.personal_data import Person, Record
+from storage.types import LONDON
 
 # How long the "Erase my data" button stays good for.
 CONFIRM_WITHIN = timedelta(minutes=15)
@@ -46,6 +48,17 @@ class ForgetRequest:
 class RetentionRequest:
     partnership: str
     days: int | None  # None: show it
+    confirmed: bool = False  # typed `confirm`: shortening may remove notes
+
+
+@dataclass(frozen=True)
+class ConfirmRetention(ButtonData, kind="privacy.retention"):
+    """"Remove them" after a lead is told how many walks' notes a shorter period removes."""
+
+    partnership_id: int
+    days: int
+    user_id: str
+    issued: int  # when it was asked, in seconds since 1970
 
 
 def parse_forget(rest: str, caller: Caller) -> ForgetRequest:
@@ -201,8 +214,56 @@ async def retention(request: RetentionRequest, caller: Caller,
                 + caller.cmd(f"partnership retention {partnership.name} notes: 18 months") + ".",
             ])]))
     await require_lead(session, caller, partnership, "change how long notes are kept")
-    partnership.notes_retention_days = request.days
+    assert partnership.id is not None
+    if request.days < partnership.notes_retention_days and not request.confirmed:
+        cutoff = caller.now.astimezone(LONDON).date() - timedelta(days=request.days)
+        doomed = await retention_store.notes_older_than(session, partnership.id, cutoff)
+        if doomed:
+            return _ask_to_shorten(partnership, request.days, doomed, caller)
+    return _set_retention(partnership, request.days, session)
+
+
+def _ask_to_shorten(partnership: Partnership, days: int, doomed: int, caller: Caller) -> Outcome:
+    assert partnership.id is not None
+    walks = f"{doomed} walk{'s' if doomed != 1 else ''}"
+    typed = caller.cmd(f"partnership retention {partnership.name} notes: {_describe(days)} "
+                       "confirm")
+    return Outcome(Reply(
+        title=f"Keeping notes for {_describe(days)} removes the notes of {walks} at the next "
+              "daily clean-up. Go ahead?", tone=Tone.WARNING,
+        sections=[Section(lines=[
+            "What was seen, the next steps and who walked go for good; the dates, schools and "
+            "focuses stay for the partnership's counts. Nothing changes until you confirm.",
+            f"No buttons here? Type {typed}.",
+        ], buttons=[Button("Remove them", ConfirmRetention(
+            partnership.id, days, caller.user_id, int(caller.now.timestamp())), "danger")])]))
+
+
+def _set_retention(partnership: Partnership, days: int, session: AsyncSession) -> Outcome:
+    partnership.notes_retention_days = days
     session.add(partnership)
     return Outcome(Reply.success(
-        f"{partnership.name} now keeps learning walk notes for {_describe(request.days)}.",
+        f"{partnership.name} now keeps learning walk notes for {_describe(days)}.",
         "Older notes are removed at the next daily clean-up."))
+
+
+@button(ConfirmRetention)
+async def confirm_retention(pressed: ConfirmRetention, caller: Caller,
+                            session: AsyncSession) -> Outcome:
+    partnership = await session.get(Partnership, pressed.partnership_id)
+    if partnership is None or partnership.workspace != caller.workspace:
+        raise CommandError.because("That partnership is no longer here.",
+                                   f"{caller.cmd('partnership list')} shows them.")
+    again = caller.cmd(f"partnership retention {partnership.name} notes: "
+                       f"{_describe(pressed.days)}")
+    if pressed.user_id != caller.user_id:
+        raise CommandError.because("This button is for the lead who asked.",
+                                   f"To change it yourself, use {again}.")
+    if caller.now.timestamp() - pressed.issued > CONFIRM_WITHIN.total_seconds():
+        raise CommandError.because("That confirmation has expired, so nothing changed.",
+                                   f"Ask again with {again}.")
+    await require_lead(session, caller, partnership, "change how long notes are kept")
+    outcome = _set_retention(partnership, pressed.days, session)
+    outcome.updated_message = Reply(title=f"Confirmed: notes are kept for "
+                                          f"{_describe(pressed.days)}.")
+    return outcome

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import dedupe
 from storage.db import Database
@@ -15,6 +17,23 @@ from storage.personal_data import ERASED
 from storage.types import LONDON
 
 log = logging.getLogger(__name__)
+
+
+def _expired(cutoff: date) -> Any:
+    """Walks from before `cutoff` whose notes are still kept."""
+    return ((col(LearningWalk.walked_on) < cutoff)
+            & col(LearningWalk.notes_removed_at).is_(None))
+
+
+async def notes_older_than(session: AsyncSession, partnership_id: int, cutoff: date) -> int:
+    """How many of a partnership's walks would lose their notes with this cutoff (those with
+    notes to lose): what a lead is told before shortening how long notes are kept."""
+    has_notes = (col(LearningWalk.strengths).is_not(None)
+                 | col(LearningWalk.development).is_not(None)
+                 | col(LearningWalk.next_steps).is_not(None))
+    result = await session.exec(select(func.count()).select_from(LearningWalk).where(
+        LearningWalk.partnership_id == partnership_id, _expired(cutoff), has_notes))
+    return int(result.one())
 
 
 async def remove_old_walk_notes(db: Database, now: datetime) -> int:
@@ -30,9 +49,7 @@ async def remove_old_walk_notes(db: Database, now: datetime) -> int:
             cutoff = today - timedelta(days=days)
             partnerships = select(Partnership.id).where(
                 Partnership.notes_retention_days == days)
-            expired = (col(LearningWalk.partnership_id).in_(partnerships)
-                       & (col(LearningWalk.walked_on) < cutoff)
-                       & col(LearningWalk.notes_removed_at).is_(None))
+            expired = col(LearningWalk.partnership_id).in_(partnerships) & _expired(cutoff)
             await session.exec(update(WalkWalker).where(
                 col(WalkWalker.walk_id).in_(select(LearningWalk.id).where(expired)))
                 .values(user_id=None, name=ERASED))

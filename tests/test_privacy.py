@@ -15,9 +15,10 @@ from handlers.dispatch import run_button
 from handlers.meetings import MeetingRsvp
 from handlers.privacy import ForgetAnswer
 from handlers.replies import Outcome, Tone
+from handlers.schoolyear import today_in_london
 from storage import personal_data
 from storage.db import Database
-from storage.models import LearningWalk, Member, Rsvp, RsvpAnswer, WalkWalker
+from storage.models import LearningWalk, Member, Partnership, Rsvp, RsvpAnswer, WalkWalker
 from storage.personal_data import ERASED
 from storage.retention import remove_old_walk_notes
 from tests.conftest import RunningBot
@@ -183,3 +184,31 @@ async def test_erase_button_through_the_real_server(bot: RunningBot) -> None:
     assert "erased what I held about you" in confirmed.body["text"]
     async with bot.db.session() as session:
         assert (await session.exec(select(col(Member.id)))).all() == []
+
+
+async def test_shortening_retention_says_how_many_notes_go_and_asks_first(db: Database) -> None:
+    await set_up_partnerships(db)
+    old = today_in_london() - timedelta(days=200)
+    await ok(db, "walk", f"log {PARTNERSHIP} school: monkfrith date: {old:%d/%m/%Y} focus: x "
+                         "strengths: an old note")
+    # A year keeps it: nothing to remove, so no question.
+    kept = await ok(db, "partnership", f"retention {PARTNERSHIP} notes: 1 year")
+    assert kept.reply.tone is Tone.SUCCESS
+    asked = await ok(db, "partnership", f"retention {PARTNERSHIP} notes: 6 months")
+    assert asked.reply.tone is Tone.WARNING
+    assert "removes the notes of 1 walk at the next daily clean-up" in asked.reply.title
+    assert f"retention {PARTNERSHIP} notes: 6 months confirm" in asked.reply.plain_text()
+    async with db.session() as session:
+        partnership = (await session.exec(select(Partnership).where(
+            Partnership.name == PARTNERSHIP))).one()
+    assert partnership.notes_retention_days == 365  # not yet
+    [confirm] = asked.reply.sections[-1].buttons
+    stolen = await run_button(db, confirm.data, BEN)
+    assert stolen.reply.tone is Tone.ERROR and "for the lead who asked" in stolen.reply.title
+    late = await run_button(db, confirm.data, replace(ANN, now=ANN.now + timedelta(minutes=16)))
+    assert late.reply.tone is Tone.ERROR and "expired" in late.reply.title
+    done = await run_button(db, confirm.data, ANN)
+    assert done.reply.tone is Tone.SUCCESS and "6 months" in done.reply.title
+    # Typed, with `confirm`, where there are no buttons.
+    typed = await ok(db, "partnership", f"retention {PARTNERSHIP} notes: 3 months confirm")
+    assert typed.reply.tone is Tone.SUCCESS and "3 months" in typed.reply.title

@@ -69,3 +69,58 @@ async def test_a_form_is_printed_as_the_fields_to_type(sqlite_db: Database) -> N
     assert "Log a CPD session: the fields to type" in text
     assert "theme:  Theme (required, one of: Subject leadership" in text
     assert "Write it like this: /cpd log Heath and Hill Partnership title:" in text
+
+
+def test_the_shell_at_a_terminal_edits_lines_and_recalls_history(tmp_path: Path) -> None:
+    """Driven through a pseudo-terminal, as a person types: the up arrow brings back the last
+    command, Tab completes, and the history is kept for the next run."""
+    import pty
+    import select
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(XDG_DATA_HOME=str(tmp_path), TERM="xterm", COLUMNS="120", LINES="40")
+
+    def session(steps: list[tuple[bytes, str]]) -> None:
+        """Type each step's keys, then wait until its answer shows."""
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: the shell, at a terminal
+            os.execve(sys.executable, [sys.executable, "-m", "bot.cli", "shell", "--as", "Ann"],
+                      env)
+        seen = ""
+
+        def read_until(text: str, within: float = 30.0) -> None:
+            nonlocal seen
+            deadline = time.monotonic() + within
+            while text not in seen and time.monotonic() < deadline:
+                if select.select([fd], [], [], 0.2)[0]:
+                    seen += os.read(fd, 65536).decode("utf-8", errors="replace")
+            assert text in seen, seen[-3000:]
+
+        try:
+            read_until("Ann>")
+            for keys, answer in steps:
+                seen = ""
+                os.write(fd, keys)
+                read_until(answer)
+            os.write(fd, b"\x04")  # Ctrl-D leaves
+        finally:
+            deadline = time.monotonic() + 20
+            while not os.waitpid(pid, os.WNOHANG)[0]:
+                if time.monotonic() > deadline:  # never leave a shell behind
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    break
+                time.sleep(0.1)
+            os.close(fd)
+
+    created = "Created the partnership East Barnet Area"
+    again = "There is already a partnership called East Barnet Area"
+    # The up arrow brings back the create, which is refused the second time.
+    session([(b"partnership create East Barnet Area\r", created), (b"\x1b[A\r", again)])
+    assert (tmp_path / "partnership-bot" / "shell-history").exists()
+    # A new run remembers what was typed before; Tab completes a command's name.
+    session([(b"\x1b[A\r", again), (b"partn\t", "partnership"),
+             (b" list\r", "1 partnership (1 with you in)")])
