@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings
-from bot.logs import access_log_options, configure_logging
+from bot.logs import access_log_options, configure_logging, show_process_ids
 
 # By name: run as `python -m bot.cli`, __name__ is "__main__", outside the bot's loggers.
 log = logging.getLogger("bot.cli")
@@ -21,12 +21,14 @@ commands:
   shell [--as NAME]        chat with the bot locally (no Slack needed; embedded SQLite);
                            calendar invites, digest charts and your data export are
                            saved in the data folder's files/
-  serve [--socket-mode]    serve Slack at /slack/events, Teams at /api/messages and
+  serve [--socket-mode] [--workers N]
+                           serve Slack at /slack/events, Teams at /api/messages and
                            /healthz on $PORT (each platform that is configured; with
                            SLACK_CLIENT_ID set, Slack installs at /slack/install for many
                            workspaces), and post meeting reminders and weekly digests when
-                           due, at Slack's pace (any number of processes may share one
-                           PostgreSQL database: each is still posted once)
+                           due, at Slack's pace; N processes share the port (default: one per
+                           core; one on SQLite), and any number of processes and machines may
+                           share one PostgreSQL database (each post is still made once)
   teams-package --out FILE [--app-id GUID] [--base-url URL]
                            build the Teams app package (manifest and icons, zipped),
                            linking to this bot's /about, /privacy and /terms pages at
@@ -41,7 +43,8 @@ commands:
   db encrypt-tokens        encrypt every stored Slack token with TOKEN_ENCRYPTION_KEY's first
                            key (after setting a key, or a new one in front of the old)
 
-configuration (environment or a .env file): DATABASE_URL, PORT, HOST; Slack:
+configuration (environment or a .env file): DATABASE_URL, PORT, HOST, DATABASE_POOL_SIZE,
+DATABASE_CONNECTIONS, COMMAND_BACKLOG; Slack:
 SLACK_SIGNING_SECRET, SLACK_API_URL, and for one workspace SLACK_BOT_TOKEN (SLACK_APP_TOKEN for
 Socket Mode) or for many SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_REDIRECT_URI, SLACK_SCOPES,
 SLACK_INSTALL_PATH, TOKEN_ENCRYPTION_KEY; Teams: TEAMS_APP_ID, TEAMS_APP_PASSWORD,
@@ -68,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--socket-mode", action="store_true",
                        help="connect to Slack over Socket Mode (needs SLACK_APP_TOKEN; "
                             "Slack only)")
+    serve.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="processes serving the one port (default: one per CPU core; "
+                            "always one on SQLite or over Socket Mode)")
     package = sub.add_parser("teams-package", help="build the Teams app package zip")
     package.add_argument("--out", type=Path, required=True, help="where to write the zip")
     package.add_argument("--app-id", default=None,
@@ -102,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "shell":
             return _shell(settings, args.name or getpass.getuser())
         if args.command == "serve":
-            return _serve(settings, args.socket_mode)
+            return _serve(settings, args.socket_mode, args.workers)
         if args.command == "teams-package":
             return _teams_package(settings, args.out, args.app_id, args.base_url)
         if args.command == "import":
@@ -142,11 +148,12 @@ def _shell(settings: Settings, name: str) -> int:
     return 0
 
 
-def _serve(settings: Settings, socket_mode: bool) -> int:
+def _serve(settings: Settings, socket_mode: bool, workers_asked: int | None = None) -> int:
     from aiohttp import web
 
     from bot.server import build_web_app
-    from storage.db import Database
+    from bot.workers import plan_pool, supervise, workers_for
+    from storage.db import Database, async_url
 
     settings.require_platform()
     if settings.slack_enabled or socket_mode:
@@ -156,24 +163,68 @@ def _serve(settings: Settings, socket_mode: bool) -> int:
             raise ConfigError("--socket-mode serves Slack only; serve Teams over HTTP "
                               "(without --socket-mode), or unset TEAMS_APP_ID.")
         settings.require_teams()
-    db = Database(settings.database_url)
+    fast_event_loop()
+    sqlite = async_url(settings.database_url).startswith("sqlite")
+    workers = workers_for(settings, workers_asked, socket_mode, sqlite)
+    pool_size = plan_pool(settings, workers)
     if socket_mode:
         from bot.slack.socket_mode import run_socket_mode
 
-        asyncio.run(run_socket_mode(settings, db))
+        asyncio.run(run_socket_mode(settings, Database(settings.database_url, pool_size)))
         return 0
-    app = build_web_app(settings, db)
+    if workers == 1:
+        app = build_web_app(settings, Database(settings.database_url, pool_size))
 
-    async def announce(_: web.Application) -> None:
-        # After the app's own start-up (schema, token check), which may still refuse to serve.
-        log.info("serving on %s:%s", settings.host, settings.port,
-                 extra={"host": settings.host, "port": settings.port})
+        async def announce(_: web.Application) -> None:
+            # After the app's own start-up (schema, token check), which may still refuse.
+            log.info("serving on http://%s:%d", settings.host, settings.port,
+                     extra={"host": settings.host, "port": settings.port, "workers": 1})
 
-    app.on_startup.append(announce)
-    # No banner on stdout: every line the server writes is a log record.
-    web.run_app(app, host=settings.host, port=settings.port, print=None,
-                **access_log_options())
-    return 0
+        app.on_startup.append(announce)
+        # No banner on stdout: every line the server writes is a log record.
+        web.run_app(app, host=settings.host, port=settings.port, print=None,
+                    **access_log_options())
+        return 0
+    # Once, before the workers start: the schema, and the stored tokens' key (a worker that
+    # refused to start would only be started again).
+    asyncio.run(_prepare_for_workers(settings))
+    show_process_ids()  # whose line is whose
+    log.info("serving on http://%s:%d with %d workers, each with up to %s database connections",
+             settings.host, settings.port, workers, pool_size,
+             extra={"host": settings.host, "port": settings.port, "workers": workers})
+
+    def serve_one(_index: int) -> None:
+        web.run_app(build_web_app(settings, Database(settings.database_url, pool_size)),
+                    host=settings.host, port=settings.port, reuse_port=True, print=None,
+                    **access_log_options())
+
+    return supervise(workers, serve_one)
+
+
+def fast_event_loop() -> None:
+    """uvloop's event loop (libuv, in C) where it is installed: the same asyncio API for less CPU
+    per request and per database round trip (README, Performance). Linux and macOS only;
+    elsewhere Python's own loop serves."""
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+async def _prepare_for_workers(settings: Settings) -> None:
+    from bot.server import require_readable_tokens
+    from storage.db import Database
+    from storage.slack_oauth import SlackInstallationStore, token_cipher
+
+    db = Database(settings.database_url, pool_size=1)
+    try:
+        await db.upgrade()
+        if settings.slack_oauth and settings.slack_client_id:
+            await require_readable_tokens(SlackInstallationStore(
+                settings.slack_client_id, db.engine, token_cipher(settings.token_encryption_key)))
+    finally:
+        await db.dispose()
 
 
 def _teams_package(settings: Settings, out: Path, app_id: str | None,

@@ -19,6 +19,7 @@ LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 SLACK_SCOPES_DEFAULT = ("commands", "chat:write", "files:write", "im:write")
 SLACK_INSTALL_PATH_DEFAULT = "/slack/install"
 SLACK_REDIRECT_PATH_DEFAULT = "/slack/oauth_redirect"
+COMMAND_BACKLOG_DEFAULT = 100
 # Teams app registrations, in the Azure portal's words (Bot Framework's MicrosoftAppType).
 TEAMS_SINGLE_TENANT = "SingleTenant"
 TEAMS_MULTI_TENANT = "MultiTenant"
@@ -68,6 +69,13 @@ class Settings:
     log_level: int = logging.INFO
     log_format: str | None = None
     access_log_level: int = logging.INFO
+    # Connections to PostgreSQL: per process (default: what fits, see bot/workers.py), and for
+    # this whole server, all workers together (default: what the database allows, less some
+    # kept for others). With several machines on one database, give each its share.
+    database_pool_size: int | None = None
+    database_connections: int | None = None
+    # Slash commands waiting for their turn, past which new ones are told "busy" at once.
+    command_backlog: int = COMMAND_BACKLOG_DEFAULT
     # The https:// address this bot is served at (its /about, /privacy and /terms pages).
     public_base_url: str | None = None
 
@@ -95,6 +103,7 @@ class Settings:
             raise ConfigError(f"PORT must be a number, not {port_text!r}.") from None
         api_url = os.environ.get("SLACK_API_URL") or SLACK_API_DEFAULT
         scopes = os.environ.get("SLACK_SCOPES") or ",".join(SLACK_SCOPES_DEFAULT)
+        backlog = _count("COMMAND_BACKLOG", minimum=0)
         return cls(
             database_url=os.environ.get("DATABASE_URL") or default_database_url(),
             port=port,
@@ -122,6 +131,9 @@ class Settings:
             log_level=_level("LOG_LEVEL"),
             log_format=_log_format(),
             access_log_level=_level("ACCESS_LOG_LEVEL", allow_off=True),
+            database_pool_size=_count("DATABASE_POOL_SIZE", minimum=1),
+            database_connections=_count("DATABASE_CONNECTIONS", minimum=1),
+            command_backlog=COMMAND_BACKLOG_DEFAULT if backlog is None else backlog,
             public_base_url=os.environ.get("PUBLIC_BASE_URL") or None,
         )
 
@@ -243,6 +255,16 @@ def _log_format() -> str | None:
     if value and value not in logs.FORMATS:
         raise ConfigError(f"LOG_FORMAT must be json or text, not {value!r}.")
     return value or None
+
+
+def _count(name: str, minimum: int) -> int | None:
+    """A whole-number setting, or None when unset."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < minimum:
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {text!r}.")
+    return int(text)
 
 
 def _flag(name: str) -> bool:

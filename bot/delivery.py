@@ -145,7 +145,11 @@ class Delivery:
     async def links_in(self, session: AsyncSession, partnership_id: int,
                        only_channel: str | None = None) -> list[ChannelLink]:
         """The linked channels a post for this partnership goes to, on platforms we can reach."""
-        links = await queries.channel_links(session, partnership_id)
+        return self.reachable(await queries.channel_links(session, partnership_id), only_channel)
+
+    def reachable(self, links: Sequence[ChannelLink],
+                  only_channel: str | None = None) -> list[ChannelLink]:
+        """Those of `links` on platforms we can post to (and only `only_channel`, if given)."""
         chosen = []
         for link in links:
             if only_channel is not None and link.channel_id != only_channel:

@@ -175,6 +175,8 @@ class _Formatter(logging.Formatter):
     def __init__(self, redactor: Redactor | None = None) -> None:
         super().__init__()
         self.redact = redactor or Redactor()
+        # With several worker processes, each line says whose it is (`pid`).
+        self.process_ids = False
 
     def fields(self, record: logging.LogRecord) -> dict[str, Any]:
         """The request's fields, then the record's own (`extra=`), secrets redacted."""
@@ -183,6 +185,8 @@ class _Formatter(logging.Formatter):
             context = _context.get()
         fields: dict[str, Any] = {name: context[name] for name in CONTEXT_FIELDS
                                   if name in context}
+        if self.process_ids:
+            fields["pid"] = record.process
         for name, value in vars(record).items():
             if name in _STANDARD_ATTRIBUTES or name.startswith("_"):
                 continue
@@ -378,6 +382,14 @@ def configure_logging(*, level: int = logging.INFO, fmt: str = "text",
         logging.getLogger(name).setLevel(level)
     logging.getLogger(ACCESS_LOGGER).setLevel(access_level)
     return handler
+
+
+def show_process_ids() -> None:
+    """From now on every line carries its process id (`pid`): for `serve --workers N`."""
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "partnership_bot", False) and isinstance(handler.formatter,
+                                                                    _Formatter):
+            handler.formatter.process_ids = True
 
 
 def access_log_options() -> dict[str, Any]:

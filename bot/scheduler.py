@@ -32,7 +32,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.delivery import Delivery, DeliveryError
 from handlers.dispatch import PLANNERS, SCHEDULED
 from handlers.replies import ChannelPost, Skip
-from storage import outbox, pacing, queries
+from storage import outbox, pacing
 from storage.db import Database
 from storage.models import ChannelLink, DeliveryStatus
 from storage.outbox import Claimed
@@ -130,12 +130,9 @@ class OutboxSender:
                                     f"no renderer for kind {item.kind!r}")
             log.error("delivery %s has unknown kind %s", item.id, item.kind)
             return
-        async with self.db.session() as session:
-            links = await self.delivery.links_in(session, item.partnership_id)
-            done = {(p.platform, p.channel_id)
-                    for p in await outbox.posts_of(session, item.dedupe_key)}
-            workspace = await queries.partnership_workspace(session, item.partnership_id) or ""
-        todo = [link for link in links if (link.platform, link.channel_id) not in done]
+        target = await outbox.target_of(self.db, item)
+        links, workspace = self.delivery.reachable(target.links), target.workspace
+        todo = [link for link in links if (link.platform, link.channel_id) not in target.done]
         # Looked at before the message is built, so a crowd of digests held back by the pace
         # is not built twice; used (below) only once there is something to post.
         if todo and not await self._within_pace(item, todo[0], workspace, use=False):

@@ -10,16 +10,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import warnings
+from typing import TYPE_CHECKING
 
 from aiohttp import ClientSession, web
-from microsoft_agents.hosting.aiohttp import CloudAdapter
-from pydantic import ValidationError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
 from bot import logs
+from bot.backlog import CommandBacklog
 from bot.config import ConfigError, Settings
 from bot.delivery import ChannelPoster, Delivery
 from bot.legal import add_pages
@@ -27,11 +27,15 @@ from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, OutboxSender, sy
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from bot.slack.oauth import bot_tokens, installation_store
 from bot.slack.payloads import log_fields as slack_log_fields
-from bot.teams.app import TeamsBot, TeamsConnection, connect_teams
-from bot.teams.auth import token_middleware
 from bot.teams.payloads import log_fields as teams_log_fields
 from storage.db import Database
 from storage.slack_oauth import SlackInstallationStore, TokenKeyError
+
+if TYPE_CHECKING:
+    # The Teams SDK (about 18 MB) is imported only when Teams is configured.
+    from microsoft_agents.hosting.aiohttp import CloudAdapter
+
+    from bot.teams.app import TeamsBot, TeamsConnection
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +45,11 @@ PLATFORM_PATHS = {"/slack/": "slack", "/api/": "teams"}
 DB_KEY = web.AppKey("db", Database)
 SLACK_KEY = web.AppKey("slack", AsyncApp)
 VERIFIER_KEY = web.AppKey("slack_verifier", SignatureVerifier)
-TEAMS_ADAPTER_KEY = web.AppKey("teams_adapter", CloudAdapter)
-TEAMS_BOT_KEY = web.AppKey("teams_bot", TeamsBot)
+TEAMS_ADAPTER_KEY: web.AppKey[CloudAdapter] = web.AppKey("teams_adapter")
+TEAMS_BOT_KEY: web.AppKey[TeamsBot] = web.AppKey("teams_bot")
 DELIVERY_KEY = web.AppKey("delivery", Delivery)
 SCHEDULER_KEY = web.AppKey("scheduler", OutboxScheduler)
+BACKLOG_KEY = web.AppKey("backlog", CommandBacklog)
 # The SDK keeps the caller's claims under a plain string key too; aiohttp warns on each request.
 warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"microsoft_agents\.")
 
@@ -79,6 +84,8 @@ async def slack_events(request: web.Request) -> web.Response:
 
 async def teams_messages(request: web.Request) -> web.Response:
     """Bot Framework activities, after the SDK has checked the caller's token."""
+    from pydantic import ValidationError
+
     with contextlib.suppress(ValueError):
         logs.bind(**teams_log_fields(await request.json()))
     try:
@@ -91,6 +98,8 @@ async def teams_messages(request: web.Request) -> web.Response:
 def teams_app(teams: TeamsConnection, bot: TeamsBot) -> web.Application:
     """/api/messages, behind the check on the caller's token (bot/teams/auth.py), on this
     sub-application only."""
+    from bot.teams.auth import token_middleware
+
     app = web.Application(middlewares=[token_middleware(teams.validator)])
     app[TEAMS_ADAPTER_KEY] = teams.adapter
     app[TEAMS_BOT_KEY] = bot
@@ -144,15 +153,19 @@ def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clo
     store = installation_store(settings, db) if settings.slack_oauth else None
     if client is not None:
         posters["slack"] = SlackPoster(client, db, bot_tokens(settings, store))
-    teams = connect_teams(settings) if settings.teams_enabled else None
-    if teams is not None:
+    teams = None
+    if settings.teams_enabled:
+        from bot.teams.app import connect_teams
+
+        teams = connect_teams(settings)
         posters["teams"] = teams.poster
     delivery = Delivery(db, posters)
     app[DELIVERY_KEY] = delivery
     scheduler = OutboxScheduler(OutboxSender(db, delivery, clock), poll_seconds)
     app[SCHEDULER_KEY] = scheduler
     if client is not None:
-        app[SLACK_KEY] = slack = build_slack_app(settings, db, delivery, client, store)
+        app[BACKLOG_KEY] = backlog = CommandBacklog(settings.command_backlog)
+        app[SLACK_KEY] = slack = build_slack_app(settings, db, delivery, client, store, backlog)
         assert settings.slack_signing_secret is not None
         app[VERIFIER_KEY] = SignatureVerifier(settings.slack_signing_secret)
         app.router.add_post("/slack/events", slack_events)
@@ -160,6 +173,8 @@ def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clo
             app.router.add_get(slack.oauth_flow.install_path, slack_install)
             app.router.add_get(slack.oauth_flow.redirect_uri_path, slack_oauth_redirect)
     if teams is not None:
+        from bot.teams.app import TeamsBot
+
         app.add_subapp("/api/", teams_app(teams, TeamsBot(db, delivery, settings)))
 
     async def start(_: web.Application) -> None:

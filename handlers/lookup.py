@@ -26,9 +26,12 @@ async def find_partnership(
             f"For example {caller.cmd('partnership info East Barnet Area')}; "
             f"{caller.cmd('partnership list')} shows them all.",
         )
-    exact = await queries.partnership_by_key(session, caller.workspace, name_key(query))
+    exact = await queries.partnership_and_membership(session, caller.workspace, name_key(query),
+                                                     caller.platform, caller.user_id)
     if exact is not None:
-        return exact
+        partnership, membership = exact
+        _remember_membership(session, caller, partnership, membership)
+        return partnership
     everything = await queries.partnerships_in(session, caller.workspace)
     match = match_name(query, everything, lambda p: p.name)
     if match.found is not None:
@@ -77,11 +80,41 @@ async def find_school(
     return None, list(match.suggestions)
 
 
+_MEMBERSHIPS = "memberships"
+
+
+def _remember_membership(session: AsyncSession, caller: Caller, partnership: Partnership,
+                         membership: Member | None) -> None:
+    """Keep the membership read with the partnership, for `require_member` in the same unit of
+    work: most commands find a partnership and then check the caller belongs to it."""
+    known = session.info.setdefault(_MEMBERSHIPS, {})
+    known[(partnership.id, caller.platform, caller.user_id)] = membership
+
+
+def _known_membership(session: AsyncSession, caller: Caller,
+                      partnership: Partnership) -> tuple[bool, Member | None]:
+    """(True, the membership) when it was read earlier in this unit of work and has not changed
+    since (a membership added or deleted meanwhile is read again)."""
+    key = (partnership.id, caller.platform, caller.user_id)
+    known: dict[tuple[int | None, str, str], Member | None] = session.info.get(_MEMBERSHIPS, {})
+    if key not in known:
+        return False, None
+    membership = known[key]
+    sync = session.sync_session
+    if membership is not None:
+        return membership not in sync.deleted, membership
+    added = any(isinstance(o, Member) and (o.partnership_id, o.platform, o.user_id) == key
+                for o in sync.new)
+    return not added, None
+
+
 async def require_member(
     session: AsyncSession, caller: Caller, partnership: Partnership
 ) -> Member:
     assert partnership.id is not None
-    found = await queries.member(session, partnership.id, caller.platform, caller.user_id)
+    known, found = _known_membership(session, caller, partnership)
+    if not known:
+        found = await queries.member(session, partnership.id, caller.platform, caller.user_id)
     if found is None:
         raise CommandError.because(
             f"Only members of {partnership.name} can do that, and you are not one yet.",

@@ -306,9 +306,14 @@ def timezone_of(partnership: Partnership) -> ZoneInfo:
 
 async def reminder_minutes(session: AsyncSession, partnership_id: int) -> tuple[int, ...]:
     found = await queries.meeting_settings(session, partnership_id)
-    if found is None:
+    return minutes_set(None if found is None else found.reminder_minutes)
+
+
+def minutes_set(setting: str | None) -> tuple[int, ...]:
+    """The reminder times a partnership's setting gives ("1440,60"), or the default."""
+    if setting is None:
         return DEFAULT_REMINDERS
-    return tuple(int(m) for m in found.reminder_minutes.split(",") if m.strip())
+    return tuple(int(m) for m in setting.split(",") if m.strip())
 
 
 async def schedule_form(request: ScheduleFormRequest, caller: Caller,
@@ -605,12 +610,12 @@ async def list_meetings(request: ListRequest, caller: Caller, session: AsyncSess
         return Outcome(Reply(title=f"No meetings coming up for {scope}.", sections=[Section(
             lines=[f"Schedule one with {caller.cmd('meeting schedule')}."])]))
     lines = []
+    going = await queries.going_counts(session, [m.id for m, _ in rows if m.id is not None])
     for meeting, partnership in rows:
         assert meeting.id is not None
-        replies = Replies.of(await queries.rsvps_of(session, meeting.id))
         where = f" · {meeting.location}" if meeting.location else ""
         lines.append(f"{meeting.id}: {meeting.title} ({partnership.name}) · {_when(meeting)}"
-                     f"{where} · {replies.count(RsvpAnswer.GOING)} going")
+                     f"{where} · {going.get(meeting.id, 0)} going")
     return Outcome(Reply(
         title=f"{len(rows)} meeting{'s' if len(rows) != 1 else ''} coming up for {scope}",
         sections=[Section(lines=lines), Section(lines=[
@@ -882,24 +887,22 @@ def _valid_timezone(text: str, caller: Caller) -> str:
 async def render_reminder(payload: dict[str, Any], due_at: datetime, now: datetime,
                           session: AsyncSession) -> Reply | None:
     """The reminder to post now, or None when it is no longer wanted (the outbox drops it)."""
-    found = await queries.meeting_by_id(session, int(payload.get("meeting_id", 0)))
-    if found is None:
+    # Everything it shows in one statement: thousands can fall due in the same minute.
+    facts = await queries.reminder_facts(session, int(payload.get("meeting_id", 0)))
+    if facts is None:
         return None
-    meeting, partnership = found
+    meeting, partnership = facts.meeting, facts.partnership
     if (meeting.status != MeetingStatus.SCHEDULED or now >= meeting.starts_at
             or payload.get("sequence") != meeting.sequence):
         return None
-    assert meeting.id is not None and partnership.id is not None
     minutes = int(payload.get("minutes_before", 0))
     if any(m < minutes and reminder_due(meeting, m) <= now
-           for m in await reminder_minutes(session, partnership.id)):
+           for m in minutes_set(facts.reminder_minutes)):
         return None  # a later reminder is due too (the bot was down): post only that one
-    sections = _details(meeting, partnership, await queries.agenda_of(session, meeting.id))
-    rsvps = await queries.rsvps_of(session, meeting.id)
-    answered = {(r.platform, r.user_id) for r in rsvps}
-    waiting = sum(1 for m, _ in await queries.members_of(session, partnership.id)
-                  if (m.platform, m.user_id) not in answered)
-    counts = Replies.of(rsvps).summary() + (f" · Yet to reply: {waiting}" if waiting else "")
+    sections = _details(meeting, partnership, facts.agenda)
+    waiting = facts.waiting
+    counts = " · ".join(f"{ANSWER_LABELS[a]}: {facts.answers.get(a.value, 0)}"
+                        for a in RsvpAnswer) + (f" · Yet to reply: {waiting}" if waiting else "")
     sections.append(Section(heading="Replies", lines=[
         counts, "Reply with the buttons on the meeting's message."]))
     delayed = " (delayed)" if now - due_at > LATE_AFTER else ""

@@ -27,6 +27,7 @@ from storage.models import (
     PartnershipSchool,
     School,
 )
+from storage.roles import canonical_role
 
 MAX_NAME = 200
 MAX_JOB_TITLE = 80
@@ -123,7 +124,7 @@ def parse_join(rest: str, caller: Caller) -> JoinRequest:
         raise ParseError("`new:` takes `yes`, to add a school I don't know yet.",
                          f"For example {caller.cmd(example + ' new: yes')}")
     return JoinRequest(parsed.positional, tidy_name(school),
-                       tidy_name(job_title) if job_title else None, bool(new_flag))
+                       canonical_role(job_title) if job_title else None, bool(new_flag))
 
 
 def parse_list(rest: str, caller: Caller) -> ListRequest:

@@ -192,7 +192,9 @@ class WalkLog(LogKind[WalkDraft]):
         if due is not None and walked_on is not None and due < walked_on:
             reader.add("due", f"The due date, {format_date(due)}, is before the walk "
                               f"({format_date(walked_on)}).", "Give a due date after the walk.")
-        members = await learning.members_on(session, partnership.id, reader.caller.platform)
+        # Walkers and an owner are matched with the members; with neither, nothing to look up.
+        members = await learning.members_on(session, partnership.id, reader.caller.platform) \
+            if walkers or owner else []
         linked_walkers = link_members(walkers, members)
         linked_owner = link_members([owner] if owner else [], members)
         for name, linked in (("walkers", linked_walkers), ("owner", linked_owner)):

@@ -8,15 +8,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+from storage import schema
+from storage.lazy_begin import begin_on_first_write
 
 
 def data_folder() -> Path:
@@ -68,7 +71,9 @@ def wrote(session: AsyncSession) -> bool:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int | None = None) -> None:
+        """`pool_size`: at most this many connections (PostgreSQL), as `serve` works out so that
+        all its workers fit the server's max_connections; by default a pool for bursts."""
         self.url = async_url(url)
         # No pre-ping (a round trip on every checkout); connections are recycled instead, and a
         # dead one surfaces as "try again shortly". A pool big enough for bursts of commands.
@@ -77,9 +82,12 @@ class Database:
         options: dict[str, Any] = {"pool_recycle": 1800, "hide_parameters": True}
         if not self.url.startswith("sqlite"):
             options.update(pool_size=10, max_overflow=20)
+            if pool_size is not None:
+                options.update(pool_size=pool_size, max_overflow=0)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        begin_on_first_write(self.engine)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession,
                                             expire_on_commit=False)
 
@@ -97,22 +105,18 @@ class Database:
         async with self._sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection whose every statement commits by itself: for work that is one statement
+        (an atomic UPDATE … RETURNING, an upsert), which needs no BEGIN and COMMIT around it."""
+        async with self.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
     async def upgrade(self, revision: str = "head") -> None:
-        """Bring the schema up to date (run at start-up and by `partnership-bot db upgrade`)."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(_run_alembic_upgrade, revision)
+        """Bring the schema up to date (run at start-up and by `partnership-bot db upgrade`);
+        once, under a lock, however many processes start together (storage/schema.py)."""
+        await schema.upgrade(self.engine, revision)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
-
-def alembic_config(connection: Connection | None = None) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    if connection is not None:
-        config.attributes["connection"] = connection
-    return config
-
-
-def _run_alembic_upgrade(connection: Connection, revision: str) -> None:
-    command.upgrade(alembic_config(connection), revision)

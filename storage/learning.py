@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
+from storage import core
 from storage.models import (
     CpdAttendance,
     CpdSession,
@@ -293,18 +294,19 @@ async def cpd_summary(
         .where(*in_period)
         .group_by(col(CpdSession.theme_id), col(CpdSession.host_school_id))
     ))
-    grouped = await session.exec(by_theme_and_host)
+    # Core, not the ORM: values, not objects (storage/core.py).
+    grouped = await core.rows(session, by_theme_and_host)
     by_theme: dict[int, CpdTally] = defaultdict(CpdTally)
     hosted: dict[int, CpdTally] = defaultdict(CpdTally)
     headcount = headcount_sessions = 0
-    for theme_id, host_id, n, minutes, without, people, counted in grouped.all():
+    for theme_id, host_id, n, minutes, without, people, counted in grouped:
         tally = CpdTally(int(n), int(minutes), int(without))
         by_theme[theme_id] += tally
         if host_id is not None:
             hosted[host_id] += tally
         headcount += int(people)
         headcount_sessions += int(counted)
-    attended_rows = await session.exec(
+    attended_rows = await core.rows(session,
         select(col(CpdAttendance.school_id), func.count(),
                func.coalesce(func.sum(col(CpdSession.minutes)), 0), unknown)
         .join(CpdSession, col(CpdSession.id) == CpdAttendance.session_id)
@@ -312,14 +314,14 @@ async def cpd_summary(
         .group_by(col(CpdAttendance.school_id))
     )
     attended = {school_id: CpdTally(int(n), int(minutes or 0), int(without))
-                for school_id, n, minutes, without in attended_rows.all()}
-    this_term = await session.exec(
+                for school_id, n, minutes, without in attended_rows}
+    this_term = await core.rows(session,
         select(CpdSession.theme_id).distinct().where(
             CpdSession.partnership_id == partnership_id,
             col(CpdSession.held_on) >= term_start, col(CpdSession.held_on) <= term_end)
     )
     return CpdSummary(dict(by_theme), dict(hosted), attended, headcount, headcount_sessions,
-                      set(this_term.all()))
+                      {row[0] for row in this_term})
 
 
 # --- corrections --------------------------------------------------------------------------------

@@ -15,14 +15,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, exists, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
-from storage.models import DeliveryStatus, Partnership, PostedMessage, ScheduledDelivery
+from storage.models import (
+    ChannelLink,
+    DeliveryStatus,
+    Partnership,
+    PostedMessage,
+    ScheduledDelivery,
+)
 from storage.types import utcnow
 
 # Long enough for one delivery's posts, Slack's own 429 waits included; the sender renews it
@@ -158,7 +164,7 @@ async def claim_due(db: Database, now: datetime, limit: int,
                    col(table.dedupe_key), col(table.due_at), col(table.expires_at),
                    col(table.attempts), col(table.payload), col(table.slot))
     )
-    async with db.engine.begin() as conn:
+    async with db.autocommit() as conn:  # one statement: atomic by itself
         rows = (await conn.execute(statement)).all()
     claimed = [Claimed(id=r[0] or 0, kind=r[1], partnership_id=r[2], dedupe_key=r[3],
                        due_at=r[4], expires_at=r[5], attempts=r[6],
@@ -180,7 +186,7 @@ def _guarded(claimed: Claimed, **values: Any) -> Any:
 
 
 async def _guarded_update(db: Database, claimed: Claimed, **values: Any) -> bool:
-    async with db.engine.begin() as conn:
+    async with db.autocommit() as conn:
         result = await conn.execute(_guarded(claimed, **values))
     return int(result.rowcount) == 1
 
@@ -201,17 +207,26 @@ class Post:
 
 async def mark_sent(db: Database, claimed: Claimed, now: datetime,
                     last_post: Post | None = None, note: str | None = None) -> bool:
-    """Sent everywhere: the last post's record and the status change in one transaction.
-    `note` keeps what went partly wrong on the row (a chart that could not be shared)."""
-    async with db.session() as session:
-        if last_post is not None:
-            # Kept even if the lease was lost meanwhile: the post did go out.
-            await record_post_in(session, claimed.partnership_id, claimed.dedupe_key,
-                                 last_post.platform, last_post.channel_id, last_post.message_ref)
-        result = await session.exec(_guarded(claimed, status=DeliveryStatus.SENT.value,
-                                             sent_at=now, lease_until=None,
-                                             last_error=_short(note)))
+    """Sent everywhere: the last post's record and the status change at once (one statement on
+    PostgreSQL, one transaction on SQLite). `note` keeps what went partly wrong on the row (a
+    chart that could not be shared)."""
+    sent = _guarded(claimed, status=DeliveryStatus.SENT.value, sent_at=now, lease_until=None,
+                    last_error=_short(note))
+    if last_post is None:
+        async with db.autocommit() as conn:
+            result = await conn.execute(sent)
         return int(result.rowcount) == 1
+    # Kept even if the lease was lost meanwhile: the post did go out.
+    recorded = _record(db, claimed.partnership_id, claimed.dedupe_key, last_post.platform,
+                       last_post.channel_id, last_post.message_ref)
+    if db.is_postgres:
+        async with db.autocommit() as conn:
+            result = await conn.execute(sent.add_cte(recorded.cte("recorded")))
+    else:
+        async with db.engine.begin() as conn:
+            await conn.execute(recorded)
+            result = await conn.execute(sent)
+    return int(result.rowcount) == 1
 
 
 async def mark_final(db: Database, claimed: Claimed, status: DeliveryStatus,
@@ -246,21 +261,61 @@ def _short(text: str | None) -> str | None:
 
 async def record_post(db: Database, partnership_id: int, key: str, platform: str,
                       channel_id: str, message_ref: str | None) -> None:
-    async with db.session() as session:
-        await record_post_in(session, partnership_id, key, platform, channel_id, message_ref)
+    async with db.autocommit() as conn:
+        await conn.execute(_record(db, partnership_id, key, platform, channel_id, message_ref))
 
 
-async def record_post_in(session: AsyncSession, partnership_id: int, key: str, platform: str,
-                         channel_id: str, message_ref: str | None) -> None:
-    existing = (await session.exec(select(PostedMessage).where(
-        PostedMessage.key == key, PostedMessage.platform == platform,
-        PostedMessage.channel_id == channel_id))).first()
-    if existing is None:
-        session.add(PostedMessage(partnership_id=partnership_id, key=key, platform=platform,
-                                  channel_id=channel_id, message_ref=message_ref))
-    else:
-        existing.message_ref = message_ref
-        session.add(existing)
+def _record(db: Database, partnership_id: int, key: str, platform: str, channel_id: str,
+            message_ref: str | None) -> Any:
+    """One statement recording where a message went (or, posted there again, its new ref)."""
+    table = PostedMessage
+    insert = (postgresql_insert if db.is_postgres else sqlite_insert)(table).values(
+        partnership_id=partnership_id, key=key, platform=platform, channel_id=channel_id,
+        message_ref=message_ref, posted_at=utcnow())
+    return insert.on_conflict_do_update(
+        index_elements=[col(table.key), col(table.platform), col(table.channel_id)],
+        set_={"message_ref": insert.excluded.message_ref})
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a delivery goes: its partnership's workspace, its linked channels, and the
+    channels it has already reached."""
+
+    workspace: str
+    links: list[ChannelLink]
+    done: set[tuple[str, str]]
+
+
+_LINKS = ChannelLink.__table__  # type: ignore[attr-defined]
+_TARGET: Any = (
+    select(col(Partnership.workspace).label("partnership_workspace"), _LINKS,
+           exists().where(col(PostedMessage.key) == bindparam("key"),
+                          col(PostedMessage.platform) == col(ChannelLink.platform),
+                          col(PostedMessage.channel_id) == col(ChannelLink.channel_id))
+           .label("reached"))
+    .select_from(Partnership)
+    .outerjoin(_LINKS, col(ChannelLink.partnership_id) == Partnership.id)
+    .where(col(Partnership.id) == bindparam("partnership_id"))
+    .order_by(col(ChannelLink.linked_at))
+)
+
+
+async def target_of(db: Database, claimed: Claimed) -> Target:
+    """A delivery's `Target`, in one statement (prebuilt Core: storage/core.py)."""
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(_TARGET, {"key": claimed.dedupe_key,
+                                             "partnership_id": claimed.partnership_id})).all()
+    columns = [c.name for c in _LINKS.columns]
+    links, done = [], set()
+    for row in rows:
+        if row.id is None:
+            continue  # no linked channel
+        link = ChannelLink.model_construct(**{name: row._mapping[name] for name in columns})
+        links.append(link)
+        if row.reached:
+            done.add((link.platform, link.channel_id))
+    return Target(rows[0].partnership_workspace if rows else "", links, done)
 
 
 async def posts_of(session: AsyncSession, key: str) -> Sequence[PostedMessage]:

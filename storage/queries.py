@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func
-from sqlmodel import col, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func
+from sqlalchemy import select as sa_select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import core
 from storage.models import (
     AgendaItem,
     ChannelLink,
@@ -21,8 +23,11 @@ from storage.models import (
     Partnership,
     PartnershipSchool,
     Rsvp,
+    RsvpAnswer,
     School,
 )
+
+M = TypeVar("M", bound=SQLModel)
 
 
 async def partnerships_in(session: AsyncSession, workspace: str) -> Sequence[Partnership]:
@@ -36,6 +41,27 @@ async def partnership_by_key(session: AsyncSession, workspace: str, key: str) ->
     result = await session.exec(
         select(Partnership).where(Partnership.workspace == workspace, Partnership.name_key == key)
     )
+    return result.first()
+
+
+# Built once: most commands start with it (storage/core.py says why that matters).
+_PARTNERSHIP_AND_MEMBERSHIP = (
+    select(Partnership, Member)
+    .outerjoin(Member, and_(col(Member.partnership_id) == Partnership.id,
+                            col(Member.platform) == bindparam("platform"),
+                            col(Member.user_id) == bindparam("user_id")))
+    .where(col(Partnership.workspace) == bindparam("workspace"),
+           col(Partnership.name_key) == bindparam("key"))
+)
+
+
+async def partnership_and_membership(
+    session: AsyncSession, workspace: str, key: str, platform: str, user_id: str
+) -> tuple[Partnership, Member | None] | None:
+    """The partnership with this name key, and the user's membership of it (None if they are not
+    a member), in one statement."""
+    result = await session.exec(_PARTNERSHIP_AND_MEMBERSHIP, params={
+        "workspace": workspace, "key": key, "platform": platform, "user_id": user_id})
     return result.first()
 
 
@@ -75,8 +101,8 @@ async def partnership_listing(
     a name key), with school counts: bounded work however many partnerships there are."""
     # The user's partnership ids first, as a list: "NOT IN (subquery)" defeats PostgreSQL's
     # planner (no anti-join over a nullable subquery).
-    mine_ids = list((await session.exec(select(Member.partnership_id).where(
-        Member.platform == platform, Member.user_id == user_id))).all())
+    mine_ids = [row[0] for row in await core.rows(session, select(Member.partnership_id).where(
+        Member.platform == platform, Member.user_id == user_id))]
     scope: list[ColumnElement[bool]] = [col(Partnership.workspace) == workspace]
     if containing:
         scope.append(col(Partnership.name_key).contains(containing, autoescape=True))
@@ -88,32 +114,37 @@ async def partnership_listing(
     total = len(others)
     if total == limit:
         counted = select(func.count()).select_from(others_query.subquery())
-        total = int((await session.exec(counted)).one())
+        total = int((await core.rows(session, counted))[0][0])
     return PartnershipListing(mine, others, total)
 
 
 async def _with_counts(session: AsyncSession, query: Any, member: bool) -> list[PartnershipRow]:
-    partnerships = list((await session.exec(query)).all())
+    partnerships = core.shown(Partnership, await core.rows(session, query))  # to show only
     ids = [p.id for p in partnerships]
     counts: dict[int, int] = {}
     if ids:
-        counted = await session.exec(
+        counted = await core.rows(session, (
             select(PartnershipSchool.partnership_id, func.count())
             .where(col(PartnershipSchool.partnership_id).in_(ids))
             .group_by(col(PartnershipSchool.partnership_id))
-        )
-        counts = {pid: int(n) for pid, n in counted.all()}
+        ))
+        counts = {int(row[0]): int(row[1]) for row in counted}
     return [PartnershipRow(p, counts.get(p.id or 0, 0), member) for p in partnerships]
 
 
+_SCHOOLS_OF = (
+    select(School.__table__)  # type: ignore[attr-defined]
+    .join(PartnershipSchool.__table__,  # type: ignore[attr-defined]
+          col(PartnershipSchool.school_id) == col(School.id))
+    .where(col(PartnershipSchool.partnership_id) == bindparam("partnership_id"))
+    .order_by(col(School.name))
+)
+
+
 async def schools_of(session: AsyncSession, partnership_id: int) -> Sequence[School]:
-    result = await session.exec(
-        select(School)
-        .join(PartnershipSchool, col(PartnershipSchool.school_id) == School.id)
-        .where(PartnershipSchool.partnership_id == partnership_id)
-        .order_by(School.name)
-    )
-    return result.all()
+    """Its schools by name, to show (not tracked by the session: see storage/core.py)."""
+    return core.shown(School, await core.rows(session, _SCHOOLS_OF,
+                                              {"partnership_id": partnership_id}))
 
 
 async def members_of(
@@ -153,15 +184,20 @@ async def school_link(
     return result.first()
 
 
+_CHANNEL_LINKS = (
+    select(ChannelLink.__table__)  # type: ignore[attr-defined]
+    .where(col(ChannelLink.partnership_id) == bindparam("partnership_id"))
+    .order_by(col(ChannelLink.linked_at))
+)
+
+
 async def channel_links(
     session: AsyncSession, partnership_id: int
 ) -> Sequence[ChannelLink]:
-    result = await session.exec(
-        select(ChannelLink)
-        .where(ChannelLink.partnership_id == partnership_id)
-        .order_by(col(ChannelLink.linked_at))
-    )
-    return result.all()
+    """Its linked channels, oldest first, to show or post to (not tracked by the session: see
+    storage/core.py; `channel_link` gives one to change)."""
+    return core.shown(ChannelLink, await core.rows(session, _CHANNEL_LINKS,
+                                                   {"partnership_id": partnership_id}))
 
 
 async def channel_link(
@@ -226,6 +262,74 @@ async def upcoming_meetings(
     return (await session.exec(query)).all()
 
 
+@dataclass(frozen=True)
+class ReminderFacts:
+    """What a meeting's reminder shows, read in one statement."""
+
+    meeting: Meeting
+    partnership: Partnership
+    reminder_minutes: str | None  # the partnership's setting, None for the default
+    agenda: list[AgendaItem]
+    answers: dict[str, int]  # answer -> how many gave it
+    waiting: int  # members who have not replied
+
+
+def _answered(answer: RsvpAnswer) -> Any:
+    return (select(func.count()).select_from(Rsvp)
+            .where(col(Rsvp.meeting_id) == col(Meeting.id), col(Rsvp.answer) == answer.value)
+            .scalar_subquery())
+
+
+def _prefixed(model: type[Any], prefix: str) -> list[Any]:
+    return [c.label(f"{prefix}{c.name}") for c in model.__table__.columns]
+
+
+def _unprefixed(model: type[M], prefix: str, row: Any) -> M:
+    """A model made from a row's `prefix`-labelled columns, to read only (storage/core.py)."""
+    mapping = row._mapping
+    return model.model_construct(**{c.name: mapping[f"{prefix}{c.name}"]
+                                    for c in model.__table__.columns})  # type: ignore[attr-defined]
+
+
+def _reminder_facts_statement() -> Any:
+    replied = exists().where(col(Rsvp.meeting_id) == col(Meeting.id),
+                             col(Rsvp.platform) == col(Member.platform),
+                             col(Rsvp.user_id) == col(Member.user_id))
+    waiting = (select(func.count()).select_from(Member)
+               .where(col(Member.partnership_id) == col(Partnership.id), ~replied)
+               .scalar_subquery())
+    return (
+        sa_select(*_prefixed(Meeting, "m_"), *_prefixed(Partnership, "p_"),
+               *_prefixed(AgendaItem, "a_"), col(MeetingSettings.reminder_minutes),
+               waiting.label("waiting"),
+               *(_answered(a).label(f"n_{a.value}") for a in RsvpAnswer))
+        .select_from(Meeting)
+        .join(Partnership, col(Partnership.id) == col(Meeting.partnership_id))
+        .outerjoin(MeetingSettings, col(MeetingSettings.partnership_id) == col(Partnership.id))
+        .outerjoin(AgendaItem, col(AgendaItem.meeting_id) == col(Meeting.id))
+        .where(col(Meeting.id) == bindparam("meeting_id"))
+        .order_by(col(AgendaItem.position))
+    )
+
+
+_REMINDER_FACTS = _reminder_facts_statement()
+
+
+async def reminder_facts(session: AsyncSession, meeting_id: int) -> ReminderFacts | None:
+    """For the reminder sender (which acts for no one workspace: the row names its own): one
+    prebuilt Core statement, since thousands can fall due in the same minute."""
+    found = await core.rows(session, _REMINDER_FACTS, {"meeting_id": meeting_id})
+    if not found:
+        return None
+    first = found[0]
+    return ReminderFacts(
+        _unprefixed(Meeting, "m_", first), _unprefixed(Partnership, "p_", first),
+        first.reminder_minutes,
+        [_unprefixed(AgendaItem, "a_", row) for row in found if row.a_id is not None],
+        {a.value: int(first._mapping[f"n_{a.value}"]) for a in RsvpAnswer},
+        int(first.waiting))
+
+
 async def agenda_of(session: AsyncSession, meeting_id: int) -> Sequence[AgendaItem]:
     result = await session.exec(
         select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
@@ -239,6 +343,23 @@ async def rsvps_of(session: AsyncSession, meeting_id: int) -> Sequence[Rsvp]:
         select(Rsvp).where(Rsvp.meeting_id == meeting_id).order_by(col(Rsvp.answered_at))
     )
     return result.all()
+
+
+_GOING = (
+    select(col(Rsvp.meeting_id), func.count())
+    .where(col(Rsvp.meeting_id).in_(bindparam("meeting_ids", expanding=True)),
+           col(Rsvp.answer) == RsvpAnswer.GOING.value)
+    .group_by(col(Rsvp.meeting_id))
+)
+
+
+async def going_counts(session: AsyncSession, meeting_ids: Sequence[int]) -> dict[int, int]:
+    """How many said Going to each meeting, in one grouped statement (meetings with none are
+    left out)."""
+    if not meeting_ids:
+        return {}
+    found = await core.rows(session, _GOING, {"meeting_ids": list(meeting_ids)})
+    return {int(row[0]): int(row[1]) for row in found}
 
 
 async def rsvp_of(session: AsyncSession, meeting_id: int, platform: str,

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy import (
@@ -30,6 +29,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+if TYPE_CHECKING:
+    # cryptography (about 9 MB) is imported only when a key is set: see token_cipher.
+    from cryptography.fernet import MultiFernet
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ def token_cipher(keys: str | None) -> MultiFernet | None:
     first encrypts, all decrypt, so a key can be rotated). None when no key is set."""
     if not keys or not keys.strip():
         return None
+    from cryptography.fernet import Fernet, MultiFernet
+
     try:
         return MultiFernet([Fernet(key.strip()) for key in keys.split(",") if key.strip()])
     except ValueError:
@@ -103,6 +108,8 @@ class EncryptedToken(TypeDecorator[str]):
         if self.cipher is None:
             log.error("a stored Slack token is encrypted but TOKEN_ENCRYPTION_KEY is not set")
             return None
+        from cryptography.fernet import InvalidToken
+
         try:
             return self.cipher.decrypt(value.encode()).decode()
         except InvalidToken:
@@ -227,6 +234,8 @@ def _readable(stored: str | None, cipher: MultiFernet | None) -> bool:
         return True  # none, or plain (stored before a key was set)
     if cipher is None:
         return False
+    from cryptography.fernet import InvalidToken  # loaded with the cipher itself
+
     try:
         cipher.decrypt(stored.encode())
     except InvalidToken:
@@ -237,6 +246,8 @@ def _readable(stored: str | None, cipher: MultiFernet | None) -> bool:
 def _encrypt_again(cipher: MultiFernet, stored: str) -> str:
     if not stored.startswith(FERNET_PREFIX):
         return cipher.encrypt(stored.encode()).decode()
+    from cryptography.fernet import InvalidToken
+
     try:
         return cipher.rotate(stored.encode()).decode()
     except InvalidToken:

@@ -70,9 +70,9 @@ async def test_join_creates_the_school_on_first_mention_and_says_so(db: Database
     assert reply.tone is Tone.SUCCESS
     assert reply.title == "You joined East Barnet Area for Monkfrith."
     assert "Added the new school Monkfrith." in reply.plain_text()
-    assert "Your role: headteacher." in reply.plain_text()
+    assert "Your role: Headteacher." in reply.plain_text()  # stored as the known role
     info = (await say(db, "info East Barnet Area")).reply.plain_text()
-    assert "Ben: member, headteacher, for Monkfrith" in info
+    assert "Ben: member, Headteacher, for Monkfrith" in info
 
 
 async def test_a_school_may_be_in_many_partnerships(db: Database) -> None:

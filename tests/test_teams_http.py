@@ -64,7 +64,7 @@ async def test_join_in_a_channel_strips_the_mention_and_answers_privately(
     # The same person as in the personal chat: one identity, their Entra object id.
     assert (member.platform, member.user_id, member.display_name) == (
         "teams", USER_AAD_ID, "Jo Whitfield")
-    assert member.job_title == "headteacher"
+    assert member.job_title == "Headteacher"
     assert partnership.workspace == TENANT
 
 

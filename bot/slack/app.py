@@ -3,7 +3,6 @@ Block Kit. Listeners stay small: ack first, call the core, answer."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -19,6 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.backlog import CommandBacklog, TooLate, busy_reply
 from bot.config import Settings
 from bot.delivery import (
     Delivery,
@@ -48,10 +48,11 @@ from storage.slack_oauth import SlackInstallationStore
 
 log = logging.getLogger(__name__)
 
-# Commands worked on at once after their ack: about the database pool's size.
-CONCURRENT_COMMANDS = 8
-
 HOME_EVENT = "app_home_opened"
+# The acknowledgement that says "busy": made once, as it may be sent hundreds of times a second.
+BUSY_ACK = render.message(busy_reply())
+# Partnerships whose workspace a poster keeps in mind (a few bytes each).
+WORKSPACES_REMEMBERED = 10_000
 
 _SLACK_LINK = re.compile(r"<([#!])?([^<>|]*)(?:\|([^<>]*))?>")
 
@@ -115,10 +116,22 @@ class SlackPoster:
         self.client = client
         self.db = db
         self.tokens = tokens
+        # partnership id -> its workspace, which never changes: one read per partnership.
+        self._workspaces: dict[int, str] = {}
+
+    async def _workspace(self, partnership_id: int) -> str | None:
+        workspace = self._workspaces.get(partnership_id)
+        if workspace is None:
+            async with self.db.session() as session:
+                workspace = await queries.partnership_workspace(session, partnership_id)
+            if workspace is not None:
+                if len(self._workspaces) >= WORKSPACES_REMEMBERED:
+                    self._workspaces.clear()
+                self._workspaces[partnership_id] = workspace
+        return workspace
 
     async def _token(self, link: ChannelLink) -> str:
-        async with self.db.session() as session:
-            workspace = await queries.partnership_workspace(session, link.partnership_id)
+        workspace = await self._workspace(link.partnership_id)
         token = None if workspace is None else await self.tokens.for_workspace(workspace)
         if token is None:
             log.warning("no bot token for the workspace of channel link %s", link.id)
@@ -207,14 +220,15 @@ class SlackListeners:
     listener, which carries the token of the workspace the request came from."""
 
     def __init__(self, db: Database, delivery: Delivery, client: AsyncWebClient,
-                 settings: Settings) -> None:
+                 settings: Settings, backlog: CommandBacklog | None = None) -> None:
         self.db = db
         self.delivery = delivery
         self.client = client
         self.settings = settings
         # Commands run after their ack; only a few at once, so that under a burst the event
-        # loop stays free to acknowledge new requests quickly (the rest wait, costing nothing).
-        self.work_slots = asyncio.Semaphore(CONCURRENT_COMMANDS)
+        # loop stays free to acknowledge new requests quickly, and only so many wait: past that
+        # a command is told "busy" at once rather than answered late (bot/backlog.py).
+        self.backlog = backlog or CommandBacklog(settings.command_backlog)
 
     def shared(self, caller: Caller) -> Caller:
         """The caller in the workspace their Slack team shares (WORKSPACE_ALIASES), if any."""
@@ -223,9 +237,17 @@ class SlackListeners:
     def command(self, name: str) -> Any:
         async def on_command(ack: AsyncAck, command: dict[str, Any],
                              client: AsyncWebClient) -> None:
+            turn = self.backlog.admit()
+            if turn is None:
+                await ack(**BUSY_ACK)
+                return
             await ack()
-            async with self.work_slots:
-                await self._command(name, command, client)
+            try:
+                async with turn:
+                    await self._command(name, command, client)
+            except TooLate:
+                if command.get("response_url"):
+                    await self.respond(command["response_url"], busy_reply())
 
         return on_command
 
@@ -393,7 +415,7 @@ async def on_error(error: Exception) -> BoltResponse:
 
 def build_slack_app(
     settings: Settings, db: Database, delivery: Delivery, client: AsyncWebClient,
-    store: SlackInstallationStore | None = None,
+    store: SlackInstallationStore | None = None, backlog: CommandBacklog | None = None,
 ) -> AsyncApp:
     """The Bolt app. With an installation store (multi-workspace mode) it also runs the OAuth
     install flow and finds each request's bot token there; without, it uses the client's."""
@@ -414,7 +436,7 @@ def build_slack_app(
         )
     app.error(on_error)
     add_revocation_listeners(app, store)
-    listeners = SlackListeners(db, delivery, client, settings)
+    listeners = SlackListeners(db, delivery, client, settings, backlog)
     for name in COMMANDS:
         app.command(f"/{name}")(listeners.command(name))
     app.view(re.compile(".+"))(listeners.on_view_submission)

@@ -1,0 +1,25 @@
+"""How names are keyed for storage: "St Mary's EN4", "st. marys  en4" and "ST MARY’S EN4" have
+one key. The keys are stored (and indexed) beside the names, so they are defined here, below
+every layer that reads or writes them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_APOSTROPHES = re.compile(r"['’‘`´.]")
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def name_key(name: str) -> str:
+    """The comparison key of a name: case, accents, spacing and punctuation folded away."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = _APOSTROPHES.sub("", text)  # "st. mary's" -> "st marys", not "st mary s"
+    text = text.replace("&", " and ")
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def tidy_name(name: str) -> str:
+    """A name as we store and show it: the user's spelling, outer and doubled spaces removed."""
+    return " ".join(name.split())
