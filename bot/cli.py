@@ -10,6 +10,10 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings
+from bot.logs import access_log_options, configure_logging, show_process_ids
+
+# By name: run as `python -m bot.cli`, __name__ is "__main__", outside the bot's loggers.
+log = logging.getLogger("bot.cli")
 
 DESCRIPTION = """Partnership Bot: school improvement partnerships in Slack, Teams and a local shell.
 
@@ -59,7 +63,9 @@ TEAMS_ENTRA_OPENID_METADATA (where signing keys are published: tests, government
 TEAMS_AUTH_DISABLED (Bot Framework Emulator only; needs HOST=127.0.0.1);
 PUBLIC_BASE_URL (the https:// address the bot is served at); WORKSPACE_ALIASES (e.g.
 T0123ABCD=barnet,<Teams tenant id>=barnet: a Slack team and a Teams
-tenant sharing partnerships)"""
+tenant sharing partnerships); logs: LOG_LEVEL (debug, info, warning, error; default info),
+LOG_FORMAT (json or text; default json for serve, text otherwise), ACCESS_LOG_LEVEL (debug
+adds health probes, warning only server errors, off none; default info)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,10 +141,9 @@ def _schools_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
+        _log_as(settings, args.command)
         if args.command == "shell":
             return _shell(settings, args.name or getpass.getuser())
         if args.command == "serve":
@@ -165,11 +170,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _log_as(settings: Settings, command: str | None) -> None:
+    """One log format for the process: JSON lines for `serve` (unless LOG_FORMAT says text),
+    readable text otherwise; the shell shows only warnings, between its own lines."""
+    fmt = settings.log_format or ("json" if command == "serve" else "text")
+    level = max(settings.log_level, logging.WARNING) if command == "shell" else settings.log_level
+    configure_logging(level=level, fmt=fmt, access_level=settings.access_log_level,
+                      known_secrets=settings.secrets)
+
+
 def _shell(settings: Settings, name: str) -> int:
     from bot.shell import run_shell
     from storage.db import Database, data_folder
 
-    logging.getLogger().setLevel(logging.WARNING)
     asyncio.run(run_shell(Database(settings.database_url), name,
                           files_dir=data_folder() / "files",
                           history_file=data_folder() / "shell-history"))
@@ -201,21 +214,30 @@ def _serve(settings: Settings, socket_mode: bool, workers_asked: int | None = No
         asyncio.run(run_socket_mode(settings, Database(settings.database_url, pool_size)))
         return 0
     if workers == 1:
-        web.run_app(build_web_app(settings, Database(settings.database_url, pool_size)),
-                    host=settings.host, port=settings.port)
+        app = build_web_app(settings, Database(settings.database_url, pool_size))
+
+        async def announce(_: web.Application) -> None:
+            # After the app's own start-up (schema, token check), which may still refuse.
+            log.info("serving on http://%s:%d", settings.host, settings.port,
+                     extra={"host": settings.host, "port": settings.port, "workers": 1})
+
+        app.on_startup.append(announce)
+        # No banner on stdout: every line the server writes is a log record.
+        web.run_app(app, host=settings.host, port=settings.port, print=None,
+                    **access_log_options())
         return 0
-    # Once, before the workers start: they then find the schema current.
-    asyncio.run(_upgrade_quietly(settings))
-    for handler in logging.getLogger().handlers:  # whose line is whose
-        handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
-    logging.getLogger(__name__).info(
-        "serving on http://%s:%d with %d workers, each with up to %s database connections",
-        settings.host, settings.port, workers, pool_size)
+    # Once, before the workers start: the schema, and the stored tokens' key (a worker that
+    # refused to start would only be started again).
+    asyncio.run(_prepare_for_workers(settings))
+    show_process_ids()  # whose line is whose
+    log.info("serving on http://%s:%d with %d workers, each with up to %s database connections",
+             settings.host, settings.port, workers, pool_size,
+             extra={"host": settings.host, "port": settings.port, "workers": workers})
 
     def serve_one(_index: int) -> None:
         web.run_app(build_web_app(settings, Database(settings.database_url, pool_size)),
-                    host=settings.host, port=settings.port, reuse_port=True, print=None)
+                    host=settings.host, port=settings.port, reuse_port=True, print=None,
+                    **access_log_options())
 
     return supervise(workers, serve_one)
 
@@ -231,12 +253,17 @@ def fast_event_loop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
-async def _upgrade_quietly(settings: Settings) -> None:
+async def _prepare_for_workers(settings: Settings) -> None:
+    from bot.server import require_readable_tokens
     from storage.db import Database
+    from storage.slack_oauth import SlackInstallationStore, token_cipher
 
     db = Database(settings.database_url, pool_size=1)
     try:
         await db.upgrade()
+        if settings.slack_oauth and settings.slack_client_id:
+            await require_readable_tokens(SlackInstallationStore(
+                settings.slack_client_id, db.engine, token_cipher(settings.token_encryption_key)))
     finally:
         await db.dispose()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from dotenv import load_dotenv
 
+from bot import logs
 from storage.db import default_database_url
 from storage.slack_oauth import TokenKeyError, token_cipher
 
@@ -62,6 +64,11 @@ class Settings:
     slack_redirect_uri: str | None = None
     slack_install_path: str = SLACK_INSTALL_PATH_DEFAULT
     token_encryption_key: str | None = None
+    # Logging (bot/logs.py): the bot's own level, json or text (None: json for `serve`, text
+    # otherwise), and the access log's own level (logs.OFF for none).
+    log_level: int = logging.INFO
+    log_format: str | None = None
+    access_log_level: int = logging.INFO
     # Connections to PostgreSQL: per process (default: what fits, see bot/workers.py), and for
     # this whole server, all workers together (default: what the database allows, less some
     # kept for others). With several machines on one database, give each its share.
@@ -121,11 +128,22 @@ class Settings:
             slack_redirect_uri=os.environ.get("SLACK_REDIRECT_URI") or None,
             slack_install_path=os.environ.get("SLACK_INSTALL_PATH") or SLACK_INSTALL_PATH_DEFAULT,
             token_encryption_key=os.environ.get("TOKEN_ENCRYPTION_KEY") or None,
+            log_level=_level("LOG_LEVEL"),
+            log_format=_log_format(),
+            access_log_level=_level("ACCESS_LOG_LEVEL", allow_off=True),
             database_pool_size=_count("DATABASE_POOL_SIZE", minimum=1),
             database_connections=_count("DATABASE_CONNECTIONS", minimum=1),
             command_backlog=COMMAND_BACKLOG_DEFAULT if backlog is None else backlog,
             public_base_url=os.environ.get("PUBLIC_BASE_URL") or None,
         )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value set, for the logs to redact wherever one might appear."""
+        keys = (self.token_encryption_key or "").split(",")
+        values = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
+                  self.slack_client_secret, self.teams_app_password, *keys)
+        return tuple(v.strip() for v in values if v and v.strip())
 
     def require_platform(self) -> None:
         """`serve` needs at least one chat platform."""
@@ -223,6 +241,20 @@ class Settings:
     @property
     def teams_single_tenant(self) -> bool:
         return self.teams_app_type == TEAMS_SINGLE_TENANT
+
+
+def _level(name: str, allow_off: bool = False) -> int:
+    try:
+        return logs.level_named(os.environ.get(name) or "info", name, allow_off=allow_off)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _log_format() -> str | None:
+    value = (os.environ.get("LOG_FORMAT") or "").strip().lower()
+    if value and value not in logs.FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be json or text, not {value!r}.")
+    return value or None
 
 
 def _count(name: str, minimum: int) -> int | None:

@@ -7,6 +7,7 @@ channels on every platform that is."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from typing import TYPE_CHECKING
@@ -17,14 +18,18 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
+from bot import logs
 from bot.backlog import CommandBacklog
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.delivery import ChannelPoster, Delivery
 from bot.legal import add_pages
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, OutboxSender, system_clock
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from bot.slack.oauth import bot_tokens, installation_store
+from bot.slack.payloads import log_fields as slack_log_fields
+from bot.teams.payloads import log_fields as teams_log_fields
 from storage.db import Database
+from storage.slack_oauth import SlackInstallationStore, TokenKeyError
 
 if TYPE_CHECKING:
     # The Teams SDK (about 18 MB) is imported only when Teams is configured.
@@ -33,6 +38,9 @@ if TYPE_CHECKING:
     from bot.teams.app import TeamsBot, TeamsConnection
 
 log = logging.getLogger(__name__)
+
+# Whose requests arrive under which path, for the platform field of their log lines.
+PLATFORM_PATHS = {"/slack/": "slack", "/api/": "teams"}
 
 DB_KEY = web.AppKey("db", Database)
 SLACK_KEY = web.AppKey("slack", AsyncApp)
@@ -60,6 +68,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def slack_events(request: web.Request) -> web.Response:
     try:
         bolt_request = await to_bolt_request(request)
+        logs.bind(**slack_log_fields(bolt_request.body))
         bolt_response = await request.app[SLACK_KEY].async_dispatch(bolt_request)
     except Exception as error:
         # Bolt reads some malformed payloads before (or while) it routes them, and fails: check
@@ -77,6 +86,8 @@ async def teams_messages(request: web.Request) -> web.Response:
     """Bot Framework activities, after the SDK has checked the caller's token."""
     from pydantic import ValidationError
 
+    with contextlib.suppress(ValueError):
+        logs.bind(**teams_log_fields(await request.json()))
     try:
         response = await request.app[TEAMS_ADAPTER_KEY].process(request, request.app[TEAMS_BOT_KEY])
     except ValidationError:
@@ -119,12 +130,21 @@ async def slack_oauth_redirect(request: web.Request) -> web.Response:
     return await to_aiohttp_response(bolt_response)
 
 
+async def require_readable_tokens(store: SlackInstallationStore) -> None:
+    """Stop at start-up, rather than tell every workspace it is not installed, when the stored
+    tokens do not decrypt with TOKEN_ENCRYPTION_KEY (a wrong key, or one removed)."""
+    try:
+        await store.check_tokens_readable()
+    except TokenKeyError as error:
+        raise ConfigError(str(error)) from None
+
+
 def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clock,
                   poll_seconds: float = POLL_SECONDS) -> web.Application:
     """The whole server, for whichever platforms are configured (checked by the caller).
 
     `clock` and `poll_seconds` drive the reminder outbox (tests move the clock by hand)."""
-    app = web.Application()
+    app = web.Application(middlewares=[logs.request_scope_middleware(PLATFORM_PATHS)])
     app[DB_KEY] = db
     app.router.add_get("/healthz", healthz)
     add_pages(app)  # /about, /privacy, /terms: linked from the Teams app package
@@ -159,6 +179,8 @@ def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clo
 
     async def start(_: web.Application) -> None:
         await db.upgrade()
+        if store is not None:
+            await require_readable_tokens(store)
         if client is not None:
             # One pooled HTTP session for all Web API calls, instead of one per call.
             client.session = ClientSession()

@@ -311,8 +311,9 @@ async def note_for_channels(session: AsyncSession, partnership: Partnership, not
     names = ", ".join(f"#{link.channel_name or link.channel_id}" for link in links)
     if quiet:
         return [], f"Nothing was posted in {names} (quiet)."
-    return ([ChannelPost(partnership.id, note, remember_as=remember_as)],
-            f"A short note went to {names}.")
+    # Said once it is out (bot/delivery.py), so a failed post is never claimed.
+    return ([ChannelPost(partnership.id, note, remember_as=remember_as,
+                         confirm="A short note went to {channels}.")], None)
 
 
 # --- schools ---------------------------------------------------------------------------------

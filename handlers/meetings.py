@@ -425,11 +425,7 @@ async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSessi
     card = await meeting_card(session, meeting, partnership)
     agenda_items = await queries.agenda_of(session, meeting.id)
     lines = [f"Number {meeting.id}: {caller.cmd(f'meeting who {meeting.id}')} shows replies."]
-    if links:
-        lines.append("Posted in " + ", ".join(f"#{link.channel_name or link.channel_id}"
-                                                for link in links)
-                     + " with reply buttons and a calendar invite.")
-    else:
+    if not links:
         lines.append(f"{partnership.name} has no channel yet, so no one else has been told. "
                      f"Link one with {caller.cmd('partnership channel ' + partnership.name)}; "
                      "reminders will go there.")
@@ -438,7 +434,9 @@ async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSessi
         Reply.success(f"Scheduled {meeting.title}: {_when(meeting)}.", *lines),
         channel_posts=[ChannelPost(partnership.id, card, remember_as=card_key(meeting.id),
                                    attachment=invite(meeting, partnership.name, agenda_items,
-                                                     caller.now))],
+                                                     caller.now),
+                                   confirm="Posted in {channels} with reply buttons and a "
+                                           "calendar invite.")],
     )
 
 

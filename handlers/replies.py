@@ -134,6 +134,10 @@ class ChannelPost:
     withdraw_of: str | None = None
     # Shared with the post (in its thread where the platform has threads).
     attachment: Attachment | None = None
+    # Told to the person who asked, once the post (and its file) is out, with `{channels}` the
+    # channels it reached: "Posted in {channels} with reply buttons." Said by the delivery, not
+    # the handler, so a reply never claims a post that failed.
+    confirm: str | None = None
 
 
 @dataclass(frozen=True)

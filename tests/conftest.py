@@ -21,6 +21,7 @@ from cryptography.fernet import Fernet
 
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.logs import TextFormatter, access_log_options
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, system_clock
 from bot.server import DELIVERY_KEY, SCHEDULER_KEY, build_web_app
 from storage.db import Database
@@ -31,6 +32,17 @@ from tests.support.slack_requests import SIGNING_SECRET, SlackClientSim, signed_
 from tests.support.teams_requests import TeamsClientSim
 
 BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Captured log lines (caplog.text, and the report of a failing test) in the bot's own
+    text format, as the shell and a terminal show them (bot/logs.py)."""
+    plugin = config.pluginmanager.get_plugin("logging-plugin")
+    for handler in (getattr(plugin, "caplog_handler", None),
+                    getattr(plugin, "report_handler", None)):
+        if handler is not None:
+            handler.setFormatter(TextFormatter())
 OAUTH_REDIRECT_URI = "https://partnership-bot.example.org/slack/oauth_redirect"
 
 
@@ -140,8 +152,9 @@ class RunningBot:
 
 @asynccontextmanager
 async def serving(app: web.Application) -> AsyncIterator[str]:
-    """`app` served on a free loopback port; yields its base URL."""
-    runner = web.AppRunner(app, access_log=None)
+    """`app` served on a free loopback port, with the access log `serve` writes; yields its
+    base URL."""
+    runner = web.AppRunner(app, **access_log_options())
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

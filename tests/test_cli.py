@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
 
 DATA = Path(__file__).parent / "fixtures" / "data" / "partnerships.yaml"
 
@@ -133,6 +137,41 @@ def test_a_bad_token_encryption_key_says_how_to_make_one(tmp_path: Path) -> None
     assert result.stderr.strip().count("\n") == 0
     assert "TOKEN_ENCRYPTION_KEY is not a Fernet key" in result.stderr
     assert "Fernet.generate_key()" in result.stderr
+
+
+@pytest.mark.parametrize("configured", ["a wrong key", "no key"])
+def test_serve_stops_when_stored_tokens_do_not_decrypt(tmp_path: Path, configured: str) -> None:
+    """A well-formed key that is not the one the tokens were stored with, or the key removed
+    after they were encrypted: serve refuses to start, in one line naming the setting."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    asyncio.run(_token_stored_with(url, Fernet.generate_key().decode()))
+    key = ({"TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode()}
+           if configured == "a wrong key" else {})
+    result = cli("serve", tmp_path=tmp_path, DATABASE_URL=url, PORT="0", HOST="127.0.0.1",
+                 SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="not-real",
+                 SLACK_SIGNING_SECRET="not-real", **key)
+    assert result.returncode == 2
+    *logged, error = result.stderr.strip().splitlines()
+    assert error.startswith("partnership-bot: ")
+    assert "stored Slack token(s)" in error and "TOKEN_ENCRYPTION_KEY" in error
+    # Before it, only log records (JSON lines, as `serve` writes them): without a key, the
+    # warning that tokens would be stored in plain text.
+    assert all(json.loads(line)["level"] for line in logged)
+
+
+async def _token_stored_with(url: str, key: str) -> None:
+    from slack_sdk.oauth.installation_store import Bot
+
+    from storage.db import Database
+    from storage.slack_oauth import SlackInstallationStore, token_cipher
+
+    db = Database(url)
+    await db.upgrade()
+    store = SlackInstallationStore("1111.2222", db.engine, token_cipher(key))
+    await store.async_save_bot(Bot(app_id="A0APP00001", team_id="T0NORTH001",
+                                   bot_token="xoxb-1001-2001-notarealtoken", bot_id="B0BOT00001",
+                                   bot_user_id="U0BOT00001", installed_at=1_700_000_000.0))
+    await db.dispose()
 
 
 def test_help_names_the_multi_workspace_settings(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from handlers.meetings import MeetingRsvp
 from storage.models import Meeting, PostedMessage, RsvpAnswer
 from storage.types import LONDON
 from tests.conftest import RunningBot
-from tests.support.fake_slack import Call
+from tests.support.fake_slack import Call, Scripted
 from tests.support.slack_requests import block_action, view_submission
 from tests.support.when import day_ahead, london, uk_long, uk_short
 
@@ -123,6 +123,24 @@ async def test_schedule_posts_a_card_with_reply_buttons_and_a_calendar_invite(
     assert event["UID"] == meeting.uid
     # Stored in UTC, whatever the local offset that day.
     assert meeting.starts_at == london(day, 11, 30).astimezone(UTC)
+
+
+
+async def test_a_card_that_could_not_be_posted_is_not_claimed(bot: RunningBot) -> None:
+    """The reply says where the card went only once it is there: a refused post gets the
+    reason instead of both "Posted in #heads" and "I can't post in #heads"."""
+    await linked_partnership(bot)
+    bot.fake.answer("chat.postMessage", Scripted(body={"ok": False, "error": "not_in_channel"}))
+    answer = await command(bot, f"schedule East Barnet Area when: {uk_long(day_ahead(10))}", 3)
+    assert "Scheduled East Barnet Area meeting" in answer
+    assert "I can't post in #heads yet" in answer
+    assert "Posted in" not in answer
+    # And with the card posted but its invite refused, it is not claimed either.
+    bot.fake.answer("files.getUploadURLExternal",
+                    Scripted(body={"ok": False, "error": "missing_scope"}))
+    answer = await command(bot, f"schedule East Barnet Area when: {uk_long(day_ahead(11))}", 4)
+    assert "The message went out, but not the file" in answer
+    assert "Posted in" not in answer
 
 
 async def test_rsvp_clicks_update_the_card_in_place(bot: RunningBot) -> None:

@@ -33,8 +33,9 @@ from bot.slack.oauth import (
     BotTokens,
     add_revocation_listeners,
     not_installed_message,
-    oauth_settings,
+    oauth_flow,
 )
+from bot.slack.payloads import slack_workspace
 from handlers.context import Caller, Platform
 from handlers.dispatch import COMMANDS, app_home, run_action, run_command, submit_form
 from handlers.forms import Form
@@ -82,7 +83,7 @@ def slack_caller(command: dict[str, Any]) -> Caller:
     is_dm = command.get("channel_name") == "directmessage" or str(channel_id).startswith("D")
     return Caller(
         platform=Platform.SLACK,
-        workspace=command.get("team_id") or "unknown",
+        workspace=slack_workspace(command) or "unknown",
         user_id=command["user_id"],
         user_name=command.get("user_name") or command["user_id"],
         channel_id=None if is_dm else channel_id,
@@ -93,10 +94,9 @@ def slack_caller(command: dict[str, Any]) -> Caller:
 def interaction_caller(body: dict[str, Any], channel_id: str | None) -> Caller:
     """The caller of a modal submission or a button press."""
     user = body.get("user") or {}
-    team = body.get("team") or {}
     return Caller(
         platform=Platform.SLACK,
-        workspace=team.get("id") or user.get("team_id") or "unknown",
+        workspace=slack_workspace(body) or "unknown",
         user_id=user["id"],
         user_name=user.get("username") or user.get("name") or user["id"],
         channel_id=channel_id,
@@ -293,7 +293,7 @@ class SlackListeners:
             return
         user = str(event["user"])
         caller = self.shared(Caller(platform=Platform.SLACK,
-                                    workspace=body.get("team_id") or "unknown",
+                                    workspace=slack_workspace(body) or "unknown",
                                     user_id=user, user_name=user))
         await self.publish_home(client, caller)
 
@@ -431,7 +431,7 @@ def build_slack_app(
             # Given here too so that Bolt's token lookups use our client (SLACK_API_URL).
             installation_store=store,
             installation_store_bot_only=True,
-            oauth_settings=oauth_settings(settings, db, store),
+            oauth_flow=oauth_flow(settings, db, store),
             user_facing_authorize_error_message=not_installed_message(settings),
         )
     app.error(on_error)
