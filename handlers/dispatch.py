@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cpd, digest, home, meetings, partnership, privacy, walk
+from handlers import cpd, digest, home, links, meetings, partnership, privacy, walk, web
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
 from handlers.parsing import ParseError
-from handlers.replies import ChannelPost, Outcome, Reply, Skip
+from handlers.replies import Attachment, ChannelPost, Outcome, Reply, Skip
 from storage import dedupe
 from storage.db import Database, wrote
 
@@ -55,6 +55,8 @@ ACTIONS: dict[str, ActionHandler] = {
     privacy.FORGET_ACTION: privacy.confirm_forget,
     home.LOG_WALK_ACTION: home.log_walk,
     home.LOG_CPD_ACTION: home.log_cpd,
+    links.OPEN_ACTION: web.open_action,
+    links.FILE_ACTION: web.file_action,
 }
 SCHEDULED: dict[str, ScheduledRenderer] = {
     meetings.REMINDER_KIND: meetings.render_reminder,
@@ -126,6 +128,13 @@ async def app_home(db: Database, caller: Caller) -> Reply:
     outcome = await _guarded(db, "app home",
                              lambda session: home.build(caller, session))
     return outcome.reply
+
+
+async def files_by_link(db: Database, caller: Caller, files: list[Attachment]) -> Outcome:
+    """Files for the caller alone as private links, for platforms that cannot send a person a
+    file: the reply carries a link button for each."""
+    return await _guarded(db, "files by link",
+                          lambda session: web.personal_files(files, caller, session))
 
 
 class _Repeated(Exception):

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers import cpd, walk
 from handlers.context import Caller
 from handlers.digest import day_label, meeting_replies, meeting_when, step_fact
+from handlers.links import open_in_browser
 from handlers.meetings import ANSWER_LABELS, RSVP_ACTION
 from handlers.replies import Button, Outcome, Reply, Section
 from handlers.schoolyear import today_in_london
@@ -53,6 +54,7 @@ async def build(caller: Caller, session: AsyncSession) -> Outcome:
     sections = [Section(lines=[f"Your partnerships: {names}."], buttons=[
         Button("Log a learning walk", LOG_WALK_ACTION, "walk", "primary"),
         Button("Log a CPD session", LOG_CPD_ACTION, "cpd"),
+        open_in_browser(),
     ])]
     sections.append(Section(heading=f"Your next meetings ({meetings.total})" if meetings.total
                             else "Your next meetings",

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import digest, privacy
+from handlers import digest, privacy, web
 from handlers.context import Caller
 from handlers.errors import CommandError
-from handlers.lookup import find_partnership, find_school, quoted_list, require_lead
+from handlers.links import open_in_browser
+from handlers.lookup import find_partnership, find_school, membership, quoted_list, require_lead
 from handlers.mentions import PersonRef, find_mentions
 from handlers.names import match_name, name_key, tidy_name
 from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
@@ -103,10 +104,11 @@ Request = (
     HelpRequest | CreateRequest | JoinRequest | LeaveRequest | ListRequest | InfoRequest
     | ChannelRequest | RoleRequest | ThemesRequest | digest.DigestRequest
     | privacy.MyDataRequest | privacy.ForgetRequest | privacy.RetentionRequest
+    | web.WebRequest
 )
 
 SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel", "role", "themes",
-               "digest", "retention", "mydata", "forget")
+               "digest", "web", "retention", "mydata", "forget")
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -175,6 +177,8 @@ def parse(text: str, caller: Caller) -> Request:
         return ThemesRequest(name, None if new is None else parse_theme_list(new, caller, name))
     if sub == "digest":
         return digest.parse_request(rest, caller)
+    if sub in ("web", "browser"):
+        return web.parse_request(rest)
     raise unknown_subcommand(sub, SUBCOMMANDS, caller.cmd("partnership help"))
 
 
@@ -267,6 +271,8 @@ async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
             return await run_themes(request, caller, session)
         case digest.DigestRequest():
             return await digest.run(request, caller, session)
+        case web.WebRequest():
+            return await web.run(request, caller, session)
 
 
 def help_reply(caller: Caller) -> Reply:
@@ -288,6 +294,7 @@ def help_reply(caller: Caller) -> Reply:
                     "digests in this channel (leads)",
                     f"{c('partnership role East Barnet Area @Ben lead')}: make someone a lead "
                     "or a member (leads)",
+                    web.help_line(caller),
                 ],
             ),
             Section(heading="Weekly digest", lines=digest.help_lines(caller)),
@@ -490,6 +497,9 @@ async def info(request: InfoRequest, caller: Caller, session: AsyncSession) -> O
             Section(facts=facts),
             Section(heading=f"Schools ({len(schools)})", lines=school_lines),
             Section(heading=f"Members ({len(members)})", lines=member_lines),
+            *([Section(lines=["Its CPD coverage, walks and meetings, in your browser:"],
+                       buttons=[open_in_browser(partnership.id)])]
+              if await membership(session, caller, partnership) else []),
         ],
     ))
 

@@ -60,6 +60,8 @@ class Button:
     action_id: str
     value: str
     style: str | None = None  # "primary" | "danger" | None
+    # A link button: opens this address in the browser instead of sending an action back.
+    url: str | None = None
 
 
 @dataclass

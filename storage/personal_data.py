@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import ColumnElement, delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +23,7 @@ from storage.models import (
     ChannelLink,
     CpdSession,
     DigestSettings,
+    FileLink,
     LearningWalk,
     Meeting,
     MeetingSettings,
@@ -31,6 +32,8 @@ from storage.models import (
     Rsvp,
     School,
     WalkWalker,
+    WebLink,
+    WebSession,
 )
 
 ERASED = "(name removed)"
@@ -277,6 +280,42 @@ async def erase_meetings(session: AsyncSession, person: Person) -> int:
     return changed
 
 
+# --- the web pages' links, sessions and files ---------------------------------------------
+
+_WEB_TABLES: tuple[type[WebLink] | type[WebSession] | type[FileLink], ...] = (
+    WebLink, WebSession, FileLink)
+
+
+def _theirs(table: type[WebLink] | type[WebSession] | type[FileLink],
+            person: Person) -> list[ColumnElement[bool]]:
+    return [col(table.workspace) == person.workspace, col(table.platform) == person.platform,
+            col(table.user_id) == person.user_id]
+
+
+async def export_web(session: AsyncSession, person: Person) -> list[Record]:
+    """Sign-in links, browser sessions and files made for the person (never their tokens)."""
+    links = await session.exec(select(WebLink).where(*_theirs(WebLink, person)))
+    sessions = await session.exec(select(WebSession).where(*_theirs(WebSession, person)))
+    files = await session.exec(select(FileLink).where(*_theirs(FileLink, person)))
+    return ([Record("web sign-in link", {"made": _text(r.created_at),
+                                         "expires": _text(r.expires_at),
+                                         "used": _text(r.used_at)}) for r in links.all()]
+            + [Record("web session", {"signed in": _text(r.created_at),
+                                      "expires": _text(r.expires_at)}) for r in sessions.all()]
+            + [Record("file link", {"file": r.filename, "made": _text(r.created_at),
+                                    "expires": _text(r.expires_at)}) for r in files.all()])
+
+
+async def erase_web(session: AsyncSession, person: Person) -> int:
+    """Every link and file is deleted, and every browser signed in as the person signed out."""
+    removed = 0
+    for table in _WEB_TABLES:
+        result = await session.exec(delete(table).where(  # type: ignore[call-overload]
+            *_theirs(table, person)))
+        removed += int(result.rowcount)
+    return removed
+
+
 # (exporter, eraser) for every table that names people; erasers run in this order (memberships
 # last: the others look up the person's names there).
 SOURCES: list[tuple[Exporter, Eraser]] = [
@@ -284,6 +323,7 @@ SOURCES: list[tuple[Exporter, Eraser]] = [
     (export_cpd, erase_cpd),
     (export_meetings, erase_meetings),
     (export_created, erase_created),
+    (export_web, erase_web),
     (export_memberships, erase_memberships),
 ]
 
@@ -307,4 +347,4 @@ async def erase(session: AsyncSession, person: Person) -> int:
 # Tables with columns that name or identify people, all handled above.
 COVERED = {"partnership", "member", "channel_link", "learning_walk", "walk_walker",
            "cpd_session", "meeting", "agenda_item", "rsvp", "meeting_settings",
-           "digest_settings"}
+           "digest_settings", "web_link", "web_session", "file_link"}
