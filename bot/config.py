@@ -48,6 +48,20 @@ class Settings:
     slack_redirect_uri: str | None = None
     slack_install_path: str = SLACK_INSTALL_PATH_DEFAULT
     token_encryption_key: str | None = None
+    # Where people reach this server (the manifest's address), for the links to the web pages
+    # and files handed out in chat; no trailing slash. None: http://localhost:<port>.
+    public_base_url: str | None = None
+
+    @property
+    def web_base(self) -> str:
+        """The address in links to the web pages."""
+        return self.public_base_url or f"http://localhost:{self.port or 3000}"
+
+    @property
+    def web_is_https(self) -> bool:
+        """Served to people over HTTPS (behind a proxy that ends TLS, usually): cookies are
+        then marked Secure."""
+        return self.web_base.startswith("https://")
 
     def shared_workspace(self, platform_workspace: str) -> str:
         """The workspace a Slack team or Teams tenant works in: its alias, or its own id."""
@@ -92,6 +106,7 @@ class Settings:
             slack_redirect_uri=os.environ.get("SLACK_REDIRECT_URI") or None,
             slack_install_path=os.environ.get("SLACK_INSTALL_PATH") or SLACK_INSTALL_PATH_DEFAULT,
             token_encryption_key=os.environ.get("TOKEN_ENCRYPTION_KEY") or None,
+            public_base_url=_base_url(os.environ.get("PUBLIC_BASE_URL", "")),
         )
 
     def require_platform(self) -> None:
@@ -202,3 +217,17 @@ def _aliases(text: str) -> dict[str, str]:
             )
         aliases[platform_id] = shared
     return aliases
+
+
+def _base_url(text: str) -> str | None:
+    """PUBLIC_BASE_URL, checked: an http(s) address with a host and no query."""
+    text = text.strip()
+    if not text:
+        return None
+    parts = urlparse(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment:
+        raise ConfigError(
+            f"PUBLIC_BASE_URL must be the http(s) address people reach the bot at, like "
+            f"https://partnership-bot.example.org, not {text!r}.")
+    return text.rstrip("/")

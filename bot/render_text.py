@@ -24,8 +24,11 @@ def render(reply: Reply) -> str:
         width = max((len(f.label) for f in section.facts), default=0)
         out.extend(f"  {f.label.ljust(width)}  {_plain(f.plain_value())}" for f in section.facts)
         out.extend(f"  • {_plain(line)}" for line in section.lines)
-        if section.buttons:
-            out.append("  [" + "] [".join(b.label for b in section.buttons) + "]")
+        actions = [b for b in section.buttons if not b.url]
+        if actions:
+            out.append("  [" + "] [".join(b.label for b in actions) + "]")
+        # No clicking in a terminal: a link is shown in full, to copy into a browser.
+        out.extend(f"  {b.label}: {b.url}" for b in section.buttons if b.url)
     return "\n".join(out)
 
 

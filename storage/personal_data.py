@@ -310,7 +310,7 @@ async def erase_web(session: AsyncSession, person: Person) -> int:
     """Every link and file is deleted, and every browser signed in as the person signed out."""
     removed = 0
     for table in _WEB_TABLES:
-        result = await session.exec(delete(table).where(  # type: ignore[call-overload]
+        result = await session.exec(delete(table).where(
             *_theirs(table, person)))
         removed += int(result.rowcount)
     return removed

@@ -83,7 +83,7 @@ async def _pace(session: AsyncSession, table: type[WebLink] | type[FileLink], pe
     """Refuse a new link past `most` in the window; the rows are the record (any process)."""
     since = now - PACE_WINDOW
     recent = (await session.exec(
-        select(table.created_at).where(  # type: ignore[call-overload]
+        select(table.created_at).where(
             table.platform == person.platform, table.user_id == person.user_id,
             col(table.created_at) > since)
         .order_by(col(table.created_at).desc()).limit(most))).all()
@@ -175,7 +175,7 @@ async def session_of(session: AsyncSession, cookie: str, now: datetime) -> WebSe
 
 
 async def end_session(session: AsyncSession, cookie: str) -> None:
-    await session.exec(delete(WebSession).where(  # type: ignore[call-overload]
+    await session.exec(delete(WebSession).where(
         col(WebSession.token_hash) == token_hash(cookie)))
 
 
@@ -237,7 +237,7 @@ async def forget_expired(db: Database, now: datetime) -> int:
     removed = 0
     async with db.session() as session:
         for table in (WebLink, WebSession, FileLink):
-            result = await session.exec(delete(table).where(  # type: ignore[call-overload]
+            result = await session.exec(delete(table).where(
                 col(table.expires_at) <= now))
             removed += int(result.rowcount)
     return removed

@@ -211,7 +211,8 @@ class SlackListeners:
 
     def shared(self, caller: Caller) -> Caller:
         """The caller in the workspace their Slack team shares (WORKSPACE_ALIASES), if any."""
-        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace))
+        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace),
+                       web_base=self.settings.web_base)
 
     def command(self, name: str) -> Any:
         async def on_command(ack: AsyncAck, command: dict[str, Any],
@@ -300,6 +301,8 @@ class SlackListeners:
                         client: AsyncWebClient) -> None:
         await ack()
         action = (body.get("actions") or [{}])[0]
+        if action.get("url"):
+            return  # a link button: Slack opened the address; nothing to do
         container = body.get("container") or {}
         channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id")
         caller = self.shared(interaction_caller(body, channel_id))
@@ -317,7 +320,7 @@ class SlackListeners:
         if (body.get("view") or {}).get("type") == "home":
             # Pressed on the Home tab: the tab itself shows what changed; only trouble is told.
             await self.publish_home(client, caller)
-            if reply.tone not in (Tone.ERROR, Tone.WARNING):
+            if reply.tone not in (Tone.ERROR, Tone.WARNING) and not has_links(reply):
                 return
         await self.tell(client, caller, reply)
 
@@ -365,6 +368,11 @@ class SlackListeners:
             await client.chat_postMessage(channel=caller.user_id, **body)
         except SlackApiError as error:
             log.warning("could not reach user by DM: %s", error.response.get("error"))
+
+
+def has_links(reply: Reply) -> bool:
+    """Whether the reply hands the person a link (which they must be told, wherever asked)."""
+    return any(button.url for section in reply.sections for button in section.buttons)
 
 
 def request_id(body: dict[str, Any]) -> str | None:

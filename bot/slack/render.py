@@ -90,10 +90,15 @@ def _section_blocks(section: Section) -> list[Block]:
         seen: Counter[str] = Counter()
         elements = []
         for b in section.buttons[:MAX_ACTIONS]:
-            elements.append({
+            element = {
                 "type": "button", "text": {"type": "plain_text", "text": _cut(b.label, 75)},
-                "action_id": _unique(b.action_id, seen[b.action_id]), "value": b.value,
-                **({"style": b.style} if b.style else {})})
+                "action_id": _unique(b.action_id, seen[b.action_id]),
+                **({"style": b.style} if b.style else {})}
+            if b.url:
+                element["url"] = b.url  # a link button: Slack opens it (and still reports it)
+            else:
+                element["value"] = b.value
+            elements.append(element)
             seen[b.action_id] += 1
         blocks.append({"type": "actions", "elements": elements})
     return blocks

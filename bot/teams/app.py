@@ -43,10 +43,16 @@ from bot.delivery import (
 )
 from bot.teams import render
 from handlers.context import Caller, Platform
-from handlers.dispatch import command_names, run_action, run_command, submit_form
+from handlers.dispatch import (
+    command_names,
+    files_by_link,
+    run_action,
+    run_command,
+    submit_form,
+)
 from handlers.forms import Form
 from handlers.replies import Attachment as FileAttachment
-from handlers.replies import Outcome, Reply, Section, Visibility
+from handlers.replies import Outcome, Reply, Section, Tone, Visibility
 from storage.db import Database
 from storage.models import ChannelLink
 from storage.pacing import Pace
@@ -153,7 +159,8 @@ class TeamsBot:
     def caller(self, activity: Activity) -> Caller:
         """Who sent it, in the workspace their tenant shares (WORKSPACE_ALIASES), if any."""
         caller = teams_caller(activity)
-        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace))
+        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace),
+                       web_base=self.settings.web_base)
 
     async def on_turn(self, context: TurnContext) -> None:
         activity = context.activity
@@ -234,12 +241,27 @@ class TeamsBot:
             await self.send_activity(context, form_activity(outcome.form), private=True)
             return
         problems = await self.delivery.deliver(outcome.channel_posts)
-        reply = with_files_inline(with_problems(outcome.reply, problems), outcome.files)
+        reply = with_problems(outcome.reply, problems)
+        if outcome.files:
+            reply = await self.with_file_links(self.caller(context.activity), reply,
+                                               outcome.files)
         if card_id and outcome.updated_message is not None:
             await self.update_card(context, card_id, outcome.updated_message)
         if card_id and reply_replaces_card and await self.update_card(context, card_id, reply):
             return
         await self.send(context, reply)
+
+    async def with_file_links(self, caller: Caller, reply: Reply,
+                              files: list[FileAttachment]) -> Reply:
+        """Teams takes no files from a bot without a consent-card upload to OneDrive, so files
+        for the caller (their data export) come as private links that work once, for an hour."""
+        linked = (await files_by_link(self.db, caller, files)).reply
+        if linked.tone is Tone.ERROR:
+            reply.sections.append(Section(lines=[linked.title, *(
+                line for section in linked.sections for line in section.lines)]))
+        else:
+            reply.sections.extend(linked.sections)
+        return reply
 
     async def update_card(self, context: TurnContext, card_id: str, reply: Reply) -> bool:
         activity = reply_activity(reply)
@@ -274,15 +296,6 @@ class TeamsBot:
             await context.send_activity(activity)
 
 
-def with_files_inline(reply: Reply, files: list[FileAttachment]) -> Reply:
-    """Teams takes no files from a bot without a consent-card upload to OneDrive, so files for
-    the caller (their data export) are shown in the card: each text file's lines, cut by the
-    renderer to the card's size limit where long."""
-    for attachment in files:
-        if attachment.mimetype.startswith("text/"):
-            lines = attachment.content.decode("utf-8", errors="replace").splitlines()
-            reply.sections.append(Section(heading=attachment.title, lines=lines))
-    return reply
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:

@@ -88,15 +88,22 @@ def _actions(buttons: list[Button]) -> list[Element]:
     sets = []
     for start in range(0, len(buttons), MAX_ACTIONS_PER_SET):
         sets.append({"type": "ActionSet", "actions": [
-            {
-                "type": "Action.Submit",
-                "title": plain(b.label)[:80],
-                "data": {SUBMIT_KIND: KIND_ACTION, "actionId": b.action_id, "value": b.value},
-                **({"style": BUTTON_STYLE[b.style]} if b.style in BUTTON_STYLE else {}),
-            }
-            for b in buttons[start : start + MAX_ACTIONS_PER_SET]
-        ]})
+            _action(b) for b in buttons[start : start + MAX_ACTIONS_PER_SET]]})
     return sets
+
+
+def _action(button: Button) -> Element:
+    """A button: Action.OpenUrl for a link, else Action.Submit carrying the action back."""
+    action: Element = {"title": plain(button.label)[:80]}
+    if button.url:
+        action.update(type="Action.OpenUrl", url=button.url)
+    else:
+        action.update(type="Action.Submit", data={SUBMIT_KIND: KIND_ACTION,
+                                                  "actionId": button.action_id,
+                                                  "value": button.value})
+    if button.style in BUTTON_STYLE:
+        action["style"] = BUTTON_STYLE[button.style]
+    return action
 
 
 def _section_elements(section: Section, line_limit: int | None) -> list[Element]:
