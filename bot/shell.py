@@ -62,7 +62,8 @@ def _save(path: Path, content: bytes) -> None:
     path.write_bytes(content)
 
 
-def shell_caller(name: str) -> Caller:
+def shell_caller(name: str, web_base: str | None = None) -> Caller:
+    """`web_base`: where `partnership-bot web` serves the pages, for `partnership web` links."""
     return Caller(
         platform=Platform.SHELL,
         workspace=SHELL_WORKSPACE,
@@ -70,6 +71,7 @@ def shell_caller(name: str) -> Caller:
         user_name=name,
         channel_id=SHELL_CHANNEL,
         channel_name=SHELL_CHANNEL,
+        web_base=web_base,
     )
 
 
@@ -92,14 +94,16 @@ async def run_line(db: Database, delivery: Delivery, caller: Caller, line: str,
 
 
 async def run_shell(db: Database, name: str, stdin: TextIO = sys.stdin,
-                    stdout: TextIO = sys.stdout, files_dir: Path | None = None) -> None:
-    """`files_dir`: where shared files such as calendar invites are saved."""
+                    stdout: TextIO = sys.stdout, files_dir: Path | None = None,
+                    web_base: str | None = None) -> None:
+    """`files_dir`: where shared files such as calendar invites are saved; `web_base`: the
+    address of the web pages (`partnership-bot web`), for links to them."""
     await db.upgrade()
     delivery = Delivery(db, {Platform.SHELL.value: ShellPoster(stdout, files_dir)})
     # Reminders fall due while the shell is open too; they print like any channel post.
     scheduler = OutboxScheduler(OutboxSender(db, delivery))
     scheduler.start()
-    caller = shell_caller(name)
+    caller = shell_caller(name, web_base)
     interactive = stdin.isatty()
     if interactive:
         print(BANNER.format(name=name), file=stdout)
@@ -118,7 +122,7 @@ async def run_shell(db: Database, name: str, stdin: TextIO = sys.stdin,
         if line.lower() in ("quit", "exit", "bye"):
             break
         if line.lower().startswith("as "):
-            caller = shell_caller(line[3:].strip() or caller.user_name)
+            caller = shell_caller(line[3:].strip() or caller.user_name, web_base)
             print(f"You are now {caller.user_name}.", file=stdout)
             continue
         print(await run_line(db, delivery, caller, line, files_dir), file=stdout)

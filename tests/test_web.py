@@ -13,16 +13,20 @@ import icalendar
 import pytest
 from sqlmodel import select
 
-from bot.server import build_web_app
+from bot.config import Settings
+from bot.delivery import Delivery
+from bot.server import SCHEDULER_KEY, build_web_app
+from bot.shell import run_line, shell_caller
 from bot.web.app import CSP
 from handlers.links import FILE_ACTION, OPEN_ACTION
 from storage import web_access
 from storage.db import Database
 from storage.models import FileLink, Meeting, Partnership, WebLink, WebSession
+from storage.retention import housekeeping
 from tests.conftest import FakeClock, RunningBot, free_port, serving, test_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import block_action
-from tests.support.web import Browser, message_of, slack_links
+from tests.support.web import Browser, links_in_text, message_of, slack_links
 
 CHANNEL = "C0HEADS001"
 STEVE = "U2147483697"  # the user in Slack's documented payloads
@@ -312,3 +316,50 @@ async def test_https_base_makes_the_cookie_secure(db: Database, fake_slack: Fake
         assert status == 303
         assert "Secure" in headers["Set-Cookie"] and "HttpOnly" in headers["Set-Cookie"]
         await browser.close()
+
+
+async def test_the_shell_links_open_the_pages_served_alone(sqlite_db: Database) -> None:
+    """`partnership-bot web` (the pages alone, no outbox) beside the local shell."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = replace(teams_free_settings(sqlite_db.url), public_base_url=base)
+    app = build_web_app(settings, sqlite_db, send=False)
+    async with serving(app, port) as url:
+        delivery = Delivery(sqlite_db, {})
+        ann = shell_caller("Ann", base)
+        await run_line(sqlite_db, delivery, ann, "partnership create Heath and Hill")
+        await run_line(sqlite_db, delivery, ann, "partnership join Heath and Hill school: Oak")
+        said = await run_line(sqlite_db, delivery, ann, "partnership web heath and hill")
+        assert "Open in browser: http://127.0.0.1" in said
+        [link] = links_in_text(said)
+        browser = Browser(url)
+        landed = await browser.sign_in(link)
+        status, page, _ = await browser.get(landed)
+        assert status == 200 and "Heath and Hill" in page and "Oak" in page
+        await browser.close()
+        nobody = await run_line(sqlite_db, delivery, shell_caller("Bo", None), "partnership web")
+        assert "not set up here" in nobody and "PUBLIC_BASE_URL" in nobody
+    assert app[SCHEDULER_KEY].ticks == 0  # no outbox: the shell runs its own
+
+
+def teams_free_settings(url: str) -> Settings:
+    return Settings(database_url=url, port=0, host="127.0.0.1", slack_bot_token=None,
+                    slack_signing_secret=None, slack_app_token=None,
+                    slack_api_url="http://127.0.0.1:9/")
+
+
+async def test_housekeeping_deletes_what_has_expired(db: Database) -> None:
+    person = web_access.Person("T1", "slack", "U1", "Ann")
+    now = datetime.now(UTC)
+    async with db.session() as session:
+        await web_access.new_sign_in(session, person, None, now)
+        await web_access.new_file_links(
+            session, person, [web_access.NewFile("a.ics", "A", "text/calendar", b"x")],
+            timedelta(days=7), False, now)
+    await housekeeping(db, now + timedelta(hours=1))
+    async with db.session() as session:
+        assert (await session.exec(select(WebLink))).all() == []
+        assert len((await session.exec(select(FileLink))).all()) == 1
+    await housekeeping(db, now + timedelta(days=8))
+    async with db.session() as session:
+        assert (await session.exec(select(FileLink))).all() == []
