@@ -23,7 +23,8 @@ from storage import web_access
 from storage.db import Database
 from storage.models import FileLink, Meeting, Partnership, WebLink, WebSession
 from storage.retention import housekeeping
-from tests.conftest import FakeClock, RunningBot, free_port, serving, test_settings
+from tests.conftest import FakeClock, RunningBot, free_port, serving
+from tests.conftest import test_settings as slack_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import block_action
 from tests.support.web import Browser, links_in_text, message_of, slack_links
@@ -140,7 +141,7 @@ async def test_altered_foreign_and_unknown_links_get_plain_refusals(
 async def test_an_expired_link_is_refused(db: Database, fake_slack: FakeSlack) -> None:
     clock = FakeClock()
     port = free_port()
-    settings = replace(test_settings(fake_slack, db.url),
+    settings = replace(slack_settings(fake_slack, db.url),
                        public_base_url=f"http://127.0.0.1:{port}")
     app = build_web_app(settings, db, clock=clock)
     async with serving(app, port) as url:
@@ -200,6 +201,9 @@ async def test_sign_out_needs_the_csrf_token_and_ends_the_session(
     assert status == 403 and "expired" in refused
     status, refused, _ = await browser.post("/web/signout", {"csrf": browser.csrf(page)},
                                             origin="https://evil.example")
+    assert status == 403 and "another site" in refused
+    status, refused, _ = await browser.post("/web/signout", {"csrf": browser.csrf(page)},
+                                            origin="null", site="cross-site")
     assert status == 403 and "another site" in refused
     assert (await browser.get("/web/"))[0] == 200  # still signed in
     status, _, headers = await browser.post("/web/signout", {"csrf": browser.csrf(page)})
@@ -302,7 +306,7 @@ async def test_open_in_browser_and_add_to_calendar_buttons_give_personal_links(
 
 async def test_https_base_makes_the_cookie_secure(db: Database, fake_slack: FakeSlack) -> None:
     port = free_port()
-    settings = replace(test_settings(fake_slack, db.url),
+    settings = replace(slack_settings(fake_slack, db.url),
                        public_base_url="https://partnership-bot.example.org")
     app = build_web_app(settings, db)
     async with serving(app, port) as url:

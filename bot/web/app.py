@@ -11,8 +11,8 @@ Safe by default:
   that fetch a URL therefore never use it up.
 - Sessions live in the database (8 hours; deleted on signing out and by `forget me`) behind an
   HttpOnly, SameSite=Lax cookie, Secure when PUBLIC_BASE_URL is https.
-- Every POST carries a CSRF token derived from the session's secret, and its Origin (when the
-  browser sends one, as all current ones do) must be this site.
+- Every POST carries a CSRF token derived from the session's secret, and must come from this
+  site by the browser's own account (Sec-Fetch-Site, or Origin where that is all it sends).
 - Any failure is a plain page that says what happened and how to get a new link: never a stack
   trace."""
 
@@ -142,10 +142,15 @@ def render(request: web.Request, template: str, status: int = 200, *,
 
 
 def _same_origin(request: web.Request) -> bool:
-    """A POST from our own pages: its Origin (sent by browsers on every POST) is this site."""
+    """A POST from our own pages. Browsers say where a request comes from in Sec-Fetch-Site
+    (whatever the referrer policy); older ones in Origin, which our no-referrer policy makes
+    "null" on a form's POST. Without either, the CSRF token alone decides."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
     origin = request.headers.get("Origin")
-    if origin is None:
-        return True  # not a browser that sends one; the CSRF token still has to match
+    if origin is None or origin == "null":
+        return True
     ours = {f"{request.scheme}://{request.host}"}
     base = urlparse(config(request).settings.web_base)
     ours.add(f"{base.scheme}://{base.netloc}")
@@ -197,25 +202,32 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except PageError as error:
-        return _error_page(request, error)
+        return await _error_page(request, error)
     except web.HTTPNotFound:
-        return _error_page(request, PageError(
+        return await _error_page(request, PageError(
             404, "There is no such page.", "Check the address, or start again from a link in "
             "chat.", sign_in=True))
     except web.HTTPMethodNotAllowed:
-        return _error_page(request, PageError(405, "That page can't be used that way."))
+        return await _error_page(request, PageError(405, "That page can't be used that way."))
     except web.HTTPException as error:
         if error.status < 400:
             raise  # redirects
-        return _error_page(request, PageError(error.status, "That request couldn't be "
-                                              "handled.", "Go back and try again."))
+        return await _error_page(request, PageError(error.status, "That request couldn't be "
+                                                    "handled.", "Go back and try again."))
     except Exception:
         log.exception("web page %s failed", request.path)
-        return _error_page(request, PageError(
+        return await _error_page(request, PageError(
             500, "Something went wrong on my side.",
             "Please try again; if it keeps happening, tell whoever runs this bot."))
 
 
-def _error_page(request: web.Request, error: PageError) -> web.Response:
-    return render(request, "message.html", error.status, title=error.title,
-                  lines=list(error.lines), sign_in=error.sign_in, commands=GET_A_LINK)
+async def _error_page(request: web.Request, error: PageError) -> web.Response:
+    who = None
+    if error.status in (403, 404):
+        try:  # signed in: the page keeps its header, and a way back to their partnerships
+            who = await viewer(request)
+        except Exception:
+            log.warning("no session lookup for an error page (the database may be down)")
+    return render(request, "message.html", error.status, who=who, title=error.title,
+                  lines=list(error.lines), sign_in=error.sign_in and who is None,
+                  commands=GET_A_LINK)

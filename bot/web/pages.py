@@ -95,8 +95,8 @@ async def _partnership(request: web.Request, session: AsyncSession,
     partnership = await queries.partnership_in(session, who.caller.workspace, pid)
     if partnership is None or await membership(session, who.caller, partnership) is None:
         raise PageError(403, "You can't see this page.",
-                        "It belongs to a partnership you are not a member of. Your "
-                        "partnerships are listed on your home page.")
+                        "It belongs to a partnership you are not a member of, or to none "
+                        "at all.")
     return partnership
 
 

@@ -51,7 +51,7 @@ def links_in_text(text: str) -> list[str]:
 
 class Browser:
     """A minimal browser: keeps cookies (for 127.0.0.1 too), follows no redirects by itself,
-    and sends an Origin header on POST as browsers do."""
+    and sends an Origin header on POST (and Sec-Fetch-Site when told) as browsers do."""
 
     def __init__(self, base: str) -> None:
         self.base = base
@@ -70,8 +70,11 @@ class Browser:
             return response.status, await response.read(), dict(response.headers)
 
     async def post(self, url: str, data: dict[str, str] | None = None,
-                   origin: str | None = None) -> tuple[int, str, dict[str, str]]:
+                   origin: str | None = None,
+                   site: str | None = None) -> tuple[int, str, dict[str, str]]:
         headers = {"Origin": origin or self.base}
+        if site is not None:
+            headers["Sec-Fetch-Site"] = site
         async with self.session.post(self._abs(url), data=data or {}, headers=headers,
                                      allow_redirects=False) as response:
             return response.status, await response.text(errors="replace"), dict(
