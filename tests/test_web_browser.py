@@ -21,6 +21,7 @@ import pytest_asyncio
 from sqlmodel import select
 
 from bot.server import build_web_app
+from handlers.meetings import RSVP_ACTION
 from storage.db import Database
 from storage.models import Meeting, Partnership
 from tests.conftest import RunningBot, free_port, serving
@@ -36,7 +37,6 @@ from tests.support.browser import (
     describe,
 )
 from tests.support.fake_slack import FakeSlack
-from handlers.meetings import RSVP_ACTION
 from tests.support.slack_requests import SlackClientSim, block_action
 from tests.support.web import slack_links
 
