@@ -113,11 +113,11 @@ async def seed(bot: RunningBot) -> dict[str, int]:
               "Learning walk findings")
     await ask("/meeting", f"schedule East Barnet Area when: {week + timedelta(days=21):%d/%m/%Y}"
               " 14:00 to 15:00 where: Danegrove title: Spring planning")
-    for who, answer in ((BEN, "going"), ({"user_id": "U2147483697", "user_name": "Steve"},
-                                          "maybe")):
-        pressed = block_action(RSVP_ACTION, f"1:{answer}", user_id=who["user_id"],
+    for user_id, name, answer in ((BEN["user_id"], BEN["user_name"], "going"),
+                                  ("U2147483697", "Steve", "maybe")):
+        pressed = block_action(RSVP_ACTION, f"1:{answer}", user_id=user_id,
                                channel_id=CHANNEL)
-        pressed["user"].update(username=who["user_name"], name=who["user_name"])
+        pressed["user"].update(username=name, name=name)
         await bot.slack.interaction(pressed)
     await bot.fake.wait_for("chat.update", 2)
     await ask("/partnership", "create Hendon Area", **CY)
@@ -170,7 +170,7 @@ async def test_a_head_opens_the_link_sees_coverage_downloads_the_invite_and_sign
         meeting = (await session.exec(select(Meeting).where(
             Meeting.title == "Heads' network meeting"))).one()
     assert str(event["UID"]) == meeting.uid and str(event["SUMMARY"]) == meeting.title
-    assert event["DTSTART"].dt == meeting.starts_at
+    assert event.decoded("DTSTART") == meeting.starts_at
 
     # The link a second time: refused, saying how to get a new one.
     response = await page.goto(link)
