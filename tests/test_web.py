@@ -367,3 +367,26 @@ async def test_housekeeping_deletes_what_has_expired(db: Database) -> None:
     await housekeeping(db, now + timedelta(days=8))
     async with db.session() as session:
         assert (await session.exec(select(FileLink))).all() == []
+
+
+async def test_open_in_browser_on_the_home_tab_sends_the_link_by_direct_message(
+    bot: RunningBot,
+) -> None:
+    await set_up(bot)
+    pressed = block_action(OPEN_ACTION, "")
+    pressed.pop("channel", None)
+    pressed["container"] = {"type": "view", "view_id": "V0HOME0001"}
+    pressed["view"] = {"type": "home", "id": "V0HOME0001"}
+    before = len(bot.fake.of("chat.postMessage"))
+    await bot.slack.interaction(pressed)
+    dm = await bot.fake.wait_for("chat.postMessage", before + 1)
+    [link] = slack_links(message_of(dm[-1]))
+    assert dm[-1].body["channel"] == STEVE and "/web/signin/s_" in link
+    await bot.fake.wait_for("views.publish")
+
+
+async def test_info_offers_the_browser_only_to_members(bot: RunningBot) -> None:
+    await set_up(bot)
+    mine = await bot.ask_text("/partnership", "info East Barnet Area")
+    theirs = await bot.ask_text("/partnership", "info Hendon Area")
+    assert OPEN_ACTION in mine and OPEN_ACTION not in theirs
