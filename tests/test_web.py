@@ -252,6 +252,12 @@ async def test_the_pages_show_the_partnership_cpd_walks_and_meetings(
     assert status == 200 and png.startswith(b"\x89PNG") and headers["Content-Type"] == "image/png"
     status, page, _ = await browser.get(f"/web/p/{east}/cpd?from=2026-13-01&to=x")
     assert status == 400 and "not right" in page
+    status, page, _ = await browser.get(f"/web/p/{east}/schools")
+    assert status == 200 and "Monkfrith" in page and "Danegrove" in page
+    status, page, _ = await browser.get(f"/web/p/{east}/members?page=1")
+    assert status == 200 and "Ben Day" in page and "headteacher" in page
+    status, page, _ = await browser.get(f"/web/p/{east}/members?page=0")
+    assert status == 400 and "page number" in page
     status, page, _ = await browser.get(f"/web/p/{east}/walks")
     assert "#1" in page and "Danegrove" in page and "open" in page
     status, page, _ = await browser.get(f"/web/p/{east}/walks?steps=open")

@@ -215,6 +215,7 @@ async def test_the_csp_stops_a_script_that_gets_into_a_page(
 
 
 PAGES = (("partnerships", "/web/"), ("partnership", "/web/p/{east}"),
+         ("schools", "/web/p/{east}/schools"), ("members", "/web/p/{east}/members"),
          ("coverage", "/web/p/{east}/cpd"), ("walks", "/web/p/{east}/walks"),
          ("walk", "/web/p/{east}/walks/1"), ("meetings", "/web/p/{east}/meetings"),
          ("meeting", "/web/p/{east}/meetings/{meeting}"), ("refused", "/web/p/{hendon}"))

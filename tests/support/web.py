@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -29,20 +30,18 @@ def message_of(call: Call) -> dict[str, Any]:
 
 def card_links(card: dict[str, Any]) -> list[str]:
     """The Action.OpenUrl addresses in an Adaptive Card, in order."""
-    found: list[str] = []
+    return [node["url"] for node in _nodes(card) if node.get("type") == "Action.OpenUrl"]
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.OpenUrl":
-                found.append(node["url"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
 
-    walk(card)
-    return found
+def _nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object in a card, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _nodes(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _nodes(item)
 
 
 def links_in_text(text: str) -> list[str]:
