@@ -17,6 +17,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
+    CpdAttendance,
+    CpdSession,
     LearningWalk,
     Meeting,
     Member,
@@ -85,6 +87,48 @@ async def members_page(session: AsyncSession, partnership_id: int, page: int,
     rows = list(result.all())
     _, total = await counts(session, partnership_id)
     return Page(rows[:size], total, len(rows) > size)
+
+
+# --- CPD coverage ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThemeTotal:
+    sessions: int
+    minutes: int
+    without_length: int
+
+
+async def theme_totals(session: AsyncSession, partnership_id: int, first: date,
+                       last: date) -> dict[int, ThemeTotal]:
+    """Sessions and minutes per theme from `first` to `last`, read from the covering index
+    `ix_cpd_session_partnership_date` alone."""
+    unknown = func.sum(case((col(CpdSession.minutes).is_(None), 1), else_=0))
+    rows = await session.exec(
+        select(CpdSession.theme_id, func.count(),
+               func.coalesce(func.sum(col(CpdSession.minutes)), 0), unknown)
+        .where(CpdSession.partnership_id == partnership_id,
+               col(CpdSession.held_on) >= first, col(CpdSession.held_on) <= last)
+        .group_by(col(CpdSession.theme_id)))
+    return {theme: ThemeTotal(int(n), int(minutes or 0), int(without or 0))
+            for theme, n, minutes, without in rows.all()}
+
+
+async def attendance_of(session: AsyncSession, partnership_id: int, first: date, last: date,
+                        school_ids: Sequence[int]) -> dict[tuple[int, int], int]:
+    """Sessions of each theme these schools' staff attended from `first` to `last`: from each
+    school's attendance (its index) rather than every session's, so a page of 50 schools costs
+    the same in a partnership of 10 schools or 1,000."""
+    if not school_ids:
+        return {}
+    rows = await session.exec(
+        select(CpdSession.theme_id, CpdAttendance.school_id, func.count())
+        .join(CpdSession, col(CpdSession.id) == CpdAttendance.session_id)
+        .where(col(CpdAttendance.school_id).in_(school_ids),
+               CpdSession.partnership_id == partnership_id,
+               col(CpdSession.held_on) >= first, col(CpdSession.held_on) <= last)
+        .group_by(col(CpdSession.theme_id), col(CpdAttendance.school_id)))
+    return {(theme, school): int(n) for theme, school, n in rows.all()}
 
 
 # --- walks ----------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from bot.web.app import (
 from handlers import digest
 from handlers.calendar import meeting_calendar
 from handlers.chart import coverage_png
+from handlers.cpd import format_hours
 from handlers.dates import TimeRange, format_date, format_time_range
 from handlers.lookup import membership
 from handlers.meetings import ANSWER_LABELS, timezone_of
@@ -292,6 +293,9 @@ def _periods(today: date) -> list[Period]:
 
 
 async def coverage(request: web.Request) -> web.Response:
+    """Sessions and hours per theme, and a page of schools by theme. Every read is bounded by
+    the page (50 schools), not by the partnership's size; the heat map, which needs every
+    school's attendance, is its own request."""
     who = await signed_in(request)
     today = who.caller.now.astimezone(LONDON).date()
     period = _period(request, today)
@@ -299,18 +303,20 @@ async def coverage(request: web.Request) -> web.Response:
     async with config(request).db.session() as session:
         partnership = await _partnership(request, session, who)
         assert partnership.id is not None
-        found = await digests.coverage(session, partnership.id, period.first, period.last)
-    themes = [t for t in found.themes if not t.retired or found.sessions.get(t.id or 0)]
-    shown = found.schools[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-    reached = {t.id: sum(1 for s in found.schools if found.attended.get((t.id or 0, s.id or 0)))
-               for t in themes}
+        all_themes = await learning.cpd_themes(session, partnership.id)
+        totals = await web_pages.theme_totals(session, partnership.id, period.first,
+                                              period.last)
+        schools = await web_pages.schools_page(session, partnership.id, page, PAGE_SIZE)
+        grid = await web_pages.attendance_of(session, partnership.id, period.first,
+                                             period.last, [s.id for s in schools.rows if s.id])
+    themes = [t for t in all_themes if not t.retired or t.id in totals]
+    sessions = sum(t.sessions for t in totals.values())
     return render(
         request, "coverage.html", who=who, period=period, periods=_periods(today),
-        themes=themes, schools=shown, coverage=found, reached=reached,
-        school_count=len(found.schools), first=page * PAGE_SIZE + 1,
-        pager=_pager(request, page, len(found.schools) > (page + 1) * PAGE_SIZE),
-        chart=bool(found.total and found.schools), today=today.isoformat(),
-        **_context(partnership, "/cpd"))
+        themes=themes, totals=totals, sessions=sessions, schools=schools, grid=grid,
+        hours=lambda total: format_hours(total.minutes) if total.minutes else "–",
+        first=page * PAGE_SIZE + 1, pager=_pager(request, page, schools.more),
+        chart=bool(sessions and schools.total), **_context(partnership, "/cpd"))
 
 
 async def coverage_chart(request: web.Request) -> web.Response:
