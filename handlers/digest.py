@@ -402,8 +402,9 @@ def coverage_grid(coverage: Coverage, term: Term, partnership: str,
         return None  # nothing to draw, or no schools to draw it against: the text says it
     themes = [t for t in coverage.themes
               if not t.retired or coverage.sessions.get(t.id or 0, 0)]
-    by_school = {s.id or 0: sum(n for (_, school), n in coverage.attended.items()
-                                if school == s.id) for s in coverage.schools}
+    by_school: dict[int, int] = dict.fromkeys((s.id or 0 for s in coverage.schools), 0)
+    for (_, school), n in coverage.attended.items():
+        by_school[school] = by_school.get(school, 0) + n
     schools = sorted(coverage.schools, key=lambda s: (-by_school[s.id or 0], s.name))
     shown = schools[:MAX_SCHOOLS_SHOWN]
     hidden = len(schools) - len(shown)

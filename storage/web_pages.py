@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, tuple_
+from sqlalchemy import bindparam, case, func, text, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
-    CpdAttendance,
     CpdSession,
     LearningWalk,
     Meeting,
@@ -114,21 +113,34 @@ async def theme_totals(session: AsyncSession, partnership_id: int, first: date,
             for theme, n, minutes, without in rows.all()}
 
 
+# From each school's attendance (its index) to the sessions, never the other way round: the
+# CROSS JOIN keeps that order on SQLite, whose planner would otherwise start from every session
+# of the period; PostgreSQL plans it as the inner join it is.
+_ATTENDANCE = text("""
+    SELECT s.theme_id, a.school_id, count(*)
+    FROM cpd_attendance AS a CROSS JOIN cpd_session AS s
+    WHERE s.id = a.session_id AND a.school_id IN :schools AND s.partnership_id = :partnership
+      AND s.held_on >= :first AND s.held_on <= :last
+    GROUP BY s.theme_id, a.school_id
+""").bindparams(bindparam("schools", expanding=True))
+
+
 async def attendance_of(session: AsyncSession, partnership_id: int, first: date, last: date,
                         school_ids: Sequence[int]) -> dict[tuple[int, int], int]:
-    """Sessions of each theme these schools' staff attended from `first` to `last`: from each
-    school's attendance (its index) rather than every session's, so a page of 50 schools costs
-    the same in a partnership of 10 schools or 1,000."""
+    """Sessions of each theme these schools' staff attended from `first` to `last`: read from
+    these schools' attendance alone, so a page of 50 schools costs the same in a partnership of
+    10 schools or 1,000."""
     if not school_ids:
         return {}
-    rows = await session.exec(
-        select(CpdSession.theme_id, CpdAttendance.school_id, func.count())
-        .join(CpdSession, col(CpdSession.id) == CpdAttendance.session_id)
-        .where(col(CpdAttendance.school_id).in_(school_ids),
-               CpdSession.partnership_id == partnership_id,
-               col(CpdSession.held_on) >= first, col(CpdSession.held_on) <= last)
-        .group_by(col(CpdSession.theme_id), col(CpdAttendance.school_id)))
-    return {(theme, school): int(n) for theme, school, n in rows.all()}
+    rows = await (await session.connection()).execute(_ATTENDANCE, {
+        "schools": list(school_ids), "partnership": partnership_id,
+        "first": first.isoformat() if _sqlite(session) else first,
+        "last": last.isoformat() if _sqlite(session) else last})
+    return {(int(theme), int(school)): int(n) for theme, school, n in rows.all()}
+
+
+def _sqlite(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "sqlite"
 
 
 # --- walks ----------------------------------------------------------------------------------

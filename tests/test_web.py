@@ -4,6 +4,7 @@ personal links, and forget me ending sessions; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from bot.delivery import Delivery
 from bot.server import SCHEDULER_KEY, build_web_app
 from bot.shell import run_line, shell_caller
 from bot.web.app import CSP
-from handlers.links import FILE_ACTION, OPEN_ACTION
+from handlers.links import FILE_ACTION, LINK_ACTION, OPEN_ACTION
 from storage import web_access
 from storage.db import Database
 from storage.models import FileLink, Meeting, Partnership, WebLink, WebSession
@@ -248,6 +249,7 @@ async def test_the_pages_show_the_partnership_cpd_walks_and_meetings(
     assert status == 200 and "1 CPD session in this period" in page
     assert 'alt="Heat map of CPD sessions' in page
     assert "Teaching assistant development and training" in page
+    assert page.count('<td class="num hit">1</td>') == 2  # Monkfrith and Danegrove went
     status, png, headers = await browser.get_bytes(f"/web/p/{east}/cpd/chart.png")
     assert status == 200 and png.startswith(b"\x89PNG") and headers["Content-Type"] == "image/png"
     status, page, _ = await browser.get(f"/web/p/{east}/cpd?from=2026-13-01&to=x")
@@ -396,3 +398,17 @@ async def test_info_offers_the_browser_only_to_members(bot: RunningBot) -> None:
     mine = await bot.ask_text("/partnership", "info East Barnet Area")
     theirs = await bot.ask_text("/partnership", "info Hendon Area")
     assert OPEN_ACTION in mine and OPEN_ACTION not in theirs
+
+
+async def test_a_press_of_a_link_button_is_acknowledged_and_nothing_more(
+    bot: RunningBot,
+) -> None:
+    """Slack reports a press of a link button too; it opened the address, nothing else to do."""
+    await set_up(bot)
+    pressed = block_action(LINK_ACTION, "", channel_id=CHANNEL)
+    pressed["actions"][0]["url"] = f"{bot.url}/web/signin/s_whatever"
+    before = len(bot.fake.calls)
+    response = await bot.slack.interaction(pressed)
+    assert response.status == 200
+    await asyncio.sleep(0.3)
+    assert [c.method for c in bot.fake.calls[before:]] == []
