@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, update
 from sqlalchemy.engine import CursorResult
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -241,11 +241,3 @@ async def forget_expired(db: Database, now: datetime) -> int:
                 col(table.expires_at) <= now))
             removed += int(result.rowcount)
     return removed
-
-
-async def counts_for(session: AsyncSession, table: type[WebLink] | type[WebSession]
-                     | type[FileLink], person: Person) -> int:
-    result = await session.exec(select(func.count()).select_from(table).where(
-        table.workspace == person.workspace, table.platform == person.platform,
-        table.user_id == person.user_id))
-    return int(result.one())

@@ -110,11 +110,6 @@ def _context(partnership: Partnership, current: str) -> dict[str, Any]:
             "base": _base(partnership)}
 
 
-def _local(moment: datetime, tz: ZoneInfo = LONDON) -> str:
-    local = moment.astimezone(tz)
-    return f"{format_date(local.date())}, {local:%H:%M}"
-
-
 # --- signing in and out ---------------------------------------------------------------------
 
 LINK_PROBLEMS = {
