@@ -27,7 +27,7 @@ from handlers.names import tidy_name
 from handlers.replies import Attachment, Outcome, Reply, Section, Tone
 from handlers.schoolyear import LONDON, school_term
 from storage import digests, queries, web_access
-from storage.models import Partnership
+from storage.models import MeetingStatus, Partnership
 from storage.web_access import NewFile, Paced, Person
 
 SIGN_IN_PATH = "/web/signin/"
@@ -141,7 +141,7 @@ async def _invite(session: AsyncSession, caller: Caller, meeting_id: int) -> Rep
                                                                               meeting.id),
                            caller.now)
     [(made, url)] = await _file_links(session, caller, [file], INVITE_LASTS, single_use=False)
-    cancelled = file.filename.endswith("-cancelled.ics")
+    cancelled = meeting.status == MeetingStatus.CANCELLED
     what = ("Open it to take the meeting out of your calendar." if cancelled else
             "Open it to add the meeting to your calendar (Outlook, Google, Apple).")
     return Reply(title=made.title, sections=[Section(

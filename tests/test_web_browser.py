@@ -45,6 +45,8 @@ pytestmark = [pytest.mark.skipif(REASON is not None, reason=REASON or ""),
               pytest.mark.asyncio(loop_scope="session")]
 
 CHANNEL = "C0HEADS001"
+# Every image on the page has arrived (the heat map is drawn on request, and loads lazily).
+IMAGES_LOADED = "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
 BEN = {"user_id": "U0BEN00001", "user_name": "Ben Day"}
 CY = {"user_id": "U0CY000001", "user_name": "Cy Ng"}
 
@@ -154,8 +156,9 @@ async def test_a_head_opens_the_link_sees_coverage_downloads_the_invite_and_sign
     await page.get_by_role("link", name="CPD coverage").click()
     await page.wait_for_url(f"**/web/p/{east}/cpd")
     chart = page.get_by_role("img", name="Heat map of CPD sessions", exact=False)
-    await chart.wait_for()
-    assert await chart.evaluate("img => img.complete && img.naturalWidth > 400")
+    await chart.scroll_into_view_if_needed()
+    await page.wait_for_function(IMAGES_LOADED, timeout=30_000)
+    assert await chart.evaluate("img => img.naturalWidth > 400")
     assert await page.get_by_role("rowheader", name="Queenswell").count() == 1
 
     await page.get_by_role("link", name="Meetings").click()
@@ -246,6 +249,9 @@ async def test_screenshots_at_phone_and_desktop_widths_and_no_axe_violations(
         for name, path in PAGES:
             await page.goto(served.url + path.format(**fill))
             await page.wait_for_load_state("load")
+            for image in await page.locator("img").all():  # lazily loaded: bring them in
+                await image.scroll_into_view_if_needed()
+            await page.wait_for_function(IMAGES_LOADED, timeout=30_000)
             await page.screenshot(path=ARTIFACTS / f"{name}-{width}.png", full_page=True)
             report[f"{name}-{width}"] = await axe_violations(page)
         await context.close()
