@@ -33,7 +33,6 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlmodel import col, select
@@ -58,7 +57,7 @@ from storage.models import (
     Rsvp,
     School,
 )
-from storage.types import utcnow
+from storage.types import LONDON, utcnow
 from tests.support.databases import postgres_reason, postgres_scratches
 
 WORKSPACE = "T0BENCHDG1"
@@ -66,7 +65,6 @@ AUTHORITIES = 20
 SCHOOLS_PER_AUTHORITY = 60
 SCHOOLS_EACH = 8
 WALKS, SESSIONS, MEETINGS, REPLIES = 40, 35, 12, 6
-LONDON = ZoneInfo("Europe/London")
 
 
 def next_monday_8am() -> datetime:

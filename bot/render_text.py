@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import assert_never
 
 from handlers.forms import FieldKind, Form, FormField
 from handlers.replies import Reply, Tone
@@ -24,20 +25,34 @@ def render(reply: Reply) -> str:
         width = max((len(f.label) for f in section.facts), default=0)
         out.extend(f"  {f.label.ljust(width)}  {_plain(f.plain_value())}" for f in section.facts)
         out.extend(f"  • {_plain(line)}" for line in section.lines)
-        actions = [b for b in section.buttons if not b.url]
-        if actions:
-            out.append("  [" + "] [".join(b.label for b in actions) + "]")
+        if section.buttons:
+            out.append("  [" + "] [".join(b.label for b in section.buttons) + "]")
         # No clicking in a terminal: a link is shown in full, to copy into a browser.
-        out.extend(f"  {b.label}: {b.url}" for b in section.buttons if b.url)
+        out.extend(f"  {link.label}: {link.url}" for link in section.links)
     return "\n".join(out)
 
 
-_KIND_WORDS = {
-    FieldKind.DATE: "a date",
-    FieldKind.NUMBER: "a number",
-    FieldKind.USERS: "names or @mentions",
-    FieldKind.USER: "a name or @mention",
-}
+def _kind_words(kind: FieldKind) -> str | None:
+    """What to type for a field of this kind, where its label alone does not say."""
+    match kind:
+        case FieldKind.DATE:
+            return "a date"
+        case FieldKind.NUMBER:
+            return "a number"
+        case FieldKind.USERS:
+            return "names or @mentions"
+        case FieldKind.USER:
+            return "a name or @mention"
+        case FieldKind.CHECKBOXES:
+            return "add the word to tick it"
+        case FieldKind.SELECT:
+            return "one of"
+        case FieldKind.MULTI_SELECT:
+            return "any of, separated by commas"
+        case FieldKind.TEXT | FieldKind.LONG_TEXT:
+            return None
+        case unknown:
+            assert_never(unknown)
 
 
 def render_form(form: Form) -> str:
@@ -52,14 +67,16 @@ def render_form(form: Form) -> str:
 def _form_field(form_field: FormField) -> str:
     key = f"<{form_field.name}>" if form_field.positional else f"{form_field.name}:"
     notes = ["required" if form_field.required else "optional"]
-    if form_field.kind in _KIND_WORDS:
-        notes.append(_KIND_WORDS[form_field.kind])
+    words = _kind_words(form_field.kind)
     if form_field.kind is FieldKind.CHECKBOXES:
         key = " / ".join(c.value for c in form_field.choices)
+        notes.append(words or "")
     elif form_field.choices:
         shown = [c.label for c in form_field.choices[:12]]
         more = len(form_field.choices) - len(shown)
-        notes.append("one of: " + "; ".join(shown) + (f"; and {more} more" if more > 0 else ""))
+        notes.append(f"{words}: " + "; ".join(shown) + (f"; and {more} more" if more > 0 else ""))
+    elif words:
+        notes.append(words)
     if form_field.max_length:
         notes.append(f"up to {form_field.max_length} characters")
     line = f"  {key}  {form_field.label} ({', '.join(notes)})"

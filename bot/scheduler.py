@@ -25,7 +25,6 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -38,8 +37,7 @@ from storage.db import Database
 from storage.models import ChannelLink, DeliveryStatus
 from storage.outbox import Claimed
 from storage.retention import housekeeping
-
-LONDON = ZoneInfo("Europe/London")
+from storage.types import LONDON
 
 log = logging.getLogger(__name__)
 

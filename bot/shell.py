@@ -13,9 +13,11 @@ from typing import TextIO
 
 from bot import render_text
 from bot.delivery import Delivery
+from bot.presenter import present
 from bot.scheduler import OutboxScheduler, OutboxSender
 from handlers.context import Caller, Platform
 from handlers.dispatch import command_names, run_command
+from handlers.forms import Form
 from handlers.names import name_key
 from handlers.replies import Attachment, Reply
 from storage.db import Database
@@ -75,6 +77,29 @@ def shell_caller(name: str, web_base: str | None = None) -> Caller:
     )
 
 
+class ShellSurface:
+    """The presenter's view of one line typed at the prompt: everything comes back as text.
+    No forms in a terminal: a form becomes the list of fields to type instead."""
+
+    request_id = None  # a person typing never sends the same line twice by accident
+
+    def __init__(self, files_dir: Path | None) -> None:
+        self.files_dir = files_dir
+        self.out: list[str] = []
+
+    async def open_form(self, form: Form) -> bool:
+        return False
+
+    async def update_source(self, reply: Reply) -> None:
+        """Nothing to update: the shell prints each answer once."""
+
+    async def reply(self, reply: Reply, files: list[Attachment], form: Form | None) -> None:
+        self.out.append(render_text.render(reply))
+        if form is not None:
+            self.out.append(render_text.render_form(form))
+        self.out.extend([await keep_file(self.files_dir, f) for f in files])
+
+
 async def run_line(db: Database, delivery: Delivery, caller: Caller, line: str,
                    files_dir: Path | None = None) -> str:
     """One line typed at the prompt, answered as text; files for the caller go to
@@ -85,12 +110,9 @@ async def run_line(db: Database, delivery: Delivery, caller: Caller, line: str,
         command, text = "partnership", "help"
     # The caller is kept between lines: the time of asking is now, not when the shell began.
     outcome = await run_command(db, command, text, replace(caller, now=utcnow()))
-    problems = await delivery.deliver(outcome.channel_posts)
-    reply = render_text.render(outcome.reply)
-    # No modals in a terminal: a form becomes the list of fields to type instead.
-    form = [render_text.render_form(outcome.form)] if outcome.form is not None else []
-    files = [await keep_file(files_dir, f) for f in outcome.files]
-    return "\n".join([reply, *form, *files, *problems])
+    surface = ShellSurface(files_dir)
+    await present(outcome, surface, delivery)
+    return "\n".join(surface.out)
 
 
 async def run_shell(db: Database, name: str, stdin: TextIO = sys.stdin,

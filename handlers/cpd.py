@@ -8,36 +8,33 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers import logbook
+from handlers.commands import Access, Command
 from handlers.context import Caller
 from handlers.dates import format_date
 from handlers.errors import CommandError
-from handlers.forms import Choice, FieldKind, Form, FormField, FormValues
+from handlers.forms import Choice, FieldKind, Form, FormField
 from handlers.logbook import (
-    QUIET,
     FieldReader,
-    Invalid,
-    canonical_fields,
-    form_partnership,
-    has_fields,
+    Logged,
+    LogKind,
+    for_member,
     member_partnership,
-    note_for_channels,
-    parse_id,
-    partnership_field,
-    partnerships_or_refuse,
-    quiet_field,
+    partnership_and_quiet_fields,
+    partnerships_in_scope,
+    record_number,
     school_choices,
+    school_field,
     school_of_partnership,
     since_date,
-    take_quiet,
-    ticked,
 )
-from handlers.lookup import require_member
 from handlers.names import name_key
-from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
-from handlers.replies import Fact, Outcome, Reply, Section, Tone, Visibility
+from handlers.parsing import ParseError, parse_fields
+from handlers.replies import Fact, Outcome, Reply, Section, Visibility
 from handlers.schoolyear import (
     school_term,
     school_year_label,
@@ -60,29 +57,12 @@ MAX_HEADCOUNT = 10_000
 MAX_MINUTES = 24 * 60
 PAGE = 15
 
-FIELDS = ("title", "theme", "date", "hours", "host", "facilitator", "attendees", "impact")
-ALIASES = {"length": "hours", "duration": "hours", "school": "host", "held at": "host",
-           "facilitated by": "facilitator", "led by": "facilitator", "attended": "attendees",
-           "attendance": "attendees"}
-STRUCTURED = {"theme", "date", "hours", "length", "duration", "host", "school", "held at",
-              "facilitator", "facilitated by", "led by", "attendees", "attended", "attendance"}
 EXAMPLE = ("cpd log East Barnet Area title: Phonics refresher theme: TA training date: 5/2/2026 "
            "hours: 1.5")
 
-
-# --- typed requests -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HelpRequest:
-    pass
-
-
-@dataclass(frozen=True)
-class LogRequest:
-    partnership: str
-    fields: dict[str, str]
-    quiet: bool
+cpd = Command("cpd", "Log CPD sessions and see them by theme and school",
+              "CPD sessions: log them and see the partnership's CPD by theme and school",
+              notes=lambda caller: ["Only members of a partnership can log or see its CPD."])
 
 
 @dataclass(frozen=True)
@@ -91,9 +71,9 @@ class ListRequest:
     theme: str | None
 
 
-@dataclass(frozen=True)
-class ShowRequest:
-    cpd_id: int
+def parse_list(rest: str, caller: Caller) -> ListRequest:
+    parsed = parse_fields(rest, ["theme"])
+    return ListRequest(parsed.positional, parsed.get("theme"))
 
 
 @dataclass(frozen=True)
@@ -102,78 +82,12 @@ class SummaryRequest:
     since: str | None
 
 
-Request = HelpRequest | LogRequest | ListRequest | ShowRequest | SummaryRequest
-SUBCOMMANDS = ("log", "list", "show", "summary", "help")
-
-
-def parse(text: str, caller: Caller) -> Request:
-    sub, rest = split_subcommand(text)
-    if sub in ("help", "?"):
-        return HelpRequest()
-    if sub in ("", "log", "add"):
-        parsed = parse_fields(rest, [*FIELDS, *ALIASES])
-        quiet = take_quiet(parsed, STRUCTURED)
-        return LogRequest(parsed.positional, canonical_fields(parsed, ALIASES), quiet)
-    if sub in ("list", "ls"):
-        parsed = parse_fields(rest, ["theme"])
-        return ListRequest(parsed.positional, parsed.get("theme"))
-    if sub in ("show", "view"):
-        return ShowRequest(parse_id(rest, "CPD session", caller.cmd("cpd show 7")))
-    if sub in ("summary", "report"):
-        parsed = parse_fields(rest, ["since"])
-        if not parsed.positional:
-            raise ParseError("Which partnership's CPD should I summarise?",
-                             f"For example {caller.cmd('cpd summary East Barnet Area')}")
-        return SummaryRequest(parsed.positional, parsed.get("since"))
-    if has_fields(text, FIELDS, ALIASES):
-        # "/walk East Barnet Area school: …": a log without the word `log`.
-        return parse(f"log {text}", caller)
-    raise unknown_subcommand(sub, SUBCOMMANDS, caller.cmd("cpd help"))
-
-
-async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
-    request = parse(text, caller)
-    match request:
-        case HelpRequest():
-            return Outcome(help_reply(caller))
-        case LogRequest():
-            if not request.fields:
-                return await log_form(request.partnership, caller, session)
-            return await log_typed(request, caller, session)
-        case ListRequest():
-            return await list_sessions(request, caller, session)
-        case ShowRequest():
-            return await show(request.cpd_id, caller, session)
-        case SummaryRequest():
-            return await summary(request, caller, session)
-
-
-def help_reply(caller: Caller) -> Reply:
-    c = caller.cmd
-    return Reply(
-        title="CPD sessions: log them and see the partnership's CPD by theme and school",
-        sections=[
-            Section(heading="Log a session", lines=[
-                f"{c('cpd')}: a form to fill in",
-                c(EXAMPLE),
-                "Optional: `hours:` (1.5, 90 minutes), `host:` (the school), `facilitator:`, "
-                "`attendees:` (a number, or schools: Monkfrith, Danegrove, or `all`), "
-                "`impact:` (intended and observed)",
-                "The theme may be loose (“SENCO”, “TA training”): I find the closest of the "
-                "partnership's themes, or ask. Add `quiet` after the partnership's name to post "
-                "nothing in its channel.",
-            ]),
-            Section(heading="Look back", lines=[
-                f"{c('cpd list East Barnet Area theme: middle leadership')}: newest first",
-                f"{c('cpd show 7')}: everything recorded on session 7",
-                f"{c('cpd summary East Barnet Area')}: sessions and hours by theme and by "
-                "school this school year, and the themes with no session this term",
-                f"{c('partnership themes East Barnet Area')}: the themes (a lead can change "
-                "them)",
-            ]),
-            Section(lines=["Only members of a partnership can log or see its CPD."]),
-        ],
-    )
+def parse_summary(rest: str, caller: Caller) -> SummaryRequest:
+    parsed = parse_fields(rest, ["since"])
+    if not parsed.positional:
+        raise ParseError("Which partnership's CPD should I summarise?",
+                         f"For example {caller.cmd('cpd summary East Barnet Area')}")
+    return SummaryRequest(parsed.positional, parsed.get("since"))
 
 
 # --- logging --------------------------------------------------------------------------------
@@ -192,51 +106,112 @@ class CpdDraft:
     impact: str | None
 
 
-async def log_typed(request: LogRequest, caller: Caller, session: AsyncSession) -> Outcome:
-    if not request.partnership:
-        raise ParseError("Which partnership was the session for?",
-                         f"Write it like this: {caller.cmd(EXAMPLE)}")
-    partnership = await member_partnership(session, caller, request.partnership,
-                                           "cpd log {name} title: …")
-    try:
-        draft = await read_session(request.fields, False, partnership, caller, session)
-    except Invalid as problems:
-        raise problems.for_text() from None
-    return await save(draft, partnership, caller, session, request.quiet)
+class CpdLog(LogKind[CpdDraft]):
+    command = "cpd"
+    noun = "session"
+    form_id = FORM_ID
+    fields = ("title", "theme", "date", "hours", "host", "facilitator", "attendees", "impact")
+    aliases = MappingProxyType({
+        "length": "hours", "duration": "hours", "school": "host", "held at": "host",
+        "facilitated by": "facilitator", "led by": "facilitator", "attended": "attendees",
+        "attendance": "attendees"})
+    structured = frozenset({"theme", "date", "hours", "length", "duration", "host", "school",
+                            "held at", "facilitator", "facilitated by", "led by", "attendees",
+                            "attended", "attendance"})
+    doing = "log CPD sessions"
+    usage = "log <partnership> title: … theme: … date: …"
+    help_heading = "Log a session"
+    help_notes = ("Optional: `hours:` (1.5, 90 minutes), `host:` (the school), `facilitator:`, "
+                  "`attendees:` (a number, or schools: Monkfrith, Danegrove, or `all`), "
+                  "`impact:` (intended and observed)",
+                  "The theme may be loose (“SENCO”, “TA training”): I find the closest of the "
+                  "partnership's themes, or ask. Add `quiet` after the partnership's name to "
+                  "post nothing in its channel.")
+
+    def example(self, partnership: str = "East Barnet Area") -> str:
+        return EXAMPLE.replace("East Barnet Area", partnership)
+
+    async def read(self, reader: FieldReader, partnership: Partnership,
+                   session: AsyncSession) -> CpdDraft:
+        title = reader.text("title", "session's title", MAX_TITLE, required=True)
+        theme = await _theme(reader, partnership, session)
+        held_on = reader.date("date", "session's date", "past", required=True)
+        minutes = _minutes(reader)
+        host = await school_field(reader, "host", "host school", partnership, session)
+        facilitator = reader.text("facilitator", "facilitator's name", MAX_FACILITATOR)
+        headcount, attending = await _attendees(reader, partnership, session)
+        impact = reader.text("impact", "impact", MAX_IMPACT)
+        if held_on is not None and held_on > reader.today:
+            reader.add("date", f"The session's date, {format_date(held_on)}, is still to come.",
+                       "Log a session once it has happened.")
+        reader.check()
+        assert title is not None and theme is not None and held_on is not None
+        return CpdDraft(title, theme, held_on, minutes, host, facilitator, headcount, attending,
+                        impact)
+
+    async def save(self, draft: CpdDraft, partnership: Partnership, caller: Caller,
+                   session: AsyncSession) -> Logged:
+        assert partnership.id is not None and draft.theme.id is not None
+        record = CpdSession(
+            partnership_id=partnership.id, theme_id=draft.theme.id, title=draft.title,
+            held_on=draft.held_on, minutes=draft.minutes,
+            host_school_id=draft.host.id if draft.host else None,
+            facilitator=draft.facilitator, attendee_count=draft.attendee_count,
+            impact=draft.impact, platform=caller.platform, logged_by_user_id=caller.user_id,
+            logged_by_name=caller.user_name,
+        )
+        session.add(record)
+        await session.flush()
+        assert record.id is not None
+        session.add_all(CpdAttendance(session_id=record.id, school_id=school.id)
+                        for school in draft.attending if school.id is not None)
+        facts = _session_facts(record, draft.theme, draft.host, draft.attending)
+        lines = [f"See it with {caller.cmd(f'cpd show {record.id}')}; the partnership's CPD so "
+                 f"far: {caller.cmd(f'cpd summary {partnership.name}')}."]
+        note = Reply(title=f"{caller.user_name} logged a CPD session: {record.title}",
+                     sections=[Section(facts=list(facts))], visibility=Visibility.PUBLIC)
+        return Logged(f"Logged CPD session #{record.id}: {record.title}", facts, lines, note)
+
+    async def form(self, mine: Sequence[Partnership], chosen: Partnership | None,
+                   caller: Caller, session: AsyncSession) -> Form:
+        shown = [chosen] if chosen else mine
+        themes: dict[str, Choice] = {}
+        for partnership in shown:
+            for theme in await themes_of(session, partnership):
+                themes.setdefault(theme.name_key, Choice(theme.name, theme.name))
+        schools = await school_choices(shown, session)
+        # A select needs at least one option: with no schools yet, there is no host to choose.
+        host_field = [FormField("host", "Host school", FieldKind.SELECT, choices=schools)] \
+            if schools else []
+        return Form(
+            form_id=FORM_ID, title="Log a CPD session", submit_label="Log session",
+            intro="A training or development session for staff of the partnership's schools. "
+                  "Only the partnership's members will see it.",
+            fields=partnership_and_quiet_fields(mine, chosen, "Whose CPD this was.", [
+                FormField("title", "Title", required=True, max_length=MAX_TITLE,
+                          placeholder="e.g. Phonics refresher for teaching assistants"),
+                FormField("theme", "Theme", FieldKind.SELECT, required=True,
+                          choices=tuple(themes.values()),
+                          hint="One of the partnership's CPD themes."),
+                FormField("date", "Date", FieldKind.DATE, required=True,
+                          initial=today_in_london().isoformat()),
+                FormField("hours", "Length in hours", FieldKind.NUMBER,
+                          placeholder="e.g. 1.5"),
+                *host_field,
+                FormField("facilitator", "Facilitator", max_length=MAX_FACILITATOR),
+                FormField("attendees", "Attendees", max_length=MAX_ATTENDEES_TEXT,
+                          placeholder="e.g. 24, or Monkfrith, Danegrove",
+                          hint="A head count, or the schools that came (or “all”)."),
+                FormField("impact", "Impact", FieldKind.LONG_TEXT, max_length=MAX_IMPACT,
+                          hint="Intended and observed impact on teaching and on pupils."),
+            ]),
+        )
 
 
-async def submit_form(values: FormValues, context: str, caller: Caller,
-                      session: AsyncSession) -> Outcome:
-    try:
-        partnership = await form_partnership(session, caller, values.get("partnership"))
-        draft = await read_session(values, True, partnership, caller, session)
-    except Invalid as problems:
-        raise problems.for_form() from None
-    return await save(draft, partnership, caller, session, ticked(values, QUIET, QUIET))
+KIND = CpdLog()
 
 
-async def read_session(values: FormValues | dict[str, str], from_form: bool,
-                       partnership: Partnership, caller: Caller,
-                       session: AsyncSession) -> CpdDraft:
-    """One set of rules for typed and form-filled sessions; every problem reported at once."""
-    today = today_in_london()
-    reader = FieldReader(dict(values), from_form=from_form, today=today, caller=caller,
-                         example=EXAMPLE.replace("East Barnet Area", partnership.name))
-    title = reader.text("title", "session's title", MAX_TITLE, required=True)
-    theme = await _theme(reader, partnership, session)
-    held_on = reader.date("date", "session's date", "past", required=True)
-    minutes = _minutes(reader)
-    host = await _school(reader, "host", partnership, session)
-    facilitator = reader.text("facilitator", "facilitator's name", MAX_FACILITATOR)
-    headcount, attending = await _attendees(reader, partnership, session)
-    impact = reader.text("impact", "impact", MAX_IMPACT)
-    if held_on is not None and held_on > today:
-        reader.add("date", f"The session's date, {format_date(held_on)}, is still to come.",
-                   "Log a session once it has happened.")
-    reader.check()
-    assert title is not None and theme is not None and held_on is not None
-    return CpdDraft(title, theme, held_on, minutes, host, facilitator, headcount, attending,
-                    impact)
+logbook.declare(KIND, cpd)
 
 
 async def _theme(reader: FieldReader, partnership: Partnership,
@@ -288,25 +263,6 @@ def _minutes(reader: FieldReader) -> int | None:
     return None
 
 
-async def _school(reader: FieldReader, field: str, partnership: Partnership,
-                  session: AsyncSession) -> School | None:
-    assert partnership.id is not None
-    raw = reader.values.get(field)
-    if reader.from_form:
-        if raw is None:
-            return None
-        school = None
-        if isinstance(raw, str) and raw.isdigit():
-            school = await learning.school_in_partnership(session, partnership.id, int(raw))
-        if school is None:
-            reader.add(field, f"Please choose one of {partnership.name}'s schools.")
-        return school
-    name = reader.text(field, "host school", 200)
-    if name is None:
-        return None
-    return await school_of_partnership(reader, field, name, partnership, session)
-
-
 _HEADCOUNT = re.compile(r"([0-9][0-9,]*)(?:\s+(?:staff|people|teachers|tas|attendees|"
                         r"delegates|colleagues))?")
 _LIST_SEPARATORS = re.compile(r"\s*(?:[,;&]|\band\b)\s*", re.IGNORECASE)
@@ -337,34 +293,6 @@ async def _attendees(reader: FieldReader, partnership: Partnership,
     return None, sorted(schools.values(), key=lambda s: name_key(s.name))
 
 
-async def save(draft: CpdDraft, partnership: Partnership, caller: Caller,
-               session: AsyncSession, quiet: bool) -> Outcome:
-    assert partnership.id is not None and draft.theme.id is not None
-    cpd = CpdSession(
-        partnership_id=partnership.id, theme_id=draft.theme.id, title=draft.title,
-        held_on=draft.held_on, minutes=draft.minutes,
-        host_school_id=draft.host.id if draft.host else None, facilitator=draft.facilitator,
-        attendee_count=draft.attendee_count, impact=draft.impact, platform=caller.platform,
-        logged_by_user_id=caller.user_id, logged_by_name=caller.user_name,
-    )
-    session.add(cpd)
-    await session.flush()
-    assert cpd.id is not None
-    session.add_all(CpdAttendance(session_id=cpd.id, school_id=school.id)
-                    for school in draft.attending if school.id is not None)
-    facts = _session_facts(cpd, draft.theme, draft.host, draft.attending)
-    posts, where = await note_for_channels(session, partnership,
-                                          _channel_note(cpd, facts, caller), quiet)
-    lines = [f"See it with {caller.cmd(f'cpd show {cpd.id}')}; the partnership's CPD so far: "
-             f"{caller.cmd(f'cpd summary {partnership.name}')}."]
-    if where:
-        lines.append(where)
-    return Outcome(Reply(title=f"Logged CPD session #{cpd.id}: {cpd.title}",
-                         sections=[Section(facts=facts), Section(lines=lines)],
-                         tone=Tone.SUCCESS),
-                   channel_posts=posts)
-
-
 def _session_facts(cpd: CpdSession, theme: CpdTheme, host: School | None,
                    attending: Sequence[School]) -> list[Fact]:
     facts = [Fact("Theme", theme.name), Fact("Date", format_date(cpd.held_on))]
@@ -392,65 +320,16 @@ def format_hours(minutes: int) -> str:
     return f"{hours} hour{'' if hours == '1' else 's'}"
 
 
-# --- the form -------------------------------------------------------------------------------
-
-
-async def log_form(partnership_name: str, caller: Caller, session: AsyncSession) -> Outcome:
-    """`/cpd` with no fields: a form, or (where no form can be shown) the fields to type."""
-    mine = await partnerships_or_refuse(session, caller, "log CPD sessions")
-    chosen = None
-    if partnership_name:
-        chosen = await member_partnership(session, caller, partnership_name, "cpd log {name}")
-    shown = [chosen] if chosen else mine
-    themes: dict[str, Choice] = {}
-    for partnership in shown:
-        for theme in await themes_of(session, partnership):
-            themes.setdefault(theme.name_key, Choice(theme.name, theme.name))
-    schools = await school_choices(shown, session)
-    # A select needs at least one option: with no schools yet, there is no host to choose.
-    host_field = [FormField("host", "Host school", FieldKind.SELECT, choices=schools)] \
-        if schools else []
-    form = Form(
-        form_id=FORM_ID, title="Log a CPD session", submit_label="Log session",
-        intro="A training or development session for staff of the partnership's schools. "
-              "Only the partnership's members will see it.",
-        fields=[
-            partnership_field(mine, chosen, "Whose CPD this was."),
-            FormField("title", "Title", required=True, max_length=MAX_TITLE,
-                      placeholder="e.g. Phonics refresher for teaching assistants"),
-            FormField("theme", "Theme", FieldKind.SELECT, required=True,
-                      choices=tuple(themes.values()),
-                      hint="One of the partnership's CPD themes."),
-            FormField("date", "Date", FieldKind.DATE, required=True,
-                      initial=today_in_london().isoformat()),
-            FormField("hours", "Length in hours", FieldKind.NUMBER, placeholder="e.g. 1.5"),
-            *host_field,
-            FormField("facilitator", "Facilitator", max_length=MAX_FACILITATOR),
-            FormField("attendees", "Attendees", max_length=MAX_ATTENDEES_TEXT,
-                      placeholder="e.g. 24, or Monkfrith, Danegrove",
-                      hint="A head count, or the schools that came (or “all”)."),
-            FormField("impact", "Impact", FieldKind.LONG_TEXT, max_length=MAX_IMPACT,
-                      hint="Intended and observed impact on teaching and on pupils."),
-            quiet_field(),
-        ],
-    )
-    example = EXAMPLE.replace("East Barnet Area", (chosen or mine[0]).name)
-    usage = Reply(title="Log a CPD session", sections=[Section(lines=[
-        f"Write it like this: {caller.cmd(example)}",
-        f"{caller.cmd('cpd help')} lists the optional fields.",
-    ])])
-    return Outcome(usage, form=form)
-
-
 # --- looking back ---------------------------------------------------------------------------
 
 
+@cpd.subcommand(
+    "list", "ls", usage="list [<partnership>] [theme: …]", access=Access.MEMBER,
+    parse=parse_list, group="Look back",
+    help=[("cpd list East Barnet Area theme: middle leadership", "newest first")])
 async def list_sessions(request: ListRequest, caller: Caller, session: AsyncSession) -> Outcome:
-    if request.partnership:
-        partnerships = [await member_partnership(session, caller, request.partnership,
-                                                 "cpd list {name}")]
-    else:
-        partnerships = await partnerships_or_refuse(session, caller, "see CPD sessions")
+    partnerships = await partnerships_in_scope(session, caller, request.partnership,
+                                               "cpd list", "see CPD sessions")
     ids = [p.id for p in partnerships if p.id is not None]
     theme_ids, theme_name = (await _theme_filter(request.theme, partnerships, caller, session)
                              if request.theme else (None, None))
@@ -500,18 +379,12 @@ async def _theme_filter(query: str, partnerships: Sequence[Partnership], caller:
     return [t.id for t in all_themes if t.name_key == key and t.id is not None], result.found.name
 
 
-async def _session_for_member(cpd_id: int, caller: Caller,
-                              session: AsyncSession) -> learning.CpdRow:
-    row = await learning.cpd_in_workspace(session, caller.workspace, cpd_id)
-    if row is None:
-        raise CommandError.because(f"I can't find CPD session #{cpd_id}.",
-                                   f"{caller.cmd('cpd list')} shows the sessions you can see.")
-    await require_member(session, caller, row.partnership)
-    return row
-
-
+@cpd.subcommand("show", "view", usage="show <n>", access=Access.MEMBER,
+                 parse=record_number("CPD session", "cpd show 7"), group="Look back",
+                 help=[("cpd show 7", "everything recorded on session 7")])
 async def show(cpd_id: int, caller: Caller, session: AsyncSession) -> Outcome:
-    row = await _session_for_member(cpd_id, caller, session)
+    found = await learning.cpd_in_workspace(session, caller.workspace, cpd_id)
+    row = await for_member(found, caller, session, f"CPD session #{cpd_id}", "cpd list")
     attending = (await learning.attending_schools(session, [cpd_id])).get(cpd_id, [])
     facts = [Fact("Partnership", row.partnership.name),
              *_session_facts(row.cpd, row.theme, row.host, attending),
@@ -522,6 +395,12 @@ async def show(cpd_id: int, caller: Caller, session: AsyncSession) -> Outcome:
     return Outcome(Reply(title=f"CPD session #{cpd_id}: {row.cpd.title}", sections=sections))
 
 
+@cpd.subcommand(
+    "summary", "report", usage="summary <partnership> [since: …]", access=Access.MEMBER,
+    parse=parse_summary, group="Look back",
+    help=[("cpd summary East Barnet Area", "sessions and hours by theme and by school this "
+           "school year, and the themes with no session this term"),
+          ("partnership themes East Barnet Area", "the themes (a lead can change them)")])
 async def summary(request: SummaryRequest, caller: Caller, session: AsyncSession) -> Outcome:
     partnership = await member_partnership(session, caller, request.partnership,
                                            "cpd summary {name}")

@@ -63,6 +63,7 @@ from storage.models import (
     RsvpAnswer,
     ScheduledDelivery,
 )
+from storage.types import LONDON
 
 DIGEST_KIND = "digest"
 # Items shown per list; the rest are counted ("…and 12 more") with the command that lists them.
@@ -74,7 +75,6 @@ PLAN_BATCH = 500
 NAMES_SHOWN = 10
 
 _CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_LONDON = "Europe/London"
 
 
 # --- when it is sent -------------------------------------------------------------------------
@@ -97,7 +97,7 @@ class Timing:
 
     def describe(self, tz: ZoneInfo) -> str:
         """"Mondays at 08:00 (UK time)"."""
-        zone = "UK time" if tz.key == _LONDON else tz.key
+        zone = "UK time" if tz.key == LONDON.key else tz.key
         return f"{WEEKDAYS[self.weekday]}s at {self.at:%H:%M} ({zone})"
 
     def quiet_words(self) -> str:
@@ -680,7 +680,7 @@ def week_asked(text: str | None) -> str:
     """A week as typed ("2026-w10"), or this week in the UK: "2026-W10". ValueError, saying
     how to write it, if it is not an ISO week."""
     if text is None:
-        return iso_week(datetime.now(UTC), ZoneInfo(_LONDON))
+        return iso_week(datetime.now(UTC), LONDON)
     try:
         monday = parse_iso_week(text)
     except ValueError:
@@ -693,7 +693,7 @@ async def digest_report(db: Database, week: str, workspace: str | None) -> list[
     """One line per partnership with a digest in `week` ("2026-W10"): its status (sent /
     failed, with the last error / pending / skipped quiet / …), its attempts and when it went
     (UK time)."""
-    london = ZoneInfo(_LONDON)
+    london = LONDON
     monday = parse_iso_week(week)
     async with db.session() as session:
         rows = await outbox.deliveries_of_kind(session, DIGEST_KIND, f":{week}", workspace)

@@ -12,7 +12,10 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cpd, digest, home, links, meetings, partnership, privacy, walk, web
+# home, privacy and web are imported for the buttons they declare (handlers.commands.button).
+from handlers import cpd, digest, home, meetings, partnership, privacy, walk, web  # noqa: F401
+from handlers.buttons import ButtonData, StaleButton, decode
+from handlers.commands import BUTTONS, FORMS, Command
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
@@ -23,12 +26,6 @@ from storage.db import Database, wrote
 
 log = logging.getLogger(__name__)
 
-CommandHandler = Callable[[str, Caller, AsyncSession], Awaitable[Outcome]]
-# (values, the form's round-tripped context, caller, session)
-FormHandler = Callable[[FormValues, str, Caller, AsyncSession], Awaitable[Outcome]]
-# (the button's value, caller, session)
-ActionHandler = Callable[[str, Caller, AsyncSession], Awaitable[Outcome]]
-
 # (payload, due_at, now, session) -> the message a due delivery posts (a Reply, or a ChannelPost
 # to share a file with it), a Skip when there is nothing worth sending this time, or None when it
 # is no longer wanted; the outbox (bot/scheduler.py) calls it when the delivery falls due.
@@ -38,25 +35,10 @@ ScheduledRenderer = Callable[[dict[str, Any], datetime, datetime, AsyncSession],
 # recurring deliveries (the weekly digest); safe to run in several processes at once.
 Planner = Callable[[AsyncSession, datetime], Awaitable[int]]
 
-COMMANDS: dict[str, CommandHandler] = {
-    "partnership": partnership.run,
-    "walk": walk.run,
-    "cpd": cpd.run,
-    "meeting": meetings.run,
-}
-FORMS: dict[str, FormHandler] = {
-    walk.FORM_ID: walk.submit_form,
-    cpd.FORM_ID: cpd.submit_form,
-    meetings.SCHEDULE_FORM: meetings.submit_schedule_form,
-}
-ACTIONS: dict[str, ActionHandler] = {
-    walk.DONE_ACTION: walk.done_action,
-    meetings.RSVP_ACTION: meetings.rsvp,
-    privacy.FORGET_ACTION: privacy.confirm_forget,
-    home.LOG_WALK_ACTION: home.log_walk,
-    home.LOG_CPD_ACTION: home.log_cpd,
-    links.OPEN_ACTION: web.open_action,
-    links.FILE_ACTION: web.file_action,
+# The commands, in the order help lists them.
+COMMANDS: dict[str, Command] = {
+    command.name: command
+    for command in (partnership.partnership, walk.walk, cpd.cpd, meetings.meeting)
 }
 SCHEDULED: dict[str, ScheduledRenderer] = {
     meetings.REMINDER_KIND: meetings.render_reminder,
@@ -82,14 +64,14 @@ async def run_command(db: Database, command: str, text: str, caller: Caller,
     """Run one command in one transaction: it is saved whole or not at all. With the platform's
     `request_id`, a retry or replay of a command that already ran is not run again."""
     name = command.strip().lstrip("/").lower()
-    handler = COMMANDS.get(name)
-    if handler is None:
+    found = COMMANDS.get(name)
+    if found is None:
         return Outcome(Reply.error(
             f"I don't know the command `{command}`.",
             "I know " + ", ".join(caller.cmd(c) for c in command_names())
             + f". Try {caller.cmd('partnership help')}.",
         ))
-    return await _guarded(db, f"/{name}", lambda session: handler(text, caller, session),
+    return await _guarded(db, f"/{name}", lambda session: found.run(text, caller, session),
                           request_id=request_id)
 
 
@@ -111,16 +93,35 @@ async def submit_form(
     return FormSubmission(outcome)
 
 
-async def run_action(db: Database, action_id: str, value: str, caller: Caller,
+async def run_action(db: Database, route: str, value: object, caller: Caller,
                      request_id: str | None = None) -> Outcome:
-    handler = ACTIONS.get(action_id)
+    """A pressed button: `value` is what it carried back (handlers/buttons.py), `route` the
+    id the platform sent with it."""
+    try:
+        pressed = decode(value, route)
+    except StaleButton:
+        log.info("a button that is out of date: %s", route[:60])
+        return Outcome(out_of_date(caller))
+    handler = BUTTONS.get(type(pressed))
     if handler is None:
-        log.warning("unknown action %s", action_id)
-        return Outcome(Reply.error("That button is out of date.",
-                                   "Please use the command again."))
-    return await _guarded(db, f"action {action_id}",
-                          lambda session: handler(value, caller, session),
+        log.warning("no handler for the button %s", pressed.kind)
+        return Outcome(out_of_date(caller))
+    return await _guarded(db, f"button {pressed.kind}",
+                          lambda session: handler(pressed, caller, session),
                           request_id=request_id)
+
+
+async def run_button(db: Database, pressed: ButtonData, caller: Caller,
+                     request_id: str | None = None) -> Outcome:
+    """Press a button whose payload is at hand (the shell, tests): as the platforms do."""
+    return await run_action(db, pressed.kind, pressed.pack(), caller, request_id)
+
+
+def out_of_date(caller: Caller) -> Reply:
+    """The one answer to a button today's code cannot read: an old message's, or a forgery."""
+    return Reply.error("That button is out of date.",
+                       f"Please use the command again; {caller.cmd('partnership help')} lists "
+                       "them all.")
 
 
 async def app_home(db: Database, caller: Caller) -> Reply:

@@ -4,23 +4,24 @@ walk and CPD forms. Built as a neutral Reply; the Slack layer shows it as the Ho
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cpd, walk
+from handlers import cpd, logbook, walk
+from handlers.buttons import ButtonData
+from handlers.commands import button
 from handlers.context import Caller
 from handlers.digest import day_label, meeting_replies, meeting_when, step_fact
 from handlers.links import open_in_browser
-from handlers.meetings import ANSWER_LABELS, RSVP_ACTION
+from handlers.meetings import ANSWER_LABELS, MeetingRsvp
 from handlers.replies import Button, Outcome, Reply, Section
 from handlers.schoolyear import today_in_london
 from storage import digests, learning
 from storage.digests import MeetingItem
 from storage.models import RsvpAnswer
 
-LOG_WALK_ACTION = "home.log_walk"
-LOG_CPD_ACTION = "home.log_cpd"
 MEETINGS_SHOWN = 5
 STEPS_SHOWN = 8
 CPD_SHOWN = 6
@@ -28,6 +29,16 @@ MEETINGS_AHEAD = timedelta(weeks=8)
 RECENT = timedelta(days=30)
 # The order of the meeting card's own reply buttons.
 BUTTON_ORDER = (RsvpAnswer.GOING, RsvpAnswer.NOT_GOING, RsvpAnswer.MAYBE)
+
+
+@dataclass(frozen=True)
+class LogWalk(ButtonData, kind="home.log_walk"):
+    """"Log a learning walk" on the Home tab: opens the walk form."""
+
+
+@dataclass(frozen=True)
+class LogCpd(ButtonData, kind="home.log_cpd"):
+    """"Log a CPD session" on the Home tab: opens the CPD form."""
 
 
 async def build(caller: Caller, session: AsyncSession) -> Outcome:
@@ -52,8 +63,8 @@ async def build(caller: Caller, session: AsyncSession) -> Outcome:
     recent = await digests.recent_cpd(session, ids, today - RECENT, CPD_SHOWN)
     names = ", ".join(p.name for p in partnerships)
     sections = [Section(lines=[f"Your partnerships: {names}."], buttons=[
-        Button("Log a learning walk", LOG_WALK_ACTION, "walk", "primary"),
-        Button("Log a CPD session", LOG_CPD_ACTION, "cpd"),
+        Button("Log a learning walk", LogWalk(), "primary"),
+        Button("Log a CPD session", LogCpd()),
         open_in_browser(),
     ])]
     sections.append(Section(heading=f"Your next meetings ({meetings.total})" if meetings.total
@@ -70,7 +81,7 @@ async def build(caller: Caller, session: AsyncSession) -> Outcome:
                             lines=[] if steps.total else ["None open. Well done."]))
     for step in steps.items:
         sections.append(Section(facts=[step_fact(step, today)], buttons=[
-            Button("Mark done", walk.DONE_ACTION, str(step.walk_id))]))
+            Button("Mark done", walk.WalkDone(step.walk_id))]))
     if steps.hidden:
         sections.append(Section(lines=[f"…and {steps.hidden} more: "
                                        f"{caller.cmd('walk list')} shows every walk."]))
@@ -89,14 +100,15 @@ def _meeting(item: MeetingItem, mine: str | None) -> Section:
     return Section(
         lines=[f"{item.title} ({item.partnership})", meeting_when(item),
                f"{meeting_replies(item)}. {yours}"],
-        buttons=[Button(ANSWER_LABELS[a], RSVP_ACTION, f"{item.id}:{a.value}",
+        buttons=[Button(ANSWER_LABELS[a], MeetingRsvp(item.id, a),
                         "primary" if mine == a.value else None) for a in BUTTON_ORDER])
 
 
-async def log_walk(value: str, caller: Caller, session: AsyncSession) -> Outcome:
-    """"Log a learning walk" on the Home tab: the walk form."""
-    return await walk.log_form("", caller, session)
+@button(LogWalk)
+async def log_walk(pressed: LogWalk, caller: Caller, session: AsyncSession) -> Outcome:
+    return await logbook.open_form(walk.KIND, "", caller, session)
 
 
-async def log_cpd(value: str, caller: Caller, session: AsyncSession) -> Outcome:
-    return await cpd.log_form("", caller, session)
+@button(LogCpd)
+async def log_cpd(pressed: LogCpd, caller: Caller, session: AsyncSession) -> Outcome:
+    return await logbook.open_form(cpd.KIND, "", caller, session)

@@ -1,24 +1,32 @@
-"""What `/walk` and `/cpd` share: one set of rules for reading a record's fields, whether they
-were typed (`key: value`) or filled in a form; the caller's partnerships; the form fields both
-use; and the short note posted in a partnership's linked channel after a log."""
+"""One flow for the records people log by typing or in a form (learning walks, CPD sessions):
+parse -> read and check the fields (one set of rules for typed and form input, every problem
+reported at once) -> save -> a short note in the partnership's linked channels.
+
+Each kind of record is a `LogKind`: it supplies only its fields, its rules (`read`), how it is
+saved and announced (`save`) and its form; `log`, `submit` and `open_form` here do the rest."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
+from typing import Generic, Protocol, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.commands import Access, Command, form
 from handlers.context import Caller
 from handlers.dates import DateError, Prefer, parse_date
 from handlers.errors import CommandError
-from handlers.forms import Choice, FieldErrors, FieldKind, FormField
+from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
 from handlers.lookup import find_partnership, quoted_list, require_member
 from handlers.mentions import PersonRef, parse_people, plain_text
 from handlers.names import match_name, name_key
 from handlers.parsing import Parsed, ParseError, parse_fields
-from handlers.replies import ChannelPost, Reply
+from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone
+from handlers.schoolyear import today_in_london
 from storage import learning, queries
 from storage.models import Partnership, School
 
@@ -175,7 +183,7 @@ def ticked(values: Mapping[str, str | list[str]], name: str, value: str) -> bool
     return isinstance(chosen, list) and value in chosen
 
 
-def take_quiet(parsed: Parsed, structured: set[str]) -> bool:
+def take_quiet(parsed: Parsed, structured: AbstractSet[str]) -> bool:
     """Whether `quiet` was given, taking the word out of the text. It may follow the
     partnership's name, or end the command after a field that is not free text ("due: 12/3
     quiet"); after free text ("next steps: keep it quiet") it is part of that text."""
@@ -191,6 +199,15 @@ def take_quiet(parsed: Parsed, structured: set[str]) -> bool:
         parsed.fields[last] = " ".join(value_words[:-1])
         return True
     return False
+
+
+def record_number(what: str, example: str) -> Callable[[str, Caller], int]:
+    """The parse of a subcommand that takes a record's number ("walk show 12")."""
+
+    def parse(rest: str, caller: Caller) -> int:
+        return parse_id(rest, what, caller.cmd(example))
+
+    return parse
 
 
 def parse_id(text: str, what: str, example: str) -> int:
@@ -312,14 +329,6 @@ async def school_choices(partnerships: Sequence[Partnership],
     return tuple(Choice(s.name, str(s.id)) for s in ordered)
 
 
-def has_fields(text: str, fields: Sequence[str], aliases: Mapping[str, str]) -> bool:
-    """Whether `text` carries any of a log's fields (so "/walk P school: …" is a log)."""
-    try:
-        return bool(parse_fields(text, [*fields, *aliases]).fields)
-    except ParseError:
-        return False
-
-
 def canonical_fields(parsed: Parsed, aliases: Mapping[str, str]) -> dict[str, str]:
     """The fields under their own names, an alias counting as the field it stands for."""
     fields: dict[str, str] = {}
@@ -329,3 +338,218 @@ def canonical_fields(parsed: Parsed, aliases: Mapping[str, str]) -> dict[str, st
             raise ParseError(f"`{name}:` is given twice.", f"Give `{name}:` once.")
         fields[name] = value
     return fields
+
+
+async def school_field(reader: FieldReader, field: str, label: str, partnership: Partnership,
+                       session: AsyncSession, required: bool = False) -> School | None:
+    """A school of the partnership: chosen in a form (by its id), or typed by name."""
+    assert partnership.id is not None
+    raw = reader.values.get(field)
+    if reader.from_form:
+        if raw is None and not required:
+            return None
+        school = None
+        if isinstance(raw, str) and raw.isdigit():
+            school = await learning.school_in_partnership(session, partnership.id, int(raw))
+        if school is None:
+            reader.add(field, f"Please choose one of {partnership.name}'s schools.")
+        return school
+    name = reader.text(field, label, MAX_SCHOOL_NAME, required=required)
+    if name is None:
+        return None
+    return await school_of_partnership(reader, field, name, partnership, session)
+
+
+MAX_SCHOOL_NAME = 200
+
+
+async def partnerships_in_scope(session: AsyncSession, caller: Caller, name: str,
+                                command: str, doing: str) -> list[Partnership]:
+    """What a list looks at: the partnership named (if the caller is a member), or all of the
+    caller's. `command` is the list command to suggest ("walk list")."""
+    if name:
+        return [await member_partnership(session, caller, name, command + " {name}")]
+    return await partnerships_or_refuse(session, caller, doing)
+
+
+# --- the flow ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogRequest:
+    """`/walk log <partnership> key: value …`: the fields as typed, under their own names."""
+
+    partnership: str
+    fields: dict[str, str]
+    quiet: bool
+
+
+@dataclass
+class Logged:
+    """What a kind's `save` made: the record's title and facts for the person who logged it,
+    lines to add below them, and the note for the partnership's channels (never notes about
+    staff)."""
+
+    title: str
+    facts: list[Fact]
+    lines: list[str]
+    channel_note: Reply
+
+
+Draft = TypeVar("Draft")
+
+
+class LogKind(ABC, Generic[Draft]):
+    """A kind of record logged by typing or in a form."""
+
+    command: str  # "walk"
+    noun: str  # "walk", as in "Which partnership was the walk for?"
+    form_id: str
+    fields: tuple[str, ...]
+    aliases: Mapping[str, str]
+    # Fields whose value is not free text, so a `quiet` after them is the flag, not their words.
+    structured: frozenset[str]
+    # Who may log it, as in "Only members of a partnership can log learning walks".
+    doing: str
+    usage: str  # the log's syntax for the manifest's usage hint
+    help_heading: str
+    help_notes: tuple[str, ...]  # after the examples in the help: the optional fields, …
+
+    @abstractmethod
+    def example(self, partnership: str = "East Barnet Area") -> str:
+        """A log command that works as typed, e.g. "walk log East Barnet Area school: …"."""
+
+    @abstractmethod
+    async def read(self, reader: FieldReader, partnership: Partnership,
+                   session: AsyncSession) -> Draft:
+        """The record the fields describe. Problems are added to `reader`, which is checked
+        (raising them all at once) before the draft is built."""
+
+    @abstractmethod
+    async def save(self, draft: Draft, partnership: Partnership, caller: Caller,
+                   session: AsyncSession) -> Logged: ...
+
+    @abstractmethod
+    async def form(self, mine: Sequence[Partnership], chosen: Partnership | None,
+                   caller: Caller, session: AsyncSession) -> Form: ...
+
+    def parse(self, rest: str, caller: Caller) -> LogRequest:
+        parsed = parse_fields(rest, [*self.fields, *self.aliases])
+        quiet = take_quiet(parsed, self.structured)
+        return LogRequest(parsed.positional, canonical_fields(parsed, self.aliases), quiet)
+
+    def has_fields(self, text: str) -> bool:
+        """Whether `text` carries any of the log's fields (so "/walk P school: …" is a log)."""
+        try:
+            return bool(parse_fields(text, [*self.fields, *self.aliases]).fields)
+        except ParseError:
+            return False
+
+
+async def log(kind: LogKind[Draft], request: LogRequest, caller: Caller,
+              session: AsyncSession) -> Outcome:
+    """A typed log; with no fields at all, the form to fill in instead."""
+    if not request.fields:
+        return await open_form(kind, request.partnership, caller, session)
+    if not request.partnership:
+        raise ParseError(f"Which partnership was the {kind.noun} for?",
+                         f"Write it like this: {caller.cmd(kind.example())}")
+    partnership = await member_partnership(session, caller, request.partnership,
+                                           f"{kind.command} log {{name}}")
+    try:
+        draft = await _read(kind, request.fields, False, partnership, caller, session)
+    except Invalid as problems:
+        raise problems.for_text() from None
+    return await _save(kind, draft, partnership, caller, session, request.quiet)
+
+
+async def submit(kind: LogKind[Draft], values: FormValues, caller: Caller,
+                 session: AsyncSession) -> Outcome:
+    """A filled-in form; problems go back to be shown beside their fields."""
+    try:
+        partnership = await form_partnership(session, caller, values.get("partnership"))
+        draft = await _read(kind, values, True, partnership, caller, session)
+    except Invalid as problems:
+        raise problems.for_form() from None
+    return await _save(kind, draft, partnership, caller, session, ticked(values, QUIET, QUIET))
+
+
+async def _read(kind: LogKind[Draft], values: Mapping[str, str | list[str]], from_form: bool,
+                partnership: Partnership, caller: Caller, session: AsyncSession) -> Draft:
+    reader = FieldReader(dict(values), from_form=from_form, today=today_in_london(),
+                         caller=caller, example=kind.example(partnership.name))
+    return await kind.read(reader, partnership, session)
+
+
+async def _save(kind: LogKind[Draft], draft: Draft, partnership: Partnership, caller: Caller,
+                session: AsyncSession, quiet: bool) -> Outcome:
+    logged = await kind.save(draft, partnership, caller, session)
+    posts, where = await note_for_channels(session, partnership, logged.channel_note, quiet)
+    lines = [*logged.lines, *([where] if where else [])]
+    return Outcome(Reply(title=logged.title,
+                         sections=[Section(facts=logged.facts), Section(lines=lines)],
+                         tone=Tone.SUCCESS),
+                   channel_posts=posts)
+
+
+async def open_form(kind: LogKind[Draft], partnership_name: str, caller: Caller,
+                    session: AsyncSession) -> Outcome:
+    """The log form, or (where no form can be shown) the fields to type."""
+    mine = await partnerships_or_refuse(session, caller, kind.doing)
+    chosen = None
+    if partnership_name:
+        chosen = await member_partnership(session, caller, partnership_name,
+                                          f"{kind.command} log {{name}}")
+    form = await kind.form(mine, chosen, caller, session)
+    usage = Reply(title=form.title, sections=[Section(lines=[
+        f"Write it like this: {caller.cmd(kind.example((chosen or mine[0]).name))}",
+        f"{caller.cmd(f'{kind.command} help')} lists the optional fields.",
+    ])])
+    return Outcome(usage, form=form)
+
+
+def declare(kind: LogKind[Draft], command: Command) -> None:
+    """Declare `/<command> log` (also what the bare command and a command that starts with the
+    kind's fields run) and its form's submission, for this kind."""
+
+    async def log_it(request: LogRequest, caller: Caller, session: AsyncSession) -> Outcome:
+        return await log(kind, request, caller, session)
+
+    async def submit_it(values: FormValues, context: str, caller: Caller,
+                        session: AsyncSession) -> Outcome:
+        return await submit(kind, values, caller, session)
+
+    command.subcommand(
+        "log", "add", usage=kind.usage, access=Access.MEMBER, parse=kind.parse, default=True,
+        implicit_when=kind.has_fields, group=kind.help_heading,
+        help=[(kind.command, "a form to fill in"), (kind.example(), ""),
+              *(("", note) for note in kind.help_notes)],
+    )(log_it)
+    form(kind.form_id)(submit_it)
+
+
+class InPartnership(Protocol):
+    """A record read with the partnership it belongs to."""
+
+    @property
+    def partnership(self) -> Partnership: ...
+
+
+Row = TypeVar("Row", bound=InPartnership)
+
+
+async def for_member(row: Row | None, caller: Caller, session: AsyncSession, what: str,
+                     list_command: str) -> Row:
+    """A record the caller may see: it exists in their workspace and they are a member of its
+    partnership. `what` names it ("learning walk #12"); `list_command` lists what they can."""
+    if row is None:
+        raise CommandError.because(f"I can't find {what}.",
+                                   f"{caller.cmd(list_command)} shows the ones you can see.")
+    await require_member(session, caller, row.partnership)
+    return row
+
+
+def partnership_and_quiet_fields(mine: Sequence[Partnership], chosen: Partnership | None,
+                                 hint: str, fields: list[FormField]) -> list[FormField]:
+    """A log form's fields: the partnership first, the kind's own, "don't post a note" last."""
+    return [partnership_field(mine, chosen, hint), *fields, quiet_field()]

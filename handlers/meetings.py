@@ -13,15 +13,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.buttons import ButtonData
 from handlers.calendar import invite
+from handlers.commands import Access, Command, HelpLine, button, form
 from handlers.context import Caller
 from handlers.dates import DateError, TimeRange, format_time_range, parse_when
 from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
 from handlers.links import add_to_calendar
+from handlers.logbook import member_partnership, my_partnerships
 from handlers.lookup import find_partnership, require_lead, require_member
 from handlers.names import tidy_name
-from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
+from handlers.parsing import FieldProblem, ParseError, check_length, parse_fields
 from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
 from storage import outbox, queries
 from storage.models import (
@@ -34,8 +37,8 @@ from storage.models import (
     Rsvp,
     RsvpAnswer,
 )
+from storage.types import LONDON
 
-RSVP_ACTION = "meeting.rsvp"
 SCHEDULE_FORM = "meeting.schedule"
 REMINDER_KIND = "reminder"
 
@@ -55,20 +58,7 @@ ANSWER_LABELS = {
 WHEN_EXAMPLE = "Thursday 5th February 11.30am-12.30pm"
 
 
-class FieldProblem(ParseError):
-    """A problem with one named field, so a form can show it beside that field."""
-
-    def __init__(self, field: str, problem: str, *hints: str) -> None:
-        super().__init__(problem, *hints)
-        self.field = field
-
-
 # --- typed requests -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HelpRequest:
-    pass
 
 
 @dataclass(frozen=True)
@@ -122,64 +112,90 @@ class SettingsRequest:
     reminders: str | None
 
 
-Request = (
-    HelpRequest | ScheduleRequest | ScheduleFormRequest | ListRequest | WhoRequest
-    | CancelRequest | MoveRequest | AgendaRequest | SettingsRequest
-)
-
-SUBCOMMANDS = ("help", "schedule", "list", "who", "agenda", "move", "cancel", "settings")
 SCHEDULE_FIELDS = ("when", "where", "agenda", "title")
+
+meeting = Command("meeting",
+                  "Schedule partnership meetings, collect replies, send invites and reminders",
+                  "Meetings: schedule them, collect replies, and remind the channel",
+                  notes=lambda caller: [
+                      "Times: `5/2 11:30 to 12:30`, `Thursday 5th February 11.30am-12.30pm`, "
+                      "`next Thursday 3pm for 1 hour`. Dates are day first; times are UK time "
+                      "unless the partnership has another time zone.",
+                      "Only members of a partnership schedule, move or cancel its meetings.",
+                  ])
+
+
+@dataclass(frozen=True)
+class MeetingRsvp(ButtonData, kind="meeting.rsvp"):
+    """Going / Can't make it / Maybe on a meeting's card."""
+
+    meeting_id: int
+    answer: RsvpAnswer
+
+    @classmethod
+    def from_legacy(cls, value: str) -> MeetingRsvp | None:
+        number, _, answer = value.partition(":")
+        try:
+            return cls(int(number), RsvpAnswer(answer))
+        except ValueError:
+            return None
 
 
 # --- parsing --------------------------------------------------------------------------------
 
 
-def parse(text: str, caller: Caller) -> Request:
-    sub, rest = split_subcommand(text)
-    if sub in ("", "help", "?"):
-        return HelpRequest()
-    if sub in ("schedule", "new", "add"):
-        parsed = parse_fields(rest, SCHEDULE_FIELDS)
-        if not parsed.fields:
-            return ScheduleFormRequest(tidy_name(parsed.positional))
-        return schedule_request(parsed.positional, parsed.fields, caller)
-    if sub in ("list", "ls"):
-        return ListRequest(tidy_name(rest) or None)
-    if sub in ("who", "replies", "rsvps"):
-        return WhoRequest(_meeting_number(rest, "who", caller))
-    if sub == "cancel":
-        parsed = parse_fields(rest, ["reason"])
-        reason = parsed.get("reason")
-        _check_length("reason", reason, MAX_WHERE)
-        return CancelRequest(_meeting_number(parsed.positional, "cancel", caller), reason)
-    if sub in ("move", "reschedule"):
-        parsed = parse_fields(rest, ["when"])
-        number = _meeting_number(parsed.positional, "move", caller)
-        when = parsed.get("when")
-        if when is None:
-            example = caller.cmd(f"meeting move {number} when: {WHEN_EXAMPLE}")
-            raise FieldProblem("when", "Please say when the meeting moves to, with `when:`.",
-                               f"For example {example}.")
-        return MoveRequest(number, when)
-    if sub == "agenda":
-        parsed = parse_fields(rest, ["add"])
-        number = _meeting_number(parsed.positional, "agenda", caller)
-        if "add" in parsed.fields and not parsed.get("add"):
-            example = caller.cmd(f"meeting agenda {number} add: SEND update")
-            raise FieldProblem("add", "What should I add to the agenda?",
-                               f"For example {example}.")
-        item = parsed.get("add")
-        _check_length("agenda item", item, MAX_ITEM)
-        return AgendaRequest(number, item)
-    if sub == "settings":
-        parsed = parse_fields(rest, ["timezone", "time zone", "reminders"])
-        if not parsed.positional:
-            raise ParseError("Which partnership's meeting settings?",
-                             f"For example {caller.cmd('meeting settings East Barnet Area')}.")
-        return SettingsRequest(tidy_name(parsed.positional),
-                               parsed.get("timezone") or parsed.get("time zone"),
-                               parsed.get("reminders"))
-    raise unknown_subcommand(sub, SUBCOMMANDS, caller.cmd("meeting help"))
+def parse_schedule(rest: str, caller: Caller) -> ScheduleRequest | ScheduleFormRequest:
+    parsed = parse_fields(rest, SCHEDULE_FIELDS)
+    if not parsed.fields:
+        return ScheduleFormRequest(tidy_name(parsed.positional))
+    return schedule_request(parsed.positional, parsed.fields, caller)
+
+
+def parse_list(rest: str, caller: Caller) -> ListRequest:
+    return ListRequest(tidy_name(rest) or None)
+
+
+def parse_who(rest: str, caller: Caller) -> WhoRequest:
+    return WhoRequest(_meeting_number(rest, "who", caller))
+
+
+def parse_cancel(rest: str, caller: Caller) -> CancelRequest:
+    parsed = parse_fields(rest, ["reason"])
+    reason = parsed.get("reason")
+    check_length("reason", reason, MAX_WHERE)
+    return CancelRequest(_meeting_number(parsed.positional, "cancel", caller), reason)
+
+
+def parse_move(rest: str, caller: Caller) -> MoveRequest:
+    parsed = parse_fields(rest, ["when"])
+    number = _meeting_number(parsed.positional, "move", caller)
+    when = parsed.get("when")
+    if when is None:
+        example = caller.cmd(f"meeting move {number} when: {WHEN_EXAMPLE}")
+        raise FieldProblem("when", "Please say when the meeting moves to, with `when:`.",
+                           f"For example {example}.")
+    return MoveRequest(number, when)
+
+
+def parse_agenda(rest: str, caller: Caller) -> AgendaRequest:
+    parsed = parse_fields(rest, ["add"])
+    number = _meeting_number(parsed.positional, "agenda", caller)
+    if "add" in parsed.fields and not parsed.get("add"):
+        example = caller.cmd(f"meeting agenda {number} add: SEND update")
+        raise FieldProblem("add", "What should I add to the agenda?", f"For example {example}.")
+    item = parsed.get("add")
+    check_length("agenda item", item, MAX_ITEM)
+    return AgendaRequest(number, item)
+
+
+def parse_settings(rest: str, caller: Caller) -> SettingsRequest:
+    parsed = parse_fields(rest, ["timezone", "time zone", "reminders"])
+    if not parsed.positional:
+        raise ParseError("Which partnership's meeting settings?",
+                         f"For example {caller.cmd('meeting settings East Barnet Area')}.")
+    return SettingsRequest(tidy_name(parsed.positional),
+                           parsed.get("timezone") or parsed.get("time zone"),
+                           parsed.get("reminders"))
 
 
 def schedule_request(partnership: str, fields: dict[str, str], caller: Caller) -> ScheduleRequest:
@@ -196,8 +212,8 @@ def schedule_request(partnership: str, fields: dict[str, str], caller: Caller) -
                            f"Write it like this: {example}.")
     where = tidy_name(fields.get("where") or "") or None
     title = tidy_name(fields.get("title") or "") or None
-    _check_length("place", where, MAX_WHERE, field="where")
-    _check_length("title", title, MAX_TITLE, field="title")
+    check_length("place", where, MAX_WHERE, field="where")
+    check_length("title", title, MAX_TITLE, field="title")
     return ScheduleRequest(partnership, when, where, split_agenda(fields.get("agenda") or ""),
                            title)
 
@@ -208,7 +224,7 @@ def split_agenda(text: str) -> tuple[str, ...]:
     for part in re.split(r"[;\n]", text):
         item = tidy_name(re.sub(r"^\s*(?:\d+[.)]|[-*•])\s*", "", part))
         if item:
-            _check_length("agenda item", item, MAX_ITEM, field="agenda")
+            check_length("agenda item", item, MAX_ITEM, field="agenda")
             items.append(item)
     if len(items) > MAX_ITEMS:
         raise FieldProblem("agenda", f"That agenda has {len(items)} items; the most is "
@@ -224,12 +240,6 @@ def _meeting_number(text: str, verb: str, caller: Caller) -> int:
         raise ParseError(shown, f"For example {caller.cmd(f'meeting {verb} 12')}; "
                          f"{caller.cmd('meeting list')} shows the numbers.")
     return int(word)
-
-
-def _check_length(label: str, value: str | None, limit: int, field: str | None = None) -> None:
-    if value is not None and len(value) > limit:
-        raise FieldProblem(field or label, f"The {label} is {len(value)} characters long; "
-                           f"the most is {limit}.", f"Please shorten the {label}.")
 
 
 _REMINDER = re.compile(
@@ -288,65 +298,11 @@ def describe_reminders(minutes: Sequence[int]) -> str:
 # --- handling -------------------------------------------------------------------------------
 
 
-async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
-    request = parse(text, caller)
-    match request:
-        case HelpRequest():
-            return Outcome(help_reply(caller))
-        case ScheduleFormRequest():
-            return await schedule_form(request, caller, session)
-        case ScheduleRequest():
-            return await schedule(request, caller, session)
-        case ListRequest():
-            return await list_meetings(request, caller, session)
-        case WhoRequest():
-            return await who(request, caller, session)
-        case CancelRequest():
-            return await cancel(request, caller, session)
-        case MoveRequest():
-            return await move(request, caller, session)
-        case AgendaRequest():
-            return await agenda(request, caller, session)
-        case SettingsRequest():
-            return await settings(request, caller, session)
-
-
-def help_reply(caller: Caller) -> Reply:
-    c = caller.cmd
-    return Reply(
-        title="Meetings: schedule them, collect replies, and remind the channel",
-        sections=[
-            Section(heading="Meetings", lines=[
-                f"{c(f'meeting schedule East Barnet Area when: {WHEN_EXAMPLE} where: Monkfrith agenda: Welcome; SEND update')}"  # noqa: E501
-                ": post it in the partnership's channel with reply buttons and a calendar invite"
-                " (just " + c("meeting schedule") + " opens a form)",
-                f"{c('meeting list')}: upcoming meetings of your partnerships "
-                f"({c('meeting list East Barnet Area')} for one)",
-                f"{c('meeting who 12')}: who is going, who can't, who hasn't replied",
-                f"{c('meeting agenda 12 add: Learning walk findings')}: add an item "
-                f"({c('meeting agenda 12')} shows it)",
-                f"{c('meeting move 12 when: next Thursday 3pm for 1 hour')}: move it; the channel "
-                "gets a new invite and the reminders follow",
-                f"{c('meeting cancel 12 reason: snow closure')}: cancel it, with a cancellation "
-                "for calendars",
-                f"{c('meeting settings East Barnet Area reminders: 1 day, 1 hour')}: when "
-                "reminders go out (leads; also `timezone: Europe/London`)",
-            ]),
-            Section(lines=[
-                "Times: `5/2 11:30 to 12:30`, `Thursday 5th February 11.30am-12.30pm`, "
-                "`next Thursday 3pm for 1 hour`. Dates are day first; times are UK time "
-                "unless the partnership has another time zone.",
-                "Only members of a partnership schedule, move or cancel its meetings.",
-            ]),
-        ],
-    )
-
-
 def timezone_of(partnership: Partnership) -> ZoneInfo:
     try:
         return ZoneInfo(partnership.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Europe/London")
+        return LONDON
 
 
 async def reminder_minutes(session: AsyncSession, partnership_id: int) -> tuple[int, ...]:
@@ -358,14 +314,11 @@ async def reminder_minutes(session: AsyncSession, partnership_id: int) -> tuple[
 
 async def schedule_form(request: ScheduleFormRequest, caller: Caller,
                         session: AsyncSession) -> Outcome:
-    ids = await queries.partnership_ids_of(session, caller.workspace, caller.platform,
-                                           caller.user_id)
-    mine = [p for p in await queries.partnerships_in(session, caller.workspace) if p.id in ids]
-    chosen: Partnership | None = None
+    mine = await my_partnerships(session, caller)
+    chosen = None
     if request.partnership:
-        chosen = await find_partnership(session, caller, request.partnership,
-                                        example="meeting schedule {name}")
-        await require_member(session, caller, chosen)
+        chosen = await member_partnership(session, caller, request.partnership,
+                                          "meeting schedule {name}")
     if not mine:
         raise CommandError.because(
             "You can only schedule meetings for partnerships you are in, and you are in none.",
@@ -404,6 +357,7 @@ async def schedule_form(request: ScheduleFormRequest, caller: Caller,
     )
 
 
+@form(SCHEDULE_FORM)
 async def submit_schedule_form(values: FormValues, context: str, caller: Caller,
                                session: AsyncSession) -> Outcome:
     fields = {k: v if isinstance(v, str) else "\n".join(v) for k, v in values.items()}
@@ -427,6 +381,20 @@ def _parse_when(text: str, caller: Caller, tz: ZoneInfo) -> TimeRange:
     except DateError as error:
         raise FieldProblem("when", error.problem, error.hint,
                            f"For example `when: {WHEN_EXAMPLE}`.") from None
+
+
+@meeting.subcommand(
+    "schedule", "new", "add", usage="schedule <partnership> when: <date and time>",
+    access=Access.MEMBER, parse=parse_schedule, group="Meetings",
+    help=[HelpLine(f"meeting schedule East Barnet Area when: {WHEN_EXAMPLE} where: Monkfrith "
+                   "agenda: Welcome; SEND update",
+                   lambda c: "post it in the partnership's channel with reply buttons and a "
+                             f"calendar invite (just {c.cmd('meeting schedule')} opens a form)")])
+async def schedule_command(request: ScheduleRequest | ScheduleFormRequest, caller: Caller,
+                           session: AsyncSession) -> Outcome:
+    if isinstance(request, ScheduleFormRequest):
+        return await schedule_form(request, caller, session)
+    return await schedule(request, caller, session)
 
 
 async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSession) -> Outcome:
@@ -588,7 +556,7 @@ async def meeting_card(session: AsyncSession, meeting: Meeting,
             more = f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
             reply_lines.append(f"{ANSWER_LABELS[answer]}: {shown}{more}")
     buttons = [
-        Button(ANSWER_LABELS[a], RSVP_ACTION, f"{meeting.id}:{a.value}",
+        Button(ANSWER_LABELS[a], MeetingRsvp(meeting.id, a),
                style="primary" if a is RsvpAnswer.GOING else None)
         for a in (RsvpAnswer.GOING, RsvpAnswer.NOT_GOING, RsvpAnswer.MAYBE)
     ]
@@ -621,6 +589,11 @@ def _require_upcoming(meeting: Meeting, caller: Caller, doing: str) -> None:
                                    f"Schedule the next one with {caller.cmd('meeting schedule')}.")
 
 
+@meeting.subcommand(
+    "list", "ls", usage="list [<partnership>]", access=Access.MEMBER, parse=parse_list,
+    group="Meetings",
+    help=[HelpLine("meeting list", lambda c: "upcoming meetings of your partnerships "
+                   f"({c.cmd('meeting list East Barnet Area')} for one)")])
 async def list_meetings(request: ListRequest, caller: Caller, session: AsyncSession) -> Outcome:
     ids: list[int] | None
     if request.partnership:
@@ -652,6 +625,9 @@ async def list_meetings(request: ListRequest, caller: Caller, session: AsyncSess
     ))
 
 
+@meeting.subcommand("who", "replies", "rsvps", usage="who <n>", access=Access.MEMBER,
+                    parse=parse_who, group="Meetings",
+                    help=[("meeting who 12", "who is going, who can't, who hasn't replied")])
 async def who(request: WhoRequest, caller: Caller, session: AsyncSession) -> Outcome:
     meeting, partnership = await _find_meeting(session, caller, request.meeting_id)
     assert meeting.id is not None and partnership.id is not None
@@ -700,16 +676,11 @@ def _short_time(moment: datetime, tz: ZoneInfo) -> str:
     return f"{local:%a} {local.day} {local:%b} at {local:%H:%M}"
 
 
-async def rsvp(value: str, caller: Caller, session: AsyncSession) -> Outcome:
+@button(MeetingRsvp)
+async def rsvp(pressed: MeetingRsvp, caller: Caller, session: AsyncSession) -> Outcome:
     """A press of Going / Can't make it / Maybe on a meeting's card."""
-    number, _, answer_text = value.partition(":")
-    try:
-        answer = RsvpAnswer(answer_text)
-        meeting_id = int(number)
-    except ValueError:
-        raise CommandError.because("That button is out of date.",
-                                   f"{caller.cmd('meeting list')} shows the meetings.") from None
-    meeting, partnership = await _find_meeting(session, caller, meeting_id)
+    answer = pressed.answer
+    meeting, partnership = await _find_meeting(session, caller, pressed.meeting_id)
     assert meeting.id is not None
     if meeting.status == MeetingStatus.CANCELLED:
         return Outcome(Reply.error(f"{meeting.title} was cancelled, so there is nothing to "
@@ -758,6 +729,11 @@ async def _notice(session: AsyncSession, meeting: Meeting, partnership: Partners
     ]
 
 
+@meeting.subcommand(
+    "cancel", usage="cancel <n> [reason: …]", access=Access.MEMBER, parse=parse_cancel,
+    group="Meetings",
+    help=[("meeting cancel 12 reason: snow closure",
+           "cancel it, with a cancellation for calendars")])
 async def cancel(request: CancelRequest, caller: Caller, session: AsyncSession) -> Outcome:
     meeting, partnership = await _find_meeting(session, caller, request.meeting_id)
     await require_member(session, caller, partnership)
@@ -781,6 +757,11 @@ async def cancel(request: CancelRequest, caller: Caller, session: AsyncSession) 
                    channel_posts=posts)
 
 
+@meeting.subcommand(
+    "move", "reschedule", usage="move <n> when: …", access=Access.MEMBER, parse=parse_move,
+    group="Meetings",
+    help=[("meeting move 12 when: next Thursday 3pm for 1 hour",
+           "move it; the channel gets a new invite and the reminders follow")])
 async def move(request: MoveRequest, caller: Caller, session: AsyncSession) -> Outcome:
     meeting, partnership = await _find_meeting(session, caller, request.meeting_id)
     await require_member(session, caller, partnership)
@@ -813,6 +794,11 @@ async def move(request: MoveRequest, caller: Caller, session: AsyncSession) -> O
                    channel_posts=posts)
 
 
+@meeting.subcommand(
+    "agenda", usage="agenda <n> [add: …]", access=Access.MEMBER, parse=parse_agenda,
+    group="Meetings",
+    help=[HelpLine("meeting agenda 12 add: Learning walk findings",
+                   lambda c: f"add an item ({c.cmd('meeting agenda 12')} shows it)")])
 async def agenda(request: AgendaRequest, caller: Caller, session: AsyncSession) -> Outcome:
     meeting, partnership = await _find_meeting(session, caller, request.meeting_id)
     assert meeting.id is not None and partnership.id is not None
@@ -841,6 +827,11 @@ async def agenda(request: AgendaRequest, caller: Caller, session: AsyncSession) 
                                               edit_of=card_key(meeting.id))])
 
 
+@meeting.subcommand(
+    "settings", usage="settings <partnership> [reminders: …] [timezone: …]", access=Access.LEAD,
+    parse=parse_settings, group="Meetings",
+    help=[("meeting settings East Barnet Area reminders: 1 day, 1 hour",
+           "when reminders go out (leads; also `timezone: Europe/London`)")])
 async def settings(request: SettingsRequest, caller: Caller, session: AsyncSession) -> Outcome:
     partnership = await find_partnership(session, caller, request.partnership,
                                          example="meeting settings {name}")

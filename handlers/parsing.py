@@ -26,6 +26,21 @@ class ParseError(Exception):
         self.hints = hints
 
 
+class FieldProblem(ParseError):
+    """A problem with one named field, so a form can show it beside that field."""
+
+    def __init__(self, field: str, problem: str, *hints: str) -> None:
+        super().__init__(problem, *hints)
+        self.field = field
+
+
+def check_length(label: str, value: str | None, limit: int, field: str | None = None) -> None:
+    """Refuse text longer than `limit`, naming the field (`field`, or the label) it is in."""
+    if value is not None and len(value) > limit:
+        raise FieldProblem(field or label, f"The {label} is {len(value)} characters long; "
+                           f"the most is {limit}.", f"Please shorten the {label}.")
+
+
 @dataclass
 class Parsed:
     positional: str

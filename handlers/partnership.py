@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import digest, privacy, web
+from handlers.commands import Access, Command, HelpLine
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.links import open_in_browser
 from handlers.lookup import find_partnership, find_school, membership, quoted_list, require_lead
 from handlers.mentions import PersonRef, find_mentions
 from handlers.names import match_name, name_key, tidy_name
-from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
+from handlers.parsing import ParseError, check_length, parse_fields
 from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
 from handlers.themes import ThemesRequest, parse_theme_list, run_themes
 from storage import queries
@@ -51,12 +53,18 @@ KIND_LABELS: dict[str, str] = {
 }
 
 
+PARTNERSHIPS = "Partnerships"
+
+
+def _notes(caller: Caller) -> list[str]:
+    return ["Names are matched loosely: “st marys en4” finds “St Mary's EN4”."]
+
+
+partnership = Command("partnership", "Create, join, list and link school improvement partnerships",
+                      "Partnership Bot: your school improvement partnerships", notes=_notes)
+
+
 # --- typed requests -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HelpRequest:
-    pass
 
 
 @dataclass(frozen=True)
@@ -74,23 +82,8 @@ class JoinRequest:
 
 
 @dataclass(frozen=True)
-class LeaveRequest:
-    partnership: str
-
-
-@dataclass(frozen=True)
 class ListRequest:
     containing: str = ""  # only names with these words
-
-
-@dataclass(frozen=True)
-class InfoRequest:
-    partnership: str
-
-
-@dataclass(frozen=True)
-class ChannelRequest:
-    partnership: str
 
 
 @dataclass(frozen=True)
@@ -100,89 +93,72 @@ class RoleRequest:
     role: AccessRole
 
 
-Request = (
-    HelpRequest | CreateRequest | JoinRequest | LeaveRequest | ListRequest | InfoRequest
-    | ChannelRequest | RoleRequest | ThemesRequest | digest.DigestRequest
-    | privacy.MyDataRequest | privacy.ForgetRequest | privacy.RetentionRequest
-    | web.WebRequest
-)
-
-SUBCOMMANDS = ("help", "create", "join", "leave", "list", "info", "channel", "role", "themes",
-               "digest", "web", "retention", "mydata", "forget")
-
-
 # --- parsing --------------------------------------------------------------------------------
 
 
-def parse(text: str, caller: Caller) -> Request:
-    sub, rest = split_subcommand(text)
-    if sub in ("", "help", "?"):
-        return HelpRequest()
-    if sub == "create":
-        parsed = parse_fields(rest, ["type"])
-        name = _required_name(parsed.positional, "partnership create <name>", caller,
-                              "East Barnet Area type: loose")
-        return CreateRequest(name=name, kind=_parse_kind(parsed.get("type"), caller))
-    if sub == "join":
-        parsed = parse_fields(rest, ["school", "role", "new"])
-        example = "partnership join East Barnet Area school: Monkfrith role: headteacher"
-        if not parsed.positional:
-            raise ParseError("Which partnership do you want to join?",
-                             f"Write it like this: {caller.cmd(example)}")
-        school = parsed.get("school")
-        if school is None:
-            raise ParseError(
-                "Please say which school you are joining for, with `school:`.",
-                f"Write it like this: {caller.cmd(example)}",
-            )
-        job_title = parsed.get("role")
-        _check_length("school", school, MAX_NAME)
-        if job_title is not None:
-            _check_length("role", job_title, MAX_JOB_TITLE)
-        new_flag = (parsed.get("new") or "").lower()
-        if new_flag and new_flag not in ("yes", "y", "school", "true"):
-            raise ParseError("`new:` takes `yes`, to add a school I don't know yet.",
-                             f"For example {caller.cmd(example + ' new: yes')}")
-        return JoinRequest(parsed.positional, tidy_name(school),
-                           tidy_name(job_title) if job_title else None, bool(new_flag))
-    if sub == "leave":
-        return LeaveRequest(_required_name(rest, "partnership leave <partnership>", caller,
-                                           "East Barnet Area"))
-    if sub in ("list", "ls"):
-        return ListRequest(tidy_name(rest))
-    if sub in ("info", "show"):
-        return InfoRequest(_required_name(rest, "partnership info <partnership>", caller,
-                                          "East Barnet Area"))
-    if sub == "channel":
-        return ChannelRequest(_required_name(rest, "partnership channel <partnership>", caller,
-                                             "East Barnet Area"))
-    if sub == "role":
-        return _parse_role(rest, caller)
-    if sub in ("mydata", "my-data", "export"):
-        return privacy.MyDataRequest()
-    if sub == "forget":
-        return privacy.parse_forget(rest, caller)
-    if sub == "retention":
-        parsed = parse_fields(rest, ["notes"])
-        name = _required_name(parsed.positional, "partnership retention <partnership>", caller,
-                              "East Barnet Area")
-        notes = parsed.get("notes")
-        return privacy.RetentionRequest(
-            name, None if notes is None else privacy.parse_period(notes, caller, name))
-    if sub == "themes":
-        parsed = parse_fields(rest, ["set"])
-        name = _required_name(parsed.positional, "partnership themes <partnership>", caller,
-                              "East Barnet Area")
-        new = parsed.fields.get("set")
-        return ThemesRequest(name, None if new is None else parse_theme_list(new, caller, name))
-    if sub == "digest":
-        return digest.parse_request(rest, caller)
-    if sub in ("web", "browser"):
-        return web.parse_request(rest)
-    raise unknown_subcommand(sub, SUBCOMMANDS, caller.cmd("partnership help"))
+def parse_create(rest: str, caller: Caller) -> CreateRequest:
+    parsed = parse_fields(rest, ["type"])
+    name = _required_name(parsed.positional, "partnership create <name>", caller,
+                          "East Barnet Area type: loose")
+    return CreateRequest(name=name, kind=_parse_kind(parsed.get("type"), caller))
 
 
-def _parse_role(text: str, caller: Caller) -> RoleRequest:
+def parse_join(rest: str, caller: Caller) -> JoinRequest:
+    parsed = parse_fields(rest, ["school", "role", "new"])
+    example = "partnership join East Barnet Area school: Monkfrith role: headteacher"
+    if not parsed.positional:
+        raise ParseError("Which partnership do you want to join?",
+                         f"Write it like this: {caller.cmd(example)}")
+    school = parsed.get("school")
+    if school is None:
+        raise ParseError(
+            "Please say which school you are joining for, with `school:`.",
+            f"Write it like this: {caller.cmd(example)}",
+        )
+    job_title = parsed.get("role")
+    check_length("school", school, MAX_NAME)
+    if job_title is not None:
+        check_length("role", job_title, MAX_JOB_TITLE)
+    new_flag = (parsed.get("new") or "").lower()
+    if new_flag and new_flag not in ("yes", "y", "school", "true"):
+        raise ParseError("`new:` takes `yes`, to add a school I don't know yet.",
+                         f"For example {caller.cmd(example + ' new: yes')}")
+    return JoinRequest(parsed.positional, tidy_name(school),
+                       tidy_name(job_title) if job_title else None, bool(new_flag))
+
+
+def parse_list(rest: str, caller: Caller) -> ListRequest:
+    return ListRequest(tidy_name(rest))
+
+
+def partnership_name(verb: str) -> Callable[[str, Caller], str]:
+    """The parse of a subcommand that takes just a partnership's name."""
+
+    def parse(rest: str, caller: Caller) -> str:
+        return _required_name(rest, f"partnership {verb} <partnership>", caller,
+                              "East Barnet Area")
+
+    return parse
+
+
+def parse_retention(rest: str, caller: Caller) -> privacy.RetentionRequest:
+    parsed = parse_fields(rest, ["notes"])
+    name = _required_name(parsed.positional, "partnership retention <partnership>", caller,
+                          "East Barnet Area")
+    notes = parsed.get("notes")
+    return privacy.RetentionRequest(
+        name, None if notes is None else privacy.parse_period(notes, caller, name))
+
+
+def parse_themes(rest: str, caller: Caller) -> ThemesRequest:
+    parsed = parse_fields(rest, ["set"])
+    name = _required_name(parsed.positional, "partnership themes <partnership>", caller,
+                          "East Barnet Area")
+    new = parsed.fields.get("set")
+    return ThemesRequest(name, None if new is None else parse_theme_list(new, caller, name))
+
+
+def parse_role(text: str, caller: Caller) -> RoleRequest:
     example = caller.cmd("partnership role East Barnet Area @Ben lead")
     words = text.split()
     role_word = words[-1].lower() if words else ""
@@ -214,16 +190,8 @@ def _required_name(text: str, usage: str, caller: Caller, example: str) -> str:
             "Please give the partnership's name.",
             f"Write it like this: {caller.cmd(f'partnership {verb} {example}')}",
         )
-    _check_length("name", name, MAX_NAME)
+    check_length("name", name, MAX_NAME)
     return name
-
-
-def _check_length(label: str, value: str, limit: int) -> None:
-    if len(value) > limit:
-        raise ParseError(
-            f"The {label} is {len(value)} characters long; the most is {limit}.",
-            f"Please shorten the {label}.",
-        )
 
 
 def _parse_kind(text: str | None, caller: Caller) -> PartnershipKind:
@@ -239,90 +207,101 @@ def _parse_kind(text: str | None, caller: Caller) -> PartnershipKind:
     return kind
 
 
-# --- handling -------------------------------------------------------------------------------
+LIST_LIMIT = 30
 
 
-async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
-    request = parse(text, caller)
-    match request:
-        case HelpRequest():
-            return Outcome(help_reply(caller))
-        case CreateRequest():
-            return await create(request, caller, session)
-        case JoinRequest():
-            return await join(request, caller, session)
-        case LeaveRequest():
-            return await leave(request, caller, session)
-        case ListRequest():
-            return await list_partnerships(request, caller, session)
-        case InfoRequest():
-            return await info(request, caller, session)
-        case ChannelRequest():
-            return await link_channel(request, caller, session)
-        case RoleRequest():
-            return await change_role(request, caller, session)
-        case privacy.MyDataRequest():
-            return await privacy.my_data(caller, session)
-        case privacy.ForgetRequest():
-            return await privacy.forget_me(request, caller, session)
-        case privacy.RetentionRequest():
-            return await privacy.retention(request, caller, session)
-        case ThemesRequest():
-            return await run_themes(request, caller, session)
-        case digest.DigestRequest():
-            return await digest.run(request, caller, session)
-        case web.WebRequest():
-            return await web.run(request, caller, session)
+@partnership.subcommand("list", "ls", usage="list [words]", access=Access.ANYONE,
+                        parse=parse_list, group=PARTNERSHIPS,
+                        help=[("partnership list",
+                               "yours, then the others (add words to narrow)")])
+async def list_partnerships(request: ListRequest, caller: Caller,
+                            session: AsyncSession) -> Outcome:
+    listing = await queries.partnership_listing(
+        session, caller.workspace, caller.platform, caller.user_id,
+        containing=name_key(request.containing), limit=LIST_LIMIT)
+    rows = listing.mine + listing.others
+    matching = f" matching “{request.containing}”" if request.containing else ""
+    if not rows:
+        hint = (f"{caller.cmd('partnership list')} shows them all." if request.containing else
+                f"Start one with {caller.cmd('partnership create East Barnet Area')}.")
+        return Outcome(Reply(title=f"There are no partnerships{matching} here yet."
+                             if not request.containing else f"No partnerships{matching}.",
+                             sections=[Section(lines=[hint])]))
+    total = len(listing.mine) + listing.others_total
+    sections = []
+    if listing.mine:
+        sections.append(Section(heading="Yours", lines=[_list_line(r) for r in listing.mine]))
+    if listing.others:
+        lines = [_list_line(r) for r in listing.others]
+        hidden = listing.others_total - len(listing.others)
+        if hidden:
+            lines.append(f"…and {hidden} more: narrow the list with "
+                         f"{caller.cmd('partnership list <words from the name>')}.")
+        sections.append(Section(heading="Others" if listing.mine else None, lines=lines))
+    return Outcome(Reply(
+        title=f"{total} partnership{'s' if total != 1 else ''}{matching} "
+              f"({len(listing.mine)} with you in)",
+        sections=sections,
+    ))
 
 
-def help_reply(caller: Caller) -> Reply:
-    c = caller.cmd
-    return Reply(
-        title="Partnership Bot: your school improvement partnerships",
+def _list_line(row: queries.PartnershipRow) -> str:
+    schools = f"{row.school_count} school{'s' if row.school_count != 1 else ''}"
+    return f"{row.partnership.name}: {row.partnership.kind}, {schools}"
+
+
+@partnership.subcommand("info", "show", usage="info <partnership>", access=Access.ANYONE,
+                        parse=partnership_name("info"), group=PARTNERSHIPS,
+                        help=[("partnership info East Barnet Area",
+                               "schools, members, roles, channel")])
+async def info(name: str, caller: Caller, session: AsyncSession) -> Outcome:
+    partnership = await find_partnership(session, caller, name)
+    assert partnership.id is not None
+    schools = await queries.schools_of(session, partnership.id)
+    members = await queries.members_of(session, partnership.id)
+    links = await queries.channel_links(session, partnership.id)
+    school_lines = [_school_line(s) for s in schools] or ["No schools yet."]
+    member_lines = [
+        f"{m.display_name}: {m.access_role}"
+        + (f", {m.job_title}" if m.job_title else "")
+        + (f", for {school.name}" if school else "")
+        for m, school in members
+    ] or ["No members yet."]
+    channels = ", ".join(_channel_label(link) for link in links) or "none linked yet"
+    facts = [Fact("Type", KIND_LABELS.get(partnership.kind, partnership.kind)),
+             Fact("Channel", channels)]
+    if partnership.proposed:
+        facts.append(Fact("Status", "proposed"))
+    if partnership.note:
+        facts.append(Fact("Note", partnership.note))
+    return Outcome(Reply(
+        title=partnership.name,
         sections=[
-            Section(
-                heading="Partnerships",
-                lines=[
-                    f"{c('partnership list')}: yours, then the others (add words to narrow)",
-                    f"{c('partnership info East Barnet Area')}: schools, members, roles, channel",
-                    f"{c('partnership create East Barnet Area type: loose')}: start one "
-                    "(types: loose, structured, hard, alliance)",
-                    f"{c('partnership join East Barnet Area school: Monkfrith role: headteacher')}"
-                    ": join on behalf of your school",
-                    f"{c('partnership leave East Barnet Area')}: leave it",
-                    f"{c('partnership channel East Barnet Area')}: post its reminders and "
-                    "digests in this channel (leads)",
-                    f"{c('partnership role East Barnet Area @Ben lead')}: make someone a lead "
-                    "or a member (leads)",
-                    web.help_line(caller),
-                ],
-            ),
-            Section(heading="Weekly digest", lines=digest.help_lines(caller)),
-            Section(
-                heading="Walks, CPD and meetings",
-                lines=[
-                    f"{c('walk help')}: log learning walks, follow up their next steps",
-                    f"{c('cpd help')}: log CPD sessions, see them by theme and school",
-                    f"{c('partnership themes East Barnet Area')}: its CPD themes; a lead "
-                    "changes them with `set: a; b; c`",
-                    f"{c('meeting help')}: schedule meetings, collect replies, send invites "
-                    "and reminders",
-                ],
-            ),
-            Section(
-                heading="Your data",
-                lines=[
-                    f"{c('partnership mydata')}: a file of everything held about you",
-                    f"{c('partnership forget me')}: erase it (you are asked to confirm)",
-                    f"{c('partnership retention East Barnet Area')}: how long walk notes are "
-                    "kept (leads change it with `notes: 18 months`)",
-                ],
-            ),
-            Section(lines=["Names are matched loosely: “st marys en4” finds “St Mary's EN4”."]),
+            Section(facts=facts),
+            Section(heading=f"Schools ({len(schools)})", lines=school_lines),
+            Section(heading=f"Members ({len(members)})", lines=member_lines),
+            *([Section(lines=["Its CPD coverage, walks and meetings, in your browser:"],
+                       buttons=[open_in_browser(partnership.id)])]
+              if await membership(session, caller, partnership) else []),
         ],
-    )
+    ))
 
 
+def _school_line(school: School) -> str:
+    extras = [x for x in (school.designation, school.phase, school.authority) if x]
+    return school.name + (f" ({', '.join(extras)})" if extras else "")
+
+
+def _channel_label(link: ChannelLink) -> str:
+    name = link.channel_name or link.channel_id
+    return f"#{name} ({link.platform})"
+
+
+@partnership.subcommand(
+    "create", usage="create <name> [type: …]", access=Access.ANYONE, parse=parse_create,
+    group=PARTNERSHIPS,
+    help=[("partnership create East Barnet Area type: loose",
+           "start one (types: loose, structured, hard, alliance)")])
 async def create(request: CreateRequest, caller: Caller, session: AsyncSession) -> Outcome:
     key = name_key(request.name)
     if not key:
@@ -357,6 +336,11 @@ async def create(request: CreateRequest, caller: Caller, session: AsyncSession) 
     ))
 
 
+@partnership.subcommand(
+    "join", usage="join <partnership> school: <school> [role: …]", access=Access.ANYONE,
+    parse=parse_join, group=PARTNERSHIPS,
+    help=[("partnership join East Barnet Area school: Monkfrith role: headteacher",
+           "join on behalf of your school")])
 async def join(request: JoinRequest, caller: Caller, session: AsyncSession) -> Outcome:
     partnership = await find_partnership(
         session, caller, request.partnership,
@@ -409,8 +393,11 @@ async def join(request: JoinRequest, caller: Caller, session: AsyncSession) -> O
     return Outcome(Reply.success(title, *notes))
 
 
-async def leave(request: LeaveRequest, caller: Caller, session: AsyncSession) -> Outcome:
-    partnership = await find_partnership(session, caller, request.partnership,
+@partnership.subcommand("leave", usage="leave <partnership>", access=Access.ANYONE,
+                        parse=partnership_name("leave"), group=PARTNERSHIPS,
+                        help=[("partnership leave East Barnet Area", "leave it")])
+async def leave(name: str, caller: Caller, session: AsyncSession) -> Outcome:
+    partnership = await find_partnership(session, caller, name,
                                          example="partnership leave {name}")
     assert partnership.id is not None
     member = await queries.member(session, partnership.id, caller.platform, caller.user_id)
@@ -432,96 +419,18 @@ async def leave(request: LeaveRequest, caller: Caller, session: AsyncSession) ->
                                  "Your school stays in the partnership."))
 
 
-LIST_LIMIT = 30
-
-
-async def list_partnerships(request: ListRequest, caller: Caller,
-                            session: AsyncSession) -> Outcome:
-    listing = await queries.partnership_listing(
-        session, caller.workspace, caller.platform, caller.user_id,
-        containing=name_key(request.containing), limit=LIST_LIMIT)
-    rows = listing.mine + listing.others
-    matching = f" matching “{request.containing}”" if request.containing else ""
-    if not rows:
-        hint = (f"{caller.cmd('partnership list')} shows them all." if request.containing else
-                f"Start one with {caller.cmd('partnership create East Barnet Area')}.")
-        return Outcome(Reply(title=f"There are no partnerships{matching} here yet."
-                             if not request.containing else f"No partnerships{matching}.",
-                             sections=[Section(lines=[hint])]))
-    total = len(listing.mine) + listing.others_total
-    sections = []
-    if listing.mine:
-        sections.append(Section(heading="Yours", lines=[_list_line(r) for r in listing.mine]))
-    if listing.others:
-        lines = [_list_line(r) for r in listing.others]
-        hidden = listing.others_total - len(listing.others)
-        if hidden:
-            lines.append(f"…and {hidden} more: narrow the list with "
-                         f"{caller.cmd('partnership list <words from the name>')}.")
-        sections.append(Section(heading="Others" if listing.mine else None, lines=lines))
-    return Outcome(Reply(
-        title=f"{total} partnership{'s' if total != 1 else ''}{matching} "
-              f"({len(listing.mine)} with you in)",
-        sections=sections,
-    ))
-
-
-def _list_line(row: queries.PartnershipRow) -> str:
-    schools = f"{row.school_count} school{'s' if row.school_count != 1 else ''}"
-    return f"{row.partnership.name}: {row.partnership.kind}, {schools}"
-
-
-async def info(request: InfoRequest, caller: Caller, session: AsyncSession) -> Outcome:
-    partnership = await find_partnership(session, caller, request.partnership)
-    assert partnership.id is not None
-    schools = await queries.schools_of(session, partnership.id)
-    members = await queries.members_of(session, partnership.id)
-    links = await queries.channel_links(session, partnership.id)
-    school_lines = [_school_line(s) for s in schools] or ["No schools yet."]
-    member_lines = [
-        f"{m.display_name}: {m.access_role}"
-        + (f", {m.job_title}" if m.job_title else "")
-        + (f", for {school.name}" if school else "")
-        for m, school in members
-    ] or ["No members yet."]
-    channels = ", ".join(_channel_label(link) for link in links) or "none linked yet"
-    facts = [Fact("Type", KIND_LABELS.get(partnership.kind, partnership.kind)),
-             Fact("Channel", channels)]
-    if partnership.proposed:
-        facts.append(Fact("Status", "proposed"))
-    if partnership.note:
-        facts.append(Fact("Note", partnership.note))
-    return Outcome(Reply(
-        title=partnership.name,
-        sections=[
-            Section(facts=facts),
-            Section(heading=f"Schools ({len(schools)})", lines=school_lines),
-            Section(heading=f"Members ({len(members)})", lines=member_lines),
-            *([Section(lines=["Its CPD coverage, walks and meetings, in your browser:"],
-                       buttons=[open_in_browser(partnership.id)])]
-              if await membership(session, caller, partnership) else []),
-        ],
-    ))
-
-
-def _school_line(school: School) -> str:
-    extras = [x for x in (school.designation, school.phase, school.authority) if x]
-    return school.name + (f" ({', '.join(extras)})" if extras else "")
-
-
-def _channel_label(link: ChannelLink) -> str:
-    name = link.channel_name or link.channel_id
-    return f"#{name} ({link.platform})"
-
-
-async def link_channel(request: ChannelRequest, caller: Caller, session: AsyncSession) -> Outcome:
+@partnership.subcommand("channel", usage="channel <partnership>", access=Access.LEAD,
+                        parse=partnership_name("channel"), group=PARTNERSHIPS,
+                        help=[("partnership channel East Barnet Area",
+                               "post its reminders and digests in this channel (leads)")])
+async def link_channel(name: str, caller: Caller, session: AsyncSession) -> Outcome:
     if caller.channel_id is None:
         raise CommandError.because(
             "I can only link a channel when you ask from inside it.",
-            f"Go to the channel and type {caller.cmd('partnership channel ' + request.partnership)}"
+            f"Go to the channel and type {caller.cmd('partnership channel ' + name)}"
             " there.",
         )
-    partnership = await find_partnership(session, caller, request.partnership,
+    partnership = await find_partnership(session, caller, name,
                                          example="partnership channel {name}")
     assert partnership.id is not None
     await require_lead(session, caller, partnership, "choose its channel")
@@ -549,6 +458,10 @@ async def link_channel(request: ChannelRequest, caller: Caller, session: AsyncSe
     )
 
 
+@partnership.subcommand("role", usage="role <partnership> @person lead|member",
+                        access=Access.LEAD, parse=parse_role, group=PARTNERSHIPS,
+                        help=[("partnership role East Barnet Area @Ben lead",
+                               "make someone a lead or a member (leads)")])
 async def change_role(request: RoleRequest, caller: Caller, session: AsyncSession) -> Outcome:
     partnership = await find_partnership(session, caller, request.partnership,
                                          example="partnership role {name} @someone lead")
@@ -594,3 +507,50 @@ def _member_for(person: PersonRef, members: list[Member], caller: Caller) -> Mem
             "Use an @mention to say which.",
         )
     return match.found
+
+
+# --- subcommands whose work lives in their own modules -----------------------------------------
+
+partnership.subcommand(
+    "digest", usage="digest <partnership> [preview]", access=Access.LEAD,
+    parse=digest.parse_request, group="Weekly digest",
+    help=[("partnership digest East Barnet Area",
+           "when its weekly digest is posted, and what went out last"),
+          HelpLine(digest.EXAMPLE, lambda c: "post it then (leads; also `quiet: note` or "
+                   f"`quiet: skip`, and {c.cmd('partnership digest East Barnet Area off')})"),
+          ("partnership digest East Barnet Area preview", "see it now, only you")],
+)(digest.run)
+partnership.subcommand(
+    "web", "browser", usage="web [<partnership>]", access=Access.MEMBER,
+    parse=web.parse_request, group=PARTNERSHIPS,
+    help=[("partnership web East Barnet Area", "a private link to see it in your browser "
+           "(coverage, walks, meetings); it works once, for 15 minutes")],
+)(web.run)
+partnership.see_also("Walks, CPD and meetings", [
+    ("walk help", "log learning walks, follow up their next steps"),
+    ("cpd help", "log CPD sessions, see them by theme and school"),
+])
+partnership.subcommand(
+    "themes", usage="themes <partnership> [set: …]", access=Access.LEAD, parse=parse_themes,
+    group="Walks, CPD and meetings",
+    help=[("partnership themes East Barnet Area",
+           "its CPD themes; a lead changes them with `set: a; b; c`")],
+)(run_themes)
+partnership.see_also("Walks, CPD and meetings", [
+    ("meeting help", "schedule meetings, collect replies, send invites and reminders"),
+])
+partnership.subcommand(
+    "mydata", "my-data", "export", usage="mydata", access=Access.SELF, group="Your data",
+    help=[("partnership mydata", "a file of everything held about you")],
+)(privacy.my_data)
+partnership.subcommand(
+    "forget", usage="forget me", access=Access.SELF, parse=privacy.parse_forget,
+    group="Your data",
+    help=[("partnership forget me", "erase it (you are asked to confirm)")],
+)(privacy.forget_me)
+partnership.subcommand(
+    "retention", usage="retention <partnership> [notes: …]", access=Access.LEAD,
+    parse=parse_retention, group="Your data",
+    help=[("partnership retention East Barnet Area",
+           "how long walk notes are kept (leads change it with `notes: 18 months`)")],
+)(privacy.retention)

@@ -12,6 +12,8 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.buttons import ButtonData
+from handlers.commands import button
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.lookup import find_partnership, require_lead, require_member
@@ -21,16 +23,18 @@ from storage import personal_data
 from storage.models import DEFAULT_NOTES_RETENTION_DAYS
 from storage.personal_data import Person, Record
 
-FORGET_ACTION = "privacy.forget"
 # How long the "Erase my data" button stays good for.
 CONFIRM_WITHIN = timedelta(minutes=15)
-KEEP = "keep"
 MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 30, 3650
 
 
 @dataclass(frozen=True)
-class MyDataRequest:
-    pass
+class ForgetAnswer(ButtonData, kind="privacy.forget"):
+    """"Erase my data" (for the person who asked, when they asked) or "Keep it"."""
+
+    erase: bool
+    user_id: str = ""
+    issued: int = 0  # when it was asked, in seconds since 1970
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ def _counts(records: list[Record]) -> list[str]:
     return [f"{kind}: {n}" for kind, n in kinds.items()]
 
 
-async def my_data(caller: Caller, session: AsyncSession) -> Outcome:
+async def my_data(request: None, caller: Caller, session: AsyncSession) -> Outcome:
     records = await personal_data.export(session, _person(caller))
     if not records:
         return Outcome(Reply(title="I hold nothing about you in this workspace."))
@@ -144,25 +148,25 @@ async def forget_me(request: ForgetRequest, caller: Caller, session: AsyncSessio
                 "partnership's counts still add up, but your name and account are taken off them.",
                 f"No buttons here? Type {caller.cmd('partnership forget me confirm')}.",
             ], buttons=[
-                Button("Erase my data", FORGET_ACTION, f"{caller.user_id}|{issued}", "danger"),
-                Button("Keep it", FORGET_ACTION, KEEP),
+                Button("Erase my data", ForgetAnswer(True, caller.user_id, issued), "danger"),
+                Button("Keep it", ForgetAnswer(False)),
             ]),
         ],
     ))
 
 
-async def confirm_forget(value: str, caller: Caller, session: AsyncSession) -> Outcome:
+@button(ForgetAnswer)
+async def confirm_forget(answer: ForgetAnswer, caller: Caller,
+                         session: AsyncSession) -> Outcome:
     """The "Erase my data" / "Keep it" buttons."""
-    if value == KEEP:
+    if not answer.erase:
         return Outcome(Reply(title="Nothing was erased."),
                        updated_message=Reply(title="Kept: nothing was erased."))
-    user_id, _, issued = value.rpartition("|")
     ask_again = caller.cmd("partnership forget me")
-    if user_id != caller.user_id:
+    if answer.user_id != caller.user_id:
         raise CommandError.because("This button is for the person who asked to be forgotten.",
                                    f"To erase your own data, use {ask_again}.")
-    age = caller.now.timestamp() - int(issued) if issued.isdigit() else None
-    if age is None or age > CONFIRM_WITHIN.total_seconds():
+    if caller.now.timestamp() - answer.issued > CONFIRM_WITHIN.total_seconds():
         raise CommandError.because("That confirmation has expired, so nothing was erased.",
                                    f"Ask again with {ask_again}.")
     outcome = await _erase(caller, session)

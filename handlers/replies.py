@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from handlers.buttons import ButtonData
 from handlers.forms import Form
 
 
@@ -56,12 +57,21 @@ class Fact:
 
 @dataclass(frozen=True)
 class Button:
+    """A button; pressing it brings `data` back (handlers/buttons.py) to the handler declared
+    for its kind."""
+
     label: str
-    action_id: str
-    value: str
+    data: ButtonData
     style: str | None = None  # "primary" | "danger" | None
-    # A link button: opens this address in the browser instead of sending an action back.
-    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link for the person to open in their browser (a private link to the web pages or a
+    file): a link button where the platform has them, the address itself in a terminal."""
+
+    label: str
+    url: str
 
 
 @dataclass
@@ -70,6 +80,7 @@ class Section:
     lines: list[str] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     buttons: list[Button] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
 
 
 @dataclass

@@ -10,43 +10,39 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers import logbook
+from handlers.buttons import ButtonData
+from handlers.commands import Access, Command, button
 from handlers.context import Caller
 from handlers.dates import format_date
 from handlers.errors import CommandError
-from handlers.forms import FieldKind, Form, FormField, FormValues
+from handlers.forms import FieldKind, Form, FormField
 from handlers.logbook import (
-    QUIET,
     FieldReader,
-    Invalid,
-    canonical_fields,
-    form_partnership,
-    has_fields,
-    member_partnership,
-    note_for_channels,
-    parse_id,
-    partnership_field,
-    partnerships_or_refuse,
-    quiet_field,
+    Logged,
+    LogKind,
+    for_member,
+    partnership_and_quiet_fields,
+    partnerships_in_scope,
+    record_number,
     school_choices,
-    school_of_partnership,
+    school_field,
     since_date,
-    take_quiet,
-    ticked,
 )
-from handlers.lookup import find_school, quoted_list, require_member
+from handlers.lookup import find_school, quoted_list
 from handlers.mentions import PersonRef, with_members
-from handlers.parsing import ParseError, parse_fields, split_subcommand, unknown_subcommand
+from handlers.parsing import parse_fields
 from handlers.replies import Button, Fact, Outcome, Person, Reply, Section, Tone, Visibility
-from handlers.schoolyear import LONDON, short_date, today_in_london
+from handlers.schoolyear import short_date, today_in_london
 from storage import learning
 from storage.models import LearningWalk, Partnership, School, WalkWalker
-from storage.types import utcnow
+from storage.types import LONDON, utcnow
 
 FORM_ID = "walk.log"
-DONE_ACTION = "walk.done"
 
 MAX_FOCUS = 200
 MAX_YEAR_GROUPS = 200
@@ -56,13 +52,6 @@ MAX_WALKERS = 10
 USUAL_WALKERS = 2
 PAGE = 15
 
-FIELDS = ("school", "date", "focus", "walkers", "year groups", "strengths", "development",
-          "next steps", "owner", "due")
-ALIASES = {"host": "school", "walker": "walkers", "year group": "year groups",
-           "years": "year groups", "next step": "next steps", "due date": "due"}
-# Fields whose value is not free text, so a `quiet` after them is the flag, not their words.
-STRUCTURED = {"school", "host", "date", "walkers", "walker", "year groups", "year group",
-              "years", "owner", "due", "due date"}
 EXAMPLE = ("walk log East Barnet Area school: Monkfrith date: 5/2/2026 "
            "focus: progression in foundation subjects")
 ABOUT_NOTES = ("A learning walk looks at one focus across classes: record the focus, the year "
@@ -70,19 +59,27 @@ ABOUT_NOTES = ("A learning walk looks at one focus across classes: record the fo
 NOTES_HINT = "What you saw across classes, about practice: no teachers' names."
 
 
-# --- typed requests -------------------------------------------------------------------------
+def _notes(caller: Caller) -> list[str]:
+    return [
+        ABOUT_NOTES,
+        "Only members of the partnership can log or see its walks.",
+        "Dates are day first: `5/2/2026`, `5 Feb`, `Thursday 5th February`, `yesterday`.",
+    ]
+
+
+walk = Command("walk", "Log learning walks, list them and follow up their next steps",
+               "Learning walks: log them, find them again, follow them up", notes=_notes)
 
 
 @dataclass(frozen=True)
-class HelpRequest:
-    pass
+class WalkDone(ButtonData, kind="walk.done"):
+    """"Mark next steps done" on a walk."""
 
+    walk_id: int
 
-@dataclass(frozen=True)
-class LogRequest:
-    partnership: str
-    fields: dict[str, str]
-    quiet: bool
+    @classmethod
+    def from_legacy(cls, value: str) -> WalkDone | None:
+        return cls(int(value)) if value.isdigit() and len(value) < 12 else None
 
 
 @dataclass(frozen=True)
@@ -92,85 +89,9 @@ class ListRequest:
     since: str | None
 
 
-@dataclass(frozen=True)
-class ShowRequest:
-    walk_id: int
-
-
-@dataclass(frozen=True)
-class DoneRequest:
-    walk_id: int
-
-
-Request = HelpRequest | LogRequest | ListRequest | ShowRequest | DoneRequest
-SUBCOMMANDS = ("log", "list", "show", "done", "help")
-
-
-def parse(text: str, caller: Caller) -> Request:
-    sub, rest = split_subcommand(text)
-    if sub in ("help", "?"):
-        return HelpRequest()
-    if sub in ("", "log", "add"):
-        parsed = parse_fields(rest, [*FIELDS, *ALIASES])
-        quiet = take_quiet(parsed, STRUCTURED)
-        return LogRequest(parsed.positional, canonical_fields(parsed, ALIASES), quiet)
-    if sub in ("list", "ls"):
-        parsed = parse_fields(rest, ["school", "since"])
-        return ListRequest(parsed.positional, parsed.get("school"), parsed.get("since"))
-    if sub in ("show", "view"):
-        return ShowRequest(parse_id(rest, "walk", caller.cmd("walk show 12")))
-    if sub in ("done", "close"):
-        return DoneRequest(parse_id(rest, "walk", caller.cmd("walk done 12")))
-    if has_fields(text, FIELDS, ALIASES):
-        # "/walk East Barnet Area school: …": a log without the word `log`.
-        return parse(f"log {text}", caller)
-    raise unknown_subcommand(sub, SUBCOMMANDS, caller.cmd("walk help"))
-
-
-async def run(text: str, caller: Caller, session: AsyncSession) -> Outcome:
-    request = parse(text, caller)
-    match request:
-        case HelpRequest():
-            return Outcome(help_reply(caller))
-        case LogRequest():
-            if not request.fields:
-                return await log_form(request.partnership, caller, session)
-            return await log_typed(request, caller, session)
-        case ListRequest():
-            return await list_walks(request, caller, session)
-        case ShowRequest():
-            return await show(request.walk_id, caller, session)
-        case DoneRequest():
-            return await close_next_steps(request.walk_id, caller, session)
-
-
-def help_reply(caller: Caller) -> Reply:
-    c = caller.cmd
-    return Reply(
-        title="Learning walks: log them, find them again, follow them up",
-        sections=[
-            Section(heading="Log a walk", lines=[
-                f"{c('walk')}: a form to fill in",
-                f"{c(EXAMPLE)}",
-                "Optional: `walkers:` names or @mentions, `year groups:` (Y1, Y3), "
-                "`strengths:`, `development:`, `next steps:`, `owner:` (of the next steps), "
-                "`due:` (when they are due)",
-                "Add `quiet` after the partnership's name to post nothing in its channel.",
-            ]),
-            Section(heading="Find them again", lines=[
-                f"{c('walk list East Barnet Area since: 1/9/2025')}: newest first, with open "
-                "next steps; `school:` narrows it to one host",
-                f"{c('walk show 12')}: everything recorded on walk 12",
-                f"{c('walk done 12')}: its next steps are done",
-            ]),
-            Section(lines=[
-                ABOUT_NOTES,
-                "Only members of the partnership can log or see its walks.",
-                "Dates are day first: `5/2/2026`, `5 Feb`, `Thursday 5th February`, "
-                "`yesterday`.",
-            ]),
-        ],
-    )
+def parse_list(rest: str, caller: Caller) -> ListRequest:
+    parsed = parse_fields(rest, ["school", "since"])
+    return ListRequest(parsed.positional, parsed.get("school"), parsed.get("since"))
 
 
 # --- logging --------------------------------------------------------------------------------
@@ -190,80 +111,136 @@ class WalkDraft:
     due_on: date | None
 
 
-async def log_typed(request: LogRequest, caller: Caller, session: AsyncSession) -> Outcome:
-    if not request.partnership:
-        raise ParseError("Which partnership was the walk for?",
-                         f"Write it like this: {caller.cmd(EXAMPLE)}")
-    partnership = await member_partnership(session, caller, request.partnership,
-                                           "walk log {name} school: Monkfrith")
-    try:
-        draft = await read_walk(request.fields, False, partnership, caller, session)
-    except Invalid as problems:
-        raise problems.for_text() from None
-    return await save(draft, partnership, caller, session, request.quiet)
+class WalkLog(LogKind[WalkDraft]):
+    command = "walk"
+    noun = "walk"
+    form_id = FORM_ID
+    fields = ("school", "date", "focus", "walkers", "year groups", "strengths", "development",
+              "next steps", "owner", "due")
+    aliases = MappingProxyType({"host": "school", "walker": "walkers", "year group": "year groups",
+                                "years": "year groups", "next step": "next steps",
+                                "due date": "due"})
+    structured = frozenset({"school", "host", "date", "walkers", "walker", "year groups",
+                            "year group", "years", "owner", "due", "due date"})
+    doing = "log learning walks"
+    usage = "log <partnership> school: … date: … focus: …"
+    help_heading = "Log a walk"
+    help_notes = ("Optional: `walkers:` names or @mentions, `year groups:` (Y1, Y3), "
+                  "`strengths:`, `development:`, `next steps:`, `owner:` (of the next steps), "
+                  "`due:` (when they are due)",
+                  "Add `quiet` after the partnership's name to post nothing in its channel.")
+
+    def example(self, partnership: str = "East Barnet Area") -> str:
+        return EXAMPLE.replace("East Barnet Area", partnership)
+
+    async def read(self, reader: FieldReader, partnership: Partnership,
+                   session: AsyncSession) -> WalkDraft:
+        assert partnership.id is not None
+        today = reader.today
+        school = await school_field(reader, "school", "host school", partnership, session,
+                                    required=True)
+        walked_on = reader.date("date", "walk's date", "past", required=True)
+        focus = reader.text("focus", "focus", MAX_FOCUS, required=True)
+        walkers = reader.people("walkers", "walkers", MAX_WALKERS)
+        year_groups = reader.text("year groups", "year groups", MAX_YEAR_GROUPS)
+        strengths = reader.text("strengths", "strengths", MAX_NOTES)
+        development = reader.text("development", "areas for development", MAX_NOTES)
+        next_steps = reader.text("next steps", "next steps", MAX_NOTES)
+        owner = reader.person("owner", "owner")
+        due = reader.date("due", "due date", "future")
+        if walked_on is not None and walked_on > today:
+            reader.add("date", f"The walk's date, {format_date(walked_on)}, is still to come.",
+                       "Log a walk once it has happened.")
+        if (owner or due) and not next_steps and "next steps" not in reader.values:
+            reader.add("next steps", "An owner and a due date belong to the next steps: please "
+                                     "give the `next steps:` too.")
+        if due is not None and walked_on is not None and due < walked_on:
+            reader.add("due", f"The due date, {format_date(due)}, is before the walk "
+                              f"({format_date(walked_on)}).", "Give a due date after the walk.")
+        reader.check()
+        assert school is not None and walked_on is not None and focus is not None
+        members = await learning.members_on(session, partnership.id, reader.caller.platform)
+        found_owner = with_members([owner], members)[0] if owner else None
+        return WalkDraft(school, walked_on, focus, with_members(walkers, members),
+                         tidy_year_groups(year_groups) if year_groups else None, strengths,
+                         development, next_steps, found_owner, due)
+
+    async def save(self, draft: WalkDraft, partnership: Partnership, caller: Caller,
+                   session: AsyncSession) -> Logged:
+        assert partnership.id is not None and draft.school.id is not None
+        walk = LearningWalk(
+            partnership_id=partnership.id, host_school_id=draft.school.id,
+            walked_on=draft.walked_on, focus=draft.focus, year_groups=draft.year_groups,
+            strengths=draft.strengths, development=draft.development,
+            next_steps=draft.next_steps,
+            owner_user_id=draft.owner.user_id if draft.owner else None,
+            owner_name=draft.owner.name if draft.owner else None, due_on=draft.due_on,
+            platform=caller.platform, logged_by_user_id=caller.user_id,
+            logged_by_name=caller.user_name,
+        )
+        session.add(walk)
+        await session.flush()
+        assert walk.id is not None
+        walkers = [WalkWalker(walk_id=walk.id, user_id=p.user_id, name=p.name, position=n)
+                   for n, p in enumerate(draft.walkers)]
+        session.add_all(walkers)
+        facts = [Fact("Date", format_date(walk.walked_on)), Fact("Focus", walk.focus)]
+        if walk.year_groups:
+            facts.append(Fact("Year groups", walk.year_groups))
+        if walkers:
+            facts.append(Fact("Walkers", people=_people(walkers, walk.platform)))
+        if walk.next_steps:
+            facts.extend(f for f in _next_steps_facts(walk, today_in_london())
+                         if f.label != "Status")
+        lines = [f"Notes are seen only by members of {partnership.name}. "
+                 f"See it all with {caller.cmd(f'walk show {walk.id}')}."]
+        if len(walkers) > USUAL_WALKERS:
+            lines.append(f"Common practice is no more than {USUAL_WALKERS} walkers at a time.")
+        return Logged(f"Logged learning walk #{walk.id} at {draft.school.name}", facts, lines,
+                      _channel_note(walk, draft.school, caller))
+
+    async def form(self, mine: Sequence[Partnership], chosen: Partnership | None,
+                   caller: Caller, session: AsyncSession) -> Form:
+        schools = await school_choices([chosen] if chosen else mine, session)
+        if not schools:
+            where = chosen.name if chosen else "your partnerships"
+            raise CommandError.because(
+                f"There are no schools in {where} yet, so there is nowhere to walk.",
+                f"Add yours with "
+                f"{caller.cmd('partnership join <partnership> school: <school>')}.")
+        return Form(
+            form_id=FORM_ID, title="Log a learning walk", submit_label="Log walk",
+            intro=ABOUT_NOTES + " Notes are seen only by the partnership's members.",
+            fields=partnership_and_quiet_fields(mine, chosen, "Only its members will see this "
+                                                "walk.", [
+                FormField("school", "Host school", FieldKind.SELECT, required=True,
+                          choices=schools, hint="The school whose classes you visited."),
+                FormField("date", "Date of the walk", FieldKind.DATE, required=True,
+                          initial=today_in_london().isoformat()),
+                FormField("focus", "Focus", required=True, max_length=MAX_FOCUS,
+                          placeholder="e.g. progression in foundation subjects",
+                          hint="One focus, looked at across classes."),
+                FormField("walkers", "Walkers", FieldKind.USERS,
+                          hint=f"Usually no more than {USUAL_WALKERS}, often from partner "
+                               "schools."),
+                FormField("year groups", "Year groups or classes seen",
+                          max_length=MAX_YEAR_GROUPS, placeholder="e.g. Reception, Y2, Y4"),
+                FormField("strengths", "Strengths", FieldKind.LONG_TEXT, max_length=MAX_NOTES,
+                          hint=NOTES_HINT),
+                FormField("development", "Areas for development", FieldKind.LONG_TEXT,
+                          max_length=MAX_NOTES, hint=NOTES_HINT),
+                FormField("next steps", "Agreed next steps", FieldKind.LONG_TEXT,
+                          max_length=MAX_NOTES),
+                FormField("owner", "Who owns the next steps", FieldKind.USER),
+                FormField("due", "Next steps due by", FieldKind.DATE),
+            ]),
+        )
 
 
-async def submit_form(values: FormValues, context: str, caller: Caller,
-                      session: AsyncSession) -> Outcome:
-    try:
-        partnership = await form_partnership(session, caller, values.get("partnership"))
-        draft = await read_walk(values, True, partnership, caller, session)
-    except Invalid as problems:
-        raise problems.for_form() from None
-    return await save(draft, partnership, caller, session, ticked(values, QUIET, QUIET))
+KIND = WalkLog()
 
 
-async def read_walk(values: FormValues | dict[str, str], from_form: bool,
-                    partnership: Partnership, caller: Caller,
-                    session: AsyncSession) -> WalkDraft:
-    """One set of rules for typed and form-filled walks; every problem is reported at once."""
-    assert partnership.id is not None
-    today = today_in_london()
-    reader = FieldReader(dict(values), from_form=from_form, today=today, caller=caller,
-                         example=EXAMPLE.replace("East Barnet Area", partnership.name))
-    school = await _host_school(reader, partnership, session)
-    walked_on = reader.date("date", "walk's date", "past", required=True)
-    focus = reader.text("focus", "focus", MAX_FOCUS, required=True)
-    walkers = reader.people("walkers", "walkers", MAX_WALKERS)
-    year_groups = reader.text("year groups", "year groups", MAX_YEAR_GROUPS)
-    strengths = reader.text("strengths", "strengths", MAX_NOTES)
-    development = reader.text("development", "areas for development", MAX_NOTES)
-    next_steps = reader.text("next steps", "next steps", MAX_NOTES)
-    owner = reader.person("owner", "owner")
-    due = reader.date("due", "due date", "future")
-    if walked_on is not None and walked_on > today:
-        reader.add("date", f"The walk's date, {format_date(walked_on)}, is still to come.",
-                   "Log a walk once it has happened.")
-    if (owner or due) and not next_steps and "next steps" not in values:
-        reader.add("next steps", "An owner and a due date belong to the next steps: please "
-                                 "give the `next steps:` too.")
-    if due is not None and walked_on is not None and due < walked_on:
-        reader.add("due", f"The due date, {format_date(due)}, is before the walk "
-                          f"({format_date(walked_on)}).", "Give a due date after the walk.")
-    reader.check()
-    assert school is not None and walked_on is not None and focus is not None
-    members = await learning.members_on(session, partnership.id, caller.platform)
-    found_owner = with_members([owner], members)[0] if owner else None
-    return WalkDraft(school, walked_on, focus, with_members(walkers, members),
-                     tidy_year_groups(year_groups) if year_groups else None, strengths,
-                     development, next_steps, found_owner, due)
-
-
-async def _host_school(reader: FieldReader, partnership: Partnership,
-                       session: AsyncSession) -> School | None:
-    assert partnership.id is not None
-    raw = reader.values.get("school")
-    if reader.from_form:
-        school = None
-        if isinstance(raw, str) and raw.isdigit():
-            school = await learning.school_in_partnership(session, partnership.id, int(raw))
-        if school is None:
-            reader.add("school", f"Please choose one of {partnership.name}'s schools.")
-        return school
-    name = reader.text("school", "host school", 200, required=True)
-    if name is None:
-        return None
-    return await school_of_partnership(reader, "school", name, partnership, session)
+logbook.declare(KIND, walk)
 
 
 _YEAR = re.compile(r"(?:y|yr|year)\s*([0-9]{1,2})")
@@ -286,50 +263,6 @@ def tidy_year_groups(text: str) -> str:
         elif word:
             groups.append(_NAMED_GROUPS.get(low, word))
     return ", ".join(dict.fromkeys(groups))
-
-
-async def save(draft: WalkDraft, partnership: Partnership, caller: Caller,
-               session: AsyncSession, quiet: bool) -> Outcome:
-    assert partnership.id is not None and draft.school.id is not None
-    walk = LearningWalk(
-        partnership_id=partnership.id, host_school_id=draft.school.id,
-        walked_on=draft.walked_on, focus=draft.focus, year_groups=draft.year_groups,
-        strengths=draft.strengths, development=draft.development, next_steps=draft.next_steps,
-        owner_user_id=draft.owner.user_id if draft.owner else None,
-        owner_name=draft.owner.name if draft.owner else None, due_on=draft.due_on,
-        platform=caller.platform, logged_by_user_id=caller.user_id,
-        logged_by_name=caller.user_name,
-    )
-    session.add(walk)
-    await session.flush()
-    assert walk.id is not None
-    walkers = [WalkWalker(walk_id=walk.id, user_id=p.user_id, name=p.name, position=n)
-               for n, p in enumerate(draft.walkers)]
-    session.add_all(walkers)
-    posts, where = await note_for_channels(session, partnership,
-                                          _channel_note(walk, draft.school, caller), quiet)
-    return Outcome(_logged_reply(walk, draft.school, walkers, partnership, caller, where),
-                   channel_posts=posts)
-
-
-def _logged_reply(walk: LearningWalk, school: School, walkers: Sequence[WalkWalker],
-                  partnership: Partnership, caller: Caller, where: str | None) -> Reply:
-    facts = [Fact("Date", format_date(walk.walked_on)), Fact("Focus", walk.focus)]
-    if walk.year_groups:
-        facts.append(Fact("Year groups", walk.year_groups))
-    if walkers:
-        facts.append(Fact("Walkers", people=_people(walkers, walk.platform)))
-    if walk.next_steps:
-        facts.extend(f for f in _next_steps_facts(walk, today_in_london())
-                     if f.label != "Status")
-    lines = [f"Notes are seen only by members of {partnership.name}. "
-             f"See it all with {caller.cmd(f'walk show {walk.id}')}."]
-    if len(walkers) > USUAL_WALKERS:
-        lines.append(f"Common practice is no more than {USUAL_WALKERS} walkers at a time.")
-    if where:
-        lines.append(where)
-    return Reply(title=f"Logged learning walk #{walk.id} at {school.name}",
-                 sections=[Section(facts=facts), Section(lines=lines)], tone=Tone.SUCCESS)
 
 
 def _channel_note(walk: LearningWalk, school: School, caller: Caller) -> Reply:
@@ -386,65 +319,17 @@ def _step_status(walk: LearningWalk, today: date) -> str:
     return ("open: " + ", ".join(parts)) if parts else "open"
 
 
-# --- the form -------------------------------------------------------------------------------
-
-
-async def log_form(partnership_name: str, caller: Caller, session: AsyncSession) -> Outcome:
-    """`/walk` with no fields: a form, or (where no form can be shown) the fields to type."""
-    mine = await partnerships_or_refuse(session, caller, "log learning walks")
-    chosen = None
-    if partnership_name:
-        chosen = await member_partnership(session, caller, partnership_name, "walk log {name}")
-    schools = await school_choices([chosen] if chosen else mine, session)
-    if not schools:
-        where = chosen.name if chosen else "your partnerships"
-        raise CommandError.because(
-            f"There are no schools in {where} yet, so there is nowhere to walk.",
-            f"Add yours with {caller.cmd('partnership join <partnership> school: <school>')}.")
-    form = Form(
-        form_id=FORM_ID, title="Log a learning walk", submit_label="Log walk",
-        intro=ABOUT_NOTES + " Notes are seen only by the partnership's members.",
-        fields=[
-            partnership_field(mine, chosen, "Only its members will see this walk."),
-            FormField("school", "Host school", FieldKind.SELECT, required=True,
-                      choices=schools, hint="The school whose classes you visited."),
-            FormField("date", "Date of the walk", FieldKind.DATE, required=True,
-                      initial=today_in_london().isoformat()),
-            FormField("focus", "Focus", required=True, max_length=MAX_FOCUS,
-                      placeholder="e.g. progression in foundation subjects",
-                      hint="One focus, looked at across classes."),
-            FormField("walkers", "Walkers", FieldKind.USERS,
-                      hint=f"Usually no more than {USUAL_WALKERS}, often from partner schools."),
-            FormField("year groups", "Year groups or classes seen", max_length=MAX_YEAR_GROUPS,
-                      placeholder="e.g. Reception, Y2, Y4"),
-            FormField("strengths", "Strengths", FieldKind.LONG_TEXT, max_length=MAX_NOTES,
-                      hint=NOTES_HINT),
-            FormField("development", "Areas for development", FieldKind.LONG_TEXT,
-                      max_length=MAX_NOTES, hint=NOTES_HINT),
-            FormField("next steps", "Agreed next steps", FieldKind.LONG_TEXT,
-                      max_length=MAX_NOTES),
-            FormField("owner", "Who owns the next steps", FieldKind.USER),
-            FormField("due", "Next steps due by", FieldKind.DATE),
-            quiet_field(),
-        ],
-    )
-    example = EXAMPLE.replace("East Barnet Area", (chosen or mine[0]).name)
-    usage = Reply(title="Log a learning walk", sections=[Section(lines=[
-        f"Write it like this: {caller.cmd(example)}",
-        f"{caller.cmd('walk help')} lists the optional fields.",
-    ])])
-    return Outcome(usage, form=form)
-
-
 # --- finding walks again --------------------------------------------------------------------
 
 
+@walk.subcommand(
+    "list", "ls", usage="list [<partnership>] [school: …] [since: …]", access=Access.MEMBER,
+    parse=parse_list, group="Find them again",
+    help=[("walk list East Barnet Area since: 1/9/2025",
+           "newest first, with open next steps; `school:` narrows it to one host")])
 async def list_walks(request: ListRequest, caller: Caller, session: AsyncSession) -> Outcome:
-    if request.partnership:
-        partnerships = [await member_partnership(session, caller, request.partnership,
-                                                 "walk list {name}")]
-    else:
-        partnerships = await partnerships_or_refuse(session, caller, "see learning walks")
+    partnerships = await partnerships_in_scope(session, caller, request.partnership,
+                                               "walk list", "see learning walks")
     ids = [p.id for p in partnerships if p.id is not None]
     school = await _school_filter(request.school, caller, session) if request.school else None
     today = today_in_london()
@@ -494,14 +379,13 @@ async def _school_filter(name: str, caller: Caller, session: AsyncSession) -> Sc
 
 async def _walk_for_member(walk_id: int, caller: Caller,
                            session: AsyncSession) -> learning.WalkRow:
-    row = await learning.walk_in_workspace(session, caller.workspace, walk_id)
-    if row is None:
-        raise CommandError.because(f"I can't find learning walk #{walk_id}.",
-                                   f"{caller.cmd('walk list')} shows the walks you can see.")
-    await require_member(session, caller, row.partnership)
-    return row
+    return await for_member(await learning.walk_in_workspace(session, caller.workspace, walk_id),
+                            caller, session, f"learning walk #{walk_id}", "walk list")
 
 
+@walk.subcommand("show", "view", usage="show <n>", access=Access.MEMBER,
+                 parse=record_number("walk", "walk show 12"), group="Find them again",
+                 help=[("walk show 12", "everything recorded on walk 12")])
 async def show(walk_id: int, caller: Caller, session: AsyncSession) -> Outcome:
     row = await _walk_for_member(walk_id, caller, session)
     walk = row.walk
@@ -524,14 +408,16 @@ async def show(walk_id: int, caller: Caller, session: AsyncSession) -> Outcome:
         sections.append(Section(heading="Next steps", lines=walk.next_steps.splitlines()))
         status = Section(facts=_next_steps_facts(walk, today))
         if walk.done_at is None:
-            status.buttons.append(Button("Mark next steps done", DONE_ACTION, str(walk.id),
-                                         "primary"))
+            status.buttons.append(Button("Mark next steps done", WalkDone(walk.id), "primary"))
         sections.append(status)
     sections.append(Section(lines=[f"Only members of {row.partnership.name} can see this walk."]))
     return Outcome(Reply(title=f"Learning walk #{walk.id} at {row.school.name}",
                          sections=sections))
 
 
+@walk.subcommand("done", "close", usage="done <n>", access=Access.MEMBER,
+                 parse=record_number("walk", "walk done 12"), group="Find them again",
+                 help=[("walk done 12", "its next steps are done")])
 async def close_next_steps(walk_id: int, caller: Caller, session: AsyncSession) -> Outcome:
     row = await _walk_for_member(walk_id, caller, session)
     walk = row.walk
@@ -551,10 +437,7 @@ async def close_next_steps(walk_id: int, caller: Caller, session: AsyncSession) 
         f"{caller.cmd(f'walk list {row.partnership.name}')} shows what is still open."))
 
 
-async def done_action(value: str, caller: Caller, session: AsyncSession) -> Outcome:
-    """The "Mark next steps done" button on a walk."""
-    if not value.isdigit():
-        return Outcome(Reply.error("That button is out of date.",
-                                   f"Use {caller.cmd('walk done <number>')} instead."))
-    return await close_next_steps(int(value), caller, session)
+@button(WalkDone)
+async def done_button(pressed: WalkDone, caller: Caller, session: AsyncSession) -> Outcome:
+    return await close_next_steps(pressed.walk_id, caller, session)
 

@@ -17,17 +17,20 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import calendar, digest, links
+from handlers import calendar, digest
 from handlers.chart import coverage_png
+from handlers.commands import button
 from handlers.context import Caller
 from handlers.errors import CommandError
+from handlers.links import AddToCalendar, OpenInBrowser, SeeTheChart, link
 from handlers.logbook import member_partnership
 from handlers.lookup import require_member
 from handlers.names import tidy_name
 from handlers.replies import Attachment, Outcome, Reply, Section, Tone
-from handlers.schoolyear import LONDON, school_term
+from handlers.schoolyear import school_term
 from storage import digests, queries, web_access
 from storage.models import MeetingStatus, Partnership
+from storage.types import LONDON
 from storage.web_access import NewFile, Paced, Person
 
 SIGN_IN_PATH = "/web/signin/"
@@ -42,13 +45,8 @@ class WebRequest:
     partnership: str  # "" for all of the caller's partnerships
 
 
-def parse_request(rest: str) -> WebRequest:
+def parse_request(rest: str, caller: Caller) -> WebRequest:
     return WebRequest(tidy_name(rest))
-
-
-def help_line(caller: Caller) -> str:
-    return (f"{caller.cmd('partnership web East Barnet Area')}: a private link to see it in "
-            "your browser (coverage, walks, meetings); it works once, for 15 minutes")
 
 
 def _person(caller: Caller) -> Person:
@@ -95,39 +93,44 @@ async def sign_in_reply(session: AsyncSession, caller: Caller,
     return Reply(title=f"Your private link to {where}, in your browser", sections=[Section(
         lines=[f"It works once, until {_clock(expires)} (15 minutes), and keeps that browser "
                "signed in for 8 hours. It is for you alone: please don't pass it on."],
-        buttons=[links.link("Open in browser", f"{base}{SIGN_IN_PATH}{token}")])])
+        links=[link("Open in browser", f"{base}{SIGN_IN_PATH}{token}")])])
 
 
-async def open_action(value: str, caller: Caller, session: AsyncSession) -> Outcome:
+@button(OpenInBrowser)
+async def open_in_browser(pressed: OpenInBrowser, caller: Caller,
+                          session: AsyncSession) -> Outcome:
     """"Open in browser": a sign-in link for whoever pressed it (the partnership's page, for a
     member of it; all of theirs when the button names none)."""
     partnership = None
-    if value:
-        partnership = await _partnership_by_id(session, caller, value)
+    if pressed.partnership_id:
+        partnership = await _partnership_by_id(session, caller, pressed.partnership_id)
         await require_member(session, caller, partnership)
     return Outcome(await sign_in_reply(session, caller, partnership))
 
 
 async def _partnership_by_id(session: AsyncSession, caller: Caller,
-                             value: str) -> Partnership:
-    found = (await queries.partnership_in(session, caller.workspace, int(value))
-             if value.isdigit() else None)
+                             partnership_id: int) -> Partnership:
+    found = await queries.partnership_in(session, caller.workspace, partnership_id)
     if found is None:
         raise CommandError.because("That button is out of date.",
                                    f"{caller.cmd('partnership list')} shows the partnerships.")
     return found
 
 
-async def file_action(value: str, caller: Caller, session: AsyncSession) -> Outcome:
-    """"Add to calendar" (the meeting's invite as it stands now) and "See the chart" (the term's
-    CPD coverage, for members): the file at a link of the presser's own."""
-    kind, _, ident = value.partition(":")
-    if kind == links.INVITE and ident.isdigit():
-        return Outcome(await _invite(session, caller, int(ident)))
-    if kind == links.CHART and ident.isdigit():
-        return Outcome(await _chart(session, caller, ident))
-    raise CommandError.because("That button is out of date.",
-                               f"Try {caller.cmd('partnership help')}.")
+@button(AddToCalendar)
+async def add_to_calendar(pressed: AddToCalendar, caller: Caller,
+                          session: AsyncSession) -> Outcome:
+    """"Add to calendar": the meeting's invite as it stands now, at a link of the presser's
+    own (anyone the card was posted to may have it, as anyone in a Slack channel has the file
+    shared there)."""
+    return Outcome(await _invite(session, caller, pressed.meeting_id))
+
+
+@button(SeeTheChart)
+async def see_the_chart(pressed: SeeTheChart, caller: Caller,
+                        session: AsyncSession) -> Outcome:
+    """"See the chart": the term's CPD coverage as a picture, for members."""
+    return Outcome(await _chart(session, caller, pressed.partnership_id))
 
 
 async def _invite(session: AsyncSession, caller: Caller, meeting_id: int) -> Reply:
@@ -146,11 +149,11 @@ async def _invite(session: AsyncSession, caller: Caller, meeting_id: int) -> Rep
             "Open it to add the meeting to your calendar (Outlook, Google, Apple).")
     return Reply(title=made.title, sections=[Section(
         lines=[f"{what} The link is yours and works for 7 days."],
-        buttons=[links.link("Download the invite (.ics)", url)])])
+        links=[link("Download the invite (.ics)", url)])])
 
 
-async def _chart(session: AsyncSession, caller: Caller, ident: str) -> Reply:
-    partnership = await _partnership_by_id(session, caller, ident)
+async def _chart(session: AsyncSession, caller: Caller, partnership_id: int) -> Reply:
+    partnership = await _partnership_by_id(session, caller, partnership_id)
     await require_member(session, caller, partnership)
     assert partnership.id is not None
     term = school_term(caller.now.astimezone(LONDON).date())
@@ -168,7 +171,7 @@ async def _chart(session: AsyncSession, caller: Caller, ident: str) -> Reply:
     return Reply(title=made.title, sections=[Section(
         lines=["Sessions per theme, and how many each school's staff attended. The link is "
                "yours and works for 7 days."],
-        buttons=[links.link("See the chart", url)])])
+        links=[link("See the chart", url)])])
 
 
 async def _file_links(session: AsyncSession, caller: Caller, files: Sequence[Attachment],
@@ -192,4 +195,4 @@ async def personal_files(files: Sequence[Attachment], caller: Caller,
     made = await _file_links(session, caller, files, PERSONAL_FILE_LASTS, single_use=True)
     return Outcome(Reply(title="Your files", tone=Tone.INFO, sections=[Section(
         lines=["Each link is yours alone and works once, for one hour."],
-        buttons=[links.link(f"Download {file.title}", url) for file, url in made])]))
+        links=[link(f"Download {file.title}", url) for file, url in made])]))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -13,9 +12,9 @@ from storage import dedupe, web_access
 from storage.db import Database
 from storage.models import LearningWalk, Partnership, WalkWalker
 from storage.personal_data import ERASED
+from storage.types import LONDON
 
 log = logging.getLogger(__name__)
-LONDON = ZoneInfo("Europe/London")
 
 
 async def remove_old_walk_notes(db: Database, now: datetime) -> int:

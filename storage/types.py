@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+# The school's wall clock: times are stored in UTC and shown in UK time.
+LONDON = ZoneInfo("Europe/London")
 
 
 def utcnow() -> datetime:

@@ -19,6 +19,11 @@ STEVE_ID = "U2147483697"  # the user of tests/fixtures/slack/slash_command.json
 STEVE = slack_person("Steve", STEVE_ID, channel=None)
 
 
+def press(button: dict[str, Any]) -> dict[str, Any]:
+    """Slack's block_actions payload for pressing this Home tab button."""
+    return on_home(button["action_id"], button["value"])
+
+
 def on_home(action_id: str, value: str) -> dict[str, Any]:
     """Slack's block_actions payload for a button on the Home tab: a `view` container."""
     payload = block_action(action_id, value)
@@ -84,10 +89,10 @@ async def test_opening_home_publishes_the_week_and_its_buttons_work_in_place(
     assert "Going: 0 · Can't make it: 0 · Maybe: 0. You haven't replied." in text
     assert "*Next steps you own (1)*" in text and "Walk #1 at Monkfrith: phonics" in text
     assert "(1 day overdue)" in text
-    assert button(home, "Going")["value"] == "1:going"
+    assert button(home, "Going")["value"] == "v1:meeting.rsvp:1:going"
 
     # Going, pressed on the Home tab: the tab and the meeting's card in the channel both change.
-    await bot.slack.interaction(on_home(button(home, "Going")["action_id"], "1:going"))
+    await bot.slack.interaction(press(button(home, "Going")))
     home = await published(bot, 2)
     assert "Going: 1 · Can't make it: 0 · Maybe: 0. Your reply: Going." in text_of(home)
     assert button(home, "Going").get("style") == "primary"
@@ -97,16 +102,15 @@ async def test_opening_home_publishes_the_week_and_its_buttons_work_in_place(
     # Success needs no message of its own: the tab shows it.
     assert bot.fake.of("chat.postEphemeral") == []
 
-    await bot.slack.interaction(on_home(button(home, "Mark done")["action_id"], "1"))
+    await bot.slack.interaction(press(button(home, "Mark done")))
     home = await published(bot, 3)
     assert "None open. Well done." in text_of(home)
 
     # The log buttons open the forms.
-    await bot.slack.interaction(on_home(button(home, "Log a learning walk")["action_id"],
-                                        "walk"))
+    await bot.slack.interaction(press(button(home, "Log a learning walk")))
     walk_form, = await bot.fake.wait_for("views.open")
     assert walk_form.body["view"]["callback_id"] == "walk.log"
-    await bot.slack.interaction(on_home(button(home, "Log a CPD session")["action_id"], "cpd"))
+    await bot.slack.interaction(press(button(home, "Log a CPD session")))
     cpd_form = (await bot.fake.wait_for("views.open", 2))[1]
     assert cpd_form.body["view"]["callback_id"] == "cpd.log"
 

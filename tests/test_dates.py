@@ -18,8 +18,8 @@ from handlers.dates import (
     parse_date,
     parse_when,
 )
+from storage.types import LONDON
 
-LONDON = ZoneInfo("Europe/London")
 # A Saturday in the spring term; 5 February 2026 is the following Thursday but three.
 TODAY = date(2026, 1, 10)
 NOW = datetime(2026, 1, 10, 8, 0, tzinfo=LONDON)

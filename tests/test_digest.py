@@ -20,7 +20,8 @@ from handlers.dispatch import SCHEDULED, run_command
 from handlers.replies import ChannelPost, Reply, Skip, Tone
 from storage.db import Database
 from storage.models import DeliveryStatus, Partnership, ScheduledDelivery
-from tests.support.digest_week import DUE, LONDON, add_plenty, seed_week
+from storage.types import LONDON
+from tests.support.digest_week import DUE, add_plenty, seed_week
 from tests.support.learning import ANN, BEN, CY, PARTNERSHIP, ok, say, set_up_partnerships
 
 GOLDEN = """\

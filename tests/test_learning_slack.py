@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from handlers.schoolyear import today_in_london
+from handlers.walk import WalkDone
 from tests.conftest import RunningBot
 from tests.support.fake_slack import Call, Scripted
 from tests.support.slack_requests import block_action, view_submission
@@ -276,9 +277,9 @@ async def test_the_done_button_on_a_walk(bot: RunningBot, chat: Chat) -> None:
     await chat.say("/walk", LOG_WALK + " next steps: Share plans owner: ben")
     show = await chat.say("/walk", "show 1", **BEN)
     buttons = [e for b in show["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert [(b["action_id"], b["value"]) for b in buttons] == [("walk.done", "1")]
-    await bot.slack.interaction(block_action("walk.done", "1", user_id=BEN["user_id"],
-                                             channel_id="C2147483705"))
+    assert [(b["action_id"], b["value"]) for b in buttons] == [("walk.done", "v1:walk.done:1")]
+    await bot.slack.interaction(block_action(WalkDone.kind, WalkDone(1).pack(),
+                                             user_id=BEN["user_id"], channel_id="C2147483705"))
     said: list[Call] = await bot.fake.wait_for("chat.postEphemeral")
     assert "Marked the next steps of learning walk #1 at Monkfrith done" in said[0].body["text"]
     listed = await chat.say("/walk", "list")

@@ -58,3 +58,13 @@ def test_the_redirect_url_is_the_oauth_redirect_endpoint() -> None:
 def test_the_bot_subscribes_to_uninstalls_and_revocations() -> None:
     events = manifest()["settings"]["event_subscriptions"]["bot_events"]
     assert set(REVOCATION_EVENTS) <= set(events)
+
+
+def test_each_commands_description_and_usage_hint_come_from_its_declarations() -> None:
+    """The manifest's words for a command are the code's: a subcommand added, renamed or
+    re-described without the manifest fails here."""
+    declared = {c["command"]: c for c in manifest()["features"]["slash_commands"]}
+    for name, command in COMMANDS.items():
+        entry = declared[f"/{name}"]
+        assert entry["description"] == command.description
+        assert entry["usage_hint"] == command.usage_hint()

@@ -10,12 +10,12 @@ import pytest
 from sqlmodel import col, func, select
 
 from handlers.context import Caller
-from handlers.dispatch import SCHEDULED, run_action, run_command, submit_form
-from handlers.meetings import describe_reminders, parse_reminders, split_agenda
+from handlers.dispatch import SCHEDULED, run_action, run_button, run_command, submit_form
+from handlers.meetings import MeetingRsvp, describe_reminders, parse_reminders, split_agenda
 from handlers.parsing import ParseError
 from handlers.replies import Outcome, Reply, Tone
 from storage.db import Database
-from storage.models import AgendaItem, Meeting, ScheduledDelivery
+from storage.models import AgendaItem, Meeting, RsvpAnswer, ScheduledDelivery
 from tests.support.shell_caller import caller
 from tests.support.when import day_ahead, london, uk_long, uk_short
 
@@ -156,7 +156,7 @@ async def test_meetings_are_private_to_their_workspace(db: Database) -> None:
                                                           ).reply.title
     for text in ("meeting who 1", "meeting cancel 1", "meeting agenda 1"):
         assert "can't find meeting 1" in (await say(db, text, ZED)).reply.title
-    refused = await run_action(db, "meeting.rsvp", "1:going", ZED)
+    refused = await run_button(db, MeetingRsvp(1, RsvpAnswer.GOING), ZED)
     assert "can't find meeting 1" in refused.reply.title
 
 
@@ -178,9 +178,9 @@ async def test_list_shows_upcoming_meetings_soonest_first(db: Database) -> None:
 async def test_rsvp_answers_replace_each_other_and_count(db: Database) -> None:
     await setup(db)
     await say(db, f"meeting schedule East Barnet Area when: {when(3)}")
-    await run_action(db, "meeting.rsvp", "1:going", BEN)
-    await run_action(db, "meeting.rsvp", "1:maybe", OLIVE)  # a guest may answer too
-    outcome = await run_action(db, "meeting.rsvp", "1:not_going", BEN)
+    await run_button(db, MeetingRsvp(1, RsvpAnswer.GOING), BEN)
+    await run_button(db, MeetingRsvp(1, RsvpAnswer.MAYBE), OLIVE)  # a guest may answer too
+    outcome = await run_button(db, MeetingRsvp(1, RsvpAnswer.NOT_GOING), BEN)
     assert outcome.updated_message is not None
     card = outcome.updated_message.plain_text()
     assert "Going: 0 · Can't make it: 1 · Maybe: 1" in card
@@ -198,7 +198,7 @@ async def test_no_replies_or_changes_once_a_meeting_is_over(db: Database) -> Non
                  "meeting agenda 1 add: Late item"):
         reply = (await say(db, text, now=later)).reply
         assert "has already taken place" in reply.title, text
-    action = await run_action(db, "meeting.rsvp", "1:going", replace(BEN, now=later))
+    action = await run_button(db, MeetingRsvp(1, RsvpAnswer.GOING), replace(BEN, now=later))
     assert "has already taken place" in action.reply.title
 
 
@@ -251,7 +251,7 @@ async def test_a_reminder_says_when_what_and_who(db: Database) -> None:
     day = day_ahead(4)
     await say(db, f"meeting schedule East Barnet Area when: {uk_long(day, '2pm-3pm')} "
                   "where: Monkfrith agenda: Welcome")
-    await run_action(db, "meeting.rsvp", "1:going", BEN)
+    await run_button(db, MeetingRsvp(1, RsvpAnswer.GOING), BEN)
     start = london(day, 14).astimezone(UTC)
     render = SCHEDULED["reminder"]
     payload = {"meeting_id": 1, "minutes_before": 1440, "sequence": 0}

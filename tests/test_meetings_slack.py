@@ -10,11 +10,13 @@ from typing import Any
 import icalendar
 from sqlmodel import select
 
-from storage.models import Meeting, PostedMessage
+from handlers.meetings import MeetingRsvp
+from storage.models import Meeting, PostedMessage, RsvpAnswer
+from storage.types import LONDON
 from tests.conftest import RunningBot
 from tests.support.fake_slack import Call
 from tests.support.slack_requests import block_action, view_submission
-from tests.support.when import LONDON, day_ahead, london, uk_long, uk_short
+from tests.support.when import day_ahead, london, uk_long, uk_short
 
 CHANNEL = "C0HEADS001"
 STEVE = "U2147483697"  # the user in Slack's documented payloads
@@ -66,6 +68,11 @@ def event_of(calendar: icalendar.Calendar) -> Any:
     return events[0]
 
 
+def rsvp_press(answer: RsvpAnswer, **where: str) -> dict[str, Any]:
+    """Slack's block_actions payload for a reply button on meeting 1's card."""
+    return block_action(MeetingRsvp.kind, MeetingRsvp(1, answer).pack(), **where)
+
+
 async def card_ts(bot: RunningBot, meeting_id: int = 1) -> str:
     async with bot.db.session() as session:
         row = (await session.exec(select(PostedMessage).where(
@@ -94,10 +101,11 @@ async def test_schedule_posts_a_card_with_reply_buttons_and_a_calendar_invite(
     assert "1. Welcome" in body and "2. SEND update" in body and "Monkfrith, staff room" in body
     assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons(card)] == [
         # Slack wants action ids unique within a block: the copies are numbered.
-        ("Going", "meeting.rsvp", "1:going"), ("Can't make it", "meeting.rsvp#1", "1:not_going"),
-        ("Maybe", "meeting.rsvp#2", "1:maybe"),
+        ("Going", "meeting.rsvp", "v1:meeting.rsvp:1:going"),
+        ("Can't make it", "meeting.rsvp#1", "v1:meeting.rsvp:1:not_going"),
+        ("Maybe", "meeting.rsvp#2", "v1:meeting.rsvp:1:maybe"),
         # A private link to the invite for whoever presses it, on every platform.
-        ("Add to calendar", "web.file", "invite:1")]
+        ("Add to calendar", "web.invite", "v1:web.invite:1")]
 
     (upload_call, calendar), = await invites(bot, 1)
     assert upload_call.body["channel_id"] == CHANNEL
@@ -125,7 +133,7 @@ async def test_rsvp_clicks_update_the_card_in_place(bot: RunningBot) -> None:
     await posted(bot, "Meeting:")
     ts = await card_ts(bot)
 
-    await bot.slack.interaction(block_action("meeting.rsvp", "1:going", channel_id=CHANNEL,
+    await bot.slack.interaction(rsvp_press(RsvpAnswer.GOING, channel_id=CHANNEL,
                                              message_ts=ts))
     update = (await bot.fake.wait_for("chat.update"))[0]
     assert (update.body["channel"], update.body["ts"]) == (CHANNEL, ts)
@@ -135,12 +143,12 @@ async def test_rsvp_clicks_update_the_card_in_place(bot: RunningBot) -> None:
     thanks = (await bot.fake.wait_for("chat.postEphemeral"))[0]
     assert thanks.body["user"] == STEVE and "You're going to" in thanks.body["text"]
 
-    other = block_action("meeting.rsvp", "1:maybe", user_id="U0BEN0001", channel_id=CHANNEL,
+    other = rsvp_press(RsvpAnswer.MAYBE, user_id="U0BEN0001", channel_id=CHANNEL,
                          message_ts=ts)
     other["user"]["username"] = "Ben"
     await bot.slack.interaction(other)
     await bot.fake.wait_for("chat.update", 2)  # one click at a time, as people click
-    await bot.slack.interaction(block_action("meeting.rsvp", "1:not_going", channel_id=CHANNEL,
+    await bot.slack.interaction(rsvp_press(RsvpAnswer.NOT_GOING, channel_id=CHANNEL,
                                              message_ts=ts))
     updates = await bot.fake.wait_for("chat.update", 3)
     last = dumps(updates[2].body["blocks"])
@@ -177,7 +185,7 @@ async def test_cancel_edits_the_card_and_sends_a_cancellation_for_calendars(
     assert event["SEQUENCE"] == 1
     assert event["STATUS"] == "CANCELLED"
 
-    await bot.slack.interaction(block_action("meeting.rsvp", "1:going", channel_id=CHANNEL,
+    await bot.slack.interaction(rsvp_press(RsvpAnswer.GOING, channel_id=CHANNEL,
                                              message_ts=ts))
     refusal = (await bot.fake.wait_for("chat.postEphemeral"))[0]
     assert "was cancelled" in refusal.body["text"]

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from handlers.names import match_name, name_key
 from handlers.parsing import ParseError, parse_fields
-from handlers.partnership import parse
+from handlers.partnership import partnership
 from tests.support.shell_caller import caller
 
 
@@ -62,7 +62,7 @@ def test_match_name_reports_ambiguity_and_suggestions() -> None:
 @given(st.text(max_size=300))
 def test_no_command_text_crashes_the_parser(text: str) -> None:
     try:
-        parse(text, caller())
+        partnership.read(text, caller())
     except ParseError as error:
         assert error.problem
 
@@ -75,6 +75,6 @@ def test_no_command_text_crashes_the_parser(text: str) -> None:
 def test_no_subcommand_with_fields_crashes_the_parser(sub: str, words: str,
                                                       fields: list[str]) -> None:
     try:
-        parse(" ".join([sub, words, *fields, words]), caller())
+        partnership.read(" ".join([sub, words, *fields, words]), caller())
     except ParseError as error:
         assert error.problem

@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import SQLModel, col, select
 
-from handlers.dispatch import run_action
-from handlers.privacy import FORGET_ACTION
+from handlers.dispatch import run_button
+from handlers.meetings import MeetingRsvp
+from handlers.privacy import ForgetAnswer
 from handlers.replies import Outcome, Tone
 from storage import personal_data
 from storage.db import Database
-from storage.models import LearningWalk, Member, Rsvp, WalkWalker
+from storage.models import LearningWalk, Member, Rsvp, RsvpAnswer, WalkWalker
 from storage.personal_data import ERASED
 from storage.retention import remove_old_walk_notes
 from tests.conftest import RunningBot
@@ -36,7 +37,7 @@ async def seeded(db: Database) -> None:
              BEN)
     await ok(db, "meeting",
              f"schedule {PARTNERSHIP} when: {NEXT_WEEK:%d/%m/%Y} 11:30 to 12:30", ANN)
-    await run_action(db, "meeting.rsvp", "1:going", BEN)
+    await run_button(db, MeetingRsvp(1, RsvpAnswer.GOING), BEN)
 
 
 def files_of(outcome: Outcome) -> tuple[dict[str, object], list[dict[str, str]]]:
@@ -74,9 +75,9 @@ async def test_forget_me_asks_first_and_then_erases_but_keeps_counts(db: Databas
     assert (erase.label, erase.style, keep.label) == ("Erase my data", "danger", "Keep it")
     assert await count(db, Member) == 3  # nothing yet
 
-    kept = await run_action(db, FORGET_ACTION, keep.value, BEN)
+    kept = await run_button(db, keep.data, BEN)
     assert kept.reply.title == "Nothing was erased."
-    done = await run_action(db, FORGET_ACTION, erase.value, BEN)
+    done = await run_button(db, erase.data, BEN)
     assert done.reply.tone is Tone.SUCCESS and "erased" in done.reply.title
     assert done.updated_message is not None
     async with db.session() as session:
@@ -99,9 +100,9 @@ async def test_forget_me_asks_first_and_then_erases_but_keeps_counts(db: Databas
 async def test_only_the_asker_may_press_erase_and_only_for_a_while(db: Database) -> None:
     await seeded(db)
     erase = (await ok(db, "partnership", "forget me", BEN)).reply.sections[-1].buttons[0]
-    stolen = await run_action(db, FORGET_ACTION, erase.value, ANN)
+    stolen = await run_button(db, erase.data, ANN)
     assert stolen.reply.tone is Tone.ERROR and "for the person who asked" in stolen.reply.title
-    late = await run_action(db, FORGET_ACTION, erase.value,
+    late = await run_button(db, erase.data,
                             replace(BEN, now=BEN.now + timedelta(minutes=16)))
     assert late.reply.tone is Tone.ERROR and "expired" in late.reply.title
     assert await count(db, Member) == 3
@@ -177,7 +178,7 @@ async def test_erase_button_through_the_real_server(bot: RunningBot) -> None:
     asked = await bot.ask("/partnership", "forget me")
     erase = next(e for block in asked["blocks"] if block["type"] == "actions"
                  for e in block["elements"] if e["text"]["text"] == "Erase my data")
-    await bot.slack.interaction(block_action(FORGET_ACTION, erase["value"]))
+    await bot.slack.interaction(block_action(ForgetAnswer.kind, erase["value"]))
     confirmed = (await bot.fake.wait_for("chat.postEphemeral"))[0]
     assert "erased what I held about you" in confirmed.body["text"]
     async with bot.db.session() as session:

@@ -7,32 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.context import Caller
-from handlers.dispatch import ACTIONS, FORMS
-from handlers.forms import FieldErrors, FormValues
-from handlers.replies import Outcome, Reply
 from tests.conftest import RunningBot
 from tests.support.slack_requests import block_action, view_submission
+from tests.support.stand_ins import Press, SendFile, stand_ins
 
-
-async def echo_form(values: FormValues, context: str, caller: Caller,
-                    session: AsyncSession) -> Outcome:
-    if "school" not in values:
-        raise FieldErrors({"school": "Please name the host school."})
-    return Outcome(Reply.success(f"Saved {values['school']} for {caller.user_id} ({context})"))
-
-
-async def press(value: str, caller: Caller, session: AsyncSession) -> Outcome:
-    return Outcome(Reply.success(f"You chose {value}"),
-                   updated_message=Reply(title=f"1 chose {value}"))
-
-
-@pytest.fixture(autouse=True)
-def stand_ins(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(FORMS, "test.echo", echo_form)
-    monkeypatch.setitem(ACTIONS, "test.press", press)
+# Every test here runs with the stand-in handlers declared.
+pytestmark = pytest.mark.usefixtures(stand_ins.__name__)
 
 
 async def test_modal_field_errors_are_shown_in_place(bot: RunningBot) -> None:
@@ -51,11 +32,12 @@ async def test_modal_submission_is_confirmed_ephemerally_in_its_channel(bot: Run
     call = (await bot.fake.wait_for("chat.postEphemeral"))[0]
     assert call.body["channel"] == "C0HEADS001"
     assert call.body["user"] == "U2147483697"
-    assert "Saved Monkfrith for U2147483697 (7)" in call.body["text"]
+    assert "Saved Monkfrith for Steve (7)" in call.body["text"]
 
 
 async def test_a_button_updates_its_message_in_place(bot: RunningBot) -> None:
-    await bot.slack.interaction(block_action("test.press", "going", channel_id="C0HEADS001",
+    await bot.slack.interaction(block_action(Press.kind, Press("going").pack(),
+                                             channel_id="C0HEADS001",
                                              message_ts="1700000000.000100"))
     update = (await bot.fake.wait_for("chat.update"))[0]
     assert update.body["channel"] == "C0HEADS001"
@@ -69,3 +51,15 @@ async def test_an_unknown_button_is_answered_politely(bot: RunningBot) -> None:
     await bot.slack.interaction(block_action("no.such.action", "x"))
     ephemeral = (await bot.fake.wait_for("chat.postEphemeral"))[0]
     assert "out of date" in ephemeral.body["text"]
+
+
+async def test_files_a_button_brings_are_sent_to_the_person(bot: RunningBot) -> None:
+    """Every path shows the whole outcome: a button's files go by direct message too."""
+    await bot.slack.interaction(block_action(SendFile.kind, SendFile().pack(),
+                                             channel_id="C0HEADS001"))
+    upload = (await bot.fake.wait_for("files.completeUploadExternal"))[0]
+    opened = bot.fake.of("conversations.open")[0]
+    assert opened.body["users"] == "U2147483697"
+    assert "Your notes" in str(upload.body)
+    said = (await bot.fake.wait_for("chat.postEphemeral"))[0]
+    assert "Here is your file." in said.body["text"]

@@ -16,9 +16,10 @@ from bot.scheduler import OutboxSender
 from bot.server import DELIVERY_KEY, build_web_app
 from bot.teams.app import TeamsPoster
 from handlers.replies import ChannelPost, Reply, Section, Visibility
-from handlers.schoolyear import LONDON, school_term
+from handlers.schoolyear import school_term
 from storage.db import Database
 from storage.models import ChannelLink, Member, Partnership, ScheduledDelivery
+from storage.types import LONDON
 from tests.conftest import FakeClock, RunningTeamsBot, serving, teams_settings
 from tests.support.fake_connector import REPLY, SEND, FakeConnector
 from tests.support.fake_slack import FakeSlack

@@ -131,3 +131,47 @@ async def test_a_reminder_reaches_the_linked_teams_channel(teams_bot: RunningTea
     reminder = next(s for s in sent if "Reminder:" in card_text(s.card))
     assert reminder.conversation_id == CHANNEL_ID
     assert "Reminder: East Barnet Area meeting is tomorrow at 11:30" in card_text(reminder.card)
+
+
+async def test_the_walk_form_card_ticks_quiet_and_names_one_owner(
+    teams_bot: RunningTeamsBot,
+) -> None:
+    """The "don't post a note" box is a tick box in Teams (it was once a people search that
+    could never be ticked), and the owner of the next steps is one person."""
+    await linked_partnership(teams_bot)
+    form = await say(teams_bot, "walk")
+    fields = inputs(form)
+    quiet, owner, walkers = fields["Channel note"], fields["Who owns the next steps"], \
+        fields["Walkers"]
+    assert (quiet["style"], quiet["isMultiSelect"]) == ("expanded", True)
+    assert "choices.data" not in quiet and quiet["choices"][0]["value"] == "quiet"
+    assert owner["isMultiSelect"] is False and walkers["isMultiSelect"] is True
+    [submit] = submit_actions(form)
+    data = dict(submit["data"])
+    data[fields["Partnership"]["id"]] = fields["Partnership"]["choices"][0]["value"]
+    data[fields["Host school"]["id"]] = fields["Host school"]["choices"][0]["value"]
+    data[fields["Date of the walk"]["id"]] = f"{datetime.now(UTC) - timedelta(days=1):%Y-%m-%d}"
+    data[fields["Focus"]["id"]] = "reading across KS1"
+    data[quiet["id"]] = "quiet"
+    before = len(teams_bot.connector.of(SEND))
+    await teams_bot.teams.post(teams_bot.teams.card_submit(data))
+    update = (await teams_bot.connector.wait_for(UPDATE))[0]
+    assert "Logged learning walk #1 at Monkfrith" in card_text(update.card)
+    assert "Nothing was posted in" in card_text(update.card)
+    assert len(teams_bot.connector.of(SEND)) == before
+
+
+async def test_a_repeated_activity_runs_once(teams_bot: RunningTeamsBot) -> None:
+    """Teams sends an activity again with the same id when it did not hear back in time."""
+    await linked_partnership(teams_bot)
+    activity = teams_bot.teams.personal("walk log East Barnet Area school: Monkfrith "
+                                        "date: yesterday focus: phonics")
+    await teams_bot.teams.post(activity)
+    await teams_bot.teams.post(activity)
+    await say(teams_bot, "walk list")  # after both have been answered
+    async with teams_bot.db.session() as session:
+        walks = (await session.exec(select(LearningWalk))).all()
+    assert len(walks) == 1
+    logged = [c for c in teams_bot.connector.of(REPLY) if "Logged learning walk" in
+              card_text(c.card)]
+    assert len(logged) == 1

@@ -9,15 +9,11 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.context import Caller
-from handlers.dispatch import ACTIONS, FORMS
-from handlers.forms import FieldErrors, FormValues
-from handlers.replies import Button, Outcome, Reply, Section
 from storage.models import ChannelLink, Member, Partnership
 from tests.conftest import RunningTeamsBot
 from tests.support.fake_connector import REPLY, SEND, UPDATE
+from tests.support.stand_ins import AskForm, stand_ins
 from tests.support.teams_requests import (
     BOT_ID,
     CARD_ID,
@@ -49,11 +45,12 @@ def card_text(card: dict[str, Any]) -> str:
 
 
 async def test_help_in_a_personal_chat_answers_with_a_card(teams_bot: RunningTeamsBot) -> None:
-    response = await teams_bot.teams.say("help")
+    asked = teams_bot.teams.personal("help")
+    response = await teams_bot.teams.post(asked)
     assert response.status == 202
     call = (await teams_bot.connector.wait_for(REPLY))[0]
     assert call.conversation_id == fixture("personal_message.json")["conversation"]["id"]
-    assert call.activity_id == "1700000000001"  # a reply to the person's message
+    assert call.activity_id == asked["id"]  # a reply to the person's message
     assert not call.targeted  # a personal chat is private already
     assert "Authorization" not in call.headers  # authentication is off, as for the Emulator
     body = call.body
@@ -169,50 +166,6 @@ async def test_the_bot_says_hello_when_added_to_a_team(teams_bot: RunningTeamsBo
 # --- cards: forms and buttons, with stand-in core handlers -----------------------------------
 
 
-async def echo_form(values: FormValues, context: str, caller: Caller,
-                    session: AsyncSession) -> Outcome:
-    if "school" not in values:
-        raise FieldErrors({"school": "Please name the host school."})
-    people = values.get("people") or []
-    assert isinstance(people, list)
-    return Outcome(Reply.success(
-        f"Saved {values['school']} on {values.get('date')} with {' and '.join(people)} "
-        f"for {caller.user_name} ({context})"))
-
-
-async def press(value: str, caller: Caller, session: AsyncSession) -> Outcome:
-    return Outcome(Reply.success(f"You chose {value}"),
-                   updated_message=Reply(title=f"1 chose {value}"))
-
-
-async def ask_form(value: str, caller: Caller, session: AsyncSession) -> Outcome:
-    from handlers.forms import FieldKind, Form, FormField
-
-    form = Form("test.echo", "Log a walk", [
-        FormField("school", "Host school", required=True),
-        FormField("date", "Date", FieldKind.DATE),
-        FormField("people", "Who came", FieldKind.USERS),
-    ], context=value)
-    return Outcome(Reply(title="Fill this in"), form=form)
-
-
-async def offer_buttons(text: str, caller: Caller, session: AsyncSession) -> Outcome:
-    return Outcome(Reply(title="Coming?", sections=[Section(buttons=[
-        Button("Going", "test.press", "going", "primary"),
-        Button("Log it", "test.ask", "7"),
-    ])]))
-
-
-@pytest.fixture
-def stand_ins(monkeypatch: pytest.MonkeyPatch) -> None:
-    from handlers.dispatch import COMMANDS
-
-    monkeypatch.setitem(FORMS, "test.echo", echo_form)
-    monkeypatch.setitem(ACTIONS, "test.press", press)
-    monkeypatch.setitem(ACTIONS, "test.ask", ask_form)
-    monkeypatch.setitem(COMMANDS, "rsvp", offer_buttons)
-
-
 def submit_data(card: dict[str, Any]) -> dict[str, Any]:
     """The data of the card's first Action.Submit, as Teams would send it back."""
     for element in card["body"]:
@@ -222,7 +175,7 @@ def submit_data(card: dict[str, Any]) -> dict[str, Any]:
     raise AssertionError("no submit action in the card")
 
 
-@pytest.mark.usefixtures("stand_ins")
+@pytest.mark.usefixtures(stand_ins.__name__)
 async def test_a_button_press_updates_its_card_and_answers_privately(
     teams_bot: RunningTeamsBot,
 ) -> None:
@@ -240,12 +193,12 @@ async def test_a_button_press_updates_its_card_and_answers_privately(
     assert "You chose going" in card_text(answer.card)
 
 
-@pytest.mark.usefixtures("stand_ins")
+@pytest.mark.usefixtures(stand_ins.__name__)
 async def test_a_form_card_is_filled_in_and_replaced_by_the_confirmation(
     teams_bot: RunningTeamsBot,
 ) -> None:
     await teams_bot.teams.post(teams_bot.teams.card_submit(
-        {"partnershipBot": "action", "actionId": "test.ask", "value": "7"}))
+        {"partnershipBot": "action", "actionId": AskForm.kind, "value": AskForm("7").pack()}))
     form_card = (await teams_bot.connector.wait_for(REPLY))[0]
     assert form_card.targeted
     inputs = {e["label"]: e for e in form_card.card["body"] if e["type"].startswith("Input.")}
@@ -264,12 +217,12 @@ async def test_a_form_card_is_filled_in_and_replaced_by_the_confirmation(
     assert len(teams_bot.connector.of(REPLY)) == 1  # the confirmation took the form's place
 
 
-@pytest.mark.usefixtures("stand_ins")
+@pytest.mark.usefixtures(stand_ins.__name__)
 async def test_a_form_submitted_without_a_required_field_says_what_to_fix(
     teams_bot: RunningTeamsBot,
 ) -> None:
     await teams_bot.teams.post(teams_bot.teams.card_submit(
-        {"partnershipBot": "action", "actionId": "test.ask", "value": "7"}))
+        {"partnershipBot": "action", "actionId": AskForm.kind, "value": AskForm("7").pack()}))
     data = submit_data((await teams_bot.connector.wait_for(REPLY))[0].card)
     await teams_bot.teams.post(teams_bot.teams.card_submit(data))
     answer = (await teams_bot.connector.wait_for(REPLY, 2))[1]

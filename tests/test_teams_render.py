@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from bot.teams import render
 from handlers.forms import Choice, FieldKind, Form, FormField
+from handlers.meetings import MeetingRsvp
 from handlers.replies import Button, Fact, Reply, Section, Tone
+from storage.models import RsvpAnswer
 
 
 def test_markup_in_names_is_shown_as_typed() -> None:
@@ -38,8 +40,8 @@ def test_code_spans_become_bold_commands() -> None:
 def test_a_reply_card_has_its_tone_facts_and_buttons() -> None:
     reply = Reply(title="Heads' meeting", tone=Tone.SUCCESS, sections=[
         Section(heading="Details", facts=[Fact("When", "Tue 4 March, 4pm")],
-                buttons=[Button("Going", "meeting.rsvp", "12:yes", "primary"),
-                         Button("Can't come", "meeting.rsvp", "12:no", "danger")]),
+                buttons=[Button("Going", MeetingRsvp(12, RsvpAnswer.GOING), "primary"),
+                         Button("Can't come", MeetingRsvp(12, RsvpAnswer.NOT_GOING), "danger")]),
     ])
     card = render.card(reply)
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
@@ -51,7 +53,7 @@ def test_a_reply_card_has_its_tone_facts_and_buttons() -> None:
     assert [(a["title"], a.get("style")) for a in actions] == [
         ("Going", "positive"), ("Can't come", "destructive")]
     assert actions[0]["data"] == {"partnershipBot": "action", "actionId": "meeting.rsvp",
-                                  "value": "12:yes"}
+                                  "value": "v1:meeting.rsvp:12:going"}
     assert render.summary(reply) == "Heads' meeting"
 
 
@@ -81,7 +83,7 @@ def test_a_small_reply_is_not_cut() -> None:
 
 
 def test_many_buttons_are_split_into_sets_teams_can_show() -> None:
-    buttons = [Button(f"Option {n}", "pick", str(n)) for n in range(12)]
+    buttons = [Button(f"Option {n}", MeetingRsvp(n, RsvpAnswer.GOING)) for n in range(12)]
     card = render.card(Reply(title="Pick", sections=[Section(buttons=buttons)]))
     sets = [e for e in card["body"] if e["type"] == "ActionSet"]
     assert [len(s["actions"]) for s in sets] == [5, 5, 2]

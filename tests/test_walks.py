@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy.exc import StatementError
 from sqlmodel import col, select
 
-from handlers.dispatch import run_action, submit_form
+from handlers.dispatch import run_action, run_button, submit_form
 from handlers.forms import FieldKind
 from handlers.replies import Tone, Visibility
 from handlers.schoolyear import today_in_london
+from handlers.walk import WalkDone
 from storage.db import Database
 from storage.models import LearningWalk, WalkWalker
 from tests.support.learning import (
@@ -232,7 +233,7 @@ async def test_show_gives_the_whole_record_to_a_member(db: Database) -> None:
                      "Status: open", "Logged by: Ann Smith", "Walkers: Ben Day, Dee Ray"):
         assert expected in text
     [button] = [b for s in reply.sections for b in s.buttons]
-    assert (button.action_id, button.value) == ("walk.done", "1")
+    assert button.data == WalkDone(1)
 
 
 async def test_done_closes_the_next_steps_once(db: Database) -> None:
@@ -258,7 +259,7 @@ async def test_done_needs_next_steps_and_membership(db: Database) -> None:
 
 async def test_the_done_button_closes_the_next_steps(db: Database) -> None:
     await ok(db, "walk", FULL)
-    outcome = await run_action(db, "walk.done", "1", BEN)
+    outcome = await run_button(db, WalkDone(1), BEN)
     assert outcome.reply.tone is Tone.SUCCESS
     assert (await walks(db))[0].done_by == "Ben Day"
     stale = await run_action(db, "walk.done", "not-a-number", BEN)

@@ -18,8 +18,9 @@ from bot.config import Settings
 from bot.delivery import Delivery
 from bot.server import SCHEDULER_KEY, build_web_app
 from bot.shell import run_line, shell_caller
+from bot.slack.render import LINK_ACTION
 from bot.web.app import CSP
-from handlers.links import FILE_ACTION, LINK_ACTION, OPEN_ACTION
+from handlers.links import AddToCalendar, OpenInBrowser
 from storage import web_access
 from storage.db import Database
 from storage.models import FileLink, Meeting, Partnership, WebLink, WebSession
@@ -284,9 +285,10 @@ async def test_open_in_browser_and_add_to_calendar_buttons_give_personal_links(
 ) -> None:
     await set_up(bot)
     info = await bot.ask_text("/partnership", "info East Barnet Area")
-    assert OPEN_ACTION in info
     east = (await ids(bot))["East Barnet Area"]
-    await bot.slack.interaction(block_action(OPEN_ACTION, str(east), channel_id=CHANNEL))
+    assert OpenInBrowser(east).pack() in info
+    await bot.slack.interaction(block_action(OpenInBrowser.kind, OpenInBrowser(east).pack(),
+                                             channel_id=CHANNEL))
     told = (await bot.fake.wait_for("chat.postEphemeral"))[-1]
     [link] = slack_links(message_of(told))
     assert (await browser.sign_in(link)) == f"/web/p/{east}"
@@ -294,9 +296,11 @@ async def test_open_in_browser_and_add_to_calendar_buttons_give_personal_links(
     async with bot.db.session() as session:
         meeting = (await session.exec(select(Meeting))).one()
     card = bot.fake.of("chat.postMessage")
-    assert any(FILE_ACTION in str(c.body.get("blocks")) for c in card)
-    await bot.slack.interaction(block_action(FILE_ACTION, f"invite:{meeting.id}",
-                                             user_id=OTHER, channel_id=CHANNEL))
+    assert meeting.id is not None
+    invite = AddToCalendar(meeting.id).pack()
+    assert any(invite in str(c.body.get("blocks")) for c in card)
+    await bot.slack.interaction(block_action(AddToCalendar.kind, invite, user_id=OTHER,
+                                             channel_id=CHANNEL))
     told = (await bot.fake.wait_for("chat.postEphemeral", 2))[-1]
     [file_link] = slack_links(message_of(told))
     assert "/web/file/f_" in file_link
@@ -381,7 +385,7 @@ async def test_open_in_browser_on_the_home_tab_sends_the_link_by_direct_message(
     bot: RunningBot,
 ) -> None:
     await set_up(bot)
-    pressed = block_action(OPEN_ACTION, "")
+    pressed = block_action(OpenInBrowser.kind, OpenInBrowser(0).pack())
     pressed.pop("channel", None)
     pressed["container"] = {"type": "view", "view_id": "V0HOME0001"}
     pressed["view"] = {"type": "home", "id": "V0HOME0001"}
@@ -397,7 +401,7 @@ async def test_info_offers_the_browser_only_to_members(bot: RunningBot) -> None:
     await set_up(bot)
     mine = await bot.ask_text("/partnership", "info East Barnet Area")
     theirs = await bot.ask_text("/partnership", "info Hendon Area")
-    assert OPEN_ACTION in mine and OPEN_ACTION not in theirs
+    assert OpenInBrowser.kind in mine and OpenInBrowser.kind not in theirs
 
 
 async def test_a_press_of_a_link_button_is_acknowledged_and_nothing_more(

@@ -21,9 +21,9 @@ import pytest_asyncio
 from sqlmodel import select
 
 from bot.server import build_web_app
-from handlers.meetings import RSVP_ACTION
+from handlers.meetings import MeetingRsvp
 from storage.db import Database
-from storage.models import Meeting, Partnership
+from storage.models import Meeting, Partnership, RsvpAnswer
 from tests.conftest import RunningBot, free_port, serving
 from tests.conftest import test_settings as slack_settings
 from tests.support.browser import (
@@ -117,8 +117,8 @@ async def seed(bot: RunningBot) -> dict[str, int]:
               " 14:00 to 15:00 where: Danegrove title: Spring planning")
     for user_id, name, answer in ((BEN["user_id"], BEN["user_name"], "going"),
                                   ("U2147483697", "Steve", "maybe")):
-        pressed = block_action(RSVP_ACTION, f"1:{answer}", user_id=user_id,
-                               channel_id=CHANNEL)
+        pressed = block_action(MeetingRsvp.kind, MeetingRsvp(1, RsvpAnswer(answer)).pack(),
+                               user_id=user_id, channel_id=CHANNEL)
         pressed["user"].update(username=name, name=name)
         await bot.slack.interaction(pressed)
     await bot.fake.wait_for("chat.update", 2)

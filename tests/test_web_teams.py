@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 from sqlmodel import select
 
-from bot.scheduler import LONDON, OutboxSender
+from bot.scheduler import OutboxSender
 from handlers.schoolyear import school_term
 from storage.models import Meeting, ScheduledDelivery
+from storage.types import LONDON
 from tests.conftest import RunningTeamsBot
 from tests.support.fake_connector import REPLY, SEND
 from tests.support.web import Browser, card_links

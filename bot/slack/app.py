@@ -27,6 +27,7 @@ from bot.delivery import (
     retry_after_seconds,
     with_problems,
 )
+from bot.presenter import present
 from bot.slack import render
 from bot.slack.oauth import (
     BotTokens,
@@ -36,7 +37,8 @@ from bot.slack.oauth import (
 )
 from handlers.context import Caller, Platform
 from handlers.dispatch import COMMANDS, app_home, run_action, run_command, submit_form
-from handlers.replies import Attachment, Outcome, Reply, Tone
+from handlers.forms import Form
+from handlers.replies import Attachment, Reply, Tone
 from storage import queries
 from storage.db import Database
 from storage.models import ChannelLink
@@ -224,78 +226,27 @@ class SlackListeners:
         return on_command
 
     async def _command(self, name: str, command: dict[str, Any],
-                   client: AsyncWebClient) -> None:
+                       client: AsyncWebClient) -> None:
         caller = self.shared(slack_caller(command))
-        text = command_text(command.get("text", ""))
-        outcome = await run_command(self.db, name, text, caller, request_id(command))
-        if outcome.repeated:
-            return
-        # trigger_id lives about 3 seconds: open the modal before anything slow.
-        if outcome.form is not None and await self._open_modal(
-            client, outcome, command.get("trigger_id"), caller
-        ):
-            return
-        problems = await self.delivery.deliver(outcome.channel_posts)
-        problems += await self.send_files(client, caller, outcome.files)
-        await self.respond(command.get("response_url"),
-                           with_problems(outcome.reply, problems))
-
-    async def send_files(self, client: AsyncWebClient, caller: Caller,
-                         files: list[Attachment]) -> list[str]:
-        """Files for the caller alone go to their direct messages with the bot."""
-        if not files:
-            return []
-        try:
-            opened = await client.conversations_open(users=caller.user_id)
-            channel = opened["channel"]["id"]
-            await client.files_upload_v2(
-                channel=channel, initial_comment="Here are the files you asked for.",
-                file_uploads=[{"content": f.content, "filename": f.filename, "title": f.title}
-                              for f in files])
-        except SlackApiError as error:
-            log.warning("could not send files by DM: %s", error.response.get("error"))
-            return ["I couldn't send you the files by direct message; please try again "
-                    "shortly."]
-        return []
-
-    async def respond(self, response_url: str | None, reply: Reply) -> None:
-        """Answer a command through its response_url, on the shared HTTP session (Bolt's own
-        `respond` opens a new connection pool for every answer)."""
-        if not response_url:
-            return
-        webhook = AsyncWebhookClient(response_url, session=self.client.session)
-        response = await webhook.send_dict(render.message(reply))
-        if response.status_code != 200:
-            log.warning("response_url answered %s", response.status_code)
-
-    async def _open_modal(self, client: AsyncWebClient, outcome: Outcome,
-                          trigger_id: str | None, caller: Caller) -> bool:
-        assert outcome.form is not None
-        if not trigger_id:
-            return False
-        try:
-            await client.views_open(trigger_id=trigger_id,
-                                    view=render.modal(outcome.form, caller.channel_id))
-        except SlackApiError as error:
-            log.warning("views.open failed: %s", error.response.get("error"))
-            return False
-        return True
+        surface = SlackSurface(self, client, caller, command)
+        outcome = await run_command(self.db, name, command_text(command.get("text", "")),
+                                    caller, surface.request_id)
+        await present(outcome, surface, self.delivery)
 
     async def on_view_submission(self, ack: AsyncAck, body: dict[str, Any],
                                  view: dict[str, Any], client: AsyncWebClient) -> None:
         context, channel_id = render.form_metadata(view)
         caller = self.shared(interaction_caller(body, channel_id))
+        surface = SlackSurface(self, client, caller, body)
         result = await submit_form(self.db, view.get("callback_id", ""),
-                                   render.form_values(view), context, caller, request_id(body))
+                                   render.form_values(view), context, caller,
+                                   surface.request_id)
         if result.errors:
             await ack(response_action="errors", errors=result.errors)
             return
         await ack()
         assert result.outcome is not None
-        if result.outcome.repeated:
-            return
-        problems = await self.delivery.deliver(result.outcome.channel_posts)
-        await self.tell(client, caller, with_problems(result.outcome.reply, problems))
+        await present(result.outcome, surface, self.delivery)
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any],
                         client: AsyncWebClient) -> None:
@@ -306,23 +257,10 @@ class SlackListeners:
         container = body.get("container") or {}
         channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id")
         caller = self.shared(interaction_caller(body, channel_id))
+        surface = SlackSurface(self, client, caller, body)
         outcome = await run_action(self.db, render.action_name(action.get("action_id", "")),
-                                   action.get("value", ""), caller, request_id(body))
-        if outcome.repeated:
-            return
-        if outcome.form is not None and body.get("trigger_id"):
-            await self._open_modal(client, outcome, body["trigger_id"], caller)
-            return
-        if outcome.updated_message is not None and container.get("type") == "message":
-            await self._update(client, container, outcome.updated_message)
-        problems = await self.delivery.deliver(outcome.channel_posts)
-        reply = with_problems(outcome.reply, problems)
-        if (body.get("view") or {}).get("type") == "home":
-            # Pressed on the Home tab: the tab itself shows what changed; only trouble is told.
-            await self.publish_home(client, caller)
-            if reply.tone not in (Tone.ERROR, Tone.WARNING) and not has_links(reply):
-                return
-        await self.tell(client, caller, reply)
+                                   action.get("value", ""), caller, surface.request_id)
+        await present(outcome, surface, self.delivery)
 
     async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any],
                              client: AsyncWebClient) -> None:
@@ -342,37 +280,104 @@ class SlackListeners:
         except SlackApiError as error:
             log.warning("views.publish failed: %s", error.response.get("error"))
 
-    async def _update(self, client: AsyncWebClient, container: dict[str, Any],
-                      reply: Reply) -> None:
+    async def respond(self, response_url: str, reply: Reply) -> None:
+        """Answer a command through its response_url, on the shared HTTP session (Bolt's own
+        `respond` opens a new connection pool for every answer)."""
+        webhook = AsyncWebhookClient(response_url, session=self.client.session)
+        response = await webhook.send_dict(render.message(reply))
+        if response.status_code != 200:
+            log.warning("response_url answered %s", response.status_code)
+
+
+class SlackSurface:
+    """The presenter's view of one Slack request: a slash command (answered through its
+    response_url), or a button press or form submission (answered ephemerally, or by direct
+    message where there is no channel)."""
+
+    def __init__(self, listeners: SlackListeners, client: AsyncWebClient, caller: Caller,
+                 body: dict[str, Any]) -> None:
+        self.listeners = listeners
+        self.client = client
+        self.caller = caller
+        self.body = body
+
+    @property
+    def request_id(self) -> str | None:
+        return request_id(self.body)
+
+    async def open_form(self, form: Form) -> bool:
+        trigger_id = self.body.get("trigger_id")
+        if not trigger_id:
+            return False
+        try:
+            await self.client.views_open(trigger_id=trigger_id,
+                                         view=render.modal(form, self.caller.channel_id))
+        except SlackApiError as error:
+            log.warning("views.open failed: %s", error.response.get("error"))
+            return False
+        return True
+
+    async def update_source(self, reply: Reply) -> None:
+        container = self.body.get("container") or {}
+        if container.get("type") != "message":
+            return  # pressed on the Home tab, which is published again below
         body = render.message(reply)
         body.pop("response_type", None)
         try:
-            await client.chat_update(channel=container["channel_id"],
+            await self.client.chat_update(channel=container["channel_id"],
                                           ts=container["message_ts"], **body)
         except SlackApiError as error:
             log.warning("chat.update failed: %s", error.response.get("error"))
 
-    async def tell(self, client: AsyncWebClient, caller: Caller, reply: Reply) -> None:
+    async def reply(self, reply: Reply, files: list[Attachment], form: Form | None) -> None:
+        if files:
+            await self._send_files(files, reply)
+        response_url = self.body.get("response_url")
+        if isinstance(response_url, str) and "command" in self.body:
+            await self.listeners.respond(response_url, reply)
+            return
+        if (self.body.get("view") or {}).get("type") == "home":
+            # Pressed on the Home tab: the tab itself shows what changed; only trouble is told.
+            await self.listeners.publish_home(self.client, self.caller)
+            if reply.tone not in (Tone.ERROR, Tone.WARNING) and not has_links(reply):
+                return  # (a private link, though, is told: it is what was asked for)
+        await self._tell(reply)
+
+    async def _send_files(self, files: list[Attachment], reply: Reply) -> None:
+        """Files for the caller alone go to their direct messages with the bot."""
+        try:
+            opened = await self.client.conversations_open(users=self.caller.user_id)
+            await self.client.files_upload_v2(
+                channel=opened["channel"]["id"],
+                initial_comment="Here are the files you asked for.",
+                file_uploads=[{"content": f.content, "filename": f.filename, "title": f.title}
+                              for f in files])
+        except SlackApiError as error:
+            log.warning("could not send files by DM: %s", error.response.get("error"))
+            with_problems(reply, ["I couldn't send you the files by direct message; please "
+                                  "try again shortly."])
+
+    async def _tell(self, reply: Reply) -> None:
         """Show `reply` to the caller only: ephemeral in the channel, else a direct message."""
         body = render.message(reply)
         body.pop("response_type", None)
-        if caller.channel_id:
+        if self.caller.channel_id:
             try:
-                await client.chat_postEphemeral(channel=caller.channel_id,
-                                                     user=caller.user_id, **body)
+                await self.client.chat_postEphemeral(channel=self.caller.channel_id,
+                                                     user=self.caller.user_id, **body)
                 return
             except SlackApiError as error:
                 log.info("chat.postEphemeral failed (%s); sending a DM",
                          error.response.get("error"))
         try:
-            await client.chat_postMessage(channel=caller.user_id, **body)
+            await self.client.chat_postMessage(channel=self.caller.user_id, **body)
         except SlackApiError as error:
             log.warning("could not reach user by DM: %s", error.response.get("error"))
 
 
 def has_links(reply: Reply) -> bool:
     """Whether the reply hands the person a link (which they must be told, wherever asked)."""
-    return any(button.url for section in reply.sections for button in section.buttons)
+    return any(section.links for section in reply.sections)
 
 
 def request_id(body: dict[str, Any]) -> str | None:

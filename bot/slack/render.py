@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from typing import Any
+from typing import Any, assert_never
 
 from handlers.context import Platform
 from handlers.forms import Choice, FieldKind, Form, FormField, FormValues
@@ -90,23 +90,29 @@ def _section_blocks(section: Section) -> list[Block]:
         seen: Counter[str] = Counter()
         elements = []
         for b in section.buttons[:MAX_ACTIONS]:
-            element = {
+            kind = b.data.kind
+            elements.append({
                 "type": "button", "text": {"type": "plain_text", "text": _cut(b.label, 75)},
-                "action_id": _unique(b.action_id, seen[b.action_id]),
-                **({"style": b.style} if b.style else {})}
-            if b.url:
-                element["url"] = b.url  # a link button: Slack opens it (and still reports it)
-            else:
-                element["value"] = b.value
-            elements.append(element)
-            seen[b.action_id] += 1
+                "action_id": _unique(kind, seen[kind]), "value": b.data.pack(),
+                **({"style": b.style} if b.style else {})})
+            seen[kind] += 1
         blocks.append({"type": "actions", "elements": elements})
+    if section.links:
+        # Link buttons: Slack opens the address (and still reports the press, which the app
+        # acknowledges and ignores: see LINK_ACTION).
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": _cut(link.label, 75)},
+             "action_id": _unique(LINK_ACTION, n),
+             "url": link.url, "style": "primary"}
+            for n, link in enumerate(section.links[:MAX_ACTIONS])]})
     return blocks
 
 
 # Slack wants each action_id unique within its block; buttons sharing one (a meeting's three
 # replies) get "#1", "#2" after the second and third, which `action_name` takes off again.
 ACTION_COPY = "#"
+# The action id of link buttons, which Slack reports though there is nothing to do.
+LINK_ACTION = "link"
 
 
 def _unique(action_id: str, copies_before: int) -> str:
@@ -169,40 +175,43 @@ def _option(choice: Choice) -> dict[str, Any]:
 
 
 def _element(form_field: FormField) -> dict[str, Any]:
-    kind = form_field.kind
     element: dict[str, Any]
-    if kind in (FieldKind.TEXT, FieldKind.LONG_TEXT):
-        element = {"type": "plain_text_input", "multiline": kind is FieldKind.LONG_TEXT}
-        if form_field.max_length:
-            element["max_length"] = form_field.max_length
-        if form_field.initial:
-            element["initial_value"] = form_field.initial
-    elif kind is FieldKind.DATE:
-        element = {"type": "datepicker"}
-        if form_field.initial:
-            element["initial_date"] = form_field.initial
-    elif kind is FieldKind.NUMBER:
-        element = {"type": "number_input", "is_decimal_allowed": True}
-        if form_field.initial:
-            element["initial_value"] = form_field.initial
-    elif kind is FieldKind.SELECT:
-        element = {"type": "static_select",
-                   "options": [_option(c) for c in form_field.choices[:MAX_OPTIONS]]}
-        initial = [c for c in form_field.choices if c.value == form_field.initial]
-        if initial:
-            element["initial_option"] = _option(initial[0])
-    elif kind is FieldKind.MULTI_SELECT:
-        element = {"type": "multi_static_select",
-                   "options": [_option(c) for c in form_field.choices[:MAX_OPTIONS]]}
-    elif kind is FieldKind.CHECKBOXES:
-        element = {"type": "checkboxes",
-                   "options": [_option(c) for c in form_field.choices[:10]]}
-    elif kind is FieldKind.USER:
-        element = {"type": "users_select"}
-    else:
-        element = {"type": "multi_users_select"}
+    match form_field.kind:
+        case FieldKind.TEXT | FieldKind.LONG_TEXT:
+            element = {"type": "plain_text_input",
+                       "multiline": form_field.kind is FieldKind.LONG_TEXT}
+            if form_field.max_length:
+                element["max_length"] = form_field.max_length
+            if form_field.initial:
+                element["initial_value"] = form_field.initial
+        case FieldKind.DATE:
+            element = {"type": "datepicker"}
+            if form_field.initial:
+                element["initial_date"] = form_field.initial
+        case FieldKind.NUMBER:
+            element = {"type": "number_input", "is_decimal_allowed": True}
+            if form_field.initial:
+                element["initial_value"] = form_field.initial
+        case FieldKind.SELECT:
+            element = {"type": "static_select",
+                       "options": [_option(c) for c in form_field.choices[:MAX_OPTIONS]]}
+            initial = [c for c in form_field.choices if c.value == form_field.initial]
+            if initial:
+                element["initial_option"] = _option(initial[0])
+        case FieldKind.MULTI_SELECT:
+            element = {"type": "multi_static_select",
+                       "options": [_option(c) for c in form_field.choices[:MAX_OPTIONS]]}
+        case FieldKind.CHECKBOXES:
+            element = {"type": "checkboxes",
+                       "options": [_option(c) for c in form_field.choices[:10]]}
+        case FieldKind.USER:
+            element = {"type": "users_select"}
+        case FieldKind.USERS:
+            element = {"type": "multi_users_select"}
+        case unknown:
+            assert_never(unknown)
     element["action_id"] = VALUE_ACTION
-    if form_field.placeholder and kind not in (FieldKind.DATE, FieldKind.CHECKBOXES):
+    if form_field.placeholder and form_field.kind not in (FieldKind.DATE, FieldKind.CHECKBOXES):
         element["placeholder"] = _plain(form_field.placeholder, 150)
     return element
 

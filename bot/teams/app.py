@@ -39,11 +39,12 @@ from bot.delivery import (
     DeliveryError,
     PostingLimits,
     retry_after_seconds,
-    with_problems,
 )
+from bot.presenter import present
 from bot.teams import render
 from handlers.context import Caller, Platform
 from handlers.dispatch import (
+    COMMANDS,
     command_names,
     files_by_link,
     run_action,
@@ -52,7 +53,7 @@ from handlers.dispatch import (
 )
 from handlers.forms import Form
 from handlers.replies import Attachment as FileAttachment
-from handlers.replies import Outcome, Reply, Section, Tone, Visibility
+from handlers.replies import Reply, Section, Tone, Visibility
 from storage.db import Database
 from storage.models import ChannelLink
 from storage.pacing import Pace
@@ -181,28 +182,31 @@ class TeamsBot:
         if word.lower() in HELP_WORDS:
             await self.send(context, await self.help_reply(caller))
             return
-        outcome = await run_command(self.db, word, rest, caller)
-        await self.finish(context, outcome)
+        surface = TeamsSurface(self, context)
+        outcome = await run_command(self.db, word, rest, caller, surface.request_id)
+        await present(outcome, surface, self.delivery)
 
     async def on_card_submit(self, context: TurnContext, submitted: dict[str, Any]) -> None:
         caller = self.caller(context.activity)
-        card_id = context.activity.reply_to_id
         if submitted[render.SUBMIT_KIND] == render.KIND_FORM:
+            # The filled-in form becomes the confirmation, so it can't be sent twice.
+            surface = TeamsSurface(self, context, reply_replaces_card=True)
             result = await submit_form(self.db, str(submitted.get("formId", "")),
                                        render.form_values(submitted),
-                                       str(submitted.get("context", "")), caller)
+                                       str(submitted.get("context", "")), caller,
+                                       surface.request_id)
             if result.errors:
                 labels = submitted.get("labels")
                 await self.send(context, render.field_errors_reply(
                     result.errors, labels if isinstance(labels, dict) else {}))
                 return
             assert result.outcome is not None
-            # The filled-in form becomes the confirmation, so it can't be sent twice.
-            await self.finish(context, result.outcome, card_id, reply_replaces_card=True)
+            await present(result.outcome, surface, self.delivery)
             return
+        surface = TeamsSurface(self, context)
         outcome = await run_action(self.db, str(submitted.get("actionId", "")),
-                                   str(submitted.get("value", "")), caller)
-        await self.finish(context, outcome, card_id)
+                                   submitted.get("value"), caller, surface.request_id)
+        await present(outcome, surface, self.delivery)
 
     async def on_conversation_update(self, context: TurnContext) -> None:
         activity = context.activity
@@ -222,46 +226,14 @@ class TeamsBot:
 
     async def help_reply(self, caller: Caller) -> Reply:
         """Every command's help in one card, and how to talk to the bot in Teams."""
-        sections: list[Section] = []
-        for name in command_names():
-            outcome = await run_command(self.db, name, "help", caller)
-            sections.extend(outcome.reply.sections)
+        sections = [section for name in command_names()
+                    for section in COMMANDS[name].help_reply(caller).sections]
         sections.append(Section(heading="In Teams", lines=[
             "In a personal chat with me, type the command as shown.",
             "In a channel, mention me first: `@Partnership Bot partnership list`.",
         ]))
         return Reply(title="Partnership Bot: your school improvement partnerships",
                      sections=sections)
-
-    async def finish(self, context: TurnContext, outcome: Outcome, card_id: str | None = None,
-                     reply_replaces_card: bool = False) -> None:
-        """Show an outcome: a form to fill in; or the updated card, the channel posts and the
-        reply (in place of the card it came from, for a submitted form)."""
-        if outcome.form is not None:
-            await self.send_activity(context, form_activity(outcome.form), private=True)
-            return
-        problems = await self.delivery.deliver(outcome.channel_posts)
-        reply = with_problems(outcome.reply, problems)
-        if outcome.files:
-            reply = await self.with_file_links(self.caller(context.activity), reply,
-                                               outcome.files)
-        if card_id and outcome.updated_message is not None:
-            await self.update_card(context, card_id, outcome.updated_message)
-        if card_id and reply_replaces_card and await self.update_card(context, card_id, reply):
-            return
-        await self.send(context, reply)
-
-    async def with_file_links(self, caller: Caller, reply: Reply,
-                              files: list[FileAttachment]) -> Reply:
-        """Teams takes no files from a bot without a consent-card upload to OneDrive, so files
-        for the caller (their data export) come as private links that work once, for an hour."""
-        linked = (await files_by_link(self.db, caller, files)).reply
-        if linked.tone is Tone.ERROR:
-            reply.sections.append(Section(lines=[linked.title, *(
-                line for section in linked.sections for line in section.lines)]))
-        else:
-            reply.sections.extend(linked.sections)
-        return reply
 
     async def update_card(self, context: TurnContext, card_id: str, reply: Reply) -> bool:
         activity = reply_activity(reply)
@@ -296,6 +268,53 @@ class TeamsBot:
             await context.send_activity(activity)
 
 
+class TeamsSurface:
+    """The presenter's view of one Teams activity: replies in its conversation (privately to
+    the person where the reply is private), forms as cards, and the card a button was on."""
+
+    def __init__(self, bot: TeamsBot, context: TurnContext,
+                 reply_replaces_card: bool = False) -> None:
+        self.bot = bot
+        self.context = context
+        # The card the activity came from (a button's or a submitted form's), if any.
+        self.card_id = context.activity.reply_to_id
+        self.reply_replaces_card = reply_replaces_card
+
+    @property
+    def request_id(self) -> str | None:
+        """Teams sends a retried activity again with the same id."""
+        activity_id = self.context.activity.id
+        return f"teams:{activity_id}" if activity_id else None
+
+    async def open_form(self, form: Form) -> bool:
+        await self.bot.send_activity(self.context, form_activity(form), private=True)
+        return True
+
+    async def with_file_links(self, reply: Reply, files: list[FileAttachment]) -> Reply:
+        """Teams takes no files from a bot without a consent-card upload to OneDrive, so files
+        for the caller (their data export) come as private links that work once, for an hour."""
+        caller = self.bot.caller(self.context.activity)
+        linked = (await files_by_link(self.bot.db, caller, files)).reply
+        if linked.tone is Tone.ERROR:
+            reply.sections.append(Section(lines=[linked.title, *(
+                line for section in linked.sections for line in section.lines)]))
+        else:
+            reply.sections.extend(linked.sections)
+        return reply
+
+    async def update_source(self, reply: Reply) -> None:
+        if self.card_id:
+            await self.bot.update_card(self.context, self.card_id, reply)
+
+    async def reply(self, reply: Reply, files: list[FileAttachment],
+                    form: Form | None) -> None:
+        if files:
+            reply = await self.with_file_links(reply, files)
+        if self.card_id and self.reply_replaces_card and await self.bot.update_card(
+            self.context, self.card_id, reply
+        ):
+            return
+        await self.bot.send(self.context, reply)
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:

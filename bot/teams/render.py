@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, assert_never
 
 from handlers.forms import FieldKind, Form, FormField, FormValues
-from handlers.replies import Button, Reply, Section, Tone
+from handlers.replies import Button, Link, Reply, Section, Tone
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -88,22 +88,24 @@ def _actions(buttons: list[Button]) -> list[Element]:
     sets = []
     for start in range(0, len(buttons), MAX_ACTIONS_PER_SET):
         sets.append({"type": "ActionSet", "actions": [
-            _action(b) for b in buttons[start : start + MAX_ACTIONS_PER_SET]]})
+            {
+                "type": "Action.Submit",
+                "title": plain(b.label)[:80],
+                "data": {SUBMIT_KIND: KIND_ACTION, "actionId": b.data.kind,
+                         "value": b.data.pack()},
+                **({"style": BUTTON_STYLE[b.style]} if b.style in BUTTON_STYLE else {}),
+            }
+            for b in buttons[start : start + MAX_ACTIONS_PER_SET]
+        ]})
     return sets
 
 
-def _action(button: Button) -> Element:
-    """A button: Action.OpenUrl for a link, else Action.Submit carrying the action back."""
-    action: Element = {"title": plain(button.label)[:80]}
-    if button.url:
-        action.update(type="Action.OpenUrl", url=button.url)
-    else:
-        action.update(type="Action.Submit", data={SUBMIT_KIND: KIND_ACTION,
-                                                  "actionId": button.action_id,
-                                                  "value": button.value})
-    if button.style in BUTTON_STYLE:
-        action["style"] = BUTTON_STYLE[button.style]
-    return action
+def _links(links: list[Link]) -> list[Element]:
+    """Links open in the browser (Action.OpenUrl): nothing comes back to the bot."""
+    return [{"type": "ActionSet", "actions": [
+        {"type": "Action.OpenUrl", "title": plain(link.label)[:80], "url": link.url,
+         "style": "positive"} for link in links[start : start + MAX_ACTIONS_PER_SET]]}
+        for start in range(0, len(links), MAX_ACTIONS_PER_SET)]
 
 
 def _section_elements(section: Section, line_limit: int | None) -> list[Element]:
@@ -121,6 +123,7 @@ def _section_elements(section: Section, line_limit: int | None) -> list[Element]
             for f in section.facts
         ]})
     elements.extend(_actions(section.buttons))
+    elements.extend(_links(section.links))
     return elements
 
 
@@ -174,36 +177,56 @@ def input_id(index: int) -> str:
     return f"field{index}"
 
 
+def _choices(form_field: FormField) -> list[Element]:
+    return [{"title": plain(c.label), "value": c.value} for c in form_field.choices[:MAX_CHOICES]]
+
+
+def _people_picker(multiple: bool) -> Element:
+    """Teams' people picker: values come back as the people's Entra object ids."""
+    return {"type": "Input.ChoiceSet", "isMultiSelect": multiple, "choices": [],
+            "choices.data": {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}}
+
+
 def _input(index: int, form_field: FormField) -> Element:
-    kind = form_field.kind
     element: Element = {"id": input_id(index), "label": plain(form_field.label),
                         "isRequired": form_field.required}
     if form_field.required:
         element["errorMessage"] = f"Please fill in {plain(form_field.label).lower()}."
-    if kind in (FieldKind.TEXT, FieldKind.LONG_TEXT):
-        element["type"] = "Input.Text"
-        element["isMultiline"] = kind is FieldKind.LONG_TEXT
-        if form_field.max_length:
-            element["maxLength"] = form_field.max_length
-    elif kind is FieldKind.DATE:
-        element["type"] = "Input.Date"
-    elif kind is FieldKind.NUMBER:
-        element["type"] = "Input.Number"
-    elif kind in (FieldKind.SELECT, FieldKind.MULTI_SELECT):
-        element.update(type="Input.ChoiceSet", style="compact",
-                       isMultiSelect=kind is FieldKind.MULTI_SELECT,
-                       choices=[{"title": plain(c.label), "value": c.value}
-                                for c in form_field.choices[:MAX_CHOICES]])
-    else:
-        # Teams' people picker: values come back as the people's Entra object ids.
-        element.update(type="Input.ChoiceSet", isMultiSelect=True, choices=[],
-                       **{"choices.data": {"type": "Data.Query",
-                                           "dataset": "graph.microsoft.com/users"}})
+    match form_field.kind:
+        case FieldKind.TEXT | FieldKind.LONG_TEXT:
+            element["type"] = "Input.Text"
+            element["isMultiline"] = form_field.kind is FieldKind.LONG_TEXT
+            if form_field.max_length:
+                element["maxLength"] = form_field.max_length
+        case FieldKind.DATE:
+            element["type"] = "Input.Date"
+        case FieldKind.NUMBER:
+            element["type"] = "Input.Number"
+        case FieldKind.SELECT:
+            element.update(type="Input.ChoiceSet", style="compact", isMultiSelect=False,
+                           choices=_choices(form_field))
+        case FieldKind.MULTI_SELECT:
+            element.update(type="Input.ChoiceSet", style="compact", isMultiSelect=True,
+                           choices=_choices(form_field))
+        case FieldKind.CHECKBOXES:
+            # Expanded and multi-select: a tick box for each choice.
+            element.update(type="Input.ChoiceSet", style="expanded", isMultiSelect=True,
+                           choices=_choices(form_field))
+        case FieldKind.USER:
+            element.update(_people_picker(multiple=False))
+        case FieldKind.USERS:
+            element.update(_people_picker(multiple=True))
+        case unknown:
+            assert_never(unknown)
     if form_field.initial:
         element["value"] = form_field.initial
-    if form_field.placeholder and kind is not FieldKind.DATE:
+    if form_field.placeholder and form_field.kind is not FieldKind.DATE:
         element["placeholder"] = plain(form_field.placeholder)
     return element
+
+
+# Kinds whose values come back as a list (Teams sends them as one comma-separated string).
+MULTIPLE_VALUES = (FieldKind.MULTI_SELECT, FieldKind.USERS, FieldKind.CHECKBOXES)
 
 
 def form_card(form: Form) -> Element:
@@ -222,8 +245,7 @@ def form_card(form: Form) -> Element:
         "context": form.context,
         "fields": {input_id(i): f.name for i, f in enumerate(form.fields)},
         "labels": {f.name: plain(f.label) for f in form.fields},
-        "multi": [f.name for f in form.fields
-                  if f.kind in (FieldKind.MULTI_SELECT, FieldKind.USERS)],
+        "multi": [f.name for f in form.fields if f.kind in MULTIPLE_VALUES],
     }
     body.append({"type": "ActionSet", "actions": [
         {"type": "Action.Submit", "title": plain(form.submit_label), "style": "positive",

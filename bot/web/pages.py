@@ -41,7 +41,7 @@ from handlers.dates import TimeRange, format_date, format_time_range
 from handlers.lookup import membership
 from handlers.meetings import ANSWER_LABELS, timezone_of
 from handlers.partnership import KIND_LABELS
-from handlers.schoolyear import LONDON, Term, school_term, school_year_start, short_date
+from handlers.schoolyear import Term, school_term, school_year_start, short_date
 from storage import digests, learning, queries, web_access, web_pages
 from storage.models import (
     AccessRole,
@@ -51,6 +51,7 @@ from storage.models import (
     Partnership,
     RsvpAnswer,
 )
+from storage.types import LONDON
 from storage.web_access import LinkState
 
 PAGE_SIZE = 50

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from handlers.dispatch import run_action
-from handlers.meetings import RSVP_ACTION
+from handlers.dispatch import run_button
+from handlers.meetings import MeetingRsvp
 from storage.db import Database
 from storage.models import (
     CpdAttendance,
@@ -22,11 +21,12 @@ from storage.models import (
     Partnership,
     PartnershipSchool,
     Rsvp,
+    RsvpAnswer,
     School,
 )
+from storage.types import LONDON
 from tests.support.learning import ANN, BEN, CY, PARTNERSHIP, ok, set_up_partnerships
 
-LONDON = ZoneInfo("Europe/London")
 DUE = datetime(2026, 3, 2, 8, 0, tzinfo=LONDON).astimezone(UTC)
 # When the meetings were booked and answered.
 BOOKED = datetime(2026, 2, 20, 9, 0, tzinfo=UTC)
@@ -59,8 +59,8 @@ async def seed_week(db: Database) -> Partnership:
                             "where: Monkfrith title: Heads' network meeting", booked_by_ann)
     await ok(db, "meeting", f"schedule {PARTNERSHIP} when: 26/3/2026 14:00 to 15:00 "
                             "title: Spring review", booked_by_ann)
-    await run_action(db, RSVP_ACTION, "1:going", booked_by_ann)
-    await run_action(db, RSVP_ACTION, "1:maybe", booked_by_ben)
+    await run_button(db, MeetingRsvp(1, RsvpAnswer.GOING), booked_by_ann)
+    await run_button(db, MeetingRsvp(1, RsvpAnswer.MAYBE), booked_by_ben)
     await _joined(db, "Queenswell", datetime(2026, 2, 27, 10, 0, tzinfo=UTC))
     for school in ("Monkfrith", "Danegrove", "Sunnyfields"):
         await _joined(db, school, datetime(2026, 1, 5, 9, 0, tzinfo=UTC))

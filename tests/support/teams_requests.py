@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,10 @@ CARD_ID = "1:1TestCardActivityIdFromTheBotNotReal"
 
 
 def fixture(name: str) -> dict[str, Any]:
+    """A documented activity, with a new id of its own as each activity Teams sends has (the
+    bot runs an id once: sending the same dict twice is a replay)."""
     data: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    data["id"] = f"1:{uuid.uuid4().hex}"
     return data
 
 

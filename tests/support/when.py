@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from handlers.dates import MONTHS, WEEKDAYS
-
-LONDON = ZoneInfo("Europe/London")
+from storage.types import LONDON
 
 
 def day_ahead(days: int, now: datetime | None = None) -> date:
