@@ -27,7 +27,9 @@ commands:
   web                      serve only the web pages on $PORT (no chat platform, no
                            reminders): open them from the shell's `partnership web` links
   teams-package --out FILE [--app-id GUID] [--base-url URL]
-                           build the Teams app package (manifest and icons, zipped)
+                           build the Teams app package (manifest and icons, zipped),
+                           linking to this bot's /about, /privacy and /terms pages at
+                           --base-url (default PUBLIC_BASE_URL)
   digests [--week YYYY-Www] [--workspace ID]
                            what became of each partnership's weekly digest that week (default
                            this week): sent (when, UK time), failed (and why), pending,
@@ -43,8 +45,11 @@ address people reach the server at, for links to the web pages and files); Slack
 SLACK_SIGNING_SECRET, SLACK_API_URL, and for one workspace SLACK_BOT_TOKEN (SLACK_APP_TOKEN for
 Socket Mode) or for many SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_REDIRECT_URI, SLACK_SCOPES,
 SLACK_INSTALL_PATH, TOKEN_ENCRYPTION_KEY; Teams: TEAMS_APP_ID, TEAMS_APP_PASSWORD,
-TEAMS_TENANT_ID, TEAMS_AUTH_DISABLED (Bot Framework Emulator only; needs HOST=127.0.0.1);
-WORKSPACE_ALIASES (e.g. T0123ABCD=barnet,<Teams tenant id>=barnet: a Slack team and a Teams
+TEAMS_TENANT_ID (or TEAMS_APP_TYPE=MultiTenant), TEAMS_OPENID_METADATA and
+TEAMS_ENTRA_OPENID_METADATA (where signing keys are published: tests, government clouds),
+TEAMS_AUTH_DISABLED (Bot Framework Emulator only; needs HOST=127.0.0.1);
+PUBLIC_BASE_URL (the https:// address the bot is served at); WORKSPACE_ALIASES (e.g.
+T0123ABCD=barnet,<Teams tenant id>=barnet: a Slack team and a Teams
 tenant sharing partnerships)"""
 
 
@@ -67,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("--app-id", default=None,
                          help="the Azure Bot's application id (default: $TEAMS_APP_ID)")
     package.add_argument("--base-url", default=None,
-                         help="your https:// site, for the manifest's website, privacy and "
-                              "terms links (default: the example address)")
+                         help="the https:// address this bot is served at, for the "
+                              "manifest's about, privacy and terms links (default: "
+                              "$PUBLIC_BASE_URL)")
     digests = sub.add_parser("digests", help="what became of a week's digests")
     digests.add_argument("--week", default=None,
                          help="the ISO week, like 2026-W10 (default: this week, UK time)")
@@ -172,7 +178,7 @@ def _teams_package(settings: Settings, out: Path, app_id: str | None,
                    base_url: str | None) -> int:
     from bot.teams.package import build_package
 
-    data = build_package(app_id or settings.teams_app_id, base_url)
+    data = build_package(app_id or settings.teams_app_id, base_url or settings.public_base_url)
     try:
         out.write_bytes(data)
     except OSError as error:

@@ -17,6 +17,16 @@ LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 SLACK_SCOPES_DEFAULT = ("commands", "chat:write", "files:write", "im:write")
 SLACK_INSTALL_PATH_DEFAULT = "/slack/install"
 SLACK_REDIRECT_PATH_DEFAULT = "/slack/oauth_redirect"
+# Teams app registrations, in the Azure portal's words (Bot Framework's MicrosoftAppType).
+TEAMS_SINGLE_TENANT = "SingleTenant"
+TEAMS_MULTI_TENANT = "MultiTenant"
+# Where the keys that sign Teams' requests are published: the Bot Connector's, and an Entra ID
+# tenant's ({tenant} is filled in). Changed only for tests or a government cloud.
+TEAMS_OPENID_METADATA_DEFAULT = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+TEAMS_ENTRA_OPENID_METADATA_DEFAULT = (
+    "https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration")
+# The tenant a multi-tenant bot gets its own tokens from.
+TEAMS_MULTI_TENANT_TOKEN_TENANT = "botframework.com"
 
 
 class ConfigError(Exception):
@@ -36,6 +46,9 @@ class Settings:
     teams_app_id: str | None = None
     teams_app_password: str | None = None
     teams_tenant_id: str | None = None
+    teams_app_type: str = TEAMS_SINGLE_TENANT
+    teams_openid_metadata: str = TEAMS_OPENID_METADATA_DEFAULT
+    teams_entra_openid_metadata: str = TEAMS_ENTRA_OPENID_METADATA_DEFAULT
     # Accept unauthenticated requests, for the Bot Framework Emulator on this computer only.
     teams_auth_disabled: bool = False
     # Slack team ids and Teams tenant ids that share one workspace (and so its partnerships):
@@ -48,8 +61,9 @@ class Settings:
     slack_redirect_uri: str | None = None
     slack_install_path: str = SLACK_INSTALL_PATH_DEFAULT
     token_encryption_key: str | None = None
-    # Where people reach this server (the manifest's address), for the links to the web pages
-    # and files handed out in chat; no trailing slash. None: http://localhost:<port>.
+    # Where people reach this server (the manifest's address; https:// for the Teams package's
+    # about, privacy and terms links), for the links to the web pages and files handed out in
+    # chat; no trailing slash. None: http://localhost:<port>.
     public_base_url: str | None = None
 
     @property
@@ -98,6 +112,11 @@ class Settings:
             teams_app_id=os.environ.get("TEAMS_APP_ID") or None,
             teams_app_password=os.environ.get("TEAMS_APP_PASSWORD") or None,
             teams_tenant_id=os.environ.get("TEAMS_TENANT_ID") or None,
+            teams_app_type=os.environ.get("TEAMS_APP_TYPE") or TEAMS_SINGLE_TENANT,
+            teams_openid_metadata=(os.environ.get("TEAMS_OPENID_METADATA")
+                                   or TEAMS_OPENID_METADATA_DEFAULT),
+            teams_entra_openid_metadata=(os.environ.get("TEAMS_ENTRA_OPENID_METADATA")
+                                         or TEAMS_ENTRA_OPENID_METADATA_DEFAULT),
             teams_auth_disabled=_flag("TEAMS_AUTH_DISABLED"),
             workspace_aliases=_aliases(os.environ.get("WORKSPACE_ALIASES", "")),
             slack_client_id=os.environ.get("SLACK_CLIENT_ID") or None,
@@ -181,16 +200,30 @@ class Settings:
                     "Framework Emulator on this computer only: set HOST=127.0.0.1 as well."
                 )
             return
-        missing = [name for name, value in (
-            ("TEAMS_APP_ID", self.teams_app_id),
-            ("TEAMS_APP_PASSWORD", self.teams_app_password),
-            ("TEAMS_TENANT_ID", self.teams_tenant_id),
-        ) if not value]
+        if self.teams_app_type not in (TEAMS_SINGLE_TENANT, TEAMS_MULTI_TENANT):
+            raise ConfigError(
+                f"TEAMS_APP_TYPE must be {TEAMS_SINGLE_TENANT} or {TEAMS_MULTI_TENANT} (the "
+                f"Azure Bot's type), not {self.teams_app_type!r}."
+            )
+        needed = [("TEAMS_APP_ID", self.teams_app_id),
+                  ("TEAMS_APP_PASSWORD", self.teams_app_password)]
+        if self.teams_single_tenant:
+            needed.append(("TEAMS_TENANT_ID", self.teams_tenant_id))
+        missing = [name for name, value in needed if not value]
         if missing:
             raise ConfigError(
                 f"Set {' and '.join(missing)} (from your Azure Bot's app registration: "
                 "application id, client secret, directory id) to serve Microsoft Teams."
             )
+        for name, url in (("TEAMS_OPENID_METADATA", self.teams_openid_metadata),
+                          ("TEAMS_ENTRA_OPENID_METADATA", self.teams_entra_openid_metadata)):
+            parts = urlparse(url)
+            if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
+                raise ConfigError(f"{name} must be an https:// address, not {url!r}.")
+
+    @property
+    def teams_single_tenant(self) -> bool:
+        return self.teams_app_type == TEAMS_SINGLE_TENANT
 
 
 def _flag(name: str) -> bool:

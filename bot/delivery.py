@@ -13,7 +13,7 @@ from handlers.replies import Attachment, ChannelPost, Reply, Section, Tone
 from storage import outbox, queries
 from storage.db import Database
 from storage.models import ChannelLink
-from storage.pacing import Pace
+from storage.pacing import Allowance, Pace
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,13 @@ class MessageEditor(Protocol):
 
 
 @runtime_checkable
+class MessageRemover(Protocol):
+    """A poster that can withdraw a message it posted earlier (a note about a deleted walk)."""
+
+    async def remove(self, link: ChannelLink, message_ref: str) -> None: ...
+
+
+@runtime_checkable
 class FileSharer(Protocol):
     """A poster that can share a file in a channel, in a message's thread when given one."""
 
@@ -67,19 +74,24 @@ class FileSharer(Protocol):
 
 @dataclass(frozen=True)
 class PostingLimits:
-    """How fast a platform lets a bot post: in one channel, and in one workspace overall."""
+    """How fast a platform lets a bot post: in one channel (conversation), and in one workspace
+    overall; each as one pace, or several when the platform limits several windows."""
 
-    per_channel: Pace | None = None
-    per_workspace: Pace | None = None
+    per_channel: tuple[Pace, ...] = ()
+    per_workspace: tuple[Pace, ...] = ()
 
-    def paces(self, link: ChannelLink, workspace: str) -> list[tuple[str, Pace]]:
+    def paces(self, link: ChannelLink, workspace: str) -> list[Allowance]:
         """The allowances one post to `link` uses (storage/pacing.py), the channel's first."""
-        paces = []
-        if self.per_channel is not None:
-            paces.append((f"{link.platform}:channel:{link.channel_id}", self.per_channel))
-        if self.per_workspace is not None:
-            paces.append((f"{link.platform}:workspace:{workspace}", self.per_workspace))
-        return paces
+        return [*_keyed(f"{link.platform}:channel:{link.channel_id}", self.per_channel),
+                *_keyed(f"{link.platform}:workspace:{workspace}", self.per_workspace)]
+
+
+def _keyed(key: str, paces: tuple[Pace, ...]) -> list[Allowance]:
+    """One row per pace: the key alone for a single pace, with the pace's label for several."""
+    distinct = list(dict.fromkeys(paces))
+    if len(distinct) == 1:
+        return [(key, distinct[0])]
+    return [(f"{key}:{pace.label}", pace) for pace in distinct]
 
 
 @runtime_checkable
@@ -102,6 +114,8 @@ class Delivery:
                 try:
                     if post.edit_of is not None:
                         await self._edit(link, post)
+                    elif post.withdraw_of is not None:
+                        await self._withdraw(link, post)
                     else:
                         await self._post(link, post)
                 except DeliveryError as error:
@@ -158,17 +172,30 @@ class Delivery:
             raise DeliveryError(f"The message went out, but not the file "
                                 f"{attachment.filename}: {error.hint}") from None
 
+    async def _posted_in(self, link: ChannelLink, key: str) -> list[str]:
+        """The references of the messages remembered under `key` in this channel."""
+        async with self.db.session() as session:
+            posted = await outbox.posts_of(session, key)
+        return [m.message_ref for m in posted if m.message_ref is not None
+                and (m.platform, m.channel_id) == (link.platform, link.channel_id)]
+
     async def _edit(self, link: ChannelLink, post: ChannelPost) -> None:
         assert post.edit_of is not None
         poster = self.posters[link.platform]
-        async with self.db.session() as session:
-            posted = await outbox.posts_of(session, post.edit_of)
-        for message in posted:
-            if (message.platform, message.channel_id) != (link.platform, link.channel_id):
-                continue
-            if message.message_ref is None or not isinstance(poster, MessageEditor):
-                continue
-            await poster.edit(link, message.message_ref, post.reply)
+        if not isinstance(poster, MessageEditor):
+            return
+        for ref in await self._posted_in(link, post.edit_of):
+            await poster.edit(link, ref, post.reply)
+
+    async def _withdraw(self, link: ChannelLink, post: ChannelPost) -> None:
+        """Delete the remembered messages where the platform can; else edit them to say so."""
+        assert post.withdraw_of is not None
+        poster = self.posters[link.platform]
+        for ref in await self._posted_in(link, post.withdraw_of):
+            if isinstance(poster, MessageRemover):
+                await poster.remove(link, ref)
+            elif isinstance(poster, MessageEditor):
+                await poster.edit(link, ref, post.reply)
 
 
 def with_problems(reply: Reply, problems: list[str]) -> Reply:

@@ -210,16 +210,16 @@ class OutboxSender:
         paces = limits.paces(link, workspace) if limits else []
         if first and item.slot is not None and item.slot <= self.clock():
             return True  # its first post's slot was booked when it was held back
-        check = pacing.take if use else pacing.free_at
-        for key, pace in paces:
-            if await check(self.db, key, pace, self.clock()) is None:
-                continue
-            slot = max([await pacing.reserve(self.db, k, p, self.clock()) for k, p in paces])
-            log.info("delivery %s held back until %s by the pace of %s", item.id,
-                     slot.isoformat(), key)
-            await outbox.defer(self.db, item, slot)
-            return False
-        return True
+        if not paces:
+            return True
+        check = pacing.take_all if use else pacing.free_all_at
+        if await check(self.db, paces, self.clock()) is None:
+            return True
+        slot = await pacing.reserve_all(self.db, paces, self.clock())
+        log.info("delivery %s held back until %s by the pace of %s", item.id,
+                 slot.isoformat(), paces[0][0])
+        await outbox.defer(self.db, item, slot)
+        return False
 
     async def _hold(self, link: ChannelLink, workspace: str, seconds: float) -> None:
         """The platform said to wait: nothing more goes to that workspace until then."""

@@ -1,6 +1,7 @@
 """The one aiohttp server: Slack at /slack/events (and, serving many workspaces, the install
 flow at /slack/install and /slack/oauth_redirect), Teams at /api/messages, the web pages and
-files under /web/ (bot/web), probes at /healthz.
+files under /web/ (bot/web), probes at /healthz, and the about, privacy and terms pages
+(/about, /privacy, /terms).
 
 Each platform is served when it is configured; a partnership's channel posts reach its linked
 channels on every platform that is."""
@@ -11,7 +12,7 @@ import logging
 import warnings
 
 from aiohttp import ClientSession, web
-from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_middleware
+from microsoft_agents.hosting.aiohttp import CloudAdapter
 from pydantic import ValidationError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -20,10 +21,12 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from bot.delivery import ChannelPoster, Delivery
+from bot.legal import add_pages
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, OutboxSender, system_clock
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from bot.slack.oauth import bot_tokens, installation_store
 from bot.teams.app import TeamsBot, TeamsConnection, connect_teams
+from bot.teams.auth import token_middleware
 from bot.web import web_pages_app
 from storage.db import Database
 
@@ -36,8 +39,6 @@ TEAMS_ADAPTER_KEY = web.AppKey("teams_adapter", CloudAdapter)
 TEAMS_BOT_KEY = web.AppKey("teams_bot", TeamsBot)
 DELIVERY_KEY = web.AppKey("delivery", Delivery)
 SCHEDULER_KEY = web.AppKey("scheduler", OutboxScheduler)
-# Where the SDK's JWT middleware looks for its settings (a plain string key, by its design).
-SDK_AUTH_KEY = "agent_configuration"
 # The SDK keeps the caller's claims under a plain string key too; aiohttp warns on each request.
 warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"microsoft_agents\.")
 
@@ -79,14 +80,18 @@ async def teams_messages(request: web.Request) -> web.Response:
 
 
 def teams_app(teams: TeamsConnection, bot: TeamsBot) -> web.Application:
-    """/api/messages, behind the SDK's JWT middleware (on this sub-application only)."""
-    app = web.Application(middlewares=[jwt_authorization_middleware])
+    """/api/messages, behind the check on the caller's token (bot/teams/auth.py), on this
+    sub-application only."""
+    app = web.Application(middlewares=[token_middleware(teams.validator)])
     app[TEAMS_ADAPTER_KEY] = teams.adapter
     app[TEAMS_BOT_KEY] = bot
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", web.NotAppKeyWarning)
-        app[SDK_AUTH_KEY] = teams.auth
     app.router.add_post("/messages", teams_messages)
+
+    async def close(_: web.Application) -> None:
+        if teams.validator is not None:
+            await teams.validator.keys.close()
+
+    app.on_cleanup.append(close)
     return app
 
 
@@ -123,6 +128,7 @@ def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clo
     app.router.add_get("/", to_web_pages)
     app.router.add_get("/web", to_web_pages)
     app.add_subapp("/web/", web_pages_app(settings, db, clock))
+    add_pages(app)  # /about, /privacy, /terms: linked from the Teams app package
     posters: dict[str, ChannelPoster] = {}
     client = slack_client(settings) if settings.slack_enabled else None
     store = installation_store(settings, db) if settings.slack_oauth else None

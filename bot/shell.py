@@ -6,6 +6,7 @@ would make in a linked channel are printed with the channel's name in front."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -38,11 +39,25 @@ class ShellPoster:
     def __init__(self, out: TextIO, files_dir: Path | None = None) -> None:
         self.out = out
         self.files_dir = files_dir
+        self._posts = itertools.count(1)
 
-    async def post(self, link: ChannelLink, reply: Reply) -> None:
+    async def post(self, link: ChannelLink, reply: Reply) -> str:
+        """Print the post; its number lets a later edit or withdrawal say which it was."""
+        ref = f"{next(self._posts)}"
+        self._print(link, reply, "")
+        return ref
+
+    async def edit(self, link: ChannelLink, message_ref: str, reply: Reply) -> None:
+        self._print(link, reply, "(changed) ")
+
+    async def remove(self, link: ChannelLink, message_ref: str) -> None:
+        label = link.channel_name or link.channel_id
+        print(f"[#{label}] (a message from earlier was withdrawn)", file=self.out)
+
+    def _print(self, link: ChannelLink, reply: Reply, mark: str) -> None:
         label = link.channel_name or link.channel_id
         body = render_text.render(reply).replace("\n", f"\n[#{label}] ")
-        print(f"[#{label}] {body}", file=self.out)
+        print(f"[#{label}] {mark}{body}", file=self.out)
 
     async def share_file(self, link: ChannelLink, attachment: Attachment,
                          thread_ref: str | None) -> None:

@@ -5,10 +5,11 @@ what heads count by hand today for their governors."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
+from typing import cast
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,12 +21,14 @@ from handlers.errors import CommandError
 from handlers.forms import Choice, FieldKind, Form, FormField
 from handlers.logbook import (
     FieldReader,
+    Found,
     Logged,
     LogKind,
     for_member,
     member_partnership,
     partnership_and_quiet_fields,
     partnerships_in_scope,
+    prefill,
     record_number,
     school_choices,
     school_field,
@@ -93,6 +96,20 @@ def parse_summary(rest: str, caller: Caller) -> SummaryRequest:
 # --- logging --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Attendance:
+    """Who came: a head count, or the schools (issue: both may be given later)."""
+
+    count: int | None
+    schools: tuple[School, ...]
+
+    @property
+    def shown(self) -> str:
+        if self.count is not None:
+            return f"{self.count:,}"
+        return ", ".join(s.name for s in self.schools)
+
+
 @dataclass
 class CpdDraft:
     title: str
@@ -128,8 +145,39 @@ class CpdLog(LogKind[CpdDraft]):
                   "partnership's themes, or ask. Add `quiet` after the partnership's name to "
                   "post nothing in its channel.")
 
+    edit_example = "date: 3/12/2026 hours: 2"
+    deleted_with = "its attendance and impact notes"
+    draft_fields = MappingProxyType({
+        "title": "title", "theme": "theme", "date": "held_on", "hours": "minutes",
+        "host": "host", "facilitator": "facilitator", "impact": "impact"})
+
     def example(self, partnership: str = "East Barnet Area") -> str:
         return EXAMPLE.replace("East Barnet Area", partnership)
+
+    def current_of(self, draft: CpdDraft) -> dict[str, object]:
+        return {**super().current_of(draft),
+                "attendees": Attendance(draft.attendee_count, tuple(draft.attending))}
+
+    async def find(self, session: AsyncSession, caller: Caller, number: int) -> Found:
+        found = await learning.cpd_in_workspace(session, caller.workspace, number)
+        row = await for_member(found, caller, session, f"CPD session #{number}", "cpd list")
+        return Found(row.cpd, row.partnership,
+                     f"CPD session #{number}, “{row.cpd.title}” on {format_date(row.cpd.held_on)}")
+
+    async def current(self, found: Found, session: AsyncSession) -> dict[str, object]:
+        record = found.record
+        assert isinstance(record, CpdSession) and record.id is not None
+        attending = (await learning.attending_schools(session, [record.id])).get(record.id, [])
+        host = await session.get(School, record.host_school_id) if record.host_school_id else None
+        return {"title": record.title, "theme": await session.get(CpdTheme, record.theme_id),
+                "date": record.held_on, "hours": record.minutes, "host": host,
+                "facilitator": record.facilitator,
+                "attendees": Attendance(record.attendee_count, tuple(attending)),
+                "impact": record.impact}
+
+    async def remove(self, found: Found, session: AsyncSession) -> None:
+        assert found.record.id is not None
+        await learning.delete_cpd(session, found.record.id)
 
     async def read(self, reader: FieldReader, partnership: Partnership,
                    session: AsyncSession) -> CpdDraft:
@@ -150,16 +198,22 @@ class CpdLog(LogKind[CpdDraft]):
                         impact)
 
     async def save(self, draft: CpdDraft, partnership: Partnership, caller: Caller,
-                   session: AsyncSession) -> Logged:
+                   session: AsyncSession, found: Found | None = None) -> Logged:
         assert partnership.id is not None and draft.theme.id is not None
-        record = CpdSession(
-            partnership_id=partnership.id, theme_id=draft.theme.id, title=draft.title,
-            held_on=draft.held_on, minutes=draft.minutes,
-            host_school_id=draft.host.id if draft.host else None,
-            facilitator=draft.facilitator, attendee_count=draft.attendee_count,
-            impact=draft.impact, platform=caller.platform, logged_by_user_id=caller.user_id,
-            logged_by_name=caller.user_name,
-        )
+        if found is None:
+            record = CpdSession(partnership_id=partnership.id, theme_id=draft.theme.id,
+                                title=draft.title, held_on=draft.held_on,
+                                platform=caller.platform, logged_by_user_id=caller.user_id,
+                                logged_by_name=caller.user_name)
+        else:
+            assert isinstance(found.record, CpdSession)
+            record = found.record
+            await learning.delete_attendance(session, record.id or 0)
+        record.theme_id, record.title, record.held_on = draft.theme.id, draft.title, draft.held_on
+        record.minutes, record.facilitator, record.impact = (draft.minutes, draft.facilitator,
+                                                             draft.impact)
+        record.host_school_id = draft.host.id if draft.host else None
+        record.attendee_count = draft.attendee_count
         session.add(record)
         await session.flush()
         assert record.id is not None
@@ -168,12 +222,14 @@ class CpdLog(LogKind[CpdDraft]):
         facts = _session_facts(record, draft.theme, draft.host, draft.attending)
         lines = [f"See it with {caller.cmd(f'cpd show {record.id}')}; the partnership's CPD so "
                  f"far: {caller.cmd(f'cpd summary {partnership.name}')}."]
-        note = Reply(title=f"{caller.user_name} logged a CPD session: {record.title}",
+        note = Reply(title=f"{record.logged_by_name} logged a CPD session: {record.title}",
                      sections=[Section(facts=list(facts))], visibility=Visibility.PUBLIC)
-        return Logged(f"Logged CPD session #{record.id}: {record.title}", facts, lines, note)
+        return Logged(record.id, f"Logged CPD session #{record.id}: {record.title}", facts,
+                      lines, note)
 
     async def form(self, mine: Sequence[Partnership], chosen: Partnership | None,
-                   caller: Caller, session: AsyncSession) -> Form:
+                   caller: Caller, session: AsyncSession,
+                   current: Mapping[str, object] | None = None) -> Form:
         shown = [chosen] if chosen else mine
         themes: dict[str, Choice] = {}
         for partnership in shown:
@@ -187,7 +243,7 @@ class CpdLog(LogKind[CpdDraft]):
             form_id=FORM_ID, title="Log a CPD session", submit_label="Log session",
             intro="A training or development session for staff of the partnership's schools. "
                   "Only the partnership's members will see it.",
-            fields=partnership_and_quiet_fields(mine, chosen, "Whose CPD this was.", [
+            fields=partnership_and_quiet_fields(mine, chosen, "Whose CPD this was.", prefill([
                 FormField("title", "Title", required=True, max_length=MAX_TITLE,
                           placeholder="e.g. Phonics refresher for teaching assistants"),
                 FormField("theme", "Theme", FieldKind.SELECT, required=True,
@@ -204,7 +260,9 @@ class CpdLog(LogKind[CpdDraft]):
                           hint="A head count, or the schools that came (or “all”)."),
                 FormField("impact", "Impact", FieldKind.LONG_TEXT, max_length=MAX_IMPACT,
                           hint="Intended and observed impact on teaching and on pupils."),
-            ]),
+            ], current, shown={"theme": lambda theme: theme.name,
+                               "hours": lambda minutes: f"{minutes / 60:g}",
+                               "attendees": _attendance_text})),
         )
 
 
@@ -214,8 +272,17 @@ KIND = CpdLog()
 logbook.declare(KIND, cpd)
 
 
+def _attendance_text(attendance: Attendance) -> str | None:
+    """Who came, as the attendees box takes it; None where a school's own name would split."""
+    if any(_LIST_SEPARATORS.search(s.name) for s in attendance.schools):
+        return None
+    return attendance.shown
+
+
 async def _theme(reader: FieldReader, partnership: Partnership,
                  session: AsyncSession) -> CpdTheme | None:
+    if reader.unchanged("theme"):
+        return cast(CpdTheme | None, reader.kept("theme"))
     query = reader.text("theme", "theme", 200, required=True)
     if query is None:
         return None
@@ -246,6 +313,8 @@ def parse_minutes(text: str) -> int | None:
 
 
 def _minutes(reader: FieldReader) -> int | None:
+    if reader.unchanged("hours"):
+        return cast(int | None, reader.kept("hours"))
     text = reader.text("hours", "length", 40)
     if text is None:
         return None
@@ -272,6 +341,9 @@ async def _attendees(reader: FieldReader, partnership: Partnership,
                      session: AsyncSession) -> tuple[int | None, list[School]]:
     """A head count ("24"), or the schools that came ("Monkfrith, Danegrove", "all")."""
     assert partnership.id is not None
+    if reader.unchanged("attendees"):
+        kept = cast(Attendance, reader.kept("attendees"))
+        return kept.count, list(kept.schools)
     text = reader.text("attendees", "attendees", MAX_ATTENDEES_TEXT)
     if text is None:
         return None, []
@@ -392,6 +464,10 @@ async def show(cpd_id: int, caller: Caller, session: AsyncSession) -> Outcome:
     sections = [Section(facts=facts)]
     if row.cpd.impact:
         sections.append(Section(heading="Impact", lines=row.cpd.impact.splitlines()))
+    history = await logbook.history_line(session, KIND, cpd_id)
+    sections.append(Section(lines=[history] if history else [],
+                            buttons=await logbook.change_buttons(KIND, row.cpd, row.partnership,
+                                                                 caller, session)))
     return Outcome(Reply(title=f"CPD session #{cpd_id}: {row.cpd.title}", sections=sections))
 
 

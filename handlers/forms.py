@@ -40,7 +40,8 @@ class FormField:
     placeholder: str | None = None
     choices: tuple[Choice, ...] = ()
     max_length: int | None = None
-    initial: str | None = None
+    # What the field shows filled in: one value, or several for USERS and MULTI_SELECT (ids).
+    initial: str | tuple[str, ...] | None = None
     # Typed without a `name:` key in the text command (e.g. the partnership's name).
     positional: bool = False
 

@@ -7,28 +7,31 @@ saved and announced (`save`) and its form; `log`, `submit` and `open_form` here 
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
-from datetime import date
-from typing import Generic, Protocol, TypeVar
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.commands import Access, Command, form
+from handlers.buttons import ButtonData
+from handlers.commands import Access, Command, button, form
 from handlers.context import Caller
-from handlers.dates import DateError, Prefer, parse_date
+from handlers.dates import DateError, Prefer, format_date, parse_date
 from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
-from handlers.lookup import find_partnership, quoted_list, require_member
+from handlers.lookup import find_partnership, quoted_list, require_lead, require_member
 from handlers.mentions import PersonRef, parse_people, plain_text
 from handlers.names import match_name, name_key
 from handlers.parsing import Parsed, ParseError, parse_fields
-from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone
-from handlers.schoolyear import today_in_london
-from storage import learning, queries
-from storage.models import Partnership, School
+from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section, Tone
+from handlers.schoolyear import short_date, today_in_london
+from storage import changes, learning, queries
+from storage.models import AccessRole, ChangeAction, Partnership, School
+from storage.types import LONDON
 
 QUIET = "quiet"
 # A name as stored for walkers, owners and facilitators.
@@ -71,10 +74,14 @@ class Invalid(Exception):
 
 class FieldReader:
     """Reads and checks a record's fields, collecting every problem rather than stopping at
-    the first. Text values may hold Slack's chat markup (mentions, links, entities)."""
+    the first. Text values may hold Slack's chat markup (mentions, links, entities).
+
+    Editing a record, `current` holds its fields' values as they are: a field not given keeps
+    its value (and is checked with the others, so an edit can't leave the record invalid)."""
 
     def __init__(self, values: Mapping[str, str | list[str]], *, from_form: bool, today: date,
-                 caller: Caller, example: str) -> None:
+                 caller: Caller, example: str,
+                 current: Mapping[str, object] | None = None) -> None:
         self.values = values
         self.from_form = from_form
         self.today = today
@@ -82,6 +89,15 @@ class FieldReader:
         # The command to show when something required is missing, e.g. "walk log …".
         self.example = caller.cmd(example)
         self.problems: list[Problem] = []
+        self.current = current
+
+    def unchanged(self, name: str) -> bool:
+        """Editing, and this field was not given: it keeps its value (`kept`)."""
+        return self.current is not None and name not in self.values
+
+    def kept(self, name: str) -> Any:
+        assert self.current is not None
+        return self.current.get(name)
 
     def add(self, field: str, problem: str, hint: str = "") -> None:
         self.problems.append(Problem(field, problem, hint))
@@ -108,6 +124,8 @@ class FieldReader:
                      f"Write it like this: {self.example}")
 
     def text(self, name: str, label: str, limit: int, required: bool = False) -> str | None:
+        if self.unchanged(name):
+            return cast(str | None, self.kept(name))
         raw = self._raw(name)
         value = self._as_typed(raw).strip() if raw else None
         if not value:
@@ -121,6 +139,8 @@ class FieldReader:
         return value
 
     def date(self, name: str, label: str, prefer: Prefer, required: bool = False) -> date | None:
+        if self.unchanged(name):
+            return cast(date | None, self.kept(name))
         raw = self._raw(name)
         if raw is None:
             if required:
@@ -133,6 +153,8 @@ class FieldReader:
             return None
 
     def people(self, name: str, label: str, most: int) -> list[PersonRef]:
+        if self.unchanged(name):
+            return list(self.kept(name) or [])
         value = self.values.get(name)
         if value is None:
             return []
@@ -152,6 +174,8 @@ class FieldReader:
         return people
 
     def person(self, name: str, label: str) -> PersonRef | None:
+        if self.unchanged(name):
+            return cast(PersonRef | None, self.kept(name))
         people = self.people(name, label, most=MAX_LISTED_PEOPLE)
         if len(people) > 1:
             self.add(name, f"Please give one {label}.", f"For example `{name}: @Ann Smith`.")
@@ -275,8 +299,10 @@ def quiet_field() -> FormField:
 
 
 async def note_for_channels(session: AsyncSession, partnership: Partnership, note: Reply,
-                       quiet: bool) -> tuple[list[ChannelPost], str | None]:
-    """The post for the partnership's linked channels, and a line saying where it went."""
+                            quiet: bool, remember_as: str | None = None,
+                            ) -> tuple[list[ChannelPost], str | None]:
+    """The post for the partnership's linked channels, and a line saying where it went;
+    `remember_as` keeps where it went, to change or withdraw it later."""
     assert partnership.id is not None
     links = await queries.channel_links(session, partnership.id)
     if not links:
@@ -284,7 +310,8 @@ async def note_for_channels(session: AsyncSession, partnership: Partnership, not
     names = ", ".join(f"#{link.channel_name or link.channel_id}" for link in links)
     if quiet:
         return [], f"Nothing was posted in {names} (quiet)."
-    return [ChannelPost(partnership.id, note)], f"A short note went to {names}."
+    return ([ChannelPost(partnership.id, note, remember_as=remember_as)],
+            f"A short note went to {names}.")
 
 
 # --- schools ---------------------------------------------------------------------------------
@@ -344,6 +371,8 @@ async def school_field(reader: FieldReader, field: str, label: str, partnership:
                        session: AsyncSession, required: bool = False) -> School | None:
     """A school of the partnership: chosen in a form (by its id), or typed by name."""
     assert partnership.id is not None
+    if reader.unchanged(field):
+        return cast(School | None, reader.kept(field))
     raw = reader.values.get(field)
     if reader.from_form:
         if raw is None and not required:
@@ -390,6 +419,7 @@ class Logged:
     lines to add below them, and the note for the partnership's channels (never notes about
     staff)."""
 
+    record_id: int
     title: str
     facts: list[Fact]
     lines: list[str]
@@ -397,6 +427,26 @@ class Logged:
 
 
 Draft = TypeVar("Draft")
+
+
+class LoggedRecord(Protocol):
+    """What every logged record has: its number and who logged it, on which platform."""
+
+    id: int | None
+    partnership_id: int
+    platform: str
+    logged_by_user_id: str
+    logged_by_name: str
+
+
+@dataclass(frozen=True)
+class Found:
+    """A logged record the caller may see, its partnership, and how to name it to a person
+    ("learning walk #12 at Monkfrith on Thursday 5 February 2026")."""
+
+    record: LoggedRecord
+    partnership: Partnership
+    label: str
 
 
 class LogKind(ABC, Generic[Draft]):
@@ -414,6 +464,10 @@ class LogKind(ABC, Generic[Draft]):
     usage: str  # the log's syntax for the manifest's usage hint
     help_heading: str
     help_notes: tuple[str, ...]  # after the examples in the help: the optional fields, …
+    edit_example: str  # fields for an edit example: "date: 3/12/2026"
+    deleted_with: str  # what goes with it: "its notes, walkers and next steps"
+    # Fields the audit trail records only as "changed" (notes about staff).
+    notes_fields: frozenset[str] = frozenset()
 
     @abstractmethod
     def example(self, partnership: str = "East Barnet Area") -> str:
@@ -427,11 +481,34 @@ class LogKind(ABC, Generic[Draft]):
 
     @abstractmethod
     async def save(self, draft: Draft, partnership: Partnership, caller: Caller,
-                   session: AsyncSession) -> Logged: ...
+                   session: AsyncSession, found: Found | None = None) -> Logged:
+        """Save a new record, or (`found`) put the draft into the one found."""
 
     @abstractmethod
     async def form(self, mine: Sequence[Partnership], chosen: Partnership | None,
-                   caller: Caller, session: AsyncSession) -> Form: ...
+                   caller: Caller, session: AsyncSession,
+                   current: Mapping[str, object] | None = None) -> Form:
+        """The log form; editing, with `current`'s values filled in (fields whose values can't
+        be shown in a form are left out, and so keep their values)."""
+
+    @abstractmethod
+    async def find(self, session: AsyncSession, caller: Caller, number: int) -> Found:
+        """Record `number`, if the caller may see it (for_member); CommandError if not."""
+
+    @abstractmethod
+    async def current(self, found: Found, session: AsyncSession) -> dict[str, object]:
+        """The record's fields as `read` returns them, for an edit to start from."""
+
+    @abstractmethod
+    async def remove(self, found: Found, session: AsyncSession) -> None:
+        """Delete the record and what hangs off it."""
+
+    def current_of(self, draft: Draft) -> dict[str, object]:
+        """A draft's fields as `current` gives a saved record's, to compare them."""
+        return {name: getattr(draft, attribute) for name, attribute in self.draft_fields.items()}
+
+    # Each field's attribute on the draft.
+    draft_fields: Mapping[str, str]
 
     def parse(self, rest: str, caller: Caller) -> LogRequest:
         parsed = parse_fields(rest, [*self.fields, *self.aliases])
@@ -475,16 +552,18 @@ async def submit(kind: LogKind[Draft], values: FormValues, caller: Caller,
 
 
 async def _read(kind: LogKind[Draft], values: Mapping[str, str | list[str]], from_form: bool,
-                partnership: Partnership, caller: Caller, session: AsyncSession) -> Draft:
+                partnership: Partnership, caller: Caller, session: AsyncSession,
+                current: Mapping[str, object] | None = None) -> Draft:
     reader = FieldReader(dict(values), from_form=from_form, today=today_in_london(),
-                         caller=caller, example=kind.example(partnership.name))
+                         caller=caller, example=kind.example(partnership.name), current=current)
     return await kind.read(reader, partnership, session)
 
 
 async def _save(kind: LogKind[Draft], draft: Draft, partnership: Partnership, caller: Caller,
                 session: AsyncSession, quiet: bool) -> Outcome:
     logged = await kind.save(draft, partnership, caller, session)
-    posts, where = await note_for_channels(session, partnership, logged.channel_note, quiet)
+    posts, where = await note_for_channels(session, partnership, logged.channel_note, quiet,
+                                           remember_as=note_key(kind, logged.record_id))
     lines = [*logged.lines, *([where] if where else [])]
     return Outcome(Reply(title=logged.title,
                          sections=[Section(facts=logged.facts), Section(lines=lines)],
@@ -508,6 +587,9 @@ async def open_form(kind: LogKind[Draft], partnership_name: str, caller: Caller,
     return Outcome(usage, form=form)
 
 
+CORRECTIONS = "Put it right"
+
+
 def declare(kind: LogKind[Draft], command: Command) -> None:
     """Declare `/<command> log` (also what the bare command and a command that starts with the
     kind's fields run) and its form's submission, for this kind."""
@@ -519,13 +601,37 @@ def declare(kind: LogKind[Draft], command: Command) -> None:
                         session: AsyncSession) -> Outcome:
         return await submit(kind, values, caller, session)
 
+    async def edit_it(request: EditRequest, caller: Caller, session: AsyncSession) -> Outcome:
+        return await edit(kind, request.number, request.fields, False, caller, session)
+
+    async def delete_it(request: DeleteRequest, caller: Caller,
+                        session: AsyncSession) -> Outcome:
+        return await delete(kind, request, caller, session)
+
+    async def submit_edit_form(values: FormValues, context: str, caller: Caller,
+                               session: AsyncSession) -> Outcome:
+        return await submit_edit(kind, values, context, caller, session)
+
     command.subcommand(
         "log", "add", usage=kind.usage, access=Access.MEMBER, parse=kind.parse, default=True,
         implicit_when=kind.has_fields, group=kind.help_heading,
         help=[(kind.command, "a form to fill in"), (kind.example(), ""),
               *(("", note) for note in kind.help_notes)],
     )(log_it)
+    command.subcommand(
+        "edit", "change", "correct", usage="edit <n> <field>: <value> …", access=Access.MEMBER,
+        parse=_parse_edit(kind), group=CORRECTIONS,
+        help=[(f"{kind.command} edit 12 {kind.edit_example}",
+               f"put right what was logged (who logged the {kind.noun}, or a lead)")],
+    )(edit_it)
+    command.subcommand(
+        "delete", "remove", usage="delete <n>", access=Access.MEMBER,
+        parse=_parse_delete(kind), group=CORRECTIONS,
+        help=[(f"{kind.command} delete 12", "delete it, after you confirm")],
+    )(delete_it)
     form(kind.form_id)(submit_it)
+    form(edit_form_id(kind))(submit_edit_form)
+    KINDS[kind.command] = kind
 
 
 class InPartnership(Protocol):
@@ -549,7 +655,319 @@ async def for_member(row: Row | None, caller: Caller, session: AsyncSession, wha
     return row
 
 
+def prefill(fields: list[FormField], current: Mapping[str, object] | None,
+            shown: Mapping[str, Callable[[Any], str | None]] | None = None) -> list[FormField]:
+    """An edit form's fields filled in with the record's values (`shown` turns a kind's own
+    values into what the field takes, or None where it can't). A field whose value a form
+    can't hold (people known only by a typed name, for a people picker) is left out, and so
+    keeps its value."""
+    if current is None:
+        return fields
+    filled = []
+    for field in fields:
+        value = current.get(field.name)
+        initial: str | tuple[str, ...] | None
+        if value is None or value == []:
+            initial = None
+        elif shown and field.name in shown:
+            initial = shown[field.name](value)
+            if initial is None:
+                continue
+        elif isinstance(value, date):
+            initial = value.isoformat()
+        elif isinstance(value, PersonRef | list):
+            people = value if isinstance(value, list) else [value]
+            ids = tuple(p.user_id for p in people if isinstance(p, PersonRef) and p.user_id)
+            if len(ids) != len(people):
+                continue
+            initial = ids if isinstance(value, list) else ids[0]
+        elif isinstance(value, School):
+            initial = str(value.id)
+        else:
+            initial = str(value)
+        filled.append(replace(field, initial=initial))
+    return filled
+
+
 def partnership_and_quiet_fields(mine: Sequence[Partnership], chosen: Partnership | None,
                                  hint: str, fields: list[FormField]) -> list[FormField]:
     """A log form's fields: the partnership first, the kind's own, "don't post a note" last."""
     return [partnership_field(mine, chosen, hint), *fields, quiet_field()]
+
+
+# --- putting right what was logged -------------------------------------------------------------
+
+# Every kind declared, by its command ("walk"), for the edit and delete buttons.
+KINDS: dict[str, LogKind[Any]] = {}
+# How long a "Delete" confirmation button stays good for.
+CONFIRM_WITHIN = timedelta(minutes=15)
+# Fields whose old and new values are kept out of the audit trail (notes about staff).
+NOTES = "changed"
+
+
+def note_key(kind: LogKind[Any], record_id: int) -> str:
+    """Where the channel note announcing a record is remembered, to change or withdraw it."""
+    return f"{kind.command}:{record_id}:note"
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    number: int
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True)
+class DeleteRequest:
+    number: int
+    confirmed: bool  # typed `confirm` (where there are no buttons, as in the shell)
+
+
+@dataclass(frozen=True)
+class EditRecord(ButtonData, kind="record.edit"):
+    """"Edit" on a walk or CPD session: opens its form, filled in."""
+
+    record_kind: str
+    record_id: int
+
+
+@dataclass(frozen=True)
+class DeleteRecord(ButtonData, kind="record.delete"):
+    """"Delete" on a record (asks first), then "Delete it" (for the person who asked, for a
+    while) or "Keep it"."""
+
+    record_kind: str
+    record_id: int
+    confirmed: bool = False
+    user_id: str = ""
+    issued: int = 0  # when it was asked, in seconds since 1970
+
+
+def _parse_edit(kind: LogKind[Any]) -> Callable[[str, Caller], EditRequest]:
+    def parse(rest: str, caller: Caller) -> EditRequest:
+        example = caller.cmd(f"{kind.command} edit 12 {kind.edit_example}")
+        parsed = parse_fields(rest, [*kind.fields, *kind.aliases])
+        number, _, extra = parsed.positional.partition(" ")
+        if extra.strip() or not parsed.fields:
+            editable = ", ".join(f"`{f}:`" for f in kind.fields)
+            if ":" in extra:
+                problem = f"I can't change `{extra.split(':')[0].strip()}:` on a {kind.noun}."
+            else:
+                problem = f"What should I change on the {kind.noun}?"
+            raise ParseError(problem, f"You can change {editable}. For example {example}")
+        return EditRequest(parse_id(number, kind.noun, example),
+                           canonical_fields(parsed, kind.aliases))
+
+    return parse
+
+
+def _parse_delete(kind: LogKind[Any]) -> Callable[[str, Caller], DeleteRequest]:
+    def parse(rest: str, caller: Caller) -> DeleteRequest:
+        words = rest.split()
+        confirmed = bool(words) and words[-1].lower() == "confirm"
+        number = " ".join(words[:-1] if confirmed else words)
+        return DeleteRequest(parse_id(number, kind.noun, caller.cmd(f"{kind.command} delete 12")),
+                             confirmed)
+
+    return parse
+
+
+async def may_change(found: Found, caller: Caller, session: AsyncSession, doing: str) -> None:
+    """Who logged a record may change it; so may a lead of its partnership. Nobody else."""
+    record = found.record
+    if (record.platform, record.logged_by_user_id) == (caller.platform, caller.user_id):
+        return
+    await require_lead(session, caller, found.partnership,
+                       f"{doing} a record someone else logged ({record.logged_by_name} "
+                       f"logged {found.label})")
+
+
+async def edit(kind: LogKind[Draft], number: int, values: Mapping[str, str | list[str]],
+               from_form: bool, caller: Caller, session: AsyncSession) -> Outcome:
+    """Change some of a record's fields: the others keep their values, and all are checked with
+    the rules of logging, so an edit can't leave a record that could not have been logged."""
+    found = await kind.find(session, caller, number)
+    await may_change(found, caller, session, "change")
+    before = await kind.current(found, session)
+    reader = FieldReader(values, from_form=from_form, today=today_in_london(), caller=caller,
+                         example=f"{kind.command} edit {number} {kind.edit_example}",
+                         current=before)
+    try:
+        draft = await kind.read(reader, found.partnership, session)
+    except Invalid as problems:
+        raise (problems.for_form() if from_form else problems.for_text()) from None
+    after = kind.current_of(draft)
+    changed = {name: _change(name, before.get(name), after.get(name), kind)
+               for name in kind.fields if _shown(before.get(name)) != _shown(after.get(name))}
+    if not changed:
+        return Outcome(Reply(title=f"Nothing to change: {found.label} already says that."))
+    logged = await kind.save(draft, found.partnership, caller, session, found)
+    assert found.partnership.id is not None
+    changes.add(session, partnership_id=found.partnership.id, kind=kind.command,
+                record_id=number, action=ChangeAction.EDITED, changes=changed,
+                platform=caller.platform, user_id=caller.user_id, name=caller.user_name)
+    lines = [f"Changed: {', '.join(changed)}.", *logged.lines]
+    return Outcome(
+        Reply(title=f"Updated {found.label}", tone=Tone.SUCCESS,
+              sections=[Section(facts=logged.facts), Section(lines=lines)]),
+        channel_posts=[ChannelPost(found.partnership.id, logged.channel_note,
+                                   edit_of=note_key(kind, number))],
+    )
+
+
+def _shown(value: object) -> str:
+    """A field's value as the audit trail shows it."""
+    if value is None:
+        return ""
+    shown = getattr(value, "shown", None)  # a kind's own value that says how it reads
+    if isinstance(shown, str):
+        return shown
+    if isinstance(value, list | tuple):
+        return ", ".join(_shown(v) for v in value)
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, PersonRef):
+        return value.label()
+    name = getattr(value, "name", None)  # a school, a theme, a person
+    return str(name) if isinstance(name, str) else str(value)
+
+
+def _change(name: str, old: object, new: object, kind: LogKind[Any]) -> object:
+    return NOTES if name in kind.notes_fields else [_shown(old), _shown(new)]
+
+
+async def delete(kind: LogKind[Any], request: DeleteRequest, caller: Caller,
+                 session: AsyncSession) -> Outcome:
+    found = await kind.find(session, caller, request.number)
+    await may_change(found, caller, session, "delete")
+    if request.confirmed:
+        return await _delete(kind, found, caller, session)
+    asked = DeleteRecord(kind.command, request.number, True, caller.user_id,
+                         int(caller.now.timestamp()))
+    return Outcome(Reply(
+        title=f"Delete {found.label}? This cannot be undone.", tone=Tone.WARNING,
+        sections=[Section(lines=[
+            f"It goes with everything recorded on it ({kind.deleted_with}); the partnership's "
+            "counts no longer include it, and the note in its channel is withdrawn.",
+            "No buttons here? Type "
+            + caller.cmd(f"{kind.command} delete {request.number} confirm") + ".",
+        ], buttons=[Button("Delete it", asked, "danger"),
+                    Button("Keep it", DeleteRecord(kind.command, request.number, False,
+                                                   caller.user_id))])]))
+
+
+async def _delete(kind: LogKind[Any], found: Found, caller: Caller,
+                  session: AsyncSession) -> Outcome:
+    assert found.partnership.id is not None and found.record.id is not None
+    record_id = found.record.id
+    await kind.remove(found, session)
+    changes.add(session, partnership_id=found.partnership.id, kind=kind.command,
+                record_id=record_id, action=ChangeAction.DELETED,
+                changes={"was": found.label}, platform=caller.platform,
+                user_id=caller.user_id, name=caller.user_name)
+    return Outcome(
+        Reply.success(f"Deleted {found.label}.",
+                      "Its note in the partnership's channel is withdrawn."),
+        channel_posts=[ChannelPost(found.partnership.id, Reply(title=f"Withdrawn: {found.label}"),
+                                   withdraw_of=note_key(kind, record_id))],
+        updated_message=Reply(title=f"Deleted {found.label}."),
+    )
+
+
+@button(DeleteRecord)
+async def delete_button(pressed: DeleteRecord, caller: Caller,
+                        session: AsyncSession) -> Outcome:
+    kind = KINDS.get(pressed.record_kind)
+    if kind is None:
+        raise CommandError(out_of_date_reply(caller))
+    if not pressed.confirmed:
+        if pressed.user_id:  # "Keep it"
+            return Outcome(Reply(title="Nothing was deleted."),
+                           updated_message=Reply(title="Kept: nothing was deleted."))
+        return await delete(kind, DeleteRequest(pressed.record_id, False), caller, session)
+    again = caller.cmd(f"{kind.command} delete {pressed.record_id}")
+    if pressed.user_id != caller.user_id:
+        raise CommandError.because("This button is for the person who asked to delete it.",
+                                   f"To delete it yourself, use {again}.")
+    if caller.now.timestamp() - pressed.issued > CONFIRM_WITHIN.total_seconds():
+        raise CommandError.because("That confirmation has expired, so nothing was deleted.",
+                                   f"Ask again with {again}.")
+    found = await kind.find(session, caller, pressed.record_id)
+    await may_change(found, caller, session, "delete")
+    return await _delete(kind, found, caller, session)
+
+
+@button(EditRecord)
+async def edit_button(pressed: EditRecord, caller: Caller, session: AsyncSession) -> Outcome:
+    kind = KINDS.get(pressed.record_kind)
+    if kind is None:
+        raise CommandError(out_of_date_reply(caller))
+    return await open_edit_form(kind, pressed.record_id, caller, session)
+
+
+async def open_edit_form(kind: LogKind[Any], number: int, caller: Caller,
+                         session: AsyncSession) -> Outcome:
+    """The log form filled in with the record as it is; where no form can be shown, how to
+    type the change instead."""
+    found = await kind.find(session, caller, number)
+    await may_change(found, caller, session, "change")
+    current = await kind.current(found, session)
+    form = await kind.form([found.partnership], found.partnership, caller, session, current)
+    # The partnership stays; the fields shown are the ones the submission sets (an emptied box
+    # clears that field), the others keep their values.
+    form.fields = [f for f in form.fields if f.name not in ("partnership", QUIET)]
+    form.form_id = edit_form_id(kind)
+    form.title = f"Edit {kind.noun} #{number}"[:24]
+    form.submit_label = "Save changes"
+    form.context = json.dumps({"id": number, "fields": [f.name for f in form.fields]})
+    usage = Reply(title=f"Change {found.label}", sections=[Section(lines=[
+        "Give only what changes, for example "
+        + caller.cmd(f"{kind.command} edit {number} {kind.edit_example}") + ".",
+        "Fields: " + ", ".join(f"`{f}:`" for f in kind.fields) + ".",
+    ])])
+    return Outcome(usage, form=form)
+
+
+def edit_form_id(kind: LogKind[Any]) -> str:
+    return f"{kind.form_id}.edit"
+
+
+async def submit_edit(kind: LogKind[Any], values: FormValues, context: str, caller: Caller,
+                      session: AsyncSession) -> Outcome:
+    try:
+        data = json.loads(context)
+        number, shown = int(data["id"]), [str(f) for f in data["fields"]]
+    except (ValueError, KeyError, TypeError):
+        raise CommandError(out_of_date_reply(caller)) from None
+    # Every box the form showed was given, emptied or not.
+    given: FormValues = {name: values.get(name, "") for name in shown}
+    return await edit(kind, number, given, True, caller, session)
+
+
+async def history_line(session: AsyncSession, kind: LogKind[Any], number: int) -> str | None:
+    """ "Edited twice, last by Ann Smith on 2 Dec 2026." for a record that was changed."""
+    edits = [c for c in await changes.history(session, kind.command, number)
+             if c.action == ChangeAction.EDITED]
+    if not edits:
+        return None
+    times = {1: "once", 2: "twice"}.get(len(edits), f"{len(edits)} times")
+    last = edits[-1]
+    return (f"Edited {times}, last by {last.by_name} on "
+            f"{short_date(last.changed_at.astimezone(LONDON).date())}.")
+
+
+async def change_buttons(kind: LogKind[Any], record: LoggedRecord, partnership: Partnership,
+                         caller: Caller, session: AsyncSession) -> list[Button]:
+    """Edit and Delete, for those who may change the record (may_change)."""
+    assert record.id is not None and partnership.id is not None
+    if (record.platform, record.logged_by_user_id) != (caller.platform, caller.user_id):
+        member = await queries.member(session, partnership.id, caller.platform, caller.user_id)
+        if member is None or member.access_role != AccessRole.LEAD:
+            return []
+    return [Button("Edit", EditRecord(kind.command, record.id)),
+            Button("Delete", DeleteRecord(kind.command, record.id), "danger")]
+
+
+def out_of_date_reply(caller: Caller) -> Reply:
+    return Reply.error("That button is out of date.",
+                       f"Please use the command again; {caller.cmd('partnership help')} lists "
+                       "them all.")

@@ -70,22 +70,51 @@ def _once_each(people: list[PersonRef]) -> list[PersonRef]:
     return unique
 
 
-def with_members(people: Sequence[PersonRef], members: Sequence[Member]) -> list[PersonRef]:
+@dataclass
+class Linked:
+    """People as typed, linked to the partnership's members where that is certain."""
+
+    people: list[PersonRef]
+    # "“Justine” is Justine Elbourne, a member": said back, so a wrong link is seen at once.
+    notes: list[str]
+    # A name that fits several members, and their names: the person must say which.
+    ambiguous: list[tuple[str, list[str]]]
+
+
+def _name_keys(display_name: str) -> set[str]:
+    """What a member may be called by: their whole name, or their first name alone."""
+    key = name_key(display_name)
+    first = key.split(" ")[0] if key else ""
+    return {key, first} - {""}
+
+
+def link_members(people: Sequence[PersonRef], members: Sequence[Member]) -> Linked:
     """Fill in what the partnership's members tell us: a mentioned member's display name, and
-    the user id of a member named in plain text ("owner: Ann" in the shell)."""
+    the member a plain name means (their full name, display name or first name, when exactly
+    one member has it: "owner: Justine")."""
     by_id = {m.user_id: m for m in members}
-    by_name: dict[str, Member | None] = {}
+    by_name: dict[str, dict[str, Member]] = {}
     for m in members:
-        key = name_key(m.display_name)
-        # Two members with one name: the name alone does not say which.
-        by_name[key] = None if key in by_name else m
-    known: list[PersonRef] = []
+        for key in _name_keys(m.display_name):
+            by_name.setdefault(key, {})[m.user_id] = m
+    linked = Linked([], [], [])
     for person in people:
         if person.user_id is not None:
             member = by_id.get(person.user_id)
-            known.append(PersonRef(person.user_id,
-                                   member.display_name if member else person.name))
+            linked.people.append(PersonRef(person.user_id,
+                                           member.display_name if member else person.name))
             continue
-        named = by_name.get(name_key(person.name or ""))
-        known.append(PersonRef(named.user_id, named.display_name) if named else person)
-    return _once_each(known)
+        typed = person.name or ""
+        fits = list(by_name.get(name_key(typed), {}).values())
+        if len(fits) == 1:
+            member = fits[0]
+            linked.people.append(PersonRef(member.user_id, member.display_name))
+            if name_key(member.display_name) != name_key(typed):
+                linked.notes.append(f"“{typed}” is {member.display_name}, a member of the "
+                                    "partnership.")
+            continue
+        if len(fits) > 1:
+            linked.ambiguous.append((typed, sorted(m.display_name for m in fits)))
+        linked.people.append(person)
+    linked.people = _once_each(linked.people)
+    return linked

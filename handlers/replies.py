@@ -81,6 +81,9 @@ class Section:
     facts: list[Fact] = field(default_factory=list)
     buttons: list[Button] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    # Where the whole of a long section can be seen (a web page), for a platform that must
+    # shorten it to fit a message.
+    more_link: str | None = None
 
 
 @dataclass
@@ -136,6 +139,9 @@ class ChannelPost:
     remember_as: str | None = None
     # Instead of posting, edit the messages remembered under this key.
     edit_of: str | None = None
+    # Instead of posting, withdraw (delete) the messages remembered under this key; `reply`
+    # then says what was withdrawn, where a platform can only say so.
+    withdraw_of: str | None = None
     # Shared with the post (in its thread where the platform has threads).
     attachment: Attachment | None = None
 

@@ -7,8 +7,8 @@ written to the log."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 
@@ -23,18 +23,20 @@ from handlers.errors import CommandError
 from handlers.forms import FieldKind, Form, FormField
 from handlers.logbook import (
     FieldReader,
+    Found,
     Logged,
     LogKind,
     for_member,
     partnership_and_quiet_fields,
     partnerships_in_scope,
+    prefill,
     record_number,
     school_choices,
     school_field,
     since_date,
 )
 from handlers.lookup import find_school, quoted_list
-from handlers.mentions import PersonRef, with_members
+from handlers.mentions import PersonRef, link_members
 from handlers.parsing import parse_fields
 from handlers.replies import Button, Fact, Outcome, Person, Reply, Section, Tone, Visibility
 from handlers.schoolyear import short_date, today_in_london
@@ -109,6 +111,8 @@ class WalkDraft:
     next_steps: str | None
     owner: PersonRef | None
     due_on: date | None
+    # Names typed that were linked to members, said back in the reply.
+    linked: list[str] = field(default_factory=list)
 
 
 class WalkLog(LogKind[WalkDraft]):
@@ -129,9 +133,40 @@ class WalkLog(LogKind[WalkDraft]):
                   "`strengths:`, `development:`, `next steps:`, `owner:` (of the next steps), "
                   "`due:` (when they are due)",
                   "Add `quiet` after the partnership's name to post nothing in its channel.")
+    edit_example = "date: 3/12/2026 focus: phonics in Reception"
+    deleted_with = "its notes, walkers and next steps"
+    notes_fields = frozenset({"strengths", "development", "next steps"})
+    draft_fields = MappingProxyType({
+        "school": "school", "date": "walked_on", "focus": "focus", "walkers": "walkers",
+        "year groups": "year_groups", "strengths": "strengths", "development": "development",
+        "next steps": "next_steps", "owner": "owner", "due": "due_on"})
 
     def example(self, partnership: str = "East Barnet Area") -> str:
         return EXAMPLE.replace("East Barnet Area", partnership)
+
+    async def find(self, session: AsyncSession, caller: Caller, number: int) -> Found:
+        row = await _walk_for_member(number, caller, session)
+        return Found(row.walk, row.partnership,
+                     f"learning walk #{number} at {row.school.name} on "
+                     f"{format_date(row.walk.walked_on)}")
+
+    async def current(self, found: Found, session: AsyncSession) -> dict[str, object]:
+        walk = found.record
+        assert isinstance(walk, LearningWalk) and walk.id is not None
+        school = await session.get(School, walk.host_school_id)
+        walkers = (await learning.walkers_of(session, [walk.id])).get(walk.id, [])
+        owner = (PersonRef(walk.owner_user_id, walk.owner_name)
+                 if walk.owner_user_id or walk.owner_name else None)
+        return {"school": school, "date": walk.walked_on, "focus": walk.focus,
+                "walkers": [PersonRef(w.user_id, w.name) for w in walkers],
+                "year groups": walk.year_groups, "strengths": walk.strengths,
+                "development": walk.development, "next steps": walk.next_steps,
+                "owner": owner, "due": walk.due_on}
+
+    async def remove(self, found: Found, session: AsyncSession) -> None:
+        walk = found.record
+        assert isinstance(walk, LearningWalk) and walk.id is not None
+        await learning.delete_walk(session, walk.id)
 
     async def read(self, reader: FieldReader, partnership: Partnership,
                    session: AsyncSession) -> WalkDraft:
@@ -157,27 +192,40 @@ class WalkLog(LogKind[WalkDraft]):
         if due is not None and walked_on is not None and due < walked_on:
             reader.add("due", f"The due date, {format_date(due)}, is before the walk "
                               f"({format_date(walked_on)}).", "Give a due date after the walk.")
+        members = await learning.members_on(session, partnership.id, reader.caller.platform)
+        linked_walkers = link_members(walkers, members)
+        linked_owner = link_members([owner] if owner else [], members)
+        for name, linked in (("walkers", linked_walkers), ("owner", linked_owner)):
+            for typed, names in linked.ambiguous:
+                reader.add(name, f"“{typed}” could be {' or '.join(names)}.",
+                           "Give the full name, or @mention them.")
         reader.check()
         assert school is not None and walked_on is not None and focus is not None
-        members = await learning.members_on(session, partnership.id, reader.caller.platform)
-        found_owner = with_members([owner], members)[0] if owner else None
-        return WalkDraft(school, walked_on, focus, with_members(walkers, members),
+        return WalkDraft(school, walked_on, focus, linked_walkers.people,
                          tidy_year_groups(year_groups) if year_groups else None, strengths,
-                         development, next_steps, found_owner, due)
+                         development, next_steps,
+                         linked_owner.people[0] if linked_owner.people else None, due,
+                         linked=[*linked_walkers.notes, *linked_owner.notes])
 
     async def save(self, draft: WalkDraft, partnership: Partnership, caller: Caller,
-                   session: AsyncSession) -> Logged:
+                   session: AsyncSession, found: Found | None = None) -> Logged:
         assert partnership.id is not None and draft.school.id is not None
-        walk = LearningWalk(
-            partnership_id=partnership.id, host_school_id=draft.school.id,
-            walked_on=draft.walked_on, focus=draft.focus, year_groups=draft.year_groups,
-            strengths=draft.strengths, development=draft.development,
-            next_steps=draft.next_steps,
-            owner_user_id=draft.owner.user_id if draft.owner else None,
-            owner_name=draft.owner.name if draft.owner else None, due_on=draft.due_on,
-            platform=caller.platform, logged_by_user_id=caller.user_id,
-            logged_by_name=caller.user_name,
-        )
+        if found is None:
+            walk = LearningWalk(partnership_id=partnership.id, host_school_id=draft.school.id,
+                                walked_on=draft.walked_on, focus=draft.focus,
+                                platform=caller.platform, logged_by_user_id=caller.user_id,
+                                logged_by_name=caller.user_name)
+        else:
+            assert isinstance(found.record, LearningWalk)
+            walk = found.record
+            await learning.delete_walkers(session, walk.id or 0)
+        walk.host_school_id, walk.walked_on, walk.focus = (draft.school.id, draft.walked_on,
+                                                           draft.focus)
+        walk.year_groups, walk.strengths, walk.development, walk.next_steps = (
+            draft.year_groups, draft.strengths, draft.development, draft.next_steps)
+        walk.owner_user_id = draft.owner.user_id if draft.owner else None
+        walk.owner_name = draft.owner.name if draft.owner else None
+        walk.due_on = draft.due_on
         session.add(walk)
         await session.flush()
         assert walk.id is not None
@@ -196,11 +244,13 @@ class WalkLog(LogKind[WalkDraft]):
                  f"See it all with {caller.cmd(f'walk show {walk.id}')}."]
         if len(walkers) > USUAL_WALKERS:
             lines.append(f"Common practice is no more than {USUAL_WALKERS} walkers at a time.")
-        return Logged(f"Logged learning walk #{walk.id} at {draft.school.name}", facts, lines,
-                      _channel_note(walk, draft.school, caller))
+        lines.extend(draft.linked)
+        return Logged(walk.id, f"Logged learning walk #{walk.id} at {draft.school.name}", facts,
+                      lines, _channel_note(walk, draft.school, caller))
 
     async def form(self, mine: Sequence[Partnership], chosen: Partnership | None,
-                   caller: Caller, session: AsyncSession) -> Form:
+                   caller: Caller, session: AsyncSession,
+                   current: Mapping[str, object] | None = None) -> Form:
         schools = await school_choices([chosen] if chosen else mine, session)
         if not schools:
             where = chosen.name if chosen else "your partnerships"
@@ -212,7 +262,7 @@ class WalkLog(LogKind[WalkDraft]):
             form_id=FORM_ID, title="Log a learning walk", submit_label="Log walk",
             intro=ABOUT_NOTES + " Notes are seen only by the partnership's members.",
             fields=partnership_and_quiet_fields(mine, chosen, "Only its members will see this "
-                                                "walk.", [
+                                                "walk.", prefill([
                 FormField("school", "Host school", FieldKind.SELECT, required=True,
                           choices=schools, hint="The school whose classes you visited."),
                 FormField("date", "Date of the walk", FieldKind.DATE, required=True,
@@ -233,7 +283,7 @@ class WalkLog(LogKind[WalkDraft]):
                           max_length=MAX_NOTES),
                 FormField("owner", "Who owns the next steps", FieldKind.USER),
                 FormField("due", "Next steps due by", FieldKind.DATE),
-            ]),
+            ], current)),
         )
 
 
@@ -268,7 +318,7 @@ def tidy_year_groups(text: str) -> str:
 def _channel_note(walk: LearningWalk, school: School, caller: Caller) -> Reply:
     """What the channel sees: that a walk happened and its focus; never the notes."""
     return Reply(
-        title=f"{caller.user_name} logged a learning walk at {school.name}",
+        title=f"{walk.logged_by_name} logged a learning walk at {school.name}",
         sections=[Section(lines=[
             f"{format_date(walk.walked_on)} · focus: {walk.focus}",
             f"Members can read it with {caller.cmd(f'walk show {walk.id}')}.",
@@ -410,7 +460,11 @@ async def show(walk_id: int, caller: Caller, session: AsyncSession) -> Outcome:
         if walk.done_at is None:
             status.buttons.append(Button("Mark next steps done", WalkDone(walk.id), "primary"))
         sections.append(status)
-    sections.append(Section(lines=[f"Only members of {row.partnership.name} can see this walk."]))
+    history = await logbook.history_line(session, KIND, walk.id)
+    sections.append(Section(
+        lines=[f"Only members of {row.partnership.name} can see this walk.",
+               *([history] if history else [])],
+        buttons=await logbook.change_buttons(KIND, walk, row.partnership, caller, session)))
     return Outcome(Reply(title=f"Learning walk #{walk.id} at {row.school.name}",
                          sections=sections))
 

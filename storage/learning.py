@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import case, func, union_all
+from sqlalchemy import case, delete, func, union_all
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
@@ -320,3 +320,24 @@ async def cpd_summary(
     )
     return CpdSummary(dict(by_theme), dict(hosted), attended, headcount, headcount_sessions,
                       set(this_term.all()))
+
+
+# --- corrections --------------------------------------------------------------------------------
+
+async def delete_walkers(session: AsyncSession, walk_id: int) -> None:
+    await session.exec(delete(WalkWalker).where(col(WalkWalker.walk_id) == walk_id))
+
+
+async def delete_walk(session: AsyncSession, walk_id: int) -> None:
+    """A walk and its walkers (explicitly: SQLite may not enforce ON DELETE CASCADE)."""
+    await delete_walkers(session, walk_id)
+    await session.exec(delete(LearningWalk).where(col(LearningWalk.id) == walk_id))
+
+
+async def delete_attendance(session: AsyncSession, cpd_id: int) -> None:
+    await session.exec(delete(CpdAttendance).where(col(CpdAttendance.session_id) == cpd_id))
+
+
+async def delete_cpd(session: AsyncSession, cpd_id: int) -> None:
+    await delete_attendance(session, cpd_id)
+    await session.exec(delete(CpdSession).where(col(CpdSession.id) == cpd_id))

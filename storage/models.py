@@ -453,6 +453,33 @@ class PostingAllowance(SQLModel, table=True):
     used_until: float = Field(default=0.0)
 
 
+class ChangeAction(StrEnum):
+    EDITED = "edited"
+    DELETED = "deleted"
+
+
+class RecordChange(SQLModel, table=True):
+    """The audit trail of a logged record (a walk, a CPD session): who changed which fields,
+    from what to what, or deleted it. A walk's notes are recorded only as "changed", never
+    copied here. Kept when the record is deleted, so a deletion can still be accounted for."""
+
+    __tablename__ = "record_change"
+    __table_args__ = (Index("ix_record_change_record", "record_kind", "record_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", ondelete="CASCADE", index=True)
+    record_kind: str = Field(max_length=10)  # "walk" or "cpd"
+    record_id: int
+    action: str = Field(max_length=10)
+    # {"field": ["old", "new"], …} as JSON; a deletion holds the record's summary instead.
+    changes: str = Field(default="{}", max_length=20_000)
+    platform: str = Field(max_length=10)
+    by_user_id: str = Field(max_length=64)
+    by_name: str = Field(max_length=100)
+    changed_at: datetime = Field(default_factory=_created_at,
+                                 sa_column=Column(UTCDateTime(), nullable=False))
+
+
 # --- the web pages ----------------------------------------------------------------------------
 # Links and sessions are bearer secrets: only the SHA-256 of each token is stored, so a copy of
 # the database gives no one a way in. Each names one chat identity (workspace, platform, user).

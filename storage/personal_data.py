@@ -9,6 +9,7 @@ who."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import (
     AccessRole,
     AgendaItem,
+    ChangeAction,
     ChannelLink,
     CpdSession,
     DigestSettings,
@@ -29,6 +31,7 @@ from storage.models import (
     MeetingSettings,
     Member,
     Partnership,
+    RecordChange,
     Rsvp,
     School,
     WalkWalker,
@@ -280,6 +283,29 @@ async def erase_meetings(session: AsyncSession, person: Person) -> int:
     return changed
 
 
+# --- the audit trail of edits ----------------------------------------------------------------
+
+def _my_changes(person: Person) -> Any:
+    return (col(RecordChange.partnership_id).in_(_in_workspace(person)),
+            RecordChange.platform == person.platform, RecordChange.by_user_id == person.user_id)
+
+
+async def export_changes(session: AsyncSession, person: Person) -> list[Record]:
+    rows = await session.exec(select(RecordChange).where(*_my_changes(person))
+                              .order_by(col(RecordChange.id)))
+    return [Record("record change", {
+        "record": f"{c.record_kind} #{c.record_id}", "action": c.action,
+        "fields": ", ".join(json.loads(c.changes)) if c.action == ChangeAction.EDITED else "",
+        "when": _text(c.changed_at)}) for c in rows.all()]
+
+
+async def erase_changes(session: AsyncSession, person: Person) -> int:
+    """The changes stay in the trail, no longer saying who made them."""
+    result = await session.exec(update(RecordChange).where(*_my_changes(person))
+                                .values(by_user_id="", by_name=ERASED))
+    return int(result.rowcount)
+
+
 # --- the web pages' links, sessions and files ---------------------------------------------
 
 _WEB_TABLES: tuple[type[WebLink] | type[WebSession] | type[FileLink], ...] = (
@@ -323,6 +349,7 @@ SOURCES: list[tuple[Exporter, Eraser]] = [
     (export_cpd, erase_cpd),
     (export_meetings, erase_meetings),
     (export_created, erase_created),
+    (export_changes, erase_changes),
     (export_web, erase_web),
     (export_memberships, erase_memberships),
 ]
@@ -347,4 +374,4 @@ async def erase(session: AsyncSession, person: Person) -> int:
 # Tables with columns that name or identify people, all handled above.
 COVERED = {"partnership", "member", "channel_link", "learning_walk", "walk_walker",
            "cpd_session", "meeting", "agenda_item", "rsvp", "meeting_settings",
-           "digest_settings", "web_link", "web_session", "file_link"}
+           "digest_settings", "record_change", "web_link", "web_session", "file_link"}

@@ -230,6 +230,8 @@ async def fake_connector() -> AsyncIterator[FakeConnector]:
     await fake.start()
     yield fake
     await fake.stop()
+    # Every card the bot sent in the test: valid Adaptive Card 1.5, within Teams' size limit.
+    assert fake.problems == []
 
 
 def teams_settings(database_url: str, **overrides: Any) -> Settings:
@@ -253,15 +255,22 @@ class RunningTeamsBot:
         self.delivery = delivery
 
 
-@pytest.fixture
-async def teams_bot(db: Database,
-                    fake_connector: FakeConnector) -> AsyncIterator[RunningTeamsBot]:
+@asynccontextmanager
+async def serve_teams(db: Database, connector: FakeConnector) -> AsyncIterator[RunningTeamsBot]:
     """The real server serving Teams only at /api/messages; replies go to the fake connector."""
     port = free_port()
     app = build_web_app(teams_settings(db.url, public_base_url=f"http://127.0.0.1:{port}"), db)
     async with serving(app, port) as url, aiohttp.ClientSession() as session:
-        sim = TeamsClientSim(session, f"{url}/api/messages", fake_connector.service_url)
-        yield RunningTeamsBot(url, db, sim, fake_connector, app[DELIVERY_KEY])
+        sim = TeamsClientSim(session, f"{url}/api/messages", connector.service_url)
+        yield RunningTeamsBot(url, db, sim, connector, app[DELIVERY_KEY])
+
+
+@pytest.fixture
+async def teams_bot(db: Database,
+                    fake_connector: FakeConnector) -> AsyncIterator[RunningTeamsBot]:
+    """Teams through the real server, on each database."""
+    async with serve_teams(db, fake_connector) as running:
+        yield running
 
 
 @pytest.fixture

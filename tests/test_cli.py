@@ -13,7 +13,7 @@ DATA = Path(__file__).parent / "fixtures" / "data" / "partnerships.yaml"
 
 def cli(*args: str, tmp_path: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "TEAMS_", "WORKSPACE_", "HOST"))}
+           if not k.startswith(("SLACK_", "TEAMS_", "WORKSPACE_", "HOST", "PUBLIC_BASE_URL"))}
     env.pop("DATABASE_URL", None)
     env.pop("TOKEN_ENCRYPTION_KEY", None)
     env.update(XDG_DATA_HOME=str(tmp_path), **extra_env)

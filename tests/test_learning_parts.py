@@ -10,7 +10,7 @@ import pytest
 from bot.slack.app import command_text
 from handlers.cpd import format_hours, parse_minutes
 from handlers.logbook import take_quiet
-from handlers.mentions import PersonRef, parse_people, plain_text, with_members
+from handlers.mentions import PersonRef, link_members, parse_people, plain_text
 from handlers.names import name_key
 from handlers.parsing import parse_fields
 from handlers.schoolyear import school_term, school_year_label, school_year_start, short_date
@@ -83,16 +83,31 @@ def test_members_give_names_to_ids_and_ids_to_names() -> None:
                       display_name="Ann Smith"),
                Member(partnership_id=1, platform="slack", user_id="U0BEN1",
                       display_name="Ben Day")]
-    people = with_members([PersonRef("U0AB12", "ann"), PersonRef(None, "ben day"),
+    linked = link_members([PersonRef("U0AB12", "ann"), PersonRef(None, "ben day"),
                            PersonRef(None, "Cy")], members)
-    assert people == [PersonRef("U0AB12", "Ann Smith"), PersonRef("U0BEN1", "Ben Day"),
-                      PersonRef(None, "Cy")]
+    assert linked.people == [PersonRef("U0AB12", "Ann Smith"), PersonRef("U0BEN1", "Ben Day"),
+                             PersonRef(None, "Cy")]
+    assert linked.notes == [] and linked.ambiguous == []
 
 
-def test_two_members_with_one_name_leave_the_name_unlinked() -> None:
-    members = [Member(partnership_id=1, platform="slack", user_id=uid, display_name="Sam Lee")
-               for uid in ("U1", "U2")]
-    assert with_members([PersonRef(None, "Sam Lee")], members) == [PersonRef(None, "Sam Lee")]
+def test_a_first_name_links_to_the_one_member_who_has_it_and_says_so() -> None:
+    members = [Member(partnership_id=1, platform="slack", user_id="U0JE1",
+                      display_name="Justine Elbourne"),
+               Member(partnership_id=1, platform="slack", user_id="U0BEN1",
+                      display_name="Ben Day")]
+    linked = link_members([PersonRef(None, "justine")], members)
+    assert linked.people == [PersonRef("U0JE1", "Justine Elbourne")]
+    assert linked.notes == ["“justine” is Justine Elbourne, a member of the partnership."]
+
+
+def test_two_members_with_one_name_leave_the_name_unlinked_and_ask() -> None:
+    members = [Member(partnership_id=1, platform="slack", user_id=uid, display_name=name)
+               for uid, name in (("U1", "Sam Lee"), ("U2", "Sam Lee"), ("U3", "Sam Patel"))]
+    linked = link_members([PersonRef(None, "Sam Lee")], members)
+    assert linked.people == [PersonRef(None, "Sam Lee")]
+    assert linked.ambiguous == [("Sam Lee", ["Sam Lee", "Sam Lee"])]
+    by_first = link_members([PersonRef(None, "sam")], members)
+    assert by_first.ambiguous == [("sam", ["Sam Lee", "Sam Lee", "Sam Patel"])]
 
 
 # --- themes -----------------------------------------------------------------------------------

@@ -11,9 +11,9 @@ from sqlmodel import select
 from bot.scheduler import OutboxSender
 from storage.models import LearningWalk, Rsvp, ScheduledDelivery
 from tests.conftest import RunningTeamsBot
+from tests.support.cards import card_text, elements
 from tests.support.fake_connector import REPLY, SEND, UPDATE
 from tests.support.teams_requests import CHANNEL_ID
-from tests.test_teams_http import card_text
 
 NEXT_WEEK = datetime.now(UTC) + timedelta(days=7)
 
@@ -34,37 +34,12 @@ async def linked_partnership(bot: RunningTeamsBot) -> None:
 
 
 def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                found[node.get("label") or node["id"]] = node
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
+    found = elements(card, lambda node: str(node.get("type", "")).startswith("Input."))
+    return {node.get("label") or node["id"]: node for node in found}
 
 
 def submit_actions(card: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Submit":
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
+    return elements(card, "Action.Submit")
 
 
 async def test_a_walk_logged_by_message(teams_bot: RunningTeamsBot) -> None:

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from storage.models import ChannelLink, Member, Partnership
 from tests.conftest import RunningTeamsBot
+from tests.support.cards import card_text
 from tests.support.fake_connector import REPLY, SEND, UPDATE
 from tests.support.stand_ins import AskForm, stand_ins
 from tests.support.teams_requests import (
@@ -22,26 +23,6 @@ from tests.support.teams_requests import (
     USER_AAD_ID,
     fixture,
 )
-
-
-def card_text(card: dict[str, Any]) -> str:
-    """Every TextBlock and fact in a card, for asserting on what a person reads."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextBlock":
-                found.append(node["text"])
-            if node.get("type") == "FactSet":
-                found.extend(f"{f['title']}: {f['value']}" for f in node["facts"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return "\n".join(found)
 
 
 async def test_help_in_a_personal_chat_answers_with_a_card(teams_bot: RunningTeamsBot) -> None:

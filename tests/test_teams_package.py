@@ -12,17 +12,20 @@ import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from jsonschema import Draft4Validator, FormatChecker
 
 from bot.config import ConfigError
-from bot.teams.package import MANIFEST, build_package, load_manifest
+from bot.legal import ABOUT_PATH, PAGES, PRIVACY_PATH, TERMS_PATH
+from bot.teams.package import MANIFEST, build_package, fill_manifest, load_manifest
 from handlers.dispatch import COMMANDS
 from tests.test_cli import cli
 
 SCHEMA = Path(__file__).parent / "fixtures" / "teams" / "MicrosoftTeams.v1.30.schema.json"
 APP_ID = "6f1d2e3c-0a1b-4c5d-8e9f-001122334455"
+BASE_URL = "https://bots.barnet-schools.example"
 
 
 def validate(manifest: dict[str, Any]) -> list[str]:
@@ -75,6 +78,8 @@ def test_the_package_holds_the_filled_in_manifest_and_two_icons() -> None:
     assert validate(manifest) == []
     assert manifest["id"] == APP_ID and manifest["bots"][0]["botId"] == APP_ID
     assert manifest["developer"]["privacyUrl"] == "https://bots.barnet-schools.example/privacy"
+    assert manifest["developer"]["termsOfUseUrl"] == "https://bots.barnet-schools.example/terms"
+    assert manifest["developer"]["websiteUrl"] == "https://bots.barnet-schools.example/about"
     assert manifest["validDomains"] == ["bots.barnet-schools.example"]
     assert "example.org" not in json.dumps(manifest)
     width, height, colour_type, pixels = png_facts(color)
@@ -91,21 +96,62 @@ def test_the_package_holds_the_filled_in_manifest_and_two_icons() -> None:
 @pytest.mark.parametrize("app_id", [None, "", "28:6f1d2e3c", "not-a-guid"])
 def test_the_package_needs_the_bots_app_id(app_id: str | None) -> None:
     with pytest.raises(ConfigError, match="TEAMS_APP_ID"):
-        build_package(app_id)
+        build_package(app_id, BASE_URL)
 
 
-def test_the_base_url_must_be_https() -> None:
-    with pytest.raises(ConfigError, match="https://"):
-        build_package(APP_ID, "http://insecure.example")
+@pytest.mark.parametrize("base_url", [None, "", "http://insecure.example", "https://"])
+def test_the_package_needs_the_https_address_of_its_pages(base_url: str | None) -> None:
+    with pytest.raises(ConfigError, match=r"PUBLIC_BASE_URL .*https://"):
+        build_package(APP_ID, base_url)
 
 
 def test_the_command_writes_the_zip(tmp_path: Path) -> None:
     out = tmp_path / "partnership-bot-teams.zip"
-    result = cli("teams-package", "--out", str(out), tmp_path=tmp_path, TEAMS_APP_ID=APP_ID)
+    result = cli("teams-package", "--out", str(out), tmp_path=tmp_path, TEAMS_APP_ID=APP_ID,
+                 PUBLIC_BASE_URL=BASE_URL)
     assert result.returncode == 0, result.stderr
     assert "Wrote the Teams app package" in result.stdout
     with zipfile.ZipFile(out) as archive:
-        assert json.loads(archive.read("manifest.json"))["bots"][0]["botId"] == APP_ID
+        manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["bots"][0]["botId"] == APP_ID
+    assert manifest["developer"]["privacyUrl"] == f"{BASE_URL}/privacy"
+
+
+def test_the_command_without_a_base_url_is_one_clear_line(tmp_path: Path) -> None:
+    result = cli("teams-package", "--out", str(tmp_path / "x.zip"), tmp_path=tmp_path,
+                 TEAMS_APP_ID=APP_ID)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "Set PUBLIC_BASE_URL (or pass --base-url)" in result.stderr
+
+
+# --- Teams' store rules on names, links and icons -------------------------------------------
+
+
+def test_names_and_descriptions_keep_to_the_store_rules() -> None:
+    manifest = fill_manifest(load_manifest(), APP_ID, BASE_URL)
+    name, description = manifest["name"], manifest["description"]
+    assert 0 < len(name["short"]) <= 30 and len(name["full"]) <= 100
+    assert 0 < len(description["short"]) <= 80 and len(description["full"]) <= 4000
+    assert description["short"] != description["full"]
+    assert len(manifest["developer"]["name"]) <= 32
+    # The store refuses names that borrow Microsoft's.
+    assert not any(word in name["short"].lower() for word in ("teams", "microsoft"))
+    # Commands as Teams lists them: short titles, descriptions within 128 characters.
+    for command in manifest["bots"][0]["commandLists"][0]["commands"]:
+        assert len(command["title"]) <= 32 and len(command["description"]) <= 128
+
+
+def test_every_link_is_https_on_the_bots_own_address_and_is_served() -> None:
+    manifest = fill_manifest(load_manifest(), APP_ID, BASE_URL)
+    developer = manifest["developer"]
+    links = {key: developer[key] for key in ("websiteUrl", "privacyUrl", "termsOfUseUrl")}
+    assert {key: urlsplit(url).path for key, url in links.items()} == {
+        "websiteUrl": ABOUT_PATH, "privacyUrl": PRIVACY_PATH, "termsOfUseUrl": TERMS_PATH}
+    for url in links.values():
+        assert url.startswith(f"{BASE_URL}/")
+    assert set(PAGES) == {ABOUT_PATH, PRIVACY_PATH, TERMS_PATH}
+    assert manifest["validDomains"] == [urlsplit(BASE_URL).netloc]
 
 
 def test_the_command_without_an_app_id_is_one_clear_line(tmp_path: Path) -> None:

@@ -232,8 +232,10 @@ async def test_show_gives_the_whole_record_to_a_member(db: Database) -> None:
                      "Share the progression map", "Friday 20 March 2026 (overdue)",
                      "Status: open", "Logged by: Ann Smith", "Walkers: Ben Day, Dee Ray"):
         assert expected in text
-    [button] = [b for s in reply.sections for b in s.buttons]
+    [button] = [b for s in reply.sections for b in s.buttons if isinstance(b.data, WalkDone)]
     assert button.data == WalkDone(1)
+    # Ben did not log it and does not lead: he may close the steps, not edit or delete.
+    assert [b.label for s in reply.sections for b in s.buttons] == ["Mark next steps done"]
 
 
 async def test_done_closes_the_next_steps_once(db: Database) -> None:
@@ -244,7 +246,7 @@ async def test_done_closes_the_next_steps_once(db: Database) -> None:
     assert again.title == "The next steps of walk #1 were already marked done by Ben Day."
     shown = (await ok(db, "walk", "show 1")).reply
     assert "Status: done on" in shown.plain_text() and "by Ben Day" in shown.plain_text()
-    assert not [b for s in shown.sections for b in s.buttons]
+    assert not [b for s in shown.sections for b in s.buttons if isinstance(b.data, WalkDone)]
     listed = (await ok(db, "walk", "list")).reply
     assert "next steps done (Ben Day)" in listed.sections[1].lines[0]
 
@@ -371,3 +373,19 @@ async def test_database_errors_never_carry_the_values_written(db: Database) -> N
             await session.flush()
     assert "SECRET NOTE" not in str(caught.value)
     assert await count(db, LearningWalk) == 0
+
+
+async def test_an_owner_named_by_first_name_is_linked_to_the_member(db: Database) -> None:
+    logged = await ok(db, "walk", LOG + " next steps: Share the map owner: ben")
+    assert "“ben” is Ben Day, a member of the partnership." in logged.reply.plain_text()
+    [walk] = await walks(db)
+    assert (walk.owner_user_id, walk.owner_name) == ("U0BEN00001", "Ben Day")
+
+
+async def test_a_first_name_two_members_share_is_asked_about(db: Database) -> None:
+    await ok(db, "partnership", f"join {PARTNERSHIP} school: Queenswell",
+             slack_person("Ben Ash", "U0BENASH01"))
+    asked = await say(db, "walk", LOG + " next steps: Share the map owner: Ben")
+    assert asked.reply.tone is Tone.ERROR
+    assert "“Ben” could be Ben Ash or Ben Day." in asked.reply.plain_text()
+    assert await walks(db) == []

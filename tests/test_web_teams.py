@@ -17,10 +17,10 @@ from handlers.schoolyear import school_term
 from storage.models import Meeting, ScheduledDelivery
 from storage.types import LONDON
 from tests.conftest import RunningTeamsBot
+from tests.support.cards import card_text
 from tests.support.fake_connector import REPLY, SEND
 from tests.support.web import Browser, card_links
 from tests.test_teams_features import linked_partnership, say, submit_actions
-from tests.test_teams_http import card_text
 
 NEXT_WEEK = datetime.now(UTC) + timedelta(days=7)
 

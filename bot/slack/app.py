@@ -108,8 +108,8 @@ class SlackPoster:
 
     # chat.postMessage allows about one message a second in a channel, and a few hundred a
     # minute across a workspace: we keep to two a second there, in bursts of up to ten.
-    limits = PostingLimits(per_channel=Pace(interval=1.0),
-                           per_workspace=Pace(interval=0.5, burst=10))
+    limits = PostingLimits(per_channel=(Pace(interval=1.0),),
+                           per_workspace=(Pace(interval=0.5, burst=10),))
 
     def __init__(self, client: AsyncWebClient, db: Database, tokens: BotTokens) -> None:
         self.client = client
@@ -145,6 +145,11 @@ class SlackPoster:
         async with _slack_errors(link, "chat.update"):
             await self.client.chat_update(token=token, channel=link.channel_id, ts=message_ref,
                                           **body)
+
+    async def remove(self, link: ChannelLink, message_ref: str) -> None:
+        token = await self._token(link)
+        async with _slack_errors(link, "chat.delete"):
+            await self.client.chat_delete(token=token, channel=link.channel_id, ts=message_ref)
 
     async def share_file(self, link: ChannelLink, attachment: Attachment,
                          thread_ref: str | None) -> None:

@@ -174,6 +174,11 @@ def _option(choice: Choice) -> dict[str, Any]:
     return {"text": _plain(choice.label, 75), "value": choice.value[:150]}
 
 
+def _several(form_field: FormField) -> tuple[str, ...]:
+    initial = form_field.initial
+    return (initial,) if isinstance(initial, str) else initial or ()
+
+
 def _element(form_field: FormField) -> dict[str, Any]:
     element: dict[str, Any]
     match form_field.kind:
@@ -201,13 +206,20 @@ def _element(form_field: FormField) -> dict[str, Any]:
         case FieldKind.MULTI_SELECT:
             element = {"type": "multi_static_select",
                        "options": [_option(c) for c in form_field.choices[:MAX_OPTIONS]]}
+            chosen = [_option(c) for c in form_field.choices if c.value in _several(form_field)]
+            if chosen:
+                element["initial_options"] = chosen
         case FieldKind.CHECKBOXES:
             element = {"type": "checkboxes",
                        "options": [_option(c) for c in form_field.choices[:10]]}
         case FieldKind.USER:
             element = {"type": "users_select"}
+            if isinstance(form_field.initial, str):
+                element["initial_user"] = form_field.initial
         case FieldKind.USERS:
             element = {"type": "multi_users_select"}
+            if _several(form_field):
+                element["initial_users"] = list(_several(form_field))
         case unknown:
             assert_never(unknown)
     element["action_id"] = VALUE_ACTION

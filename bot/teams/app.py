@@ -33,7 +33,7 @@ from microsoft_agents.hosting.core import (
 from microsoft_agents.hosting.core.authorization import AuthTypes
 from pydantic import ValidationError
 
-from bot.config import Settings
+from bot.config import TEAMS_MULTI_TENANT_TOKEN_TENANT, Settings
 from bot.delivery import (
     Delivery,
     DeliveryError,
@@ -42,6 +42,7 @@ from bot.delivery import (
 )
 from bot.presenter import present
 from bot.teams import render
+from bot.teams.auth import TokenPolicy, TokenValidator
 from handlers.context import Caller, Platform
 from handlers.dispatch import (
     COMMANDS,
@@ -333,13 +334,24 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
 # --- proactive posts ------------------------------------------------------------------------
 
 
+# Teams' documented limits for one bot in one conversation: 7 posts in any second, 8 in any
+# 2 seconds, 60 in any 30 seconds and 1,800 in any hour. Each window is a pace of its own,
+# never let past its count (storage/pacing.Pace.at_most): 6 may go at once, then one a second
+# for the first hundred or so, then one about every 2 seconds, the most an hour allows. (The first
+# two come out the same pace, so they share one allowance.)
+TEAMS_CONVERSATION_PACES = (
+    Pace.at_most(7, 1.0, burst=6),
+    Pace.at_most(8, 2.0, burst=6),
+    Pace.at_most(60, 30.0, burst=30),
+    Pace.at_most(1800, 3600.0, burst=60),
+)
+
+
 class TeamsPoster:
     """Posts in linked Teams channels by continuing the conversation stored when linking."""
 
-    # Teams allows about 7 posts a second and 60 per 30 seconds in one conversation; per tenant
-    # we keep to a steady 10 a second.
-    limits = PostingLimits(per_channel=Pace(interval=0.5, burst=7),
-                           per_workspace=Pace(interval=0.1, burst=10))
+    limits = PostingLimits(per_channel=TEAMS_CONVERSATION_PACES,
+                           per_workspace=(Pace(interval=0.1, burst=10),))
 
     def __init__(self, adapter: CloudAdapter, app_id: str | None, anonymous: bool) -> None:
         self.adapter = adapter
@@ -408,35 +420,39 @@ class TeamsPoster:
 
 
 def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
-    """The SDK's settings for validating incoming tokens and getting outgoing ones."""
+    """The SDK's settings for getting the tokens our replies carry. A single-tenant bot gets
+    them from its own tenant, a multi-tenant one from the Bot Framework's."""
     if settings.teams_auth_disabled:
         return AgentAuthConfiguration(anonymous_allowed=True)
     return AgentAuthConfiguration(
         auth_type=AuthTypes.client_secret,
         client_id=settings.teams_app_id,
-        tenant_id=settings.teams_tenant_id,
+        tenant_id=(settings.teams_tenant_id if settings.teams_single_tenant
+                   else TEAMS_MULTI_TENANT_TOKEN_TENANT),
         client_secret=settings.teams_app_password,
     )
 
 
 @dataclass(frozen=True)
 class TeamsConnection:
-    """The SDK's adapter with its auth settings, and the poster that uses it."""
+    """The SDK's adapter, the check on incoming tokens (None: the Emulator, unchecked), and the
+    poster that uses the adapter."""
 
     adapter: CloudAdapter
-    auth: AgentAuthConfiguration
+    validator: TokenValidator | None
     poster: TeamsPoster
 
 
 def connect_teams(settings: Settings) -> TeamsConnection:
     settings.require_teams()
-    auth = auth_configuration(settings)
     adapter = CloudAdapter(
         connection_manager=MsalConnectionManager(
-            connections_configurations={"SERVICE_CONNECTION": auth}),
+            connections_configurations={"SERVICE_CONNECTION": auth_configuration(settings)}),
         # Only Microsoft's own service URLs, unless the Emulator on this computer is talking.
         host_validator=OutboundHostValidator(enabled=not settings.teams_auth_disabled),
     )
     adapter.on_turn_error = on_turn_error
     poster = TeamsPoster(adapter, settings.teams_app_id, anonymous=settings.teams_auth_disabled)
-    return TeamsConnection(adapter, auth, poster)
+    validator = (None if settings.teams_auth_disabled
+                 else TokenValidator(TokenPolicy.from_settings(settings)))
+    return TeamsConnection(adapter, validator, poster)

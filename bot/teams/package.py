@@ -39,20 +39,24 @@ def app_version() -> str:
 
 def fill_manifest(manifest: dict[str, Any], app_id: str | None,
                   base_url: str | None) -> dict[str, Any]:
-    """The manifest for this deployment: its bot's app id, and its own web address in place
-    of the example one."""
+    """The manifest for this deployment: its bot's app id, and its own web address (where it
+    serves its about, privacy and terms pages) in place of the example one."""
     if not app_id or not GUID.match(app_id):
         raise ConfigError(
             "Set TEAMS_APP_ID (or pass --app-id) to your Azure Bot's application (client) id, "
             "a GUID such as 6f1d2e3c-0a1b-4c5d-8e9f-001122334455."
         )
+    if not base_url:
+        raise ConfigError(
+            "Set PUBLIC_BASE_URL (or pass --base-url) to the https:// address this bot is "
+            "served at: the package links to its /about, /privacy and /terms pages there.")
+    parts = urlsplit(base_url)
+    if parts.scheme != "https" or not parts.netloc:
+        raise ConfigError(f"PUBLIC_BASE_URL (--base-url) must be an https:// address, not "
+                          f"{base_url!r}.")
     text = json.dumps(manifest)
-    if base_url:
-        parts = urlsplit(base_url)
-        if parts.scheme != "https" or not parts.netloc:
-            raise ConfigError(f"--base-url must be an https:// address, not {base_url!r}.")
-        text = text.replace(PLACEHOLDER_URL, base_url.rstrip("/"))
-        text = text.replace(urlsplit(PLACEHOLDER_URL).netloc, parts.netloc)
+    text = text.replace(PLACEHOLDER_URL, base_url.rstrip("/"))
+    text = text.replace(urlsplit(PLACEHOLDER_URL).netloc, parts.netloc)
     filled: dict[str, Any] = json.loads(text)
     filled["id"] = app_id
     filled["version"] = app_version()

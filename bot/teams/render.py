@@ -1,26 +1,35 @@
 """Neutral replies, forms and buttons as Adaptive Cards for Microsoft Teams.
 
 Every piece of text goes through `escape`, so a name typed as "<at>Everyone</at>" or "**x**"
-shows as typed: it can neither become a mention nor change the formatting. Cards stay under
-Teams' payload limit; long sections are cut with "…and N more"."""
+shows as typed: it can neither become a mention nor change the formatting. Every card, reply or
+form, goes through one size guard (`fit`) that keeps it under Teams' message limit, cutting the
+longest lists with "…and N more" (and a link to the whole list where the section has one)."""
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, assert_never
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, assert_never
 
 from handlers.forms import FieldKind, Form, FormField, FormValues
 from handlers.replies import Button, Link, Reply, Section, Tone
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-# 1.5 is what Teams renders on desktop, web and mobile.
+# 1.5 is what Teams renders on desktop, web and mobile; nothing newer is used.
 CARD_VERSION = "1.5"
-# Teams refuses messages over about 28 KB; leave room for the activity around the card.
-MAX_CARD_BYTES = 24_000
+# Teams refuses a bot's message over about 28 KB. Every card goes through one guard (`fit`)
+# that keeps it, with the activity around it (ids, names, the summary), under that.
+TEAMS_MESSAGE_LIMIT = 28 * 1024
+ACTIVITY_ROOM = 2 * 1024
+MAX_CARD_BYTES = TEAMS_MESSAGE_LIMIT - ACTIVITY_ROOM
+# Once a card must be cut, no one text runs longer than this (characters)...
+LONG_TEXT = 2_000
+# ...and should that not be enough, than this.
+SHORT_TEXT = 300
 MAX_ACTIONS_PER_SET = 5
-MAX_CHOICES = 100
 MAX_SUMMARY = 300
 
 # What a card's submit data carries, so a submission can be told from a typed message.
@@ -81,10 +90,76 @@ def _text(text: str, **extra: Any) -> Element:
     return {"type": "TextBlock", "text": text, "wrap": True, **extra}
 
 
+# --- the size guard -------------------------------------------------------------------------
+
+
+ListKey = tuple[int, str]  # (section or field index, which list: "lines", "facts", ...)
+
+
+@dataclass
+class Cuts:
+    """How much of a card to show: the longest text, and how many items of each cut list."""
+
+    text: int | None = None
+    kept: dict[ListKey, int] = field(default_factory=dict)
+
+    def shown(self, key: ListKey, items: Sequence[Any]) -> int:
+        return min(len(items), self.kept.get(key, len(items)))
+
+    def clip(self, text: str) -> str:
+        if self.text is None or len(text) <= self.text:
+            return text
+        return text[: self.text - 1].rstrip() + "…"
+
+
+Content = TypeVar("Content")
+
+
+def card_size(card: Element) -> int:
+    return len(json.dumps(card, ensure_ascii=False).encode("utf-8"))
+
+
+def fit(content: Content, build: Callable[[Content, Cuts], Element],
+        lists: dict[ListKey, tuple[int, int]], too_long: Callable[[], Element],
+        limit: int = MAX_CARD_BYTES) -> Element:
+    """The one size guard every card goes through: `build` it whole; if it is over `limit`,
+    clip long texts, then shorten the heaviest list still shown (by its items' count times
+    their typical size, from `lists`: key -> (items, bytes per item)) by about as many items
+    as the card is over, until it fits. A card that still cannot fit (it has no lists left to
+    cut) becomes `too_long()`."""
+    cuts = Cuts()
+    card = build(content, cuts)
+    size = card_size(card)
+    if size <= limit:
+        return card
+    cuts.text = LONG_TEXT
+    card = build(content, cuts)
+    while (size := card_size(card)) > limit:
+        shown = {key: min(count, cuts.kept.get(key, count)) for key, (count, _) in lists.items()}
+        heaviest = max(lists, key=lambda key: shown[key] * lists[key][1], default=None)
+        if heaviest is None or shown[heaviest] == 0:
+            if cuts.text == SHORT_TEXT:
+                return too_long()
+            cuts.text = SHORT_TEXT
+        else:
+            over = -(-(size - limit) // lists[heaviest][1])  # items' worth, rounded up
+            cuts.kept[heaviest] = max(0, shown[heaviest] - max(1, over))
+        card = build(content, cuts)
+    return card
+
+
+def _more(hidden: int, link: str | None) -> Element:
+    """The line that stands for what a cut list leaves out."""
+    text = f"…and {hidden} more"
+    if link:
+        text += f": [see them all]({link})"
+    return _text(text, isSubtle=True, spacing="Small")
+
+
 # --- replies --------------------------------------------------------------------------------
 
 
-def _actions(buttons: list[Button]) -> list[Element]:
+def _actions(buttons: Sequence[Button]) -> list[Element]:
     sets = []
     for start in range(0, len(buttons), MAX_ACTIONS_PER_SET):
         sets.append({"type": "ActionSet", "actions": [
@@ -108,21 +183,29 @@ def _links(links: list[Link]) -> list[Element]:
         for start in range(0, len(links), MAX_ACTIONS_PER_SET)]
 
 
-def _section_elements(section: Section, line_limit: int | None) -> list[Element]:
+def _section_elements(index: int, section: Section, cuts: Cuts) -> list[Element]:
     elements: list[Element] = []
+    link = section.more_link
     if section.heading:
-        elements.append(_text(markdown(section.heading), weight="Bolder", spacing="Medium"))
-    lines = section.lines
-    if line_limit is not None and len(lines) > line_limit:
-        hidden = len(lines) - line_limit
-        lines = [*lines[:line_limit], f"…and {hidden} more"]
-    elements.extend(_text(markdown(line), spacing="Small") for line in lines)
-    if section.facts:
+        elements.append(_text(markdown(cuts.clip(section.heading)), weight="Bolder",
+                              spacing="Medium"))
+    shown = cuts.shown((index, "lines"), section.lines)
+    elements.extend(_text(markdown(cuts.clip(line)), spacing="Small")
+                    for line in section.lines[:shown])
+    if shown < len(section.lines):
+        elements.append(_more(len(section.lines) - shown, link))
+    shown = cuts.shown((index, "facts"), section.facts)
+    if shown:
         elements.append({"type": "FactSet", "facts": [
-            {"title": markdown(f.label), "value": markdown(f.plain_value())}
-            for f in section.facts
+            {"title": markdown(cuts.clip(f.label)), "value": markdown(cuts.clip(f.plain_value()))}
+            for f in section.facts[:shown]
         ]})
-    elements.extend(_actions(section.buttons))
+    if shown < len(section.facts):
+        elements.append(_more(len(section.facts) - shown, link))
+    shown = cuts.shown((index, "buttons"), section.buttons)
+    elements.extend(_actions(section.buttons[:shown]))
+    if shown < len(section.buttons):
+        elements.append(_more(len(section.buttons) - shown, link))
     elements.extend(_links(section.links))
     return elements
 
@@ -137,31 +220,51 @@ def _card(body: list[Element]) -> Element:
     }
 
 
-def _reply_card(reply: Reply, line_limits: list[int | None]) -> Element:
-    body = [_text(TONE_MARK[reply.tone] + markdown(reply.title), weight="Bolder",
+# A reply with this many sections is a list of them (meetings, partnerships): cut as a list.
+MANY_SECTIONS = 4
+SECTIONS: ListKey = (-1, "sections")
+
+
+def _reply_card(reply: Reply, cuts: Cuts) -> Element:
+    body = [_text(TONE_MARK[reply.tone] + markdown(cuts.clip(reply.title)), weight="Bolder",
                   size="Medium", color=TONE_COLOR[reply.tone])]
-    for section, limit in zip(reply.sections, line_limits, strict=True):
-        body.extend(_section_elements(section, limit))
+    shown = cuts.shown(SECTIONS, reply.sections)
+    for index, section in enumerate(reply.sections[:shown]):
+        body.extend(_section_elements(index, section, cuts))
+    if shown < len(reply.sections):
+        links = {s.more_link for s in reply.sections if s.more_link}
+        body.append(_more(len(reply.sections) - shown, links.pop() if len(links) == 1 else None))
     return _card(body)
 
 
-def card_size(card: Element) -> int:
-    return len(json.dumps(card, ensure_ascii=False).encode("utf-8"))
+def _reply_lists(reply: Reply) -> dict[ListKey, tuple[int, int]]:
+    """The lists a reply may be cut in: each section's lines, facts and buttons, and the
+    sections themselves when there are many; with the typical size of one item (bytes)."""
+    lists: dict[ListKey, tuple[int, int]] = {}
+    if len(reply.sections) >= MANY_SECTIONS:
+        lists[SECTIONS] = (len(reply.sections),
+                           card_size(_reply_card(reply, Cuts())) // len(reply.sections))
+    for index, section in enumerate(reply.sections):
+        for kind, items, base in (("lines", section.lines, 60), ("facts", section.facts, 40),
+                                  ("buttons", section.buttons, 150)):
+            if items:
+                lists[(index, kind)] = (len(items), base + _average_length(items))
+    return lists
+
+
+def _average_length(items: Sequence[Any]) -> int:
+    return sum(len(json.dumps(item, default=repr)) for item in items) // len(items)
+
+
+def too_long_card() -> Element:
+    return _reply_card(Reply.error(
+        "That answer is too long to show in Teams.",
+        "Ask for less at a time, for example for one partnership."), Cuts())
 
 
 def card(reply: Reply) -> Element:
-    """The reply as one Adaptive Card, its longest sections cut until it fits Teams' limit."""
-    limits: list[int | None] = [None] * len(reply.sections)
-    result = _reply_card(reply, limits)
-    while card_size(result) > MAX_CARD_BYTES:
-        shown = [len(s.lines) if limit is None else limit
-                 for s, limit in zip(reply.sections, limits, strict=True)]
-        longest = max(range(len(shown)), key=shown.__getitem__, default=None)
-        if longest is None or shown[longest] == 0:
-            break  # nothing left to cut: facts and buttons are never this large
-        limits[longest] = shown[longest] // 2
-        result = _reply_card(reply, limits)
-    return result
+    """The reply as one Adaptive Card, through the size guard."""
+    return fit(reply, _reply_card, _reply_lists(reply), too_long_card)
 
 
 def summary(reply: Reply) -> str:
@@ -177,8 +280,8 @@ def input_id(index: int) -> str:
     return f"field{index}"
 
 
-def _choices(form_field: FormField) -> list[Element]:
-    return [{"title": plain(c.label), "value": c.value} for c in form_field.choices[:MAX_CHOICES]]
+def _choices(form_field: FormField, shown: int) -> list[Element]:
+    return [{"title": plain(c.label), "value": c.value} for c in form_field.choices[:shown]]
 
 
 def _people_picker(multiple: bool) -> Element:
@@ -187,7 +290,8 @@ def _people_picker(multiple: bool) -> Element:
             "choices.data": {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}}
 
 
-def _input(index: int, form_field: FormField) -> Element:
+def _input(index: int, form_field: FormField, cuts: Cuts) -> Element:
+    shown = cuts.shown((index, "choices"), form_field.choices)
     element: Element = {"id": input_id(index), "label": plain(form_field.label),
                         "isRequired": form_field.required}
     if form_field.required:
@@ -204,14 +308,14 @@ def _input(index: int, form_field: FormField) -> Element:
             element["type"] = "Input.Number"
         case FieldKind.SELECT:
             element.update(type="Input.ChoiceSet", style="compact", isMultiSelect=False,
-                           choices=_choices(form_field))
+                           choices=_choices(form_field, shown))
         case FieldKind.MULTI_SELECT:
             element.update(type="Input.ChoiceSet", style="compact", isMultiSelect=True,
-                           choices=_choices(form_field))
+                           choices=_choices(form_field, shown))
         case FieldKind.CHECKBOXES:
             # Expanded and multi-select: a tick box for each choice.
             element.update(type="Input.ChoiceSet", style="expanded", isMultiSelect=True,
-                           choices=_choices(form_field))
+                           choices=_choices(form_field, shown))
         case FieldKind.USER:
             element.update(_people_picker(multiple=False))
         case FieldKind.USERS:
@@ -219,7 +323,9 @@ def _input(index: int, form_field: FormField) -> Element:
         case unknown:
             assert_never(unknown)
     if form_field.initial:
-        element["value"] = form_field.initial
+        initial = form_field.initial
+        # Choice sets take several values as one comma-separated string.
+        element["value"] = initial if isinstance(initial, str) else ",".join(initial)
     if form_field.placeholder and form_field.kind is not FieldKind.DATE:
         element["placeholder"] = plain(form_field.placeholder)
     return element
@@ -229,16 +335,21 @@ def _input(index: int, form_field: FormField) -> Element:
 MULTIPLE_VALUES = (FieldKind.MULTI_SELECT, FieldKind.USERS, FieldKind.CHECKBOXES)
 
 
-def form_card(form: Form) -> Element:
-    """A form as a card with inputs; its submit button carries the form id and context back."""
+def _form_card(form: Form, cuts: Cuts) -> Element:
     body: list[Element] = [_text(markdown(form.title), weight="Bolder", size="Medium")]
     if form.intro:
-        body.append(_text(markdown(form.intro), isSubtle=True))
+        body.append(_text(markdown(cuts.clip(form.intro)), isSubtle=True))
     for index, form_field in enumerate(form.fields):
-        body.append(_input(index, form_field))
+        body.append(_input(index, form_field, cuts))
+        shown = cuts.shown((index, "choices"), form_field.choices)
+        if shown < len(form_field.choices):
+            body.append(_text(
+                f"Only the first {shown} of {len(form_field.choices)} are listed; to choose "
+                "another, type the command with it instead.", isSubtle=True, size="Small",
+                spacing="None"))
         if form_field.hint:
-            body.append(_text(markdown(form_field.hint), isSubtle=True, size="Small",
-                              spacing="None"))
+            body.append(_text(markdown(cuts.clip(form_field.hint)), isSubtle=True,
+                              size="Small", spacing="None"))
     data = {
         SUBMIT_KIND: KIND_FORM,
         "formId": form.form_id,
@@ -252,6 +363,14 @@ def form_card(form: Form) -> Element:
          "data": data},
     ]})
     return _card(body)
+
+
+def form_card(form: Form) -> Element:
+    """A form as a card with inputs, through the size guard (long choice lists are cut, and
+    say so); its submit button carries the form id and context back."""
+    lists = {(index, "choices"): (len(f.choices), 40 + _average_length(f.choices))
+             for index, f in enumerate(form.fields) if f.choices}
+    return fit(form, _form_card, lists, too_long_card)
 
 
 def form_values(submitted: dict[str, Any]) -> FormValues:

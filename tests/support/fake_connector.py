@@ -1,11 +1,15 @@
 """A local HTTP server standing in for the Bot Connector service (Teams' `serviceUrl`).
 
 It records what the bot sends (new messages, replies, updates), with the query string and
-headers, and answers like the connector does. Tests can script failures and wait for calls."""
+headers, and answers like the connector does. Tests can script failures and wait for calls.
+Every activity is checked as Teams would: under its 28 KB message limit, each Adaptive Card
+valid by the schema of the version it declares; what fails is kept in `problems` (the fixture
+fails the test on any)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import count
@@ -13,6 +17,10 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.card_schema import card_problems
+
+# Teams refuses a bot's message over about 28 KB.
+TEAMS_MESSAGE_LIMIT = 28 * 1024
 SEND = "send"  # POST v3/conversations/{id}/activities
 REPLY = "reply"  # POST v3/conversations/{id}/activities/{activityId}
 UPDATE = "update"  # PUT v3/conversations/{id}/activities/{activityId}
@@ -44,6 +52,7 @@ class FakeConnector:
     def __init__(self) -> None:
         self.calls: list[ConnectorCall] = []
         self.failures: dict[str, list[int]] = {}
+        self.problems: list[str] = []
         self._arrived = asyncio.Condition()
         self._ids = count(1)
         self._runner: web.AppRunner | None = None
@@ -82,15 +91,25 @@ class FakeConnector:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    def _check(self, kind: str, raw: bytes, body: dict[str, Any]) -> None:
+        if len(raw) > TEAMS_MESSAGE_LIMIT:
+            self.problems.append(f"{kind}: {len(raw):,} bytes, over Teams' 28 KB limit")
+        for attachment in body.get("attachments") or []:
+            if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
+                self.problems.extend(f"{kind}: {problem}"
+                                     for problem in card_problems(attachment["content"]))
+
     async def _record(self, kind: str, request: web.Request) -> web.Response:
+        raw = await request.read()
         call = ConnectorCall(
             kind=kind,
             conversation_id=request.match_info["conversation"],
             activity_id=request.match_info.get("activity"),
-            body=await request.json(),
+            body=json.loads(raw),
             query=dict(request.query),
             headers=dict(request.headers),
         )
+        self._check(kind, raw, call.body)
         async with self._arrived:
             self.calls.append(call)
             self._arrived.notify_all()

@@ -274,7 +274,7 @@ class FakeSlack:
         if method == "conversations.open":
             # The documented answer: the direct-message channel with the user(s).
             return {"ok": True, "channel": {"id": f"D0{str(body.get('users', ''))[-8:]}"}}
-        if method == "chat.update":
+        if method in ("chat.update", "chat.delete"):
             return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._file_ids):09d}"

@@ -16,6 +16,7 @@ BOT_ID = "28:11111111-2222-4333-8444-555555555555"
 TENANT = "0f9e8d7c-6b5a-4f3e-9d2c-1b0a9f8e7d6c"
 USER_AAD_ID = "5d7a3c2e-1b4f-4e6a-9c8d-0f1e2d3c4b5a"
 CHANNEL_ID = "19:heads0channel0test0id@thread.tacv2"
+GROUP_CHAT_ID = "19:meeting0groupchat0test0id@thread.v2"
 CARD_ID = "1:1TestCardActivityIdFromTheBotNotReal"
 
 
@@ -50,6 +51,12 @@ class TeamsClientSim:
     def in_channel(self, text: str) -> dict[str, Any]:
         """A channel message that @mentions the bot before `text`."""
         activity = fixture("channel_mention.json")
+        activity["text"] = f"<at>Partnership Bot</at> {text}"
+        return activity
+
+    def in_group_chat(self, text: str) -> dict[str, Any]:
+        """A group chat message that @mentions the bot before `text`."""
+        activity = fixture("group_chat_mention.json")
         activity["text"] = f"<at>Partnership Bot</at> {text}"
         return activity
 

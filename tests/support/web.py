@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 
+from tests.support.cards import elements
 from tests.support.fake_slack import Call
 
 _LINK = re.compile(r"https?://[^\s\"'<>]+/web/(?:signin|file)/[A-Za-z0-9_-]+")
@@ -30,18 +30,7 @@ def message_of(call: Call) -> dict[str, Any]:
 
 def card_links(card: dict[str, Any]) -> list[str]:
     """The Action.OpenUrl addresses in an Adaptive Card, in order."""
-    return [node["url"] for node in _nodes(card) if node.get("type") == "Action.OpenUrl"]
-
-
-def _nodes(node: Any) -> Iterator[dict[str, Any]]:
-    """Every object in a card, depth first."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _nodes(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _nodes(item)
+    return [str(node["url"]) for node in elements(card, "Action.OpenUrl")]
 
 
 def links_in_text(text: str) -> list[str]:

@@ -5,7 +5,7 @@ The web pages' single-use sign-in links, the browser sessions they start, and th
 its SHA-256.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0016
 Create Date: 2026-11-30 17:00:00.000000
 """
 from collections.abc import Sequence
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision: str = '0012'
-down_revision: str | None = '0008'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
