@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the benchmarks (setting up .venv like test.sh). With no argument: the command latency and
 # throughput bench against bare Bolt (bench/http_bench.py). Otherwise the named one:
-#   ./bench.sh http | capacity | cpd_summary | reminder_lateness | digest_build | school_lookup | log_lines | all
+#   ./bench.sh http | capacity | cpd_summary | reminder_lateness | digest_build | school_lookup | log_lines | web_pages | all
 # Each prints its figures with ratios against a baseline run in the same process or run, on
 # PostgreSQL when one answers at 127.0.0.1:5432 (database `test`), else SQLite, as it says.
 set -euo pipefail
@@ -10,7 +10,7 @@ bash scripts/ensure-venv.sh dev
 which="${1:-http}"
 case "$which" in
   http) benches=(http_bench) ;;
-  all) benches=(http_bench capacity cpd_summary reminder_lateness digest_build school_lookup log_lines) ;;
+  all) benches=(http_bench capacity cpd_summary reminder_lateness digest_build school_lookup log_lines web_pages) ;;
   *) benches=("$which") ;;
 esac
 for bench in "${benches[@]}"; do

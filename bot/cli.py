@@ -22,13 +22,16 @@ commands:
                            calendar invites, digest charts and your data export are
                            saved in the data folder's files/
   serve [--socket-mode] [--workers N]
-                           serve Slack at /slack/events, Teams at /api/messages and
-                           /healthz on $PORT (each platform that is configured; with
-                           SLACK_CLIENT_ID set, Slack installs at /slack/install for many
-                           workspaces), and post meeting reminders and weekly digests when
-                           due, at Slack's pace; N processes share the port (default: one per
-                           core; one on SQLite), and any number of processes and machines may
-                           share one PostgreSQL database (each post is still made once)
+                           serve Slack at /slack/events, Teams at /api/messages, the web
+                           pages under /web/ and /healthz on $PORT (each platform that is
+                           configured; with SLACK_CLIENT_ID set, Slack installs at
+                           /slack/install for many workspaces), and post meeting reminders
+                           and weekly digests when due, at Slack's pace; N processes share
+                           the port (default: one per core; one on SQLite), and any number
+                           of processes and machines may share one PostgreSQL database (each
+                           post is still made once)
+  web                      serve only the web pages on $PORT (no chat platform, no
+                           reminders): open them from the shell's `partnership web` links
   teams-package --out FILE [--app-id GUID] [--base-url URL]
                            build the Teams app package (manifest and icons, zipped),
                            linking to this bot's /about, /privacy and /terms pages at
@@ -54,7 +57,8 @@ commands:
                            key (after setting a key, or a new one in front of the old)
 
 configuration (environment or a .env file): DATABASE_URL, PORT, HOST, DATABASE_POOL_SIZE,
-DATABASE_CONNECTIONS, COMMAND_BACKLOG; Slack:
+DATABASE_CONNECTIONS, COMMAND_BACKLOG, PUBLIC_BASE_URL (the address people reach the server at,
+for links to the web pages and files); Slack:
 SLACK_SIGNING_SECRET, SLACK_API_URL, and for one workspace SLACK_BOT_TOKEN (SLACK_APP_TOKEN for
 Socket Mode) or for many SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_REDIRECT_URI, SLACK_SCOPES,
 SLACK_INSTALL_PATH, TOKEN_ENCRYPTION_KEY; Teams: TEAMS_APP_ID, TEAMS_APP_PASSWORD,
@@ -84,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=None, metavar="N",
                        help="processes serving the one port (default: one per CPU core; "
                             "always one on SQLite or over Socket Mode)")
+    sub.add_parser("web", help="serve the web pages alone, for the local shell")
     package = sub.add_parser("teams-package", help="build the Teams app package zip")
     package.add_argument("--out", type=Path, required=True, help="where to write the zip")
     package.add_argument("--app-id", default=None,
@@ -148,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             return _shell(settings, args.name or getpass.getuser())
         if args.command == "serve":
             return _serve(settings, args.socket_mode, args.workers)
+        if args.command == "web":
+            return _web(settings)
         if args.command == "teams-package":
             return _teams_package(settings, args.out, args.app_id, args.base_url)
         if args.command == "import":
@@ -185,7 +192,8 @@ def _shell(settings: Settings, name: str) -> int:
 
     asyncio.run(run_shell(Database(settings.database_url), name,
                           files_dir=data_folder() / "files",
-                          history_file=data_folder() / "shell-history"))
+                          history_file=data_folder() / "shell-history",
+                          web_base=settings.web_base))
     return 0
 
 
@@ -266,6 +274,21 @@ async def _prepare_for_workers(settings: Settings) -> None:
                 settings.slack_client_id, db.engine, token_cipher(settings.token_encryption_key)))
     finally:
         await db.dispose()
+
+
+def _web(settings: Settings) -> int:
+    """The web pages alone (no chat platform, no outbox): beside the local shell, whose
+    `partnership web` links open them."""
+    from aiohttp import web
+
+    from bot.server import build_web_app
+    from storage.db import Database
+
+    print(f"Serving the web pages at {settings.web_base}/web/ (Ctrl-C stops). In the shell, "
+          "`partnership web` gives you a link.")
+    web.run_app(build_web_app(settings, Database(settings.database_url), send=False),
+                host=settings.host, port=settings.port, print=None)
+    return 0
 
 
 def _teams_package(settings: Settings, out: Path, app_id: str | None,

@@ -76,8 +76,21 @@ class Settings:
     database_connections: int | None = None
     # Slash commands waiting for their turn, past which new ones are told "busy" at once.
     command_backlog: int = COMMAND_BACKLOG_DEFAULT
-    # The https:// address this bot is served at (its /about, /privacy and /terms pages).
+    # Where people reach this server (the manifest's address; https:// for the Teams package's
+    # about, privacy and terms links), for the links to the web pages and files handed out in
+    # chat; no trailing slash. None: http://localhost:<port>.
     public_base_url: str | None = None
+
+    @property
+    def web_base(self) -> str:
+        """The address in links to the web pages."""
+        return self.public_base_url or f"http://localhost:{self.port or 3000}"
+
+    @property
+    def web_is_https(self) -> bool:
+        """Served to people over HTTPS (behind a proxy that ends TLS, usually): cookies are
+        then marked Secure."""
+        return self.web_base.startswith("https://")
 
     def shared_workspace(self, platform_workspace: str) -> str:
         """The workspace a Slack team or Teams tenant works in: its alias, or its own id."""
@@ -134,7 +147,7 @@ class Settings:
             database_pool_size=_count("DATABASE_POOL_SIZE", minimum=1),
             database_connections=_count("DATABASE_CONNECTIONS", minimum=1),
             command_backlog=COMMAND_BACKLOG_DEFAULT if backlog is None else backlog,
-            public_base_url=os.environ.get("PUBLIC_BASE_URL") or None,
+            public_base_url=_base_url(os.environ.get("PUBLIC_BASE_URL", "")),
         )
 
     @property
@@ -291,3 +304,17 @@ def _aliases(text: str) -> dict[str, str]:
             )
         aliases[platform_id] = shared
     return aliases
+
+
+def _base_url(text: str) -> str | None:
+    """PUBLIC_BASE_URL, checked: an http(s) address with a host and no query."""
+    text = text.strip()
+    if not text:
+        return None
+    parts = urlparse(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment:
+        raise ConfigError(
+            f"PUBLIC_BASE_URL must be the http(s) address people reach the bot at, like "
+            f"https://partnership-bot.example.org, not {text!r}.")
+    return text.rstrip("/")

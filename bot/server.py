@@ -1,6 +1,7 @@
 """The one aiohttp server: Slack at /slack/events (and, serving many workspaces, the install
-flow at /slack/install and /slack/oauth_redirect), Teams at /api/messages, probes at /healthz,
-and the about, privacy and terms pages (/about, /privacy, /terms).
+flow at /slack/install and /slack/oauth_redirect), Teams at /api/messages, the web pages and
+files under /web/ (bot/web), probes at /healthz, and the about, privacy and terms pages
+(/about, /privacy, /terms).
 
 Each platform is served when it is configured; a partnership's channel posts reach its linked
 channels on every platform that is."""
@@ -28,6 +29,7 @@ from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from bot.slack.oauth import bot_tokens, installation_store
 from bot.slack.payloads import log_fields as slack_log_fields
 from bot.teams.payloads import log_fields as teams_log_fields
+from bot.web import web_pages_app
 from storage.db import Database
 from storage.slack_oauth import SlackInstallationStore, TokenKeyError
 
@@ -139,14 +141,22 @@ async def require_readable_tokens(store: SlackInstallationStore) -> None:
         raise ConfigError(str(error)) from None
 
 
+async def to_web_pages(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/web/")
+
+
 def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clock,
-                  poll_seconds: float = POLL_SECONDS) -> web.Application:
+                  poll_seconds: float = POLL_SECONDS, send: bool = True) -> web.Application:
     """The whole server, for whichever platforms are configured (checked by the caller).
 
-    `clock` and `poll_seconds` drive the reminder outbox (tests move the clock by hand)."""
+    `clock` and `poll_seconds` drive the reminder outbox (tests move the clock by hand); with
+    `send` off no outbox runs (the web pages beside the local shell, which runs its own)."""
     app = web.Application(middlewares=[logs.request_scope_middleware(PLATFORM_PATHS)])
     app[DB_KEY] = db
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/", to_web_pages)
+    app.router.add_get("/web", to_web_pages)
+    app.add_subapp("/web/", web_pages_app(settings, db, clock))
     add_pages(app)  # /about, /privacy, /terms: linked from the Teams app package
     posters: dict[str, ChannelPoster] = {}
     client = slack_client(settings) if settings.slack_enabled else None
@@ -184,10 +194,12 @@ def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clo
         if client is not None:
             # One pooled HTTP session for all Web API calls, instead of one per call.
             client.session = ClientSession()
-        scheduler.start()
+        if send:
+            scheduler.start()
 
     async def close(_: web.Application) -> None:
-        await scheduler.stop()
+        if send:
+            await scheduler.stop()
         if client is not None and client.session is not None:
             await client.session.close()
         await db.dispose()

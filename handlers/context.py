@@ -29,6 +29,9 @@ class Caller:
     channel_ref: str | None = None
     # When they asked (aware, UTC): "next Thursday" and "in the past" are read against it.
     now: datetime = field(default_factory=utcnow)
+    # Where people reach the bot's web pages (PUBLIC_BASE_URL, no trailing slash), for the
+    # private links the core hands out; None where no pages are served.
+    web_base: str | None = None
 
     @property
     def command_prefix(self) -> str:

@@ -104,13 +104,24 @@ def _known_membership(session: AsyncSession, caller: Caller,
     return not added, None
 
 
+async def membership(
+    session: AsyncSession, caller: Caller, partnership: Partnership
+) -> Member | None:
+    """The one rule for who may see and do a partnership's business, in chat and on the web
+    pages alike: a member of it, on the same platform, in its own workspace. None otherwise."""
+    assert partnership.id is not None
+    if partnership.workspace != caller.workspace:
+        return None
+    known, found = _known_membership(session, caller, partnership)
+    if known:
+        return found
+    return await queries.member(session, partnership.id, caller.platform, caller.user_id)
+
+
 async def require_member(
     session: AsyncSession, caller: Caller, partnership: Partnership
 ) -> Member:
-    assert partnership.id is not None
-    known, found = _known_membership(session, caller, partnership)
-    if not known:
-        found = await queries.member(session, partnership.id, caller.platform, caller.user_id)
+    found = await membership(session, caller, partnership)
     if found is None:
         raise CommandError.because(
             f"Only members of {partnership.name} can do that, and you are not one yet.",

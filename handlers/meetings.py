@@ -20,6 +20,7 @@ from handlers.context import Caller
 from handlers.dates import DateError, TimeRange, format_time_range, parse_when
 from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
+from handlers.links import add_to_calendar
 from handlers.logbook import member_partnership, my_partnerships
 from handlers.lookup import find_partnership, require_lead, require_member
 from handlers.parsing import FieldProblem, ParseError, check_length, parse_fields
@@ -435,8 +436,8 @@ async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSessi
         channel_posts=[ChannelPost(partnership.id, card, remember_as=card_key(meeting.id),
                                    attachment=invite(meeting, partnership.name, agenda_items,
                                                      caller.now),
-                                   confirm="Posted in {channels} with reply buttons and a "
-                                           "calendar invite.")],
+                                   confirm="Posted in {channels} with reply buttons and “Add "
+                                           "to calendar”.")],
     )
 
 
@@ -545,7 +546,10 @@ async def meeting_card(session: AsyncSession, meeting: Meeting,
         reason = f" ({meeting.cancel_reason})" if meeting.cancel_reason else ""
         return Reply(title=f"Cancelled: {meeting.title}", tone=Tone.WARNING,
                      visibility=Visibility.PUBLIC,
-                     sections=[*sections, Section(lines=[f"This meeting is cancelled{reason}."])])
+                     sections=[*sections, Section(
+                         lines=[f"This meeting is cancelled{reason}. “Remove from calendar” "
+                                "gives you the cancellation for your calendar."],
+                         buttons=[add_to_calendar(meeting.id, "Remove from calendar")])])
     replies = Replies.of(await queries.rsvps_of(session, meeting.id))
     reply_lines = [replies.summary()]
     for answer in (RsvpAnswer.GOING, RsvpAnswer.MAYBE, RsvpAnswer.NOT_GOING):
@@ -560,8 +564,9 @@ async def meeting_card(session: AsyncSession, meeting: Meeting,
         for a in (RsvpAnswer.GOING, RsvpAnswer.NOT_GOING, RsvpAnswer.MAYBE)
     ]
     sections.append(Section(heading="Replies", lines=reply_lines, buttons=buttons))
-    sections.append(Section(lines=[f"Meeting {meeting.id}. A calendar invite comes with this "
-                                   "message."]))
+    sections.append(Section(lines=[f"Meeting {meeting.id}. “Add to calendar” gives you the "
+                                   "invite for your calendar."],
+                            buttons=[add_to_calendar(meeting.id)]))
     return Reply(title=f"Meeting: {meeting.title}", sections=sections,
                  visibility=Visibility.PUBLIC)
 
@@ -715,8 +720,10 @@ async def _notice(session: AsyncSession, meeting: Meeting, partnership: Partners
     """Tell the channel about a change: the card edited, and a message with the new invite."""
     assert meeting.id is not None and partnership.id is not None
     agenda_items = await queries.agenda_of(session, meeting.id)
-    notice = Reply(title=title, sections=[Section(lines=lines)], tone=tone,
-                   visibility=Visibility.PUBLIC)
+    label = ("Remove from calendar" if meeting.status == MeetingStatus.CANCELLED
+             else "Update your calendar")
+    notice = Reply(title=title, sections=[Section(lines=lines, buttons=[
+        add_to_calendar(meeting.id, label)])], tone=tone, visibility=Visibility.PUBLIC)
     return [
         ChannelPost(partnership.id, await meeting_card(session, meeting, partnership),
                     edit_of=card_key(meeting.id)),
@@ -744,8 +751,8 @@ async def cancel(request: CancelRequest, caller: Caller, session: AsyncSession) 
     reason = [f"Reason: {request.reason}"] if request.reason else []
     posts = await _notice(
         session, meeting, partnership, f"Cancelled: {meeting.title}, {_when(meeting)}",
-        [*reason, f"Cancelled by {caller.user_name}. No reminders will be sent. Open the "
-                  "attached file to take it out of your calendar."],
+        [*reason, f"Cancelled by {caller.user_name}. No reminders will be sent. “Remove "
+                  "from calendar” gives you the cancellation for your calendar."],
         caller.now, Tone.WARNING)
     return Outcome(Reply.success(f"Cancelled {meeting.title} ({_when(meeting)}).",
                                  "The channel has been told, with a cancellation for "
@@ -779,7 +786,7 @@ async def move(request: MoveRequest, caller: Caller, session: AsyncSession) -> O
     if kept:
         lines.append("Replies so far are kept: if you can no longer come, press Can't make it "
                      "on the meeting's message.")
-    lines.append("Open the attached file to update your calendar.")
+    lines.append("“Update your calendar” gives you the new time for your calendar.")
     posts = await _notice(session, meeting, partnership,
                           f"Moved: {meeting.title} is now {_when(meeting)}", lines, caller.now,
                           Tone.INFO)

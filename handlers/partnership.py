@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import digest, privacy, schools, short_names
+from handlers import digest, privacy, schools, short_names, web
 from handlers.commands import Access, Command, HelpLine
 from handlers.context import Caller
 from handlers.errors import CommandError
-from handlers.lookup import find_partnership, quoted_list, require_lead
+from handlers.links import open_in_browser
+from handlers.lookup import find_partnership, membership, quoted_list, require_lead
 from handlers.mentions import PersonRef, find_mentions
 from handlers.names import match_name
 from handlers.parsing import ParseError, check_length, parse_fields
@@ -287,6 +288,9 @@ async def info(name: str, caller: Caller, session: AsyncSession) -> Outcome:
             Section(facts=facts),
             Section(heading=f"Schools ({len(school_rows)})", lines=school_lines),
             Section(heading=f"Members ({len(members)})", lines=member_lines),
+            *([Section(lines=["Its CPD coverage, walks and meetings, in your browser:"],
+                       buttons=[open_in_browser(partnership.id)])]
+              if await membership(session, caller, partnership) else []),
         ],
     ))
 
@@ -516,6 +520,12 @@ partnership.subcommand(
                    f"`quiet: skip`, and {c.cmd('partnership digest East Barnet Area off')})"),
           ("partnership digest East Barnet Area preview", "see it now, only you")],
 )(digest.run)
+partnership.subcommand(
+    "web", "browser", usage="web [<partnership>]", access=Access.MEMBER,
+    parse=web.parse_request, group=PARTNERSHIPS,
+    help=[("partnership web East Barnet Area", "a private link to see it in your browser "
+           "(coverage, walks, meetings); it works once, for 15 minutes")],
+)(web.run)
 partnership.see_also("Walks, CPD and meetings", [
     ("walk help", "log learning walks, follow up their next steps"),
     ("cpd help", "log CPD sessions, see them by theme and school"),

@@ -65,12 +65,22 @@ class Button:
     style: str | None = None  # "primary" | "danger" | None
 
 
+@dataclass(frozen=True)
+class Link:
+    """A link for the person to open in their browser (a private link to the web pages or a
+    file): a link button where the platform has them, the address itself in a terminal."""
+
+    label: str
+    url: str
+
+
 @dataclass
 class Section:
     heading: str | None = None
     lines: list[str] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     buttons: list[Button] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
     # Where the whole of a long section can be seen (a web page), for a platform that must
     # shorten it to fit a message.
     more_link: str | None = None

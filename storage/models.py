@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, UniqueConstraint, event, inspect, text
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint, event, inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Field, SQLModel
 
@@ -593,3 +593,78 @@ class RecordChange(SQLModel, table=True):
     by_name: str = Field(max_length=100)
     changed_at: datetime = Field(default_factory=_created_at,
                                  sa_column=Column(UTCDateTime(), nullable=False))
+
+
+# --- the web pages ----------------------------------------------------------------------------
+# Links and sessions are bearer secrets: only the SHA-256 of each token is stored, so a copy of
+# the database gives no one a way in. Each names one chat identity (workspace, platform, user).
+
+
+class WebLink(SQLModel, table=True):
+    """A private link, asked for in chat, that signs its person in to the web pages: it works
+    once, for 15 minutes."""
+
+    __tablename__ = "web_link"
+    __table_args__ = (
+        # Pacing: how many links this person asked for lately.
+        Index("ix_web_link_person", "platform", "user_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    workspace: str = Field(max_length=64)
+    platform: str = Field(max_length=10)
+    user_id: str = Field(max_length=64)
+    user_name: str = Field(max_length=100)
+    # The page it opens: a partnership's, or (None) the person's partnerships.
+    partnership_id: int | None = Field(default=None, foreign_key="partnership.id",
+                                       ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
+                                                                    nullable=True))
+
+
+class WebSession(SQLModel, table=True):
+    """A browser signed in through a link: its cookie's token (hashed) and whose it is. Deleted
+    on signing out, on `forget me`, and once expired."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_person", "platform", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    workspace: str = Field(max_length=64)
+    platform: str = Field(max_length=10)
+    user_id: str = Field(max_length=64)
+    user_name: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class FileLink(SQLModel, table=True):
+    """A file made for one person (a calendar invite, a chart, their data export) and served at
+    a personal link until it expires: how every platform, Teams included, gets files."""
+
+    __tablename__ = "file_link"
+    __table_args__ = (Index("ix_file_link_person", "platform", "user_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    workspace: str = Field(max_length=64)
+    platform: str = Field(max_length=10)
+    user_id: str = Field(max_length=64)
+    filename: str = Field(max_length=200)
+    title: str = Field(max_length=200)
+    mimetype: str = Field(max_length=100)
+    content: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
+    # Personal data (an export) is handed out once; an invite or a chart may be opened again
+    # until it expires (calendar apps and phones fetch a file more than once).
+    single_use: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
+                                                                    nullable=True))

@@ -103,7 +103,9 @@ async def test_schedule_posts_a_card_with_reply_buttons_and_a_calendar_invite(
         # Slack wants action ids unique within a block: the copies are numbered.
         ("Going", "meeting.rsvp", "v1:meeting.rsvp:1:going"),
         ("Can't make it", "meeting.rsvp#1", "v1:meeting.rsvp:1:not_going"),
-        ("Maybe", "meeting.rsvp#2", "v1:meeting.rsvp:1:maybe")]
+        ("Maybe", "meeting.rsvp#2", "v1:meeting.rsvp:1:maybe"),
+        # A private link to the invite for whoever presses it, on every platform.
+        ("Add to calendar", "web.invite", "v1:web.invite:1")]
 
     (upload_call, calendar), = await invites(bot, 1)
     assert upload_call.body["channel_id"] == CHANNEL
@@ -155,7 +157,7 @@ async def test_rsvp_clicks_update_the_card_in_place(bot: RunningBot) -> None:
     assert (update.body["channel"], update.body["ts"]) == (CHANNEL, ts)
     assert "Going: 1 · Can't make it: 0 · Maybe: 0" in dumps(update.body["blocks"])
     assert "Going: Steve" in dumps(update.body["blocks"])
-    assert len(buttons(update)) == 3  # still answerable
+    assert len(buttons(update)) == 4  # still answerable (and Add to calendar)
     thanks = (await bot.fake.wait_for("chat.postEphemeral"))[0]
     assert thanks.body["user"] == STEVE and "You're going to" in thanks.body["text"]
 
@@ -188,7 +190,8 @@ async def test_cancel_edits_the_card_and_sends_a_cancellation_for_calendars(
     assert "Cancelled East Barnet Area meeting" in answer
     edit = (await bot.fake.wait_for("chat.update"))[0]
     assert edit.body["ts"] == ts and edit.body["text"].startswith("Cancelled:")
-    assert buttons(edit) == []  # nothing left to answer
+    # Nothing left to answer; the cancellation for calendars instead.
+    assert [b["text"]["text"] for b in buttons(edit)] == ["Remove from calendar"]
     notice = (await posted(bot, "Cancelled:"))[0]
     assert "snow closure" in dumps(notice.body["blocks"])
 
@@ -220,7 +223,7 @@ async def test_move_sends_an_updated_invite_with_the_same_uid(bot: RunningBot) -
     edit = (await bot.fake.wait_for("chat.update"))[0]
     assert edit.body["ts"] == ts
     assert "15:00–16:00" in dumps(edit.body["blocks"])
-    assert len(buttons(edit)) == 3
+    assert len(buttons(edit)) == 4
     notice = (await posted(bot, "Moved:"))[0]
     assert "It was " in dumps(notice.body["blocks"])
 

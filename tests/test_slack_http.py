@@ -137,9 +137,9 @@ async def test_a_replayed_retry_never_creates_a_second_record(bot: RunningBot) -
     retry = await bot.slack.post(body, {**signed_headers(body), "X-Slack-Retry-Num": "1",
                                         "X-Slack-Retry-Reason": "http_timeout"})
     assert first.status == 200 and retry.status == 200
-    # Both run after their ack; the list is asked once the create has been answered.
+    # Commands run after their ack: wait for the create's answer before listing.
     await bot.fake.wait_until(lambda: any("Created" in c.body["text"]
-                                          for c in bot.fake.of("response_url")))
+                                          for c in bot.fake.of("response_url")), within=20)
     listing = await bot.ask_text("/partnership", "list")
     assert "1 partnership " in listing
     created = [c for c in bot.fake.of("response_url") if "Created" in c.body["text"]]

@@ -232,7 +232,8 @@ class SlackListeners:
 
     def shared(self, caller: Caller) -> Caller:
         """The caller in the workspace their Slack team shares (WORKSPACE_ALIASES), if any."""
-        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace))
+        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace),
+                       web_base=self.settings.web_base)
 
     def command(self, name: str) -> Any:
         async def on_command(ack: AsyncAck, command: dict[str, Any],
@@ -278,6 +279,8 @@ class SlackListeners:
                         client: AsyncWebClient) -> None:
         await ack()
         action = (body.get("actions") or [{}])[0]
+        if action.get("url"):
+            return  # a link button: Slack opened the address; nothing to do
         container = body.get("container") or {}
         channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id")
         caller = self.shared(interaction_caller(body, channel_id))
@@ -363,8 +366,8 @@ class SlackSurface:
         if (self.body.get("view") or {}).get("type") == "home":
             # Pressed on the Home tab: the tab itself shows what changed; only trouble is told.
             await self.listeners.publish_home(self.client, self.caller)
-            if reply.tone not in (Tone.ERROR, Tone.WARNING):
-                return
+            if reply.tone not in (Tone.ERROR, Tone.WARNING) and not has_links(reply):
+                return  # (a private link, though, is told: it is what was asked for)
         await self._tell(reply)
 
     async def _send_files(self, files: list[Attachment], reply: Reply) -> None:
@@ -397,6 +400,11 @@ class SlackSurface:
             await self.client.chat_postMessage(channel=self.caller.user_id, **body)
         except SlackApiError as error:
             log.warning("could not reach user by DM: %s", error.response.get("error"))
+
+
+def has_links(reply: Reply) -> bool:
+    """Whether the reply hands the person a link (which they must be told, wherever asked)."""
+    return any(section.links for section in reply.sections)
 
 
 def request_id(body: dict[str, Any]) -> str | None:
