@@ -15,19 +15,17 @@ import argparse
 import asyncio
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, text
 
+from bench.backends import MakeDatabase, on_each_backend
 from handlers.context import Caller, Platform
 from handlers.dispatch import run_command
-from handlers.names import name_key
 from handlers.replies import Tone
 from handlers.schoolyear import today_in_london
 from handlers.themes import DEFAULT_THEMES
@@ -42,8 +40,8 @@ from storage.models import (
     PartnershipSchool,
     School,
 )
+from storage.names import name_key
 from storage.types import utcnow
-from tests.support.databases import postgres_reason, postgres_scratches
 
 WORKSPACE = "T0BENCH001"
 PARTNERSHIPS = 20
@@ -189,10 +187,10 @@ async def run_checked(db: Database, command: str, typed: str) -> None:
         raise SystemExit(f"/{command} {typed} failed: {outcome.reply.plain_text()}")
 
 
-async def measure(make_db: Any, backend: str, sizes: Sequence[int]) -> list[Timing]:
+async def measure(make_db: MakeDatabase, backend: str, sizes: Sequence[int]) -> list[Timing]:
     timings = []
     for rows in sizes:
-        db: Database = await make_db(rows)
+        db = await make_db(rows)
         try:
             started = time.perf_counter()
             await seed(db, rows, random.Random(rows))
@@ -206,20 +204,7 @@ async def measure(make_db: Any, backend: str, sizes: Sequence[int]) -> list[Timi
 
 async def main(rows: int, baseline: int, sqlite_only: bool) -> None:
     sizes = [baseline, rows]
-    timings: list[Timing] = []
-    with tempfile.TemporaryDirectory() as folder:
-        async def sqlite_db(n: int) -> Database:
-            db = Database(f"sqlite+aiosqlite:///{Path(folder) / f'bench-{n}.sqlite3'}")
-            await db.upgrade()
-            return db
-
-        timings += await measure(sqlite_db, "sqlite", sizes)
-    reason = "skipped (--sqlite-only)" if sqlite_only else await postgres_reason()
-    if reason is None:
-        async with postgres_scratches() as postgres_db:
-            timings += await measure(postgres_db, "postgresql", sizes)
-    else:
-        print(f"postgresql: {reason}")
+    timings = await on_each_backend(measure, sizes, sqlite_only)
     print_table(timings, baseline, rows)
 
 

@@ -42,7 +42,6 @@ from bot.slack import render as slack_render
 from bot.teams import render as teams_render
 from handlers import digest
 from handlers.chart import coverage_png
-from handlers.names import name_key
 from handlers.themes import DEFAULT_THEMES
 from storage import digests
 from storage.db import Database
@@ -57,6 +56,7 @@ from storage.models import (
     Rsvp,
     School,
 )
+from storage.names import name_key
 from storage.types import LONDON, utcnow
 from tests.support.databases import postgres_reason, postgres_scratches
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import col, select
 
-from handlers.names import name_key
 from handlers.themes import themes_of
 from storage.db import Database
 from storage.importer import import_file
@@ -25,6 +24,7 @@ from storage.models import (
     PartnershipSchool,
     School,
 )
+from storage.names import name_key
 from storage.types import utcnow
 
 DATA = Path(__file__).parent.parent / "tests" / "fixtures" / "data" / "partnerships.yaml"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field, fields
 from urllib.parse import urlparse, urlsplit
 
 from dotenv import load_dotenv
 
+from bot import logs
 from storage.db import DatabaseTimeouts, default_database_url
 from storage.slack_oauth import TokenKeyError, token_cipher
 
@@ -68,6 +70,11 @@ class Settings:
     slack_redirect_uri: str | None = None
     slack_install_path: str = SLACK_INSTALL_PATH_DEFAULT
     token_encryption_key: str | None = None
+    # Logging (bot/logs.py): the bot's own level, json or text (None: json for `serve`, text
+    # otherwise), and the access log's own level (logs.OFF for none).
+    log_level: int = logging.INFO
+    log_format: str | None = None
+    access_log_level: int = logging.INFO
     # Connections to PostgreSQL: per process (default: what fits, see bot/workers.py), and for
     # this whole server, all workers together (default: what the database allows, less some
     # kept for others). With several machines on one database, give each its share.
@@ -75,7 +82,9 @@ class Settings:
     database_connections: int | None = None
     # Slash commands waiting for their turn, past which new ones are told "busy" at once.
     command_backlog: int = COMMAND_BACKLOG_DEFAULT
-    # The https:// address this bot is served at (its /about, /privacy and /terms pages).
+    # Where people reach this server (the manifest's address; https:// for the Teams package's
+    # about, privacy and terms links), for the links to the web pages and files handed out in
+    # chat; no trailing slash. None: http://localhost:<port>.
     public_base_url: str | None = None
     # How long to wait on the database before telling people so (storage/db.py).
     database_timeouts: DatabaseTimeouts = field(default_factory=DatabaseTimeouts)
@@ -91,6 +100,17 @@ class Settings:
             else:
                 shown.append(f"{item.name}={value!r}")
         return f"Settings({', '.join(shown)})"
+
+    @property
+    def web_base(self) -> str:
+        """The address in links to the web pages."""
+        return self.public_base_url or f"http://localhost:{self.port or 3000}"
+
+    @property
+    def web_is_https(self) -> bool:
+        """Served to people over HTTPS (behind a proxy that ends TLS, usually): cookies are
+        then marked Secure."""
+        return self.web_base.startswith("https://")
 
     def shared_workspace(self, platform_workspace: str) -> str:
         """The workspace a Slack team or Teams tenant works in: its alias, or its own id."""
@@ -141,10 +161,13 @@ class Settings:
             slack_redirect_uri=os.environ.get("SLACK_REDIRECT_URI") or None,
             slack_install_path=os.environ.get("SLACK_INSTALL_PATH") or SLACK_INSTALL_PATH_DEFAULT,
             token_encryption_key=os.environ.get("TOKEN_ENCRYPTION_KEY") or None,
+            log_level=_level("LOG_LEVEL"),
+            log_format=_log_format(),
+            access_log_level=_level("ACCESS_LOG_LEVEL", allow_off=True),
             database_pool_size=_count("DATABASE_POOL_SIZE", minimum=1),
             database_connections=_count("DATABASE_CONNECTIONS", minimum=1),
             command_backlog=COMMAND_BACKLOG_DEFAULT if backlog is None else backlog,
-            public_base_url=os.environ.get("PUBLIC_BASE_URL") or None,
+            public_base_url=_base_url(os.environ.get("PUBLIC_BASE_URL", "")),
             database_timeouts=DatabaseTimeouts(
                 connect=_seconds("DATABASE_CONNECT_TIMEOUT", DatabaseTimeouts.connect),
                 statement=_seconds("DATABASE_STATEMENT_TIMEOUT", DatabaseTimeouts.statement),
@@ -152,6 +175,14 @@ class Settings:
                 command=_seconds("COMMAND_DEADLINE", DatabaseTimeouts.command),
             ),
         )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value set, for the logs to redact wherever one might appear."""
+        keys = (self.token_encryption_key or "").split(",")
+        values = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
+                  self.slack_client_secret, self.teams_app_password, *keys)
+        return tuple(v.strip() for v in values if v and v.strip())
 
     def require_platform(self) -> None:
         """`serve` needs at least one chat platform."""
@@ -276,6 +307,22 @@ def _seconds(name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number of seconds above 0, like {default:g}, "
                           f"not {text!r}.")
     return value
+
+
+def _level(name: str, allow_off: bool = False) -> int:
+    try:
+        return logs.level_named(os.environ.get(name) or "info", name, allow_off=allow_off)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _log_format() -> str | None:
+    value = (os.environ.get("LOG_FORMAT") or "").strip().lower()
+    if value and value not in logs.FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be json or text, not {value!r}.")
+    return value or None
+
+
 def _count(name: str, minimum: int) -> int | None:
     """A whole-number setting, or None when unset."""
     text = os.environ.get(name, "").strip()
@@ -310,3 +357,17 @@ def _aliases(text: str) -> dict[str, str]:
             )
         aliases[platform_id] = shared
     return aliases
+
+
+def _base_url(text: str) -> str | None:
+    """PUBLIC_BASE_URL, checked: an http(s) address with a host and no query."""
+    text = text.strip()
+    if not text:
+        return None
+    parts = urlparse(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment:
+        raise ConfigError(
+            f"PUBLIC_BASE_URL must be the http(s) address people reach the bot at, like "
+            f"https://partnership-bot.example.org, not {text!r}.")
+    return text.rstrip("/")

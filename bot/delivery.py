@@ -117,15 +117,26 @@ class Paced(Protocol):
     limits: PostingLimits
 
 
+class DeliveryReport(list[str]):
+    """What went wrong delivering channel posts, in words for the person who asked (the list
+    itself), and where the posts that ask to be confirmed went (`confirmations`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.confirmations: list[str] = []
+
+
 class Delivery:
     def __init__(self, db: Database, posters: dict[str, ChannelPoster]) -> None:
         self.db = db
         self.posters = posters
 
-    async def deliver(self, posts: Sequence[ChannelPost]) -> list[str]:
-        """Post (or edit) each one; return what went wrong, in words for the person who asked."""
-        problems: list[str] = []
+    async def deliver(self, posts: Sequence[ChannelPost]) -> DeliveryReport:
+        """Post (or edit) each one; return what went wrong, in words for the person who asked,
+        and the confirmations of posts that went out."""
+        report = DeliveryReport()
         for post in posts:
+            reached = []
             for link in await self.links_for(post.partnership_id, post.only_channel):
                 try:
                     if post.edit_of is not None:
@@ -135,8 +146,12 @@ class Delivery:
                     else:
                         await self._post(link, post)
                 except DeliveryError as error:
-                    problems.append(error.hint)
-        return problems
+                    report.append(error.hint)
+                else:
+                    reached.append(f"#{link.channel_name or link.channel_id}")
+            if post.confirm and reached:
+                report.confirmations.append(post.confirm.replace("{channels}", ", ".join(reached)))
+        return report
 
     async def links_for(self, partnership_id: int,
                         only_channel: str | None = None) -> list[ChannelLink]:
@@ -229,7 +244,9 @@ class Delivery:
 
 
 def with_problems(reply: Reply, problems: list[str]) -> Reply:
-    """The reply with what went wrong delivering its channel posts added, if anything did."""
+    """The reply with where its channel posts went and what went wrong delivering them."""
+    if isinstance(problems, DeliveryReport) and problems.confirmations:
+        reply.sections.append(Section(lines=list(problems.confirmations)))
     if problems:
         reply.sections.append(Section(lines=problems))
         if reply.tone is Tone.SUCCESS:

@@ -59,6 +59,10 @@ organisation has set a key)</td><td>Posting in the workspace</td><td>Until the b
 from it</td></tr>
 <tr><td>Ids of recent requests</td><td>Never doing the same request twice</td><td>One
 day</td></tr>
+<tr><td>Private links to the web pages and to files, and browsers signed in through them
+(only a fingerprint of each link, whose it is and when; a file's content)</td><td>Showing you
+your partnerships' pages and files</td><td>15 minutes for a link, 8 hours for a browser, 1 hour
+to 7 days for a file; at once when you sign out or ask to be forgotten</td></tr>
 </table>
 
 <h2>What it does not do</h2>

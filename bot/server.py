@@ -1,12 +1,14 @@
 """The one aiohttp server: Slack at /slack/events (and, serving many workspaces, the install
-flow at /slack/install and /slack/oauth_redirect), Teams at /api/messages, probes at /healthz,
-and the about, privacy and terms pages (/about, /privacy, /terms).
+flow at /slack/install and /slack/oauth_redirect), Teams at /api/messages, the web pages and
+files under /web/ (bot/web), probes at /healthz, and the about, privacy and terms pages
+(/about, /privacy, /terms).
 
 Each platform is served when it is configured; a partnership's channel posts reach its linked
 channels on every platform that is."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import warnings
@@ -18,15 +20,20 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
+from bot import logs
 from bot.backlog import CommandBacklog
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.delivery import ChannelPoster, Delivery
 from bot.http_limits import MAX_BODY, body_limits
 from bot.legal import add_pages
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, OutboxSender, system_clock
 from bot.slack.app import SlackPoster, build_slack_app, slack_client
 from bot.slack.oauth import bot_tokens, installation_store
+from bot.slack.payloads import log_fields as slack_log_fields
+from bot.teams.payloads import log_fields as teams_log_fields
+from bot.web import web_pages_app
 from storage.db import Database
+from storage.slack_oauth import SlackInstallationStore, TokenKeyError
 
 if TYPE_CHECKING:
     # The Teams SDK (about 18 MB) is imported only when Teams is configured.
@@ -39,6 +46,8 @@ log = logging.getLogger(__name__)
 _TIMESTAMP = re.compile(r"[0-9]{1,15}")
 # /healthz answers within this (seconds), whatever the database does: probes time out at 2 s.
 HEALTH_DEADLINE = 1.5
+# Whose requests arrive under which path, for the platform field of their log lines.
+PLATFORM_PATHS = {"/slack/": "slack", "/api/": "teams"}
 
 DB_KEY = web.AppKey("db", Database)
 SLACK_KEY = web.AppKey("slack", AsyncApp)
@@ -81,6 +90,7 @@ async def slack_events(request: web.Request) -> web.Response:
         return web.json_response({"error": "invalid request"}, status=401)
     try:
         bolt_request = await to_bolt_request(request)
+        logs.bind(**slack_log_fields(bolt_request.body))
         bolt_response = await request.app[SLACK_KEY].async_dispatch(bolt_request)
     except Exception as error:
         # Bolt reads some malformed payloads before (or while) it routes them, and fails: check
@@ -98,6 +108,8 @@ async def teams_messages(request: web.Request) -> web.Response:
     """Bot Framework activities, after the SDK has checked the caller's token."""
     from pydantic import ValidationError
 
+    with contextlib.suppress(ValueError):
+        logs.bind(**teams_log_fields(await request.json()))
     try:
         response = await request.app[TEAMS_ADAPTER_KEY].process(request, request.app[TEAMS_BOT_KEY])
     except ValidationError:
@@ -140,14 +152,33 @@ async def slack_oauth_redirect(request: web.Request) -> web.Response:
     return await to_aiohttp_response(bolt_response)
 
 
+async def require_readable_tokens(store: SlackInstallationStore) -> None:
+    """Stop at start-up, rather than tell every workspace it is not installed, when the stored
+    tokens do not decrypt with TOKEN_ENCRYPTION_KEY (a wrong key, or one removed)."""
+    try:
+        await store.check_tokens_readable()
+    except TokenKeyError as error:
+        raise ConfigError(str(error)) from None
+
+
+async def to_web_pages(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/web/")
+
+
 def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clock,
-                  poll_seconds: float = POLL_SECONDS) -> web.Application:
+                  poll_seconds: float = POLL_SECONDS, send: bool = True) -> web.Application:
     """The whole server, for whichever platforms are configured (checked by the caller).
 
-    `clock` and `poll_seconds` drive the reminder outbox (tests move the clock by hand)."""
-    app = web.Application(middlewares=[body_limits()], client_max_size=MAX_BODY)
+    `clock` and `poll_seconds` drive the reminder outbox (tests move the clock by hand); with
+    `send` off no outbox runs (the web pages beside the local shell, which runs its own)."""
+    app = web.Application(
+        middlewares=[logs.request_scope_middleware(PLATFORM_PATHS), body_limits()],
+        client_max_size=MAX_BODY)
     app[DB_KEY] = db
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/", to_web_pages)
+    app.router.add_get("/web", to_web_pages)
+    app.add_subapp("/web/", web_pages_app(settings, db, clock))
     add_pages(app)  # /about, /privacy, /terms: linked from the Teams app package
     posters: dict[str, ChannelPoster] = {}
     client = slack_client(settings) if settings.slack_enabled else None
@@ -180,13 +211,17 @@ def build_web_app(settings: Settings, db: Database, *, clock: Clock = system_clo
 
     async def start(_: web.Application) -> None:
         await db.upgrade()
+        if store is not None:
+            await require_readable_tokens(store)
         if client is not None:
             # One pooled HTTP session for all Web API calls, instead of one per call.
             client.session = ClientSession()
-        scheduler.start()
+        if send:
+            scheduler.start()
 
     async def close(_: web.Application) -> None:
-        await scheduler.stop()
+        if send:
+            await scheduler.stop()
         if client is not None and client.session is not None:
             await client.session.close()
         await db.dispose()

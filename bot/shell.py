@@ -26,10 +26,10 @@ from bot.scheduler import OutboxScheduler, OutboxSender
 from handlers.context import Caller, Platform
 from handlers.dispatch import COMMANDS, command_names, run_command
 from handlers.forms import Form
-from handlers.names import name_key
 from handlers.replies import Attachment, Reply
 from storage.db import Database
 from storage.models import ChannelLink
+from storage.names import name_key
 from storage.types import utcnow
 
 SHELL_WORKSPACE = "local"
@@ -88,7 +88,8 @@ def _save(path: Path, content: bytes) -> None:
     path.write_bytes(content)
 
 
-def shell_caller(name: str) -> Caller:
+def shell_caller(name: str, web_base: str | None = None) -> Caller:
+    """`web_base`: where `partnership-bot web` serves the pages, for `partnership web` links."""
     return Caller(
         platform=Platform.SHELL,
         workspace=SHELL_WORKSPACE,
@@ -96,6 +97,7 @@ def shell_caller(name: str) -> Caller:
         user_name=name,
         channel_id=SHELL_CHANNEL,
         channel_name=SHELL_CHANNEL,
+        web_base=web_base,
     )
 
 
@@ -194,27 +196,28 @@ class TerminalLines:
 
 async def run_shell(db: Database, name: str, stdin: TextIO = sys.stdin,
                     stdout: TextIO = sys.stdout, files_dir: Path | None = None,
-                    history_file: Path | None = None) -> None:
+                    history_file: Path | None = None, web_base: str | None = None) -> None:
     """`files_dir`: where shared files such as calendar invites are saved; `history_file`:
-    where a terminal's typed lines are kept between runs."""
+    where a terminal's typed lines are kept between runs; `web_base`: the address of the web
+    pages (`partnership-bot web`), for links to them."""
     await db.upgrade()
     interactive = stdin.isatty() and stdout.isatty()
     if not interactive:
-        await _converse(db, name, PipedLines(stdin), stdout, files_dir, interactive)
+        await _converse(db, name, PipedLines(stdin), stdout, files_dir, interactive, web_base)
         return
     lines = TerminalLines(history_file)
     # Everything printed while the prompt waits goes above it, leaving the typed line intact.
     with patch_stdout(raw=True):
-        await _converse(db, name, lines, sys.stdout, files_dir, interactive)
+        await _converse(db, name, lines, sys.stdout, files_dir, interactive, web_base)
 
 
 async def _converse(db: Database, name: str, lines: PipedLines | TerminalLines, out: TextIO,
-                    files_dir: Path | None, interactive: bool) -> None:
+                    files_dir: Path | None, interactive: bool, web_base: str | None) -> None:
     delivery = Delivery(db, {Platform.SHELL.value: ShellPoster(out, files_dir)})
     # Reminders fall due while the shell is open too; they print like any channel post.
     scheduler = OutboxScheduler(OutboxSender(db, delivery))
     scheduler.start()
-    caller = shell_caller(name)
+    caller = shell_caller(name, web_base)
     if interactive:
         print(BANNER.format(name=name), file=out)
         print(f"Commands: {', '.join(command_names())}. Data: {db.url}", file=out)
@@ -228,7 +231,7 @@ async def _converse(db: Database, name: str, lines: PipedLines | TerminalLines, 
         if line.lower() in ("quit", "exit", "bye"):
             break
         if line.lower().startswith("as "):
-            caller = shell_caller(line[3:].strip() or caller.user_name)
+            caller = shell_caller(line[3:].strip() or caller.user_name, web_base)
             print(f"You are now {caller.user_name}.", file=out)
             continue
         print(await run_line(db, delivery, caller, line, files_dir), file=out)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from handlers.names import tidy_name
+from storage.names import tidy_name
 from storage.types import utcnow
 
 
@@ -30,6 +30,9 @@ class Caller:
     channel_ref: str | None = None
     # When they asked (aware, UTC): "next Thursday" and "in the past" are read against it.
     now: datetime = field(default_factory=utcnow)
+    # Where people reach the bot's web pages (PUBLIC_BASE_URL, no trailing slash), for the
+    # private links the core hands out; None where no pages are served.
+    web_base: str | None = None
 
     def __post_init__(self) -> None:
         # The platform's display name is stored and shown beside others': tidied like any name

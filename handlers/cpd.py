@@ -35,7 +35,6 @@ from handlers.logbook import (
     school_of_partnership,
     since_date,
 )
-from handlers.names import name_key
 from handlers.parsing import ParseError, parse_fields
 from handlers.replies import Fact, Outcome, Reply, Section, Visibility
 from handlers.schoolyear import (
@@ -48,6 +47,7 @@ from handlers.schoolyear import (
 from handlers.themes import match_theme, theme_problem, themes_of
 from storage import learning, queries
 from storage.models import CpdAttendance, CpdSession, CpdTheme, Partnership, School
+from storage.names import name_key
 
 FORM_ID = "cpd.log"
 

@@ -34,9 +34,9 @@ from handlers.dates import (
     parse_time_of_day,
     parse_weekday,
 )
+from handlers.links import open_in_browser, see_the_chart
 from handlers.lookup import find_partnership, require_lead, require_member
 from handlers.meetings import ANSWER_LABELS, timezone_of
-from handlers.names import tidy_name
 from handlers.parsing import ParseError, parse_fields
 from handlers.replies import (
     Attachment,
@@ -62,6 +62,7 @@ from storage.models import (
     RsvpAnswer,
     ScheduledDelivery,
 )
+from storage.names import tidy_name
 from storage.types import LONDON
 
 DIGEST_KIND = "digest"
@@ -373,9 +374,14 @@ def digest_reply(data: DigestData, timing: Timing) -> Reply:
         sections.append(Section(lines=["Nothing this week: " + ", ".join(empty) + "."]))
     sections.append(Section(heading=f"CPD coverage this {data.term.name}",
                             lines=coverage_lines(data.coverage, data.term)))
+    assert data.partnership.id is not None
+    buttons = [open_in_browser(data.partnership.id)]
+    if data.coverage.total and data.coverage.schools:
+        buttons.append(see_the_chart(data.partnership.id))
     sections.append(Section(lines=[
         f"Posted {timing.describe(data.tz)}. `/partnership digest {name}` shows the settings; "
-        "a lead can change them."]))
+        "a lead can change them."],
+        buttons=buttons))
     return Reply(title=f"Weekly digest for {name}: {short_date(data.first)} to "
                        f"{short_date(data.last)}",
                  sections=sections, visibility=Visibility.PUBLIC)
@@ -388,20 +394,22 @@ def quiet_reply(data: DigestData) -> Reply:
                  visibility=Visibility.PUBLIC)
 
 
-def coverage_grid(coverage: Coverage, term: Term, partnership: str) -> CoverageGrid | None:
+def coverage_grid(coverage: Coverage, term: Term, partnership: str,
+                  period: str | None = None) -> CoverageGrid | None:
     """The chart's rows (themes with their session counts) and columns (the schools that
     attended most, up to what stays readable); None when there is nothing to draw."""
     if coverage.total == 0 or not coverage.schools:
         return None  # nothing to draw, or no schools to draw it against: the text says it
     themes = [t for t in coverage.themes
               if not t.retired or coverage.sessions.get(t.id or 0, 0)]
-    by_school = {s.id or 0: sum(n for (_, school), n in coverage.attended.items()
-                                if school == s.id) for s in coverage.schools}
+    by_school: dict[int, int] = dict.fromkeys((s.id or 0 for s in coverage.schools), 0)
+    for (_, school), n in coverage.attended.items():
+        by_school[school] = by_school.get(school, 0) + n
     schools = sorted(coverage.schools, key=lambda s: (-by_school[s.id or 0], s.name))
     shown = schools[:MAX_SCHOOLS_SHOWN]
     hidden = len(schools) - len(shown)
-    title = (f"{partnership}: CPD sessions per theme this {term.name} (in brackets), and how "
-             "many of them each school's staff attended")
+    title = (f"{partnership}: CPD sessions per theme {period or f'this {term.name}'} (in "
+             "brackets), and how many of them each school's staff attended")
     if hidden:
         title += f" ({hidden} schools with the fewest not shown)"
     return CoverageGrid(
@@ -632,7 +640,8 @@ async def preview(session: AsyncSession, partnership: Partnership, caller: Calle
                                "is posted that week."])])
     reply = quiet_reply(data) if data.quiet else digest_reply(data, timing)
     chart_note = (" A chart of the term's CPD coverage goes with it (in the message's thread "
-                  "in Slack)." if not data.quiet and data.coverage.total else "")
+                  "in Slack, and behind “See the chart” everywhere)."
+                  if not data.quiet and data.coverage.total and data.coverage.schools else "")
     return replace(reply, visibility=Visibility.PRIVATE, tone=Tone.INFO, sections=[
         *reply.sections, Section(lines=[f"Preview, seen only by you. {note}.{chart_note}"])])
 

@@ -12,15 +12,15 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-# home and privacy are imported for the buttons they declare (handlers.commands.button).
-from handlers import cpd, digest, home, meetings, partnership, privacy, walk  # noqa: F401
+# home, privacy and web are imported for the buttons they declare (handlers.commands.button).
+from handlers import cpd, digest, home, meetings, partnership, privacy, walk, web  # noqa: F401
 from handlers.buttons import ButtonData, StaleButton, decode
 from handlers.commands import BUTTONS, FORMS, Command
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
 from handlers.parsing import ParseError
-from handlers.replies import ChannelPost, Outcome, Reply, Skip
+from handlers.replies import Attachment, ChannelPost, Outcome, Reply, Skip
 from storage import dedupe
 from storage.db import UNAVAILABLE, Database, NoTimeLeft, value_out_of_range, wrote
 
@@ -129,6 +129,13 @@ async def app_home(db: Database, caller: Caller) -> Reply:
     outcome = await _guarded(db, "app home",
                              lambda session: home.build(caller, session))
     return outcome.reply
+
+
+async def files_by_link(db: Database, caller: Caller, files: list[Attachment]) -> Outcome:
+    """Files for the caller alone as private links, for platforms that cannot send a person a
+    file: the reply carries a link button for each."""
+    return await _guarded(db, "files by link",
+                          lambda session: web.personal_files(files, caller, session))
 
 
 class _Repeated(Exception):

@@ -14,6 +14,7 @@ from handlers.buttons import ButtonData
 from handlers.commands import button
 from handlers.context import Caller
 from handlers.digest import day_label, meeting_replies, meeting_when, step_fact
+from handlers.links import open_in_browser
 from handlers.meetings import ANSWER_LABELS, MeetingRsvp
 from handlers.replies import Button, Outcome, Reply, Section
 from handlers.schoolyear import today_in_london
@@ -64,6 +65,7 @@ async def build(caller: Caller, session: AsyncSession) -> Outcome:
     sections = [Section(lines=[f"Your partnerships: {names}."], buttons=[
         Button("Log a learning walk", LogWalk(), "primary"),
         Button("Log a CPD session", LogCpd()),
+        open_in_browser(),
     ])]
     sections.append(Section(heading=f"Your next meetings ({meetings.total})" if meetings.total
                             else "Your next meetings",

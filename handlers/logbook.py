@@ -25,12 +25,13 @@ from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
 from handlers.lookup import find_partnership, quoted_list, require_lead, require_member
 from handlers.mentions import PersonRef, parse_people, plain_text
-from handlers.names import match_name, name_key
 from handlers.parsing import Parsed, ParseError, parse_fields, row_number
 from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section, Tone
+from handlers.schools import pick_among
 from handlers.schoolyear import short_date, today_in_london
 from storage import changes, learning, queries
 from storage.models import AccessRole, ChangeAction, Partnership, School
+from storage.names import name_key
 from storage.types import LONDON
 
 QUIET = "quiet"
@@ -310,8 +311,9 @@ async def note_for_channels(session: AsyncSession, partnership: Partnership, not
     names = ", ".join(f"#{link.channel_name or link.channel_id}" for link in links)
     if quiet:
         return [], f"Nothing was posted in {names} (quiet)."
-    return ([ChannelPost(partnership.id, note, remember_as=remember_as)],
-            f"A short note went to {names}.")
+    # Said once it is out (bot/delivery.py), so a failed post is never claimed.
+    return ([ChannelPost(partnership.id, note, remember_as=remember_as,
+                         confirm="A short note went to {channels}.")], None)
 
 
 # --- schools ---------------------------------------------------------------------------------
@@ -328,7 +330,7 @@ async def school_of_partnership(reader: FieldReader, field: str, name: str,
                    + reader.caller.cmd(f"partnership join {partnership.name} school: <school>")
                    + ".")
         return None
-    match = match_name(name, schools, lambda s: s.name)
+    match = pick_among(name, schools)
     if match.found is not None:
         return match.found
     listed = f"Its schools are: {quoted_list([s.name for s in schools[:20]])}."

@@ -6,9 +6,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Caller
 from handlers.errors import CommandError
-from handlers.names import match_name, name_key
+from handlers.names import match_name
+from handlers.schools import ambiguity_error, look_up_school
 from storage import queries
 from storage.models import AccessRole, Member, Partnership, School
+from storage.names import name_key
 
 
 def quoted_list(names: list[str]) -> str:
@@ -26,14 +28,19 @@ async def find_partnership(
             f"For example {caller.cmd('partnership info East Barnet Area')}; "
             f"{caller.cmd('partnership list')} shows them all.",
         )
-    exact = await queries.partnership_and_membership(session, caller.workspace, name_key(query),
+    key = name_key(query)
+    exact = await queries.partnership_and_membership(session, caller.workspace, key,
                                                      caller.platform, caller.user_id)
     if exact is not None:
         partnership, membership = exact
         _remember_membership(session, caller, partnership, membership)
         return partnership
+    short = await queries.partnership_by_short_key(session, caller.workspace, key)
+    if short is not None:
+        return short
     everything = await queries.partnerships_in(session, caller.workspace)
-    match = match_name(query, everything, lambda p: p.name)
+    match = match_name(query, everything, lambda p: p.name,
+                       lambda p: [p.short_name] if p.short_name else [])
     if match.found is not None:
         return match.found
     if match.ambiguous:
@@ -61,23 +68,12 @@ async def find_partnership(
 async def find_school(
     session: AsyncSession, caller: Caller, query: str
 ) -> tuple[School | None, list[School]]:
-    """The school with this name, or None and the close names we know (for "did you mean").
-
-    Raises when the name fits several schools equally well."""
-    exact = await queries.school_by_key(session, caller.workspace, name_key(query))
-    if exact is not None:
-        return exact, []
-    everything = await queries.schools_in(session, caller.workspace)
-    match = match_name(query, everything, lambda s: s.name)
-    if match.found is not None:
-        return match.found, []
-    if match.ambiguous:
-        raise CommandError.because(
-            f"“{query}” could be {len(match.ambiguous)} schools: "
-            f"{quoted_list([s.name for s in match.ambiguous[:10]])}.",
-            "Give the school's full name.",
-        )
-    return None, list(match.suggestions)
+    """The school with this name (or URN), or None and the close names we know (for "did you
+    mean"). Raises when the name fits several schools equally well."""
+    lookup = await look_up_school(session, caller, query)
+    if lookup.ambiguous:
+        raise ambiguity_error(lookup, caller, "walk list school: {school}")
+    return lookup.found, list(lookup.suggestions)
 
 
 _MEMBERSHIPS = "memberships"
@@ -108,13 +104,24 @@ def _known_membership(session: AsyncSession, caller: Caller,
     return not added, None
 
 
+async def membership(
+    session: AsyncSession, caller: Caller, partnership: Partnership
+) -> Member | None:
+    """The one rule for who may see and do a partnership's business, in chat and on the web
+    pages alike: a member of it, on the same platform, in its own workspace. None otherwise."""
+    assert partnership.id is not None
+    if partnership.workspace != caller.workspace:
+        return None
+    known, found = _known_membership(session, caller, partnership)
+    if known:
+        return found
+    return await queries.member(session, partnership.id, caller.platform, caller.user_id)
+
+
 async def require_member(
     session: AsyncSession, caller: Caller, partnership: Partnership
 ) -> Member:
-    assert partnership.id is not None
-    known, found = _known_membership(session, caller, partnership)
-    if not known:
-        found = await queries.member(session, partnership.id, caller.platform, caller.user_id)
+    found = await membership(session, caller, partnership)
     if found is None:
         raise CommandError.because(
             f"Only members of {partnership.name} can do that, and you are not one yet.",

@@ -20,9 +20,9 @@ from handlers.context import Caller
 from handlers.dates import DateError, TimeRange, format_time_range, parse_when
 from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
+from handlers.links import add_to_calendar
 from handlers.logbook import member_partnership, my_partnerships
 from handlers.lookup import find_partnership, require_lead, require_member
-from handlers.names import tidy_name
 from handlers.parsing import FieldProblem, ParseError, check_length, parse_fields, row_number
 from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
 from storage import outbox, queries
@@ -36,6 +36,7 @@ from storage.models import (
     Rsvp,
     RsvpAnswer,
 )
+from storage.names import tidy_name
 from storage.types import LONDON
 
 SCHEDULE_FORM = "meeting.schedule"
@@ -428,11 +429,7 @@ async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSessi
     card = await meeting_card(session, meeting, partnership)
     agenda_items = await queries.agenda_of(session, meeting.id)
     lines = [f"Number {meeting.id}: {caller.cmd(f'meeting who {meeting.id}')} shows replies."]
-    if links:
-        lines.append("Posted in " + ", ".join(f"#{link.channel_name or link.channel_id}"
-                                                for link in links)
-                     + " with reply buttons and a calendar invite.")
-    else:
+    if not links:
         lines.append(f"{partnership.name} has no channel yet, so no one else has been told. "
                      f"Link one with {caller.cmd('partnership channel ' + partnership.name)}; "
                      "reminders will go there.")
@@ -441,7 +438,9 @@ async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSessi
         Reply.success(f"Scheduled {meeting.title}: {_when(meeting)}.", *lines),
         channel_posts=[ChannelPost(partnership.id, card, remember_as=card_key(meeting.id),
                                    attachment=invite(meeting, partnership.name, agenda_items,
-                                                     caller.now))],
+                                                     caller.now),
+                                   confirm="Posted in {channels} with reply buttons and “Add "
+                                           "to calendar”.")],
     )
 
 
@@ -575,7 +574,10 @@ async def meeting_card(session: AsyncSession, meeting: Meeting,
         reason = f" ({meeting.cancel_reason})" if meeting.cancel_reason else ""
         return Reply(title=f"Cancelled: {meeting.title}", tone=Tone.WARNING,
                      visibility=Visibility.PUBLIC,
-                     sections=[*sections, Section(lines=[f"This meeting is cancelled{reason}."])])
+                     sections=[*sections, Section(
+                         lines=[f"This meeting is cancelled{reason}. “Remove from calendar” "
+                                "gives you the cancellation for your calendar."],
+                         buttons=[add_to_calendar(meeting.id, "Remove from calendar")])])
     replies = Replies.of(await queries.replies_to(session, meeting))
     reply_lines = [replies.summary()]
     for answer in (RsvpAnswer.GOING, RsvpAnswer.MAYBE, RsvpAnswer.NOT_GOING):
@@ -593,8 +595,9 @@ async def meeting_card(session: AsyncSession, meeting: Meeting,
         reply_lines.append(f"Guests, not in {partnership.name} (not counted): "
                            + "; ".join(replies.guest_lines()))
     sections.append(Section(heading="Replies", lines=reply_lines, buttons=buttons))
-    sections.append(Section(lines=[f"Meeting {meeting.id}. A calendar invite comes with this "
-                                   "message."]))
+    sections.append(Section(lines=[f"Meeting {meeting.id}. “Add to calendar” gives you the "
+                                   "invite for your calendar."],
+                            buttons=[add_to_calendar(meeting.id)]))
     return Reply(title=f"Meeting: {meeting.title}", sections=sections,
                  visibility=Visibility.PUBLIC)
 
@@ -774,8 +777,10 @@ async def _notice(session: AsyncSession, meeting: Meeting, partnership: Partners
     """Tell the channel about a change: the card edited, and a message with the new invite."""
     assert meeting.id is not None and partnership.id is not None
     agenda_items = await queries.agenda_of(session, meeting.id)
-    notice = Reply(title=title, sections=[Section(lines=lines)], tone=tone,
-                   visibility=Visibility.PUBLIC)
+    label = ("Remove from calendar" if meeting.status == MeetingStatus.CANCELLED
+             else "Update your calendar")
+    notice = Reply(title=title, sections=[Section(lines=lines, buttons=[
+        add_to_calendar(meeting.id, label)])], tone=tone, visibility=Visibility.PUBLIC)
     return [
         ChannelPost(partnership.id, await meeting_card(session, meeting, partnership),
                     edit_of=card_key(meeting.id)),
@@ -803,8 +808,8 @@ async def cancel(request: CancelRequest, caller: Caller, session: AsyncSession) 
     reason = [f"Reason: {request.reason}"] if request.reason else []
     posts = await _notice(
         session, meeting, partnership, f"Cancelled: {meeting.title}, {_when(meeting)}",
-        [*reason, f"Cancelled by {caller.user_name}. No reminders will be sent. Open the "
-                  "attached file to take it out of your calendar."],
+        [*reason, f"Cancelled by {caller.user_name}. No reminders will be sent. “Remove "
+                  "from calendar” gives you the cancellation for your calendar."],
         caller.now, Tone.WARNING)
     return Outcome(Reply.success(f"Cancelled {meeting.title} ({_when(meeting)}).",
                                  "The channel has been told, with a cancellation for "
@@ -838,7 +843,7 @@ async def move(request: MoveRequest, caller: Caller, session: AsyncSession) -> O
     if kept:
         lines.append("Replies so far are kept: if you can no longer come, press Can't make it "
                      "on the meeting's message.")
-    lines.append("Open the attached file to update your calendar.")
+    lines.append("“Update your calendar” gives you the new time for your calendar.")
     posts = await _notice(session, meeting, partnership,
                           f"Moved: {meeting.title} is now {_when(meeting)}", lines, caller.now,
                           Tone.INFO)

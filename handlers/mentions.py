@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from handlers.names import name_key, tidy_name
 from storage.models import Member
+from storage.names import name_key, tidy_name
 
 _USER = re.compile(r"<@([A-Za-z0-9:._-]+)(?:\|([^<>]*))?>")
 # Between names in a list: commas, semicolons, "and", "&".

@@ -1,43 +1,18 @@
-"""Forgiving name matching: "St Mary's EN4", "st. marys  en4" and "ST MARY’S EN4" are one school."""
+"""Forgiving name matching: "St Mary's EN4", "st. marys  en4" and "ST MARY’S EN4" are one name;
+"heath hill" and "The Heath Hill Partnership" find "Heath and Hill Partnership". (Schools have
+their own, stricter rules: handlers/schools.py.)"""
 
 from __future__ import annotations
 
-import difflib
-import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from rapidfuzz import fuzz, process
+
+from storage.names import name_key
+
 T = TypeVar("T")
-
-_APOSTROPHES = re.compile(r"['’‘`´.]")
-_NON_WORD = re.compile(r"[^\w]+")
-
-
-def name_key(name: str) -> str:
-    """The comparison key of a name: case, accents, spacing, punctuation and invisible
-    formatting characters folded away."""
-    text = unicodedata.normalize("NFKD", _without_format_characters(name))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = _APOSTROPHES.sub("", text)  # "st. mary's" -> "st marys", not "st mary s"
-    text = text.replace("&", " and ")
-    return " ".join(_NON_WORD.sub(" ", text).split())
-
-
-def tidy_name(name: str) -> str:
-    """A name as we store and show it: the user's spelling, outer and doubled spaces removed,
-    and no invisible formatting characters (bidirectional overrides, zero-width spaces and
-    joiners...), so no name can pass for another or reverse the text shown after it."""
-    return " ".join(_without_format_characters(name).split())
-
-
-def _without_format_characters(text: str) -> str:
-    """Text without Unicode format characters (category Cf: every bidi control, zero-width
-    character and soft hyphen), which have no place in a person's or a school's name."""
-    if text.isascii():
-        return text
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 @dataclass(frozen=True)
@@ -51,13 +26,22 @@ class Match(Generic[T]):
     suggestions: Sequence[T] = ()
 
 
-def match_name(query: str, items: Sequence[T], name_of: Callable[[T], str]) -> Match[T]:
-    """Find `query` among `items`: exact key first, then whole-word prefix, then whole words."""
+# Words a name may have or lack and still be the same name.
+FILLER_WORDS = frozenset({"the", "and", "of", "a"})
+
+
+def match_name(query: str, items: Sequence[T], name_of: Callable[[T], str],
+               other_names: Callable[[T], Sequence[str]] | None = None) -> Match[T]:
+    """Find `query` among `items`: exact key first, then whole-word prefix, then whole words
+    in order, then the same words in any order, filler words ("the", "and") aside.
+    `other_names` gives an item's other names (a partnership's short name), tried exactly."""
     key = name_key(query)
     if not key:
         return Match(found=None)
     keyed = [(name_key(name_of(item)), item) for item in items]
     exact = [item for item_key, item in keyed if item_key == key]
+    if not exact and other_names is not None:
+        exact = [item for item in items if key in {name_key(n) for n in other_names(item)}]
     if len(exact) == 1:
         return Match(found=exact[0])
     if exact:
@@ -73,12 +57,35 @@ def match_name(query: str, items: Sequence[T], name_of: Callable[[T], str]) -> M
         return Match(found=inside[0])
     if inside:
         return Match(found=None, ambiguous=inside)
+    words = set(key.split()) - FILLER_WORDS
+    if words:
+        within = [item for item_key, item in keyed if words <= set(item_key.split())]
+        if len(within) == 1:
+            return Match(found=within[0])
+        if within:
+            return Match(found=None, ambiguous=within)
     return Match(found=None, suggestions=close_names(key, keyed))
+
+
+# A "did you mean" needs this much in common (rapidfuzz's 0-100 scale).
+SUGGEST_AT = 60.0
+
+
+def closeness(a: str, b: str, **_: object) -> float:
+    """How alike two name keys are: as spelled, or by their shared words ("heath hil" and
+    "heath and hill partnership"), whichever is closer; filler words count for nothing."""
+    a, b = _without_filler(a), _without_filler(b)
+    return max(fuzz.ratio(a, b), fuzz.token_set_ratio(a, b))
+
+
+def _without_filler(key: str) -> str:
+    return " ".join(w for w in key.split() if w not in FILLER_WORDS) or key
 
 
 def close_names(key: str, keyed: Sequence[tuple[str, T]], limit: int = 3) -> list[T]:
     by_key: dict[str, T] = {}
     for item_key, item in keyed:
         by_key.setdefault(item_key, item)
-    close = difflib.get_close_matches(key, list(by_key), n=limit, cutoff=0.6)
-    return [by_key[k] for k in close]
+    close = process.extract(key, list(by_key), scorer=closeness, limit=limit,
+                            score_cutoff=SUGGEST_AT)
+    return [by_key[k] for k, _, _ in close]

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import digest, privacy
+from handlers import digest, privacy, schools, short_names, web
 from handlers.commands import Access, Command, HelpLine
 from handlers.context import Caller
 from handlers.errors import CommandError
-from handlers.lookup import find_partnership, find_school, quoted_list, require_lead
+from handlers.links import open_in_browser
+from handlers.lookup import find_partnership, membership, quoted_list, require_lead
 from handlers.mentions import PersonRef, find_mentions
-from handlers.names import match_name, name_key, tidy_name
+from handlers.names import match_name
 from handlers.parsing import ParseError, check_length, parse_fields
 from handlers.replies import ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
 from handlers.themes import ThemesRequest, parse_theme_list, run_themes
@@ -25,8 +26,8 @@ from storage.models import (
     Partnership,
     PartnershipKind,
     PartnershipSchool,
-    School,
 )
+from storage.names import name_key, tidy_name
 from storage.roles import canonical_role
 
 MAX_NAME = 200
@@ -57,7 +58,8 @@ PARTNERSHIPS = "Partnerships"
 
 
 def _notes(caller: Caller) -> list[str]:
-    return ["Names are matched loosely: “st marys en4” finds “St Mary's EN4”."]
+    return ["Names are matched loosely: “st marys en4” finds “St Mary's EN4”, “heath hill” "
+            "finds “Heath and Hill Partnership”; a school may be given by its URN."]
 
 
 partnership = Command("partnership", "Create, join, list and link school improvement partnerships",
@@ -261,10 +263,10 @@ def _list_line(row: queries.PartnershipRow) -> str:
 async def info(name: str, caller: Caller, session: AsyncSession) -> Outcome:
     partnership = await find_partnership(session, caller, name)
     assert partnership.id is not None
-    schools = await queries.schools_of(session, partnership.id)
+    school_rows = await queries.schools_of(session, partnership.id)
     members = await queries.members_of(session, partnership.id)
     links = await queries.channel_links(session, partnership.id)
-    school_lines = [_school_line(s) for s in schools] or ["No schools yet."]
+    school_lines = schools.info_lines(school_rows) or ["No schools yet."]
     member_lines = [
         f"{m.display_name}: {m.access_role}"
         + (f", {m.job_title}" if m.job_title else "")
@@ -274,6 +276,8 @@ async def info(name: str, caller: Caller, session: AsyncSession) -> Outcome:
     channels = ", ".join(_channel_label(link) for link in links) or "none linked yet"
     facts = [Fact("Type", KIND_LABELS.get(partnership.kind, partnership.kind)),
              Fact("Channel", channels)]
+    if partnership.short_name:
+        facts.append(Fact("Short name", partnership.short_name))
     if partnership.proposed:
         facts.append(Fact("Status", "proposed"))
     if partnership.note:
@@ -282,15 +286,13 @@ async def info(name: str, caller: Caller, session: AsyncSession) -> Outcome:
         title=partnership.name,
         sections=[
             Section(facts=facts),
-            Section(heading=f"Schools ({len(schools)})", lines=school_lines),
+            Section(heading=f"Schools ({len(school_rows)})", lines=school_lines),
             Section(heading=f"Members ({len(members)})", lines=member_lines),
+            *([Section(lines=["Its CPD coverage, walks and meetings, in your browser:"],
+                       buttons=[open_in_browser(partnership.id)])]
+              if await membership(session, caller, partnership) else []),
         ],
     ))
-
-
-def _school_line(school: School) -> str:
-    extras = [x for x in (school.designation, school.phase, school.authority) if x]
-    return school.name + (f" ({', '.join(extras)})" if extras else "")
 
 
 def _channel_label(link: ChannelLink) -> str:
@@ -338,7 +340,7 @@ async def create(request: CreateRequest, caller: Caller, session: AsyncSession) 
 
 
 @partnership.subcommand(
-    "join", usage="join <partnership> school: <school> [role: …]", access=Access.ANYONE,
+    "join", usage="join <partnership> school: <school or URN> [role: …]", access=Access.ANYONE,
     parse=parse_join, group=PARTNERSHIPS,
     help=[("partnership join East Barnet Area school: Monkfrith role: headteacher",
            "join on behalf of your school")])
@@ -347,26 +349,10 @@ async def join(request: JoinRequest, caller: Caller, session: AsyncSession) -> O
         session, caller, request.partnership,
         example=f"partnership join {{name}} school: {request.school}")
     assert partnership.id is not None
-    school, close = await find_school(session, caller, request.school)
-    notes: list[str] = []
-    if school is None:
-        if close and not request.new_school:
-            names = [s.name for s in close]
-            raise CommandError.because(
-                f"I don't know a school called “{request.school}”. "
-                f"Did you mean {quoted_list(names)}?",
-                f"To join for {names[0]}: "
-                + caller.cmd(f"partnership join {partnership.name} school: {names[0]}")
-                + f". To add “{request.school}” as a new school, add `new: yes`.",
-            )
-        if not name_key(request.school):
-            raise CommandError.because("A school's name needs some letters or numbers.")
-        school = School(workspace=caller.workspace, name=request.school,
-                        name_key=name_key(request.school))
-        session.add(school)
-        await session.flush()
-        notes.append(f"Added the new school {school.name}.")
+    school, notes = await schools.school_to_join(session, caller, partnership, request.school,
+                                                 request.new_school)
     assert school.id is not None
+    label = school.name + (f" (URN {school.urn})" if school.urn is not None else "")
     if await queries.school_link(session, partnership.id, school.id) is None:
         session.add(PartnershipSchool(partnership_id=partnership.id, school_id=school.id))
         notes.append(f"{school.name} is now in {partnership.name}.")
@@ -375,7 +361,7 @@ async def join(request: JoinRequest, caller: Caller, session: AsyncSession) -> O
         session.add(Member(partnership_id=partnership.id, platform=caller.platform,
                            user_id=caller.user_id, display_name=caller.user_name,
                            school_id=school.id, job_title=request.job_title))
-        title = f"You joined {partnership.name} for {school.name}."
+        title = f"You joined {partnership.name} for {label}."
     else:
         previous = member.school_id
         member.school_id = school.id
@@ -384,11 +370,11 @@ async def join(request: JoinRequest, caller: Caller, session: AsyncSession) -> O
             member.job_title = request.job_title
         session.add(member)
         if previous is None:
-            title = f"You are in {partnership.name} for {school.name}."
+            title = f"You are in {partnership.name} for {label}."
         elif previous != school.id:
-            title = f"You were already in {partnership.name}; you are now there for {school.name}."
+            title = f"You were already in {partnership.name}; you are now there for {label}."
         else:
-            title = f"You are already in {partnership.name} for {school.name}."
+            title = f"You are already in {partnership.name} for {label}."
     if request.job_title:
         notes.append(f"Your role: {request.job_title}.")
     return Outcome(Reply.success(title, *notes))
@@ -513,6 +499,19 @@ def _member_for(person: PersonRef, members: list[Member], caller: Caller) -> Mem
 # --- subcommands whose work lives in their own modules -----------------------------------------
 
 partnership.subcommand(
+    "schools", "school", usage="schools <words or URN>", access=Access.ANYONE,
+    parse=schools.parse_schools, group=PARTNERSHIPS,
+    help=[("partnership schools Monkfrith",
+           "find a school (town, phase, URN) and the partnerships it is in")],
+)(schools.run_schools)
+partnership.subcommand(
+    "short", "shortname", "short-name", usage="short <partnership> [set: …]",
+    access=Access.LEAD, parse=short_names.parse_short, group=PARTNERSHIPS,
+    help=[("partnership short Heath and Hill Partnership set: H&H",
+           "a short name that finds it too (leads)")],
+)(short_names.run_short)
+
+partnership.subcommand(
     "digest", usage="digest <partnership> [preview]", access=Access.LEAD,
     parse=digest.parse_request, group="Weekly digest",
     help=[("partnership digest East Barnet Area",
@@ -521,6 +520,12 @@ partnership.subcommand(
                    f"`quiet: skip`, and {c.cmd('partnership digest East Barnet Area off')})"),
           ("partnership digest East Barnet Area preview", "see it now, only you")],
 )(digest.run)
+partnership.subcommand(
+    "web", "browser", usage="web [<partnership>]", access=Access.MEMBER,
+    parse=web.parse_request, group=PARTNERSHIPS,
+    help=[("partnership web East Barnet Area", "a private link to see it in your browser "
+           "(coverage, walks, meetings); it works once, for 15 minutes")],
+)(web.run)
 partnership.see_also("Walks, CPD and meetings", [
     ("walk help", "log learning walks, follow up their next steps"),
     ("cpd help", "log CPD sessions, see them by theme and school"),

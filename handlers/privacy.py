@@ -138,7 +138,7 @@ async def my_data(request: None, caller: Caller, session: AsyncSession) -> Outco
         Reply(title=f"Here is everything I hold about you: {len(records)} "
                     f"record{'s' if len(records) != 1 else ''}.",
               sections=[Section(lines=_counts(records)),
-                        Section(lines=["Sent to you alone, as JSON and CSV. "
+                        Section(lines=["For you alone, as JSON and CSV files. "
                                        f"{caller.cmd('partnership forget me')} erases it."])]),
         files=export_files(caller, records),
     )

@@ -65,12 +65,22 @@ class Button:
     style: str | None = None  # "primary" | "danger" | None
 
 
+@dataclass(frozen=True)
+class Link:
+    """A link for the person to open in their browser (a private link to the web pages or a
+    file): a link button where the platform has them, the address itself in a terminal."""
+
+    label: str
+    url: str
+
+
 @dataclass
 class Section:
     heading: str | None = None
     lines: list[str] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     buttons: list[Button] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
     # Where the whole of a long section can be seen (a web page), for a platform that must
     # shorten it to fit a message.
     more_link: str | None = None
@@ -134,6 +144,10 @@ class ChannelPost:
     withdraw_of: str | None = None
     # Shared with the post (in its thread where the platform has threads).
     attachment: Attachment | None = None
+    # Told to the person who asked, once the post (and its file) is out, with `{channels}` the
+    # channels it reached: "Posted in {channels} with reply buttons." Said by the delivery, not
+    # the handler, so a reply never claims a post that failed.
+    confirm: str | None = None
 
 
 @dataclass(frozen=True)

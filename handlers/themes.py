@@ -13,11 +13,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Caller
 from handlers.lookup import find_partnership, require_lead, require_member
-from handlers.names import Match, match_name, name_key, tidy_name
+from handlers.names import Match, match_name
 from handlers.parsing import ParseError
 from handlers.replies import Outcome, Reply, Section, Tone
 from storage import learning
 from storage.models import CpdTheme, Partnership
+from storage.names import name_key, tidy_name
 
 DEFAULT_THEMES = (
     "Subject leadership: curriculum and progression in foundation subjects",

@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, UniqueConstraint, text
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint, event, inspect, text
+from sqlalchemy.engine import Connection
 from sqlmodel import Field, SQLModel
 
 from storage import slack_oauth
+from storage.names import name_key
+from storage.school_names import match_key
 from storage.types import UTCDateTime, utcnow
 
 
@@ -35,12 +38,17 @@ def _created_at() -> datetime:
 
 class Partnership(SQLModel, table=True):
     __tablename__ = "partnership"
-    __table_args__ = (UniqueConstraint("workspace", "name_key"),)
+    __table_args__ = (UniqueConstraint("workspace", "name_key"),
+                      UniqueConstraint("workspace", "short_key",
+                                       name="uq_partnership_workspace_short_key"))
 
     id: int | None = Field(default=None, primary_key=True)
     workspace: str = Field(max_length=64, index=True)
     name: str = Field(max_length=200)
     name_key: str = Field(max_length=200)
+    # A short name its leads give it ("H&H"), found like the name.
+    short_name: str | None = Field(default=None, max_length=40)
+    short_key: str | None = Field(default=None, max_length=80)
     kind: str = Field(default=PartnershipKind.LOOSE.value, max_length=20)
     # A proposal not yet agreed (e.g. "consultation on a multi academy trust").
     proposed: bool = Field(default=False)
@@ -54,19 +62,126 @@ class Partnership(SQLModel, table=True):
                                                                                  nullable=False))
 
 
+# The DfE register's status of a school that has closed.
+CLOSED = "Closed"
+
+
 class School(SQLModel, table=True):
+    """A school: a name typed or imported, and where the DfE register (GIAS) knows it, its URN
+    and register details. Two schools may share a name (in different towns); a URN is one
+    school. `name_key` and `match_key` are derived from the name whenever it is saved."""
+
     __tablename__ = "school"
-    __table_args__ = (UniqueConstraint("workspace", "name_key"),)
+    __table_args__ = (
+        UniqueConstraint("workspace", "urn", name="uq_school_workspace_urn"),
+        Index("ix_school_workspace_name_key", "workspace", "name_key"),
+        # Lookups start here: the name's own words, without "School", stages or places.
+        Index("ix_school_workspace_match_key", "workspace", "match_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace: str = Field(max_length=64, index=True)
     name: str = Field(max_length=200)
-    name_key: str = Field(max_length=200)
+    name_key: str = Field(default="", max_length=200)
+    match_key: str = Field(default="", max_length=200)
     # NLE (National Support School), LLE, Teaching School.
     designation: str | None = Field(default=None, max_length=40)
-    phase: str | None = Field(default=None, max_length=20)
-    # The local authority, where it is not the partnership's own (e.g. "Hillingdon").
+    # The register's PhaseOfEducation ("Primary", "Secondary", ...) or the phase imported.
+    phase: str | None = Field(default=None, max_length=40)
+    # The local authority ("Barnet", "Hillingdon").
     authority: str | None = Field(default=None, max_length=100)
+    # From the register: Unique Reference Number (six digits), type, status, town, postcode,
+    # and whom it teaches ("Boys", "Girls", "Mixed").
+    urn: int | None = Field(default=None)
+    establishment_type: str | None = Field(default=None, max_length=100)
+    status: str | None = Field(default=None, max_length=60)
+    town: str | None = Field(default=None, max_length=100)
+    postcode: str | None = Field(default=None, max_length=12)
+    gender: str | None = Field(default=None, max_length=12)
+    created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+
+    @property
+    def closed(self) -> bool:
+        return self.status == CLOSED
+
+
+class SchoolWord(SQLModel, table=True):
+    """Each word of a school's own name (its `match_key`), indexed: "did you mean" finds the
+    schools sharing a word, or a word's first letters, with the typed name without reading
+    every school."""
+
+    __tablename__ = "school_word"
+    __table_args__ = (Index("ix_school_word_workspace_word", "workspace", "word"),)
+
+    school_id: int = Field(foreign_key="school.id", ondelete="CASCADE", primary_key=True)
+    word: str = Field(max_length=100, primary_key=True)
+    workspace: str = Field(max_length=64)
+
+
+def school_words(school_id: int, workspace: str, key: str) -> list[dict[str, object]]:
+    """The `school_word` rows of a school whose match key is `key`."""
+    return [{"school_id": school_id, "workspace": workspace, "word": word[:100]}
+            for word in sorted(set(key.split()))]
+
+
+def _derive_school_keys(_mapper: object, _connection: object, school: School) -> None:
+    school.name_key = name_key(school.name)
+    school.match_key = match_key(school.name)
+
+
+def _index_new_school(_mapper: object, connection: Connection, school: School) -> None:
+    assert school.id is not None
+    rows = school_words(school.id, school.workspace, school.match_key)
+    if rows:
+        connection.execute(SchoolWord.__table__.insert(), rows)  # type: ignore[attr-defined]
+
+
+def _reindex_school(_mapper: object, connection: Connection, school: School) -> None:
+    if not inspect(school).attrs.match_key.history.has_changes():
+        return
+    table = SchoolWord.__table__  # type: ignore[attr-defined]
+    connection.execute(table.delete().where(table.c.school_id == school.id))
+    _index_new_school(_mapper, connection, school)
+
+
+# The keys always follow the name, however a school is saved (join, importers, merge, tests);
+# bulk inserts use storage.schools.insert_schools, which does the same.
+event.listen(School, "before_insert", _derive_school_keys)
+event.listen(School, "before_update", _derive_school_keys)
+event.listen(School, "after_insert", _index_new_school)
+event.listen(School, "after_update", _reindex_school)
+
+
+class SchoolAlias(SQLModel, table=True):
+    """Another name a school was known by (a record merged into it): found like its name, so a
+    re-import of the old spelling finds the school rather than making it again."""
+
+    __tablename__ = "school_alias"
+    __table_args__ = (Index("ix_school_alias_workspace_name_key", "workspace", "name_key"),
+                      UniqueConstraint("school_id", "name_key"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", ondelete="CASCADE")
+    workspace: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    name_key: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+
+
+class SchoolReview(SQLModel, table=True):
+    """A school the register import could not match alone: a person decides (merge it into one
+    of the candidates, or dismiss) with `partnership-bot schools review`/`merge`."""
+
+    __tablename__ = "school_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(max_length=64, index=True)
+    school_id: int = Field(foreign_key="school.id", ondelete="CASCADE", unique=True)
+    # The register's candidates, as URNs separated by commas.
+    candidate_urns: str = Field(max_length=500)
+    dismissed: bool = Field(default=False)
     created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                  nullable=False))
 
@@ -478,3 +593,78 @@ class RecordChange(SQLModel, table=True):
     by_name: str = Field(max_length=100)
     changed_at: datetime = Field(default_factory=_created_at,
                                  sa_column=Column(UTCDateTime(), nullable=False))
+
+
+# --- the web pages ----------------------------------------------------------------------------
+# Links and sessions are bearer secrets: only the SHA-256 of each token is stored, so a copy of
+# the database gives no one a way in. Each names one chat identity (workspace, platform, user).
+
+
+class WebLink(SQLModel, table=True):
+    """A private link, asked for in chat, that signs its person in to the web pages: it works
+    once, for 15 minutes."""
+
+    __tablename__ = "web_link"
+    __table_args__ = (
+        # Pacing: how many links this person asked for lately.
+        Index("ix_web_link_person", "platform", "user_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    workspace: str = Field(max_length=64)
+    platform: str = Field(max_length=10)
+    user_id: str = Field(max_length=64)
+    user_name: str = Field(max_length=100)
+    # The page it opens: a partnership's, or (None) the person's partnerships.
+    partnership_id: int | None = Field(default=None, foreign_key="partnership.id",
+                                       ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
+                                                                    nullable=True))
+
+
+class WebSession(SQLModel, table=True):
+    """A browser signed in through a link: its cookie's token (hashed) and whose it is. Deleted
+    on signing out, on `forget me`, and once expired."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_person", "platform", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    workspace: str = Field(max_length=64)
+    platform: str = Field(max_length=10)
+    user_id: str = Field(max_length=64)
+    user_name: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class FileLink(SQLModel, table=True):
+    """A file made for one person (a calendar invite, a chart, their data export) and served at
+    a personal link until it expires: how every platform, Teams included, gets files."""
+
+    __tablename__ = "file_link"
+    __table_args__ = (Index("ix_file_link_person", "platform", "user_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    workspace: str = Field(max_length=64)
+    platform: str = Field(max_length=10)
+    user_id: str = Field(max_length=64)
+    filename: str = Field(max_length=200)
+    title: str = Field(max_length=200)
+    mimetype: str = Field(max_length=100)
+    content: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
+    # Personal data (an export) is handed out once; an invite or a chart may be opened again
+    # until it expires (calendar apps and phones fetch a file more than once).
+    single_use: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
+                                                                    nullable=True))

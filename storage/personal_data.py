@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import ColumnElement, delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +25,7 @@ from storage.models import (
     ChannelLink,
     CpdSession,
     DigestSettings,
+    FileLink,
     LearningWalk,
     Meeting,
     MeetingSettings,
@@ -34,6 +35,8 @@ from storage.models import (
     Rsvp,
     School,
     WalkWalker,
+    WebLink,
+    WebSession,
 )
 
 ERASED = "(name removed)"
@@ -303,6 +306,42 @@ async def erase_changes(session: AsyncSession, person: Person) -> int:
     return int(result.rowcount)
 
 
+# --- the web pages' links, sessions and files ---------------------------------------------
+
+_WEB_TABLES: tuple[type[WebLink] | type[WebSession] | type[FileLink], ...] = (
+    WebLink, WebSession, FileLink)
+
+
+def _theirs(table: type[WebLink] | type[WebSession] | type[FileLink],
+            person: Person) -> list[ColumnElement[bool]]:
+    return [col(table.workspace) == person.workspace, col(table.platform) == person.platform,
+            col(table.user_id) == person.user_id]
+
+
+async def export_web(session: AsyncSession, person: Person) -> list[Record]:
+    """Sign-in links, browser sessions and files made for the person (never their tokens)."""
+    links = await session.exec(select(WebLink).where(*_theirs(WebLink, person)))
+    sessions = await session.exec(select(WebSession).where(*_theirs(WebSession, person)))
+    files = await session.exec(select(FileLink).where(*_theirs(FileLink, person)))
+    return ([Record("web sign-in link", {"made": _text(r.created_at),
+                                         "expires": _text(r.expires_at),
+                                         "used": _text(r.used_at)}) for r in links.all()]
+            + [Record("web session", {"signed in": _text(r.created_at),
+                                      "expires": _text(r.expires_at)}) for r in sessions.all()]
+            + [Record("file link", {"file": r.filename, "made": _text(r.created_at),
+                                    "expires": _text(r.expires_at)}) for r in files.all()])
+
+
+async def erase_web(session: AsyncSession, person: Person) -> int:
+    """Every link and file is deleted, and every browser signed in as the person signed out."""
+    removed = 0
+    for table in _WEB_TABLES:
+        result = await session.exec(delete(table).where(
+            *_theirs(table, person)))
+        removed += int(result.rowcount)
+    return removed
+
+
 # (exporter, eraser) for every table that names people; erasers run in this order (memberships
 # last: the others look up the person's names there).
 SOURCES: list[tuple[Exporter, Eraser]] = [
@@ -311,6 +350,7 @@ SOURCES: list[tuple[Exporter, Eraser]] = [
     (export_meetings, erase_meetings),
     (export_created, erase_created),
     (export_changes, erase_changes),
+    (export_web, erase_web),
     (export_memberships, erase_memberships),
 ]
 
@@ -334,4 +374,4 @@ async def erase(session: AsyncSession, person: Person) -> int:
 # Tables with columns that name or identify people, all handled above.
 COVERED = {"partnership", "member", "channel_link", "learning_walk", "walk_walker",
            "cpd_session", "meeting", "agenda_item", "rsvp", "meeting_settings",
-           "digest_settings", "record_change"}
+           "digest_settings", "record_change", "web_link", "web_session", "file_link"}

@@ -37,6 +37,16 @@ async def partnerships_in(session: AsyncSession, workspace: str) -> Sequence[Par
     return result.all()
 
 
+async def partnership_in(session: AsyncSession, workspace: str,
+                         partnership_id: int) -> Partnership | None:
+    """The partnership with this id, if it belongs to `workspace`."""
+    result = await session.exec(
+        select(Partnership).where(Partnership.id == partnership_id,
+                                  Partnership.workspace == workspace)
+    )
+    return result.first()
+
+
 async def partnership_by_key(session: AsyncSession, workspace: str, key: str) -> Partnership | None:
     result = await session.exec(
         select(Partnership).where(Partnership.workspace == workspace, Partnership.name_key == key)
@@ -62,6 +72,15 @@ async def partnership_and_membership(
     a member), in one statement."""
     result = await session.exec(_PARTNERSHIP_AND_MEMBERSHIP, params={
         "workspace": workspace, "key": key, "platform": platform, "user_id": user_id})
+    return result.first()
+
+
+async def partnership_by_short_key(session: AsyncSession, workspace: str,
+                                   key: str) -> Partnership | None:
+    """The partnership whose leads gave it this short name ("H&H")."""
+    result = await session.exec(
+        select(Partnership).where(Partnership.workspace == workspace,
+                                  Partnership.short_key == key))
     return result.first()
 
 

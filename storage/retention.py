@@ -10,7 +10,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import dedupe
+from storage import dedupe, web_access
 from storage.db import Database
 from storage.models import LearningWalk, Partnership, WalkWalker
 from storage.personal_data import ERASED
@@ -64,5 +64,6 @@ async def housekeeping(db: Database, now: datetime) -> None:
     """Run once a day by the scheduler; safe to run twice or in several processes at once."""
     walks = await remove_old_walk_notes(db, now)
     requests = await dedupe.forget_old(db)
-    log.info("housekeeping: notes removed from %d walks, %d old request ids forgotten",
-             walks, requests)
+    links = await web_access.forget_expired(db, now)
+    log.info("housekeeping: notes removed from %d walks, %d old request ids forgotten, %d "
+             "expired web links, sessions and files deleted", walks, requests, links)

@@ -63,9 +63,16 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
             if await stored_revisions(conn) == migration_heads():
                 return
     postgres = engine.dialect.name == "postgresql"
+    sqlite = engine.dialect.name == "sqlite"
     async with engine.connect() as conn:
         if postgres:
             await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": UPGRADE_LOCK})
+            await conn.commit()
+        if sqlite:
+            # SQLite migrations rebuild a table to change a constraint (Alembic's batch mode):
+            # with foreign keys on, dropping the old copy would cascade to, or be refused by,
+            # the rows that refer to it. The pragma only works outside a transaction.
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             await conn.commit()
         try:
             async with conn.begin():
@@ -74,6 +81,9 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
             if postgres:
                 await conn.execute(text("SELECT pg_advisory_unlock(:key)"),
                                    {"key": UPGRADE_LOCK})
+                await conn.commit()
+            if sqlite:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 await conn.commit()
 
 

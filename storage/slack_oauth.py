@@ -14,7 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-from sqlalchemy import Dialect, MetaData, Table, Text, delete, desc, select, update
+from sqlalchemy import (
+    Dialect,
+    MetaData,
+    Table,
+    Text,
+    and_,
+    delete,
+    desc,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -114,25 +126,53 @@ class SlackInstallationStore(AsyncSQLAlchemyInstallationStore):
                  cipher: MultiFernet | None) -> None:
         super().__init__(client_id=client_id, engine=engine, bots_table_name=BOTS_TABLE,
                          installations_table_name=INSTALLATIONS_TABLE)
+        self.cipher = cipher
         token_type = EncryptedToken(cipher)
         _with_token_type(self.installations, token_type)
         _with_token_type(self.bots, token_type)
 
-    async def bot_token_for_team(self, team_id: str) -> str | None:
-        """The newest bot token installed in this workspace (Slack team), or None.
-
-        By team id alone, so a workspace of an Enterprise Grid org is found as well."""
+    async def bot_token_for_workspace(self, workspace: str) -> str | None:
+        """The newest bot token for this workspace key (bot/slack/payloads.py), or None: a
+        team id finds the workspace's own install (by team id alone, so a workspace of an
+        Enterprise Grid org that installed on its own is found too); an enterprise id finds the
+        org-wide install."""
         bots = self.bots.c
         query = (
             select(bots.bot_token)
-            .where(bots.client_id == self.client_id, bots.team_id == team_id,
-                   bots.bot_token.is_not(None))
+            .where(bots.client_id == self.client_id, bots.bot_token.is_not(None),
+                   or_(bots.team_id == workspace,
+                       and_(bots.enterprise_id == workspace,
+                            bots.is_enterprise_install.is_(True))))
             .order_by(desc(bots.installed_at))
             .limit(1)
         )
         async with self.engine.connect() as conn:
             token: str | None = (await conn.execute(query)).scalar()
         return token
+
+    async def check_tokens_readable(self) -> None:
+        """TokenKeyError, in one line naming TOKEN_ENCRYPTION_KEY, when a stored token is
+        encrypted and the configured keys cannot decrypt it (none set, or not the one used)."""
+        # The tables with plain TEXT columns: the values as stored, not decrypted (and logged).
+        raw = MetaData()
+        define_tables(raw)
+        unreadable = 0
+        async with self.engine.connect() as conn:
+            for name in (INSTALLATIONS_TABLE, BOTS_TABLE):
+                table = raw.tables[name]
+                columns = [table.c[c] for c in TOKEN_COLUMNS if c in table.c]
+                for row in (await conn.execute(select(*columns))).all():
+                    unreadable += sum(1 for value in row if not _readable(value, self.cipher))
+        if not unreadable:
+            return
+        if self.cipher is None:
+            raise TokenKeyError(
+                f"{unreadable} stored Slack token(s) are encrypted but TOKEN_ENCRYPTION_KEY is "
+                "not set: set it to the key they were encrypted with.")
+        raise TokenKeyError(
+            f"{unreadable} stored Slack token(s) do not decrypt with TOKEN_ENCRYPTION_KEY: set "
+            "it to the key they were encrypted with (to change keys, list the new key first: "
+            "TOKEN_ENCRYPTION_KEY=<new key>,<old key>).")
 
 
 class SlackOAuthStateStore(AsyncSQLAlchemyOAuthStateStore):
@@ -151,6 +191,21 @@ class SlackOAuthStateStore(AsyncSQLAlchemyOAuthStateStore):
             await conn.execute(delete(self.oauth_states).where(self.oauth_states.c.expire_at < now))
         state: str = await super().async_issue(*args, **kwargs)
         return state
+
+    async def async_consume(self, state: str) -> bool:
+        """Use the state up: true once for a state we issued that has not expired. One DELETE,
+        so two browsers coming back with the same state cannot both succeed; a failure is
+        logged without the state (slack-sdk's own store writes it into its warning)."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        states = self.oauth_states
+        try:
+            async with self.engine.begin() as conn:
+                used = await conn.execute(
+                    delete(states).where(states.c.state == state, states.c.expire_at > now))
+        except SQLAlchemyError as error:
+            log.error("could not check an install state: %s", type(error).__name__)
+            return False
+        return bool(used.rowcount)
 
 
 async def encrypt_stored_tokens(engine: AsyncEngine, cipher: MultiFernet) -> int:
@@ -172,6 +227,20 @@ async def encrypt_stored_tokens(engine: AsyncEngine, cipher: MultiFernet) -> int
                                        .values(**values))
                     changed += 1
     return changed
+
+
+def _readable(stored: str | None, cipher: MultiFernet | None) -> bool:
+    if not stored or not stored.startswith(FERNET_PREFIX):
+        return True  # none, or plain (stored before a key was set)
+    if cipher is None:
+        return False
+    from cryptography.fernet import InvalidToken  # loaded with the cipher itself
+
+    try:
+        cipher.decrypt(stored.encode())
+    except InvalidToken:
+        return False
+    return True
 
 
 def _encrypt_again(cipher: MultiFernet, stored: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
@@ -21,6 +22,7 @@ from cryptography.fernet import Fernet
 
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.logs import TextFormatter, access_log_options
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, system_clock
 from bot.server import DELIVERY_KEY, SCHEDULER_KEY, build_web_app
 from storage.db import Database
@@ -31,6 +33,17 @@ from tests.support.slack_requests import SIGNING_SECRET, SlackClientSim, signed_
 from tests.support.teams_requests import TeamsClientSim
 
 BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Captured log lines (caplog.text, and the report of a failing test) in the bot's own
+    text format, as the shell and a terminal show them (bot/logs.py)."""
+    plugin = config.pluginmanager.get_plugin("logging-plugin")
+    for handler in (getattr(plugin, "caplog_handler", None),
+                    getattr(plugin, "report_handler", None)):
+        if handler is not None:
+            handler.setFormatter(TextFormatter())
 OAUTH_REDIRECT_URI = "https://partnership-bot.example.org/slack/oauth_redirect"
 
 
@@ -138,12 +151,22 @@ class RunningBot:
         return f"{answer['text']}\n{answer.get('blocks')}"
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now: for a server whose own address must be known
+    before it starts (PUBLIC_BASE_URL, in links it hands out)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 @asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
-    """`app` served on a free loopback port; yields its base URL."""
-    runner = web.AppRunner(app, access_log=None)
+async def serving(app: web.Application, port: int = 0) -> AsyncIterator[str]:
+    """`app` served on a loopback port (a free one unless given), with the access log `serve`
+    writes; yields its base URL."""
+    runner = web.AppRunner(app, **access_log_options())
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
@@ -191,9 +214,13 @@ async def moving(clock: FakeClock, step: timedelta, every: float = 0.01) -> Asyn
 async def serve(settings: Settings, db: Database, fake: FakeSlack, clock: Clock = system_clock,
                 poll_seconds: float = POLL_SECONDS) -> AsyncIterator[RunningBot]:
     """The real aiohttp server on a loopback port, its Slack Web API pointed at the fake;
-    `clock` and `poll_seconds` drive its reminder outbox."""
+    `clock` and `poll_seconds` drive its reminder outbox. Links it hands out name its own
+    address (PUBLIC_BASE_URL), unless the settings give another."""
+    port = free_port()
+    if settings.public_base_url is None:
+        settings = replace(settings, public_base_url=f"http://127.0.0.1:{port}")
     app = build_web_app(settings, db, clock=clock, poll_seconds=poll_seconds)
-    async with serving(app) as url, aiohttp.ClientSession() as session:
+    async with serving(app, port) as url, aiohttp.ClientSession() as session:
         sim = SlackClientSim(session, f"{url}/slack/events", fake.response_url())
         yield RunningBot(url, db, sim, fake, settings, app[SCHEDULER_KEY])
 
@@ -244,8 +271,9 @@ class RunningTeamsBot:
 @asynccontextmanager
 async def serve_teams(db: Database, connector: FakeConnector) -> AsyncIterator[RunningTeamsBot]:
     """The real server serving Teams only at /api/messages; replies go to the fake connector."""
-    app = build_web_app(teams_settings(db.url), db)
-    async with serving(app) as url, aiohttp.ClientSession() as session:
+    port = free_port()
+    app = build_web_app(teams_settings(db.url, public_base_url=f"http://127.0.0.1:{port}"), db)
+    async with serving(app, port) as url, aiohttp.ClientSession() as session:
         sim = TeamsClientSim(session, f"{url}/api/messages", connector.service_url)
         yield RunningTeamsBot(url, db, sim, connector, app[DELIVERY_KEY])
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
 
 DATA = Path(__file__).parent / "fixtures" / "data" / "partnerships.yaml"
 
@@ -44,6 +48,7 @@ def test_help_names_every_command(tmp_path: Path) -> None:
     result = cli("--help", tmp_path=tmp_path)
     assert result.returncode == 0
     for word in ("shell", "serve", "import", "db upgrade", "teams-package", "digests",
+                 "schools import-gias", "schools review", "schools merge",
                  "SLACK_API_URL",
                  "TEAMS_APP_ID", "TEAMS_AUTH_DISABLED", "WORKSPACE_ALIASES"):
         assert word in result.stdout
@@ -134,6 +139,41 @@ def test_a_bad_token_encryption_key_says_how_to_make_one(tmp_path: Path) -> None
     assert "Fernet.generate_key()" in result.stderr
 
 
+@pytest.mark.parametrize("configured", ["a wrong key", "no key"])
+def test_serve_stops_when_stored_tokens_do_not_decrypt(tmp_path: Path, configured: str) -> None:
+    """A well-formed key that is not the one the tokens were stored with, or the key removed
+    after they were encrypted: serve refuses to start, in one line naming the setting."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    asyncio.run(_token_stored_with(url, Fernet.generate_key().decode()))
+    key = ({"TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode()}
+           if configured == "a wrong key" else {})
+    result = cli("serve", tmp_path=tmp_path, DATABASE_URL=url, PORT="0", HOST="127.0.0.1",
+                 SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="not-real",
+                 SLACK_SIGNING_SECRET="not-real", **key)
+    assert result.returncode == 2
+    *logged, error = result.stderr.strip().splitlines()
+    assert error.startswith("partnership-bot: ")
+    assert "stored Slack token(s)" in error and "TOKEN_ENCRYPTION_KEY" in error
+    # Before it, only log records (JSON lines, as `serve` writes them): without a key, the
+    # warning that tokens would be stored in plain text.
+    assert all(json.loads(line)["level"] for line in logged)
+
+
+async def _token_stored_with(url: str, key: str) -> None:
+    from slack_sdk.oauth.installation_store import Bot
+
+    from storage.db import Database
+    from storage.slack_oauth import SlackInstallationStore, token_cipher
+
+    db = Database(url)
+    await db.upgrade()
+    store = SlackInstallationStore("1111.2222", db.engine, token_cipher(key))
+    await store.async_save_bot(Bot(app_id="A0APP00001", team_id="T0NORTH001",
+                                   bot_token="xoxb-1001-2001-notarealtoken", bot_id="B0BOT00001",
+                                   bot_user_id="U0BOT00001", installed_at=1_700_000_000.0))
+    await db.dispose()
+
+
 def test_help_names_the_multi_workspace_settings(tmp_path: Path) -> None:
     result = cli("--help", tmp_path=tmp_path)
     for word in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "TOKEN_ENCRYPTION_KEY",
@@ -217,3 +257,38 @@ async def _three_digests(url: str) -> None:
                 setattr(row, key, value)
             session.add(row)
     await db.dispose()
+
+
+GIAS = Path(__file__).parent / "fixtures" / "gias"
+
+
+def test_schools_import_gias_review_and_merge(tmp_path: Path) -> None:
+    assert cli("import", str(DATA), tmp_path=tmp_path).returncode == 0
+    first = cli("schools", "import-gias", str(GIAS / "edubasealldata_windows1252.csv"),
+                tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "rows read:  41 (windows-1252)" in first.stdout
+    assert "schools:    5 created, 36 updated, 0 unchanged, 0 closed" in first.stdout
+    assert "Monkfrith is URN 100101 (Monkfrith Primary School)" in first.stdout
+    again = cli("schools", "import-gias", str(GIAS / "edubasealldata_utf8.csv"), "--la",
+                "Barnet", tmp_path=tmp_path)
+    assert "rows read:  33 (utf-8)" in again.stdout
+    assert "schools:    0 created, 0 updated, 33 unchanged, 0 closed" in again.stdout
+    review = cli("schools", "review", tmp_path=tmp_path)
+    assert "Nothing to review" in review.stdout
+    dry = cli("schools", "merge", "Moss Hall Nursery School", "100107", "--dry-run",
+              tmp_path=tmp_path)
+    assert dry.returncode == 1 and "Both have URNs (100109 and 100107)" in dry.stderr
+
+
+def test_schools_import_gias_refuses_a_file_without_the_registers_columns(
+        tmp_path: Path) -> None:
+    bad = tmp_path / "schools.csv"
+    bad.write_text("URN,Name\n100101,Monkfrith\n", encoding="utf-8")
+    result = cli("schools", "import-gias", str(bad), tmp_path=tmp_path)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("partnership-bot: ") and "Traceback" not in result.stderr
+    assert "has no columns 'EstablishmentName', 'TypeOfEstablishment (name)'" in last
+    missing = cli("schools", "import-gias", "nowhere.csv", tmp_path=tmp_path)
+    assert missing.returncode == 2 and "no file at nowhere.csv" in missing.stderr

@@ -320,7 +320,7 @@ async def test_a_preview_is_the_digest_as_it_stands_for_the_caller_only(db: Data
     assert text.endswith(
         "Preview, seen only by you. #heads gets this on Monday 2 March 2026 at 08:00, unless "
         "more is logged before then. A chart of the term's CPD coverage goes with it (in the "
-        "message's thread in Slack).")
+        "message's thread in Slack, and behind “See the chart” everywhere).")
 
 
 async def test_bad_digest_settings_get_a_polite_answer(db: Database) -> None:

@@ -16,7 +16,7 @@ FUZZ = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 subcommands = st.sampled_from(["", "help", "create", "join", "leave", "list", "info", "channel",
-                               "role", "frob"])
+                               "role", "web", "frob"])
 words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=80)
 fields = st.sampled_from(["school:", "role:", "type:", "new:", "<@U1|x>", "@x", "lead", "&lt;",
                           "<!channel>", "<#C1|c>", ":", "\n", "\x00"])

@@ -11,12 +11,12 @@ from bot.slack.app import command_text
 from handlers.cpd import format_hours, parse_minutes
 from handlers.logbook import take_quiet
 from handlers.mentions import PersonRef, link_members, parse_people, plain_text
-from handlers.names import name_key
 from handlers.parsing import parse_fields
 from handlers.schoolyear import school_term, school_year_label, school_year_start, short_date
 from handlers.themes import DEFAULT_THEMES, match_theme
 from handlers.walk import tidy_year_groups
 from storage.models import CpdTheme, Member
+from storage.names import name_key
 
 # --- terms ------------------------------------------------------------------------------------
 

@@ -139,6 +139,7 @@ async def test_a_submitted_walk_is_confirmed_and_noted_in_the_channel(
     blocks = json.dumps(confirmation["blocks"])
     assert "<@U0BEN00001>" in blocks  # walkers and owner as real mentions
     assert "Y1, Y2" in blocks
+    assert "A short note went to #heads." in blocks  # said once the note was out
     note = (await bot.fake.wait_for("chat.postMessage", 2))[1].body
     assert note["channel"] == "C0HEADS001"
     assert "Steve logged a learning walk at Danegrove" in note["text"]

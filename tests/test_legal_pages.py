@@ -86,6 +86,7 @@ IN_THE_NOTICE = {
     "meetings": "Meetings, agenda items",
     "Slack installations": "its token, encrypted",
     "request ids": "Ids of recent requests",
+    "web sign-in links": "Private links to the web pages and to files",
 }
 
 

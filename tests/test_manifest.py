@@ -60,6 +60,12 @@ def test_the_bot_subscribes_to_uninstalls_and_revocations() -> None:
     assert set(REVOCATION_EVENTS) <= set(events)
 
 
+def test_org_wide_installs_are_offered_as_the_bot_supports_them() -> None:
+    """Enterprise Grid orgs may install for every workspace at once: payloads, tokens and posts
+    are keyed by the org (bot/slack/payloads.py; tests/test_slack_oauth.py)."""
+    assert manifest()["settings"]["org_deploy_enabled"] is True
+
+
 def test_each_commands_description_and_usage_hint_come_from_its_declarations() -> None:
     """The manifest's words for a command are the code's: a subcommand added, renamed or
     re-described without the manifest fails here."""

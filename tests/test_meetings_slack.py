@@ -14,7 +14,7 @@ from handlers.meetings import MeetingRsvp
 from storage.models import Meeting, PostedMessage, RsvpAnswer
 from storage.types import LONDON
 from tests.conftest import RunningBot
-from tests.support.fake_slack import Call
+from tests.support.fake_slack import Call, Scripted
 from tests.support.slack_requests import block_action, view_submission
 from tests.support.when import day_ahead, london, uk_long, uk_short
 
@@ -103,7 +103,9 @@ async def test_schedule_posts_a_card_with_reply_buttons_and_a_calendar_invite(
         # Slack wants action ids unique within a block: the copies are numbered.
         ("Going", "meeting.rsvp", "v1:meeting.rsvp:1:going"),
         ("Can't make it", "meeting.rsvp#1", "v1:meeting.rsvp:1:not_going"),
-        ("Maybe", "meeting.rsvp#2", "v1:meeting.rsvp:1:maybe")]
+        ("Maybe", "meeting.rsvp#2", "v1:meeting.rsvp:1:maybe"),
+        # A private link to the invite for whoever presses it, on every platform.
+        ("Add to calendar", "web.invite", "v1:web.invite:1")]
 
     (upload_call, calendar), = await invites(bot, 1)
     assert upload_call.body["channel_id"] == CHANNEL
@@ -125,6 +127,24 @@ async def test_schedule_posts_a_card_with_reply_buttons_and_a_calendar_invite(
     assert meeting.starts_at == london(day, 11, 30).astimezone(UTC)
 
 
+
+async def test_a_card_that_could_not_be_posted_is_not_claimed(bot: RunningBot) -> None:
+    """The reply says where the card went only once it is there: a refused post gets the
+    reason instead of both "Posted in #heads" and "I can't post in #heads"."""
+    await linked_partnership(bot)
+    bot.fake.answer("chat.postMessage", Scripted(body={"ok": False, "error": "not_in_channel"}))
+    answer = await command(bot, f"schedule East Barnet Area when: {uk_long(day_ahead(10))}", 3)
+    assert "Scheduled East Barnet Area meeting" in answer
+    assert "I can't post in #heads yet" in answer
+    assert "Posted in" not in answer
+    # And with the card posted but its invite refused, it is not claimed either.
+    bot.fake.answer("files.getUploadURLExternal",
+                    Scripted(body={"ok": False, "error": "missing_scope"}))
+    answer = await command(bot, f"schedule East Barnet Area when: {uk_long(day_ahead(11))}", 4)
+    assert "The message went out, but not the file" in answer
+    assert "Posted in" not in answer
+
+
 async def test_rsvp_clicks_update_the_card_in_place(bot: RunningBot) -> None:
     await linked_partnership(bot)
     await command(bot, f"schedule East Barnet Area when: {uk_short(day_ahead(5))}", 3)
@@ -137,7 +157,7 @@ async def test_rsvp_clicks_update_the_card_in_place(bot: RunningBot) -> None:
     assert (update.body["channel"], update.body["ts"]) == (CHANNEL, ts)
     assert "Going: 1 · Can't make it: 0 · Maybe: 0" in dumps(update.body["blocks"])
     assert "Going: Steve" in dumps(update.body["blocks"])
-    assert len(buttons(update)) == 3  # still answerable
+    assert len(buttons(update)) == 4  # still answerable (and Add to calendar)
     thanks = (await bot.fake.wait_for("chat.postEphemeral"))[0]
     assert thanks.body["user"] == STEVE and "You're going to" in thanks.body["text"]
 
@@ -173,7 +193,8 @@ async def test_cancel_edits_the_card_and_sends_a_cancellation_for_calendars(
     assert "Cancelled East Barnet Area meeting" in answer
     edit = (await bot.fake.wait_for("chat.update"))[0]
     assert edit.body["ts"] == ts and edit.body["text"].startswith("Cancelled:")
-    assert buttons(edit) == []  # nothing left to answer
+    # Nothing left to answer; the cancellation for calendars instead.
+    assert [b["text"]["text"] for b in buttons(edit)] == ["Remove from calendar"]
     notice = (await posted(bot, "Cancelled:"))[0]
     assert "snow closure" in dumps(notice.body["blocks"])
 
@@ -205,7 +226,7 @@ async def test_move_sends_an_updated_invite_with_the_same_uid(bot: RunningBot) -
     edit = (await bot.fake.wait_for("chat.update"))[0]
     assert edit.body["ts"] == ts
     assert "15:00–16:00" in dumps(edit.body["blocks"])
-    assert len(buttons(edit)) == 3
+    assert len(buttons(edit)) == 4
     notice = (await posted(bot, "Moved:"))[0]
     assert "It was " in dumps(notice.body["blocks"])
 

@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.names import match_name, name_key
+from handlers.names import match_name
 from handlers.parsing import ParseError, parse_fields
 from handlers.partnership import partnership
+from storage.names import name_key
 from tests.support.shell_caller import caller
 
 

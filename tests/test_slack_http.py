@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
-import logging
 import time
 
-import pytest
+from cryptography.fernet import Fernet
 
-from tests.conftest import RunningBot
-from tests.support.fake_slack import Scripted
-from tests.support.slack_requests import signed_headers
+from storage.db import Database
+from tests.conftest import RunningBot, oauth_test_settings, serve
+from tests.support.fake_slack import CLIENT_SECRET, FakeSlack, Scripted, Workspace
+from tests.support.logs import TEXT_RECORD, captured_logs
+from tests.support.slack_oauth import come_back, start_install
+from tests.support.slack_requests import (
+    SIGNING_SECRET,
+    block_action,
+    event_callback,
+    signed_headers,
+    view_submission,
+)
+from tests.support.teams_requests import TENANT, TeamsClientSim
+from tests.test_learning_slack import text_input, walk_state
+
+NORTH = Workspace("T0NORTH001", "Northfield Schools")
+NORTH_TOKEN = "xoxb-1001-2001-northfieldnotarealtoken"
+TEAMS_APP_ID = "11111111-2222-4333-8444-555555555555"
+TEAMS_PASSWORD = "teams-app-password-not-real-0123"
 
 
 async def test_healthz_answers_when_database_is_up(bot: RunningBot) -> None:
@@ -120,9 +137,9 @@ async def test_a_replayed_retry_never_creates_a_second_record(bot: RunningBot) -
     retry = await bot.slack.post(body, {**signed_headers(body), "X-Slack-Retry-Num": "1",
                                         "X-Slack-Retry-Reason": "http_timeout"})
     assert first.status == 200 and retry.status == 200
-    # Both run after their ack; the list is asked once the create has been answered.
+    # Commands run after their ack: wait for the create's answer before listing.
     await bot.fake.wait_until(lambda: any("Created" in c.body["text"]
-                                          for c in bot.fake.of("response_url")))
+                                          for c in bot.fake.of("response_url")), within=20)
     listing = await bot.ask_text("/partnership", "list")
     assert "1 partnership " in listing
     created = [c for c in bot.fake.of("response_url") if "Created" in c.body["text"]]
@@ -139,20 +156,127 @@ async def test_a_channel_ping_in_a_school_name_is_rendered_harmless(bot: Running
     assert "&lt;!channel&gt; Infant" in json.dumps(info["blocks"])
 
 
-async def test_logs_carry_neither_tokens_nor_notes(bot: RunningBot,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot")
-    caplog.set_level(logging.DEBUG, logger="handlers")
-    caplog.set_level(logging.DEBUG, logger="storage")
-    caplog.set_level(logging.INFO)
-    bot.fake.answer("chat.postMessage", Scripted(body={"ok": False, "error": "not_in_channel"}))
-    await bot.ask("/partnership", "create East Barnet Area")
-    await bot.ask("/partnership", "join East Barnet Area school: Monkfrith")
-    await bot.ask("/partnership", "channel East Barnet Area")
-    await bot.ask("/walk", "log East Barnet Area school: Monkfrith date: 5/2/2026 focus: "
-                  "reading strengths: SECRET-NOTE-TEXT next steps: PRIVATE-STEP")
-    text = caplog.text
-    assert "not_in_channel" in text  # the failure was logged...
-    for secret in ("SECRET-NOTE-TEXT", "PRIVATE-STEP", bot.settings.slack_bot_token or "xoxb-",
-                   bot.settings.slack_signing_secret or "secret"):
-        assert secret not in text  # ...without the note or any credential
+async def test_logs_carry_no_secrets_tokens_or_notes(db: Database,
+                                                      fake_slack: FakeSlack) -> None:
+    """A scripted run through the real server, serving many Slack workspaces and Teams (with
+    its token checks on), logged at DEBUG with the access log on, as JSON and as text: installs
+    (one good, one refused with a newline in its code, one cancelled, forged and reused
+    states), commands, a form, link use, a refused Teams JWT and errors. No token, secret,
+    code, state, link token, JWT or walk note appears in any line; every line is one record;
+    and the lines of a request carry its id, platform, workspace and command."""
+    key = Fernet.generate_key().decode()
+    settings = dataclasses.replace(
+        oauth_test_settings(fake_slack, db.url, key), teams_app_id=TEAMS_APP_ID,
+        teams_app_password=TEAMS_PASSWORD, teams_tenant_id=TENANT)
+    code = "4724469134.4644010092847.232b4e6d82c333b53c3d5f2ea6a8c3d7"
+    newline_code = "4724469134.1.x\n2026-01-01 00:00:00,000 CRITICAL root: forged record"
+    link_token, link_sig = "Zx9_Qm2-Lp7wRt4YvB1cNe8KdJ3sHf6G", "c2lnbmF0dXJlLW5vdC1yZWFs"
+    jwt = ("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJub3QtcmVhbCIsImlzcyI6Im5vdCJ9."
+           "bm90LWEtcmVhbC1zaWduYXR1cmUtYXQtYWxs")
+    notes = ["SECRET-NOTE-TEXT", "PRIVATE-STEP", "FORM-NOTE-TEXT", "FORGED-BODY-NOTE",
+             "TEAMS-NOTE-TEXT", "BUTTON-VALUE-NOTE"]
+    states: list[str] = []
+    with captured_logs(known_secrets=settings.secrets) as logs:
+        async with serve(settings, db, fake_slack) as bot:
+            session, url = bot.slack.session, bot.url
+
+            async def back(params: dict[str, str], cookie: bool = True) -> int:
+                start = await start_install(session, url)
+                states.append(start.state)
+                page = await come_back(session, url, {**params, "state": start.state},
+                                       start.state if cookie else None)
+                return page.status
+
+            # Installs: good, refused with a newline in the code, cancelled, other browser.
+            fake_slack.grant(code, NORTH, NORTH_TOKEN)
+            assert await back({"code": code}) == 200
+            assert await back({"code": newline_code}) == 401
+            assert await back({"error": "access_denied"}) == 200
+            assert await back({"code": code}, cookie=False) == 400
+            # A forged state; a used one.
+            assert (await come_back(session, url, {"code": code, "state": "forged-state-1a2b3c"},
+                                    "forged-state-1a2b3c")).status == 401
+            assert (await come_back(session, url, {"code": code, "state": states[0]},
+                                    states[0])).status == 401
+
+            # Commands, a walk with notes, a channel Slack refuses to post in.
+            fake_slack.answer("chat.postMessage",
+                              Scripted(body={"ok": False, "error": "not_in_channel"}))
+            north = {"team_id": NORTH.team_id, "enterprise_id": None, "enterprise_name": None}
+            await bot.ask("/partnership", "create East Barnet Area", **north)
+            await bot.ask("/partnership", "join East Barnet Area school: Monkfrith", **north)
+            await bot.ask("/partnership", "join East Barnet Area school: Danegrove",
+                          user_id="U0BEN00001", user_name="ben", **north)
+            await bot.ask("/partnership", "channel East Barnet Area", channel_id="C0HEADS001",
+                          channel_name="heads", **north)
+            await bot.ask("/walk", "log East Barnet Area school: Monkfrith date: 5/2/2026 "
+                          "focus: reading strengths: SECRET-NOTE-TEXT next steps: PRIVATE-STEP",
+                          **north)
+            # The walk form, submitted with notes.
+            await bot.slack.command("/walk", "log", **north)
+            view = (await fake_slack.wait_for("views.open"))[0].body["view"]
+            form = view_submission("walk.log", walk_state(view, strengths=text_input(
+                "FORM-NOTE-TEXT")), view["private_metadata"])
+            form["team"]["id"] = form["user"]["team_id"] = form["view"]["team_id"] = (
+                NORTH.team_id)
+            assert await bot.slack.interaction_json(form) is None
+            await fake_slack.wait_for("chat.postEphemeral")
+
+            # Errors: an unsigned request carrying a note; a signed button press Bolt cannot
+            # make sense of (no user), carrying a note in its value.
+            body = bot.slack.command_body("/walk", "log x strengths: FORGED-BODY-NOTE", **north)
+            unsigned = await bot.slack.post(body, signed_headers(body, secret="not-the-secret"))
+            assert unsigned.status == 401
+            press = block_action("walk.done", "BUTTON-VALUE-NOTE")
+            press["team"]["id"] = NORTH.team_id
+            del press["user"]
+            await bot.slack.interaction(press)
+
+            # Link use: a token in the path and a signature in the query.
+            async with session.get(f"{url}/web/files/{link_token}/export.csv?sig={link_sig}"
+                                   "&code=abc") as answer:
+                assert answer.status == 404
+            # Teams: a JWT that does not validate, on a message carrying a note.
+            teams = TeamsClientSim(session, f"{url}/api/messages", "http://127.0.0.1:9/")
+            refused = await teams.post(teams.personal("walk log x strengths: TEAMS-NOTE-TEXT"),
+                                       headers={"Authorization": f"Bearer {jwt}"})
+            assert refused.status == 401
+            # The workspace uninstalls.
+            await bot.slack.event(event_callback("app_uninstalled", NORTH.team_id))
+            await fake_slack.wait_until(lambda: True)
+            await asyncio.sleep(0.2)  # the last access lines and after-ack listeners
+
+    secrets = [NORTH_TOKEN, CLIENT_SECRET, SIGNING_SECRET, key, TEAMS_PASSWORD, code,
+               newline_code, "CRITICAL root: forged", *states, "forged-state-1a2b3c",
+               link_token, link_sig, jwt, jwt.split(".")[2], *notes]
+    for output in (logs.json_text, logs.text):
+        for secret in secrets:
+            assert secret not in output, secret
+        # Nothing even reached the last net: no secret was handed to a logger at all.
+        assert "[redacted]" not in output
+
+    # One record a line, in both formats.
+    records = logs.records()
+    assert len([line for line in logs.text_lines() if TEXT_RECORD.match(line)]) == len(records)
+    assert all(TEXT_RECORD.match(line) or line.startswith("    ")
+               for line in logs.text_lines())
+
+    # The run was logged, with each request's fields.
+    access = {(r["method"], r["path"], r["status"]) for r in logs.where(logger="bot.access")}
+    assert {("GET", "/slack/install", 302), ("GET", "/slack/oauth_redirect", 200),
+            ("GET", "/slack/oauth_redirect", 401), ("GET", "/slack/oauth_redirect", 400),
+            ("GET", "/web/files/{token}/export.csv", 404), ("POST", "/slack/events", 401),
+            ("POST", "/api/messages", 401)} <= access
+    [refused_code] = logs.where(message="Slack refused the install code: invalid_code")
+    assert refused_code["platform"] == "slack" and refused_code["request_id"]
+    assert logs.where(message="install cancelled by the installer")
+    [teams_line] = logs.where(logger="bot.access", path="/api/messages")
+    assert teams_line["platform"] == "teams"
+    [failed_post] = [r for r in records if "not_in_channel" in r["message"]]
+    assert (failed_post["platform"], failed_post["workspace"], failed_post["command"]) == (
+        "slack", NORTH.team_id, "partnership")
+    # The warning came from the command's after-ack task; the access line of the same request
+    # carries the same id.
+    same_request = logs.where(logger="bot.access", request_id=failed_post["request_id"])
+    assert [(r["method"], r["path"]) for r in same_request] == [("POST", "/slack/events")]
+    assert same_request[0]["command"] == "partnership"

@@ -5,14 +5,19 @@ never mix."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
+from bot.config import ConfigError
 from bot.delivery import DeliveryError
 from bot.slack.app import SlackPoster, slack_client
 from bot.slack.oauth import InstalledBotTokens
@@ -28,6 +33,7 @@ from storage.slack_oauth import (
 from tests.conftest import RunningBot, oauth_test_settings, serve
 from tests.support.fake_slack import CLIENT_ID, FakeSlack, Workspace
 from tests.support.slack_oauth import (
+    Page,
     come_back,
     install,
     installation_rows,
@@ -35,6 +41,7 @@ from tests.support.slack_oauth import (
     stored_tokens,
 )
 from tests.support.slack_requests import block_action, event_callback
+from tests.support.when import day_ahead, uk_long
 
 NORTH = Workspace("T0NORTH001", "Northfield Schools")
 SOUTH = Workspace("T0SOUTH001", "Southgate Schools", bot_user_id="U0BOT00002",
@@ -63,6 +70,20 @@ async def command(bot: RunningBot, team: Workspace, text: str, **overrides: str)
 async def installed(bot: RunningBot, team: Workspace, token: str) -> None:
     page = await install(bot.slack.session, bot.url, bot.fake, team, token)
     assert page.status == 200, page.text
+
+
+def assert_our_page(page: Page, title: str, *never: str) -> None:
+    """One of our pages: its title, a way back to Slack, safe headers, the state cookie
+    cleared, and nothing from the address the browser came back with."""
+    assert f"<h1>{title}</h1>" in page.text
+    assert "Oops" not in page.text
+    assert re.search(r'href="(https://[a-z.]*slack\.com/|slack://)', page.text)
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Set-Cookie"].startswith("slack-app-oauth-state=deleted")
+    for value in never:
+        assert value not in page.text
 
 
 async def test_slack_can_verify_the_events_address(oauth_bot: RunningBot) -> None:
@@ -101,7 +122,8 @@ async def test_install_exchanges_the_code_and_the_workspace_can_use_the_bot(
     page = await install(oauth_bot.slack.session, oauth_bot.url, oauth_bot.fake, NORTH,
                          NORTH_TOKEN)
     assert page.status == 200
-    assert "Thank you" in page.text
+    assert "Partnership Bot is installed" in page.text
+    assert "Northfield Schools" in page.text
     exchange = oauth_bot.fake.of("oauth.v2.access")
     assert len(exchange) == 1
     assert exchange[0].body["code"].startswith("code-T0NORTH001")
@@ -134,7 +156,7 @@ async def test_a_forged_state_is_refused_before_any_code_is_exchanged(
     page = await come_back(oauth_bot.slack.session, oauth_bot.url,
                            {"code": "code-forged", "state": "made-up"}, "made-up")
     assert page.status == 401
-    assert "Oops, Something Went Wrong" in page.text
+    assert "This install link has expired" in page.text
     # A real state, but the cookie from another browser is missing.
     start = await start_install(oauth_bot.slack.session, oauth_bot.url)
     page = await come_back(oauth_bot.slack.session, oauth_bot.url,
@@ -154,20 +176,28 @@ async def test_a_state_works_once(oauth_bot: RunningBot) -> None:
     assert len(oauth_bot.fake.of("oauth.v2.access")) == 1
 
 
-async def test_a_cancelled_install_stores_nothing(oauth_bot: RunningBot) -> None:
+async def test_a_cancelled_install_stores_nothing_and_offers_to_start_again(
+    oauth_bot: RunningBot,
+) -> None:
     start = await start_install(oauth_bot.slack.session, oauth_bot.url)
     page = await come_back(oauth_bot.slack.session, oauth_bot.url,
                            {"error": "access_denied", "state": start.state}, start.state)
-    assert "access_denied" in page.text
+    assert page.status == 200
+    assert_our_page(page, "You cancelled the install", "access_denied", start.state)
+    assert "nothing about your workspace was kept" in page.text
+    assert 'href="/slack/install"' in page.text
     assert oauth_bot.fake.of("oauth.v2.access") == []
 
 
-async def test_a_code_slack_rejects_stores_nothing(oauth_bot: RunningBot) -> None:
+async def test_a_code_slack_rejects_stores_nothing_and_gives_a_reference(
+    oauth_bot: RunningBot,
+) -> None:
     start = await start_install(oauth_bot.slack.session, oauth_bot.url)
     page = await come_back(oauth_bot.slack.session, oauth_bot.url,
                            {"code": "never-granted", "state": start.state}, start.state)
     assert page.status == 401
-    assert "invalid_code" in page.text
+    assert_our_page(page, "The install did not finish", "never-granted", "invalid_code")
+    assert re.search(r"quote reference <code>[0-9a-f]{12}</code>", page.text)
     assert len(oauth_bot.fake.of("oauth.v2.access")) == 1
     async with oauth_bot.db.engine.connect() as conn:
         assert await conn.scalar(text("SELECT count(*) FROM slack_bots")) == 0
@@ -226,10 +256,10 @@ async def test_a_key_can_be_rotated(db: Database) -> None:
                                          bot_id="B0BOT00001", bot_user_id="U0BOT00001"))
     # The new key first (it encrypts), the old one after it (it still decrypts).
     after = SlackInstallationStore(CLIENT_ID, db.engine, token_cipher(f"{new},{old}"))
-    assert await after.bot_token_for_team(NORTH.team_id) == NORTH_TOKEN
+    assert await after.bot_token_for_workspace(NORTH.team_id) == NORTH_TOKEN
     # A store with only an unrelated key cannot read it, and says why in the log.
     stranger = SlackInstallationStore(CLIENT_ID, db.engine, token_cipher(new))
-    assert await stranger.bot_token_for_team(NORTH.team_id) is None
+    assert await stranger.bot_token_for_workspace(NORTH.team_id) is None
 
 
 async def test_tokens_stored_before_a_key_was_set_still_work(db: Database) -> None:
@@ -241,7 +271,7 @@ async def test_tokens_stored_before_a_key_was_set_still_work(db: Database) -> No
                                    bot_user_id="U0BOT00001", installed_at=1_700_000_000.0))
     keyed = SlackInstallationStore(CLIENT_ID, db.engine,
                                    token_cipher(Fernet.generate_key().decode()))
-    assert await keyed.bot_token_for_team(NORTH.team_id) == NORTH_TOKEN
+    assert await keyed.bot_token_for_workspace(NORTH.team_id) == NORTH_TOKEN
 
 
 async def test_encrypt_stored_tokens_moves_every_token_to_the_first_key(db: Database) -> None:
@@ -405,3 +435,213 @@ async def test_interactions_are_answered_with_their_own_workspaces_token(
     assert {(a.body["channel"], a.token) for a in answers} == {
         ("C0NORTH001", NORTH_TOKEN), ("C0SOUTH001", SOUTH_TOKEN)}
     assert all("out of date" in a.body["text"] for a in answers)
+
+
+# -- our install pages ---------------------------------------------------------------------------
+
+
+async def test_the_installed_page_links_back_to_the_workspace(oauth_bot: RunningBot) -> None:
+    oauth_bot.fake.grant("code-north-1", NORTH, NORTH_TOKEN)
+    start = await start_install(oauth_bot.slack.session, oauth_bot.url)
+    page = await come_back(oauth_bot.slack.session, oauth_bot.url,
+                           {"code": "code-north-1", "state": start.state}, start.state)
+    assert page.status == 200
+    assert_our_page(page, "Partnership Bot is installed", "code-north-1", start.state)
+    assert "Northfield Schools" in page.text and "/partnership help" in page.text
+    assert 'href="slack://app?team=T0NORTH001&amp;id=A0APP00001"' in page.text
+    assert 'href="https://app.slack.com/client/T0NORTH001"' in page.text
+
+
+async def test_a_crafted_error_puts_no_words_on_our_page(oauth_bot: RunningBot) -> None:
+    """Anyone can send a link to our address with their own `error` text: it is never shown."""
+    start = await start_install(oauth_bot.slack.session, oauth_bot.url)
+    crafted = "Your licence has lapsed. Call 0800 000 000 to renew"
+    page = await come_back(oauth_bot.slack.session, oauth_bot.url,
+                           {"error": crafted, "state": start.state}, start.state)
+    assert page.status == 400
+    assert_our_page(page, "The install did not finish", "licence", "0800", "lapsed")
+    assert oauth_bot.fake.of("oauth.v2.access") == []
+
+
+async def test_an_expired_used_or_other_browsers_link_gets_the_expired_page(
+    oauth_bot: RunningBot,
+) -> None:
+    oauth_bot.fake.grant("code-late", NORTH, NORTH_TOKEN)
+    start = await start_install(oauth_bot.slack.session, oauth_bot.url)
+    async with oauth_bot.db.engine.begin() as conn:
+        await conn.execute(text("UPDATE slack_oauth_states SET expire_at = :past"),
+                           {"past": datetime(2020, 1, 1)})
+    params = {"code": "code-late", "state": start.state}
+    late = await come_back(oauth_bot.slack.session, oauth_bot.url, params, start.state)
+    assert late.status == 401
+    assert_our_page(late, "This install link has expired", "code-late", start.state)
+    assert "ten minutes" in late.text and 'href="/slack/install"' in late.text
+    # Opened in another browser (no state cookie): the same page.
+    other = await start_install(oauth_bot.slack.session, oauth_bot.url)
+    elsewhere = await come_back(oauth_bot.slack.session, oauth_bot.url,
+                                {"code": "code-late", "state": other.state}, None)
+    assert elsewhere.status == 400
+    assert_our_page(elsewhere, "This install link has expired", other.state)
+    assert oauth_bot.fake.of("oauth.v2.access") == []
+
+
+# -- Enterprise Grid: org-wide installs ------------------------------------------------------------
+
+ORG = {"id": "E0GRID0001", "name": "Barnet Schools Trust"}
+GRID = Workspace(ORG["id"], ORG["name"], bot_user_id="U0BOT00003", bot_id="B0BOT00003",
+                 enterprise=ORG, org_wide=True)
+GRID_TOKEN = "xoxb-3001-4001-gridorgwidenotarealtoken"
+# Two workspaces of the org.
+GRID_NORTH, GRID_SOUTH = "T0GRIDN001", "T0GRIDS001"
+
+
+async def grid_ask(bot: RunningBot, command_name: str, text_: str, team_id: str,
+                   **overrides: str) -> str:
+    """A slash command from a workspace of the org, as Slack sends it under an org-wide
+    install: the workspace's team id, the org's enterprise id, is_enterprise_install=true."""
+    return await bot.ask_text(command_name, text_, team_id=team_id, enterprise_id=ORG["id"],
+                              enterprise_name=ORG["name"], is_enterprise_install="true",
+                              **overrides)
+
+
+def grid_authorizations(payload: dict[str, Any], team_id: str) -> dict[str, Any]:
+    """An Events API envelope under an org-wide install: the installation it is for has the
+    org's id and no team."""
+    payload.update(team_id=team_id, enterprise_id=ORG["id"], authorizations=[
+        {"enterprise_id": ORG["id"], "team_id": None, "user_id": GRID.bot_user_id,
+         "is_bot": True, "is_enterprise_install": True}])
+    return payload
+
+
+async def test_an_org_wide_install_is_stored_for_the_org(oauth_bot: RunningBot) -> None:
+    page = await install(oauth_bot.slack.session, oauth_bot.url, oauth_bot.fake, GRID,
+                         GRID_TOKEN)
+    assert page.status == 200
+    assert_our_page(page, "Partnership Bot is installed for your organisation")
+    assert "Barnet Schools Trust" in page.text
+    assert ('href="https://example.enterprise.slack.com/manage/organization/apps/profile/'
+            'A0APP00001/workspaces/add"') in page.text
+    async with oauth_bot.db.engine.connect() as conn:
+        rows = (await conn.execute(text(
+            "SELECT enterprise_id, team_id, is_enterprise_install FROM slack_bots"))).all()
+    assert [(e, t, bool(i)) for e, t, i in rows] == [(ORG["id"], None, True)]
+
+
+async def test_commands_and_posts_work_in_every_workspace_of_the_org(
+    oauth_bot: RunningBot,
+) -> None:
+    await installed(oauth_bot, GRID, GRID_TOKEN)
+    await installed(oauth_bot, NORTH, NORTH_TOKEN)  # a workspace outside the org
+    created = await grid_ask(oauth_bot, "/partnership", "create Barnet Cluster", GRID_NORTH)
+    assert "Created the partnership Barnet Cluster" in created
+    # The org's partnerships are shared by its workspaces: the other one links its channel.
+    linked = await grid_ask(oauth_bot, "/partnership", "channel Barnet Cluster", GRID_SOUTH,
+                            channel_id="C0GRIDS001", channel_name="cluster-heads")
+    assert "Linked this channel" in linked
+    scheduled = await grid_ask(oauth_bot, "/meeting",
+                               f"schedule Barnet Cluster when: {uk_long(day_ahead(10))}",
+                               GRID_NORTH)
+    assert "Posted in #cluster-heads" in scheduled
+    assert "not installed" not in scheduled and "can't post" not in scheduled
+    posts = await oauth_bot.fake.wait_for("chat.postMessage", 2)
+    assert {(p.body["channel"], p.token) for p in posts} == {("C0GRIDS001", GRID_TOKEN)}
+    async with oauth_bot.db.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT workspace FROM partnership"))).all() == [
+            (ORG["id"],)]
+    # Every request from the org was authorised with the org's token; the outsider sees
+    # nothing of the org's partnerships.
+    assert {c.token for c in oauth_bot.fake.of("auth.test")} <= {GRID_TOKEN, NORTH_TOKEN}
+    assert "Barnet Cluster" not in await command(oauth_bot, NORTH, "list")
+
+
+async def test_buttons_and_the_home_tab_under_an_org_wide_install(oauth_bot: RunningBot) -> None:
+    await installed(oauth_bot, GRID, GRID_TOKEN)
+    # Under an org-wide install an interaction's `team` can be null: the org is what counts.
+    press = block_action("no.such.action", "x", channel_id="C0GRIDS001")
+    press.update(team=None, is_enterprise_install=True, enterprise=ORG)
+    press["user"]["team_id"] = GRID_SOUTH
+    await oauth_bot.slack.interaction(press)
+    answer = (await oauth_bot.fake.wait_for("chat.postEphemeral"))[0]
+    assert (answer.body["channel"], answer.token) == ("C0GRIDS001", GRID_TOKEN)
+    assert "out of date" in answer.body["text"]
+    await oauth_bot.slack.event(grid_authorizations(
+        event_callback("app_home_opened", GRID_NORTH), GRID_NORTH))
+    home = (await oauth_bot.fake.wait_for("views.publish"))[0]
+    assert home.token == GRID_TOKEN
+
+
+async def test_uninstalling_from_the_org_deletes_only_the_orgs_tokens(
+    oauth_bot: RunningBot,
+) -> None:
+    await installed(oauth_bot, GRID, GRID_TOKEN)
+    await installed(oauth_bot, NORTH, NORTH_TOKEN)
+    response = await oauth_bot.slack.event(grid_authorizations(
+        event_callback("app_uninstalled", GRID_NORTH), GRID_NORTH))
+    assert response.status == 200
+
+    async def org_gone() -> bool:
+        async with oauth_bot.db.engine.connect() as conn:
+            n = await conn.scalar(text("SELECT count(*) FROM slack_bots WHERE enterprise_id "
+                                       "= :e"), {"e": ORG["id"]})
+        return bool(n == 0)
+
+    await eventually(org_gone)
+    assert await installation_rows(oauth_bot.db, NORTH.team_id) == 2
+    reply = await grid_ask(oauth_bot, "/partnership", "list", GRID_NORTH)
+    assert "not installed in this workspace" in reply
+
+
+async def test_an_aliased_workspace_posts_with_its_slack_teams_token(
+    db: Database, fake_slack: FakeSlack,
+) -> None:
+    """A Slack team sharing a workspace name (WORKSPACE_ALIASES) with a Teams tenant: its
+    partnerships belong to the shared name, and posts find the team's token through it."""
+    settings = dataclasses.replace(
+        oauth_test_settings(fake_slack, db.url, Fernet.generate_key().decode()),
+        workspace_aliases={NORTH.team_id: "barnet", "tenant-not-real": "barnet"})
+    async with serve(settings, db, fake_slack) as bot:
+        await installed(bot, NORTH, NORTH_TOKEN)
+        await command(bot, NORTH, "create Heath and Hill Partnership")
+        linked = await command(bot, NORTH, "channel Heath and Hill Partnership",
+                               channel_id="C0NORTH001", channel_name="heath-and-hill")
+        assert "not installed" not in linked
+        post = (await fake_slack.wait_for("chat.postMessage"))[0]
+        assert (post.body["channel"], post.token) == ("C0NORTH001", NORTH_TOKEN)
+
+
+# -- starting with the wrong key -----------------------------------------------------------------
+
+
+async def saved_with_key(db: Database, key: str | None) -> None:
+    from slack_sdk.oauth.installation_store import Installation
+
+    store = SlackInstallationStore(CLIENT_ID, db.engine, token_cipher(key))
+    await store.async_save(Installation(app_id="A0APP00001", team_id=NORTH.team_id,
+                                        user_id="U0ADMIN001", bot_token=NORTH_TOKEN,
+                                        bot_id="B0BOT00001", bot_user_id="U0BOT00001"))
+
+
+@pytest.mark.parametrize("configured", ["another key", "no key"])
+async def test_the_server_will_not_start_when_stored_tokens_do_not_decrypt(
+    db: Database, fake_slack: FakeSlack, configured: str,
+) -> None:
+    await saved_with_key(db, Fernet.generate_key().decode())
+    key = Fernet.generate_key().decode() if configured == "another key" else None
+    with pytest.raises(ConfigError) as refused:
+        async with serve(oauth_test_settings(fake_slack, db.url, key), db, fake_slack):
+            pass
+    message = str(refused.value)
+    assert "TOKEN_ENCRYPTION_KEY" in message and "\n" not in message
+    assert "2 stored Slack token(s)" in message  # the installation's and the bot's
+
+
+async def test_the_server_starts_with_the_key_or_a_rotation_that_lists_it(
+    db: Database, fake_slack: FakeSlack,
+) -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    await saved_with_key(db, None)  # plain, from before a key was set: readable with any
+    await saved_with_key(db, old)
+    fake_slack.workspaces[NORTH_TOKEN] = NORTH  # Slack knows the token
+    for keys in (old, f"{new},{old}"):
+        async with serve(oauth_test_settings(fake_slack, db.url, keys), db, fake_slack) as bot:
+            assert "Created" in await command(bot, NORTH, "create Heath and Hill " + keys[:4])

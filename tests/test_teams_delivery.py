@@ -219,7 +219,8 @@ async def test_the_weekly_digest_goes_out_to_teams_through_the_outbox(
     teams_bot: RunningTeamsBot,
 ) -> None:
     """A real digest, built by the outbox when due and posted as an Adaptive Card; Teams has
-    no file sharing here, so the chart stays behind and the text says it all."""
+    no file sharing here, so the chart is behind its "See the chart" button
+    (tests/test_web_teams.py) and the text says it all."""
     partnership_id = await link_teams_channel(teams_bot)
     async with teams_bot.db.session() as session:
         row = (await session.exec(select(ScheduledDelivery).where(

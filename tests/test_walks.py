@@ -78,7 +78,9 @@ async def test_the_channel_note_says_a_walk_happened_and_nothing_of_its_notes(
     assert "progression in foundation subjects" in text
     for private in ("Clear sequencing", "Vocabulary", "progression map", "Ben", "Dee Ray"):
         assert private not in text
-    assert "A short note went to #heads." in outcome.reply.plain_text()
+    # Where it went is said by the delivery, once it is out (so never of a post that failed).
+    assert post.confirm == "A short note went to {channels}."
+    assert "note went" not in outcome.reply.plain_text()
 
 
 @pytest.mark.parametrize("text", [

@@ -4,6 +4,7 @@ that fit PostgreSQL's max_connections, and SQLite kept to one process."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ from urllib.parse import parse_qs
 import aiohttp
 import asyncpg
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.config import ConfigError, Settings
 from bot.workers import POOL_DEFAULT, ConnectionLimits, pool_size_per_worker, workers_for
@@ -162,11 +164,11 @@ async def test_two_workers_share_a_port_survive_a_crash_and_stop_together(
             urls = [parse_qs(body)["response_url"][0] for body in bodies]
             await fake_slack.wait_until(lambda: all(fake_slack.answer_to(u) for u in urls),
                                         within=30)
-        # Each worker took some of the connections: the access log says which.
-        served = {line.split("[")[1].split("]")[0] for line in
-                  (tmp_path / "serve.log").read_text().splitlines()
-                  if "aiohttp.access" in line and "/slack/events" in line}
-        assert served == {str(pid) for pid in workers}
+        # Each worker took some of the connections: the access log says which (`pid`).
+        lines = [json.loads(line) for line in (tmp_path / "serve.log").read_text().splitlines()]
+        served = {line["pid"] for line in lines
+                  if line["logger"] == "bot.access" and line["path"] == "/slack/events"}
+        assert served == workers
         os.kill(min(workers), signal.SIGKILL)  # a worker dies: another takes its place
         deadline = time.monotonic() + 20
         while len(_children(server.pid) - {min(workers)}) < 2:
@@ -181,3 +183,40 @@ async def test_two_workers_share_a_port_survive_a_crash_and_stop_together(
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreads "
+                    "connections on Linux only")
+async def test_workers_are_not_started_when_stored_tokens_do_not_decrypt(
+    empty_postgres: str, tmp_path: Path,
+) -> None:
+    """The key is checked once, before any worker starts (a worker refusing to start would
+    only be started again): one line naming the setting, and no worker."""
+    from slack_sdk.oauth.installation_store import Bot
+
+    from storage.slack_oauth import SlackInstallationStore, token_cipher
+
+    db = Database(empty_postgres)
+    try:
+        await db.upgrade()
+        store = SlackInstallationStore("1111.2222", db.engine,
+                                       token_cipher(Fernet.generate_key().decode()))
+        await store.async_save_bot(Bot(app_id="A0APP00001", team_id="T0NORTH001",
+                                       bot_token="xoxb-1001-2001-notarealtoken",
+                                       bot_id="B0BOT00001", bot_user_id="U0BOT00001",
+                                       installed_at=1_700_000_000.0))
+    finally:
+        await db.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    env.update(XDG_DATA_HOME=str(tmp_path), SLACK_CLIENT_ID="1111.2222",
+               SLACK_CLIENT_SECRET="not-real", SLACK_SIGNING_SECRET="not-real",
+               TOKEN_ENCRYPTION_KEY=Fernet.generate_key().decode(), DATABASE_URL=empty_postgres,
+               HOST="127.0.0.1", PORT=str(_free_port()), DATABASE_POOL_SIZE="2")
+    result = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "bot.cli", "serve", "--workers", "2"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    *logged, error = result.stderr.strip().splitlines()
+    assert error.startswith("partnership-bot: 1 stored Slack token(s) do not decrypt with "
+                            "TOKEN_ENCRYPTION_KEY")
+    assert not any("serving on" in line for line in logged)

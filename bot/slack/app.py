@@ -34,8 +34,9 @@ from bot.slack.oauth import (
     BotTokens,
     add_revocation_listeners,
     not_installed_message,
-    oauth_settings,
+    oauth_flow,
 )
+from bot.slack.payloads import slack_workspace
 from handlers.context import Caller, Platform
 from handlers.dispatch import COMMANDS, app_home, run_action, run_command, submit_form
 from handlers.forms import Form
@@ -83,7 +84,7 @@ def slack_caller(command: dict[str, Any]) -> Caller:
     is_dm = command.get("channel_name") == "directmessage" or str(channel_id).startswith("D")
     return Caller(
         platform=Platform.SLACK,
-        workspace=command.get("team_id") or "unknown",
+        workspace=slack_workspace(command) or "unknown",
         user_id=command["user_id"],
         user_name=command.get("user_name") or command["user_id"],
         channel_id=None if is_dm else channel_id,
@@ -94,10 +95,9 @@ def slack_caller(command: dict[str, Any]) -> Caller:
 def interaction_caller(body: dict[str, Any], channel_id: str | None) -> Caller:
     """The caller of a modal submission or a button press."""
     user = body.get("user") or {}
-    team = body.get("team") or {}
     return Caller(
         platform=Platform.SLACK,
-        workspace=team.get("id") or user.get("team_id") or "unknown",
+        workspace=slack_workspace(body) or "unknown",
         user_id=user["id"],
         user_name=user.get("username") or user.get("name") or user["id"],
         channel_id=channel_id,
@@ -278,7 +278,8 @@ class SlackListeners:
 
     def shared(self, caller: Caller) -> Caller:
         """The caller in the workspace their Slack team shares (WORKSPACE_ALIASES), if any."""
-        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace))
+        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace),
+                       web_base=self.settings.web_base)
 
     def command(self, name: str) -> Any:
         async def on_command(ack: AsyncAck, command: dict[str, Any],
@@ -327,6 +328,8 @@ class SlackListeners:
                         client: AsyncWebClient) -> None:
         await ack()
         action = (body.get("actions") or [{}])[0]
+        if action.get("url"):
+            return  # a link button: Slack opened the address; nothing to do
         container = body.get("container") or {}
         channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id")
         caller = self.shared(interaction_caller(body, channel_id))
@@ -342,7 +345,7 @@ class SlackListeners:
             return
         user = str(event["user"])
         caller = self.shared(Caller(platform=Platform.SLACK,
-                                    workspace=body.get("team_id") or "unknown",
+                                    workspace=slack_workspace(body) or "unknown",
                                     user_id=user, user_name=user))
         await self.publish_home(client, caller)
 
@@ -412,8 +415,8 @@ class SlackSurface:
         if (self.body.get("view") or {}).get("type") == "home":
             # Pressed on the Home tab: the tab itself shows what changed; only trouble is told.
             await self.listeners.publish_home(self.client, self.caller)
-            if reply.tone not in (Tone.ERROR, Tone.WARNING):
-                return
+            if reply.tone not in (Tone.ERROR, Tone.WARNING) and not has_links(reply):
+                return  # (a private link, though, is told: it is what was asked for)
         await self._tell(reply)
 
     async def _send_files(self, files: list[Attachment], reply: Reply) -> None:
@@ -448,6 +451,11 @@ class SlackSurface:
             log.warning("could not reach user by DM: %s", error.response.get("error"))
 
 
+def has_links(reply: Reply) -> bool:
+    """Whether the reply hands the person a link (which they must be told, wherever asked)."""
+    return any(section.links for section in reply.sections)
+
+
 def request_id(body: dict[str, Any]) -> str | None:
     """What identifies one Slack request across retries and replays: the trigger id of a
     command or interaction (each invocation has its own), or an event's id."""
@@ -480,7 +488,7 @@ def build_slack_app(
             # Given here too so that Bolt's token lookups use our client (SLACK_API_URL).
             installation_store=store,
             installation_store_bot_only=True,
-            oauth_settings=oauth_settings(settings, db, store),
+            oauth_flow=oauth_flow(settings, db, store),
             user_facing_authorize_error_message=not_installed_message(settings),
         )
     app.error(on_error)

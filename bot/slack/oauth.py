@@ -7,13 +7,19 @@ listeners only log what happened."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, Protocol
 from urllib.parse import urlparse, urlunparse
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.config import Settings
+from bot.slack.install_pages import InstallPages
 from storage.db import Database
 from storage.slack_oauth import (
     GENERATE_KEY_HINT,
@@ -41,20 +47,32 @@ class EnvironmentBotToken:
 
 
 class InstalledBotTokens:
-    """Multi-workspace mode: the token saved when the workspace installed the app."""
+    """Multi-workspace mode: the token saved when the workspace (or, for an org-wide install,
+    its Enterprise Grid org) installed the app.
 
-    def __init__(self, store: SlackInstallationStore) -> None:
+    A workspace shared under WORKSPACE_ALIASES is found through the Slack team ids that share
+    its name."""
+
+    def __init__(self, store: SlackInstallationStore,
+                 aliases: Mapping[str, str] | None = None) -> None:
         self.store = store
+        self.aliases = aliases or {}
 
     async def for_workspace(self, workspace: str) -> str | None:
-        return await self.store.bot_token_for_team(workspace)
+        sharing = sorted(platform_id for platform_id, shared in self.aliases.items()
+                         if shared == workspace and platform_id != workspace)
+        for key in (workspace, *sharing):
+            token = await self.store.bot_token_for_workspace(key)
+            if token is not None:
+                return token
+        return None
 
 
 def bot_tokens(settings: Settings, store: SlackInstallationStore | None) -> BotTokens:
     """Where bot tokens come from in this mode."""
     if store is None:
         return EnvironmentBotToken(settings.slack_bot_token)
-    return InstalledBotTokens(store)
+    return InstalledBotTokens(store, settings.workspace_aliases)
 
 
 def installation_store(settings: Settings, db: Database) -> SlackInstallationStore:
@@ -83,10 +101,41 @@ def not_installed_message(settings: Settings) -> str:
             f"workspace admin to install it again {again}.")
 
 
+class InstallClient(AsyncWebClient):
+    """The Web API client of the install flow: says in the log why Slack refused an install
+    (`bad_client_secret`, `invalid_code`, …), without the code."""
+
+    async def oauth_v2_access(self, **kwargs: Any) -> AsyncSlackResponse:
+        try:
+            response: AsyncSlackResponse = await super().oauth_v2_access(**kwargs)
+        except SlackApiError as error:
+            log.warning("Slack refused the install code: %s",
+                        error.response.get("error") or "unknown_error")
+            raise
+        return response
+
+
+def _bolt_flow_logger() -> logging.Logger:
+    """For Bolt's install flow, which writes the install code into its warning when Slack
+    refuses one: a logger outside the hierarchy that writes nothing (InstallClient says why
+    instead, without the code)."""
+    quiet = logging.Logger("slack_bolt.oauth.silenced", level=logging.CRITICAL + 10)
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    return quiet
+
+
+def oauth_flow(settings: Settings, db: Database, store: SlackInstallationStore) -> AsyncOAuthFlow:
+    """The install flow: our state store, our pages, and logs without codes or states."""
+    return AsyncOAuthFlow(client=InstallClient(base_url=settings.slack_api_url),
+                          logger=_bolt_flow_logger(),
+                          settings=oauth_settings(settings, db, store))
+
+
 def oauth_settings(settings: Settings, db: Database,
                    store: SlackInstallationStore) -> AsyncOAuthSettings:
     assert settings.slack_client_id is not None and settings.slack_client_secret is not None
-    return AsyncOAuthSettings(
+    oauth = AsyncOAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
         scopes=list(settings.slack_scopes),
@@ -101,6 +150,8 @@ def oauth_settings(settings: Settings, db: Database,
         installation_store_bot_only=True,
         state_store=SlackOAuthStateStore(db.engine),
     )
+    oauth.callback_options = InstallPages(settings.slack_install_path, oauth.state_utils)
+    return oauth
 
 
 class TokenRevocations:
@@ -110,18 +161,18 @@ class TokenRevocations:
         self.store = store
 
     async def on_app_uninstalled(self, context: AsyncBoltContext) -> None:
-        team = context.team_id
+        team = _installed_team(context)
         if self.store is None:
             log.warning("Partnership Bot was uninstalled from workspace %s: SLACK_BOT_TOKEN no "
                         "longer works there", team)
             return
         await self.store.async_delete_all(enterprise_id=context.enterprise_id, team_id=team)
         log.info("Partnership Bot was uninstalled from workspace %s: its tokens are deleted",
-                 team)
+                 team or context.enterprise_id)
 
     async def on_tokens_revoked(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         tokens = event.get("tokens") or {}
-        team = context.team_id
+        team = _installed_team(context)
         if self.store is None:
             if tokens.get("bot"):
                 log.warning("the bot token for workspace %s was revoked: SLACK_BOT_TOKEN no "
@@ -137,6 +188,12 @@ class TokenRevocations:
             await self.store.async_delete_installation(
                 enterprise_id=context.enterprise_id, team_id=team, user_id=user_id)
         log.info("user tokens revoked in workspace %s: deleted", team)
+
+
+def _installed_team(context: AsyncBoltContext) -> str | None:
+    """The team id an installation is stored under: none for an org-wide install (its rows
+    carry only the enterprise id)."""
+    return None if context.is_enterprise_install else context.team_id
 
 
 # The events the bot subscribes to for this (manifest.yml's bot_events).

@@ -97,12 +97,22 @@ def _section_blocks(section: Section) -> list[Block]:
                 **({"style": b.style} if b.style else {})})
             seen[kind] += 1
         blocks.append({"type": "actions", "elements": elements})
+    if section.links:
+        # Link buttons: Slack opens the address (and still reports the press, which the app
+        # acknowledges and ignores: see LINK_ACTION).
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": _cut(link.label, 75)},
+             "action_id": _unique(LINK_ACTION, n),
+             "url": link.url, "style": "primary"}
+            for n, link in enumerate(section.links[:MAX_ACTIONS])]})
     return blocks
 
 
 # Slack wants each action_id unique within its block; buttons sharing one (a meeting's three
 # replies) get "#1", "#2" after the second and third, which `action_name` takes off again.
 ACTION_COPY = "#"
+# The action id of link buttons, which Slack reports though there is nothing to do.
+LINK_ACTION = "link"
 
 
 def _unique(action_id: str, copies_before: int) -> str:

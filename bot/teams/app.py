@@ -44,10 +44,17 @@ from bot.presenter import present
 from bot.teams import render
 from bot.teams.auth import TokenPolicy, TokenValidator
 from handlers.context import Caller, Platform
-from handlers.dispatch import COMMANDS, command_names, run_action, run_command, submit_form
+from handlers.dispatch import (
+    COMMANDS,
+    command_names,
+    files_by_link,
+    run_action,
+    run_command,
+    submit_form,
+)
 from handlers.forms import Form
 from handlers.replies import Attachment as FileAttachment
-from handlers.replies import Reply, Section, Visibility
+from handlers.replies import Reply, Section, Tone, Visibility
 from storage.db import Database
 from storage.models import ChannelLink
 from storage.pacing import Pace
@@ -154,7 +161,8 @@ class TeamsBot:
     def caller(self, activity: Activity) -> Caller:
         """Who sent it, in the workspace their tenant shares (WORKSPACE_ALIASES), if any."""
         caller = teams_caller(activity)
-        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace))
+        return replace(caller, workspace=self.settings.shared_workspace(caller.workspace),
+                       web_base=self.settings.web_base)
 
     async def on_turn(self, context: TurnContext) -> None:
         activity = context.activity
@@ -283,29 +291,31 @@ class TeamsSurface:
         await self.bot.send_activity(self.context, form_activity(form), private=True)
         return True
 
+    async def with_file_links(self, reply: Reply, files: list[FileAttachment]) -> Reply:
+        """Teams takes no files from a bot without a consent-card upload to OneDrive, so files
+        for the caller (their data export) come as private links that work once, for an hour."""
+        caller = self.bot.caller(self.context.activity)
+        linked = (await files_by_link(self.bot.db, caller, files)).reply
+        if linked.tone is Tone.ERROR:
+            reply.sections.append(Section(lines=[linked.title, *(
+                line for section in linked.sections for line in section.lines)]))
+        else:
+            reply.sections.extend(linked.sections)
+        return reply
+
     async def update_source(self, reply: Reply) -> None:
         if self.card_id:
             await self.bot.update_card(self.context, self.card_id, reply)
 
     async def reply(self, reply: Reply, files: list[FileAttachment],
                     form: Form | None) -> None:
-        reply = with_files_inline(reply, files)
+        if files:
+            reply = await self.with_file_links(reply, files)
         if self.card_id and self.reply_replaces_card and await self.bot.update_card(
             self.context, self.card_id, reply
         ):
             return
         await self.bot.send(self.context, reply)
-
-
-def with_files_inline(reply: Reply, files: list[FileAttachment]) -> Reply:
-    """Teams takes no files from a bot without a consent-card upload to OneDrive, so files for
-    the caller (their data export) are shown in the card: each text file's lines, cut by the
-    renderer to the card's size limit where long."""
-    for attachment in files:
-        if attachment.mimetype.startswith("text/"):
-            lines = attachment.content.decode("utf-8", errors="replace").splitlines()
-            reply.sections.append(Section(heading=attachment.title, lines=lines))
-    return reply
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:

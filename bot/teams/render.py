@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, assert_never
 
 from handlers.forms import FieldKind, Form, FormField, FormValues
-from handlers.replies import Button, Reply, Section, Tone
+from handlers.replies import Button, Link, Reply, Section, Tone
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -175,6 +175,14 @@ def _actions(buttons: Sequence[Button]) -> list[Element]:
     return sets
 
 
+def _links(links: list[Link]) -> list[Element]:
+    """Links open in the browser (Action.OpenUrl): nothing comes back to the bot."""
+    return [{"type": "ActionSet", "actions": [
+        {"type": "Action.OpenUrl", "title": plain(link.label)[:80], "url": link.url,
+         "style": "positive"} for link in links[start : start + MAX_ACTIONS_PER_SET]]}
+        for start in range(0, len(links), MAX_ACTIONS_PER_SET)]
+
+
 def _section_elements(index: int, section: Section, cuts: Cuts) -> list[Element]:
     elements: list[Element] = []
     link = section.more_link
@@ -198,6 +206,7 @@ def _section_elements(index: int, section: Section, cuts: Cuts) -> list[Element]
     elements.extend(_actions(section.buttons[:shown]))
     if shown < len(section.buttons):
         elements.append(_more(len(section.buttons) - shown, link))
+    elements.extend(_links(section.links))
     return elements
 
 

@@ -39,13 +39,16 @@ OAUTH_V2_ACCESS = Path(__file__).parent.parent / "fixtures" / "slack" / "oauth_v
 
 @dataclass(frozen=True)
 class Workspace:
-    """A Slack workspace the fake knows a bot token for."""
+    """A Slack workspace the fake knows a bot token for; with `org_wide`, an Enterprise Grid
+    org that installed the app for all its workspaces (`team_id` is then the org's id, as
+    auth.test reports it)."""
 
     team_id: str
     team_name: str
     bot_user_id: str = BOT_USER_ID
     bot_id: str = "B0BOT00001"
     enterprise: dict[str, str] | None = None
+    org_wide: bool = False
 
 
 @dataclass
@@ -264,6 +267,9 @@ class FakeSlack:
         answer.update(access_token=bot_token, bot_user_id=workspace.bot_user_id,
                       enterprise=workspace.enterprise,
                       team={"id": workspace.team_id, "name": workspace.team_name})
+        if workspace.org_wide:
+            # Slack's answer for an org-wide install: the org, and no team.
+            answer.update(team=None, is_enterprise_install=True)
         return answer
 
     async def _count(self, request: web.Request) -> web.Response:
@@ -277,11 +283,13 @@ class FakeSlack:
     def _default(self, method: str, workspace: Workspace,
                  body: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "url": "https://example.slack.com/", "team": workspace.team_name,
+            url = ("https://example.enterprise.slack.com/" if workspace.org_wide
+                   else "https://example.slack.com/")
+            return {"ok": True, "url": url, "team": workspace.team_name,
                     "user": "partnership-bot", "team_id": workspace.team_id,
                     "user_id": workspace.bot_user_id, "bot_id": workspace.bot_id,
                     "enterprise_id": (workspace.enterprise or {}).get("id"),
-                    "is_enterprise_install": False}
+                    "is_enterprise_install": workspace.org_wide}
         if method == "chat.postMessage":
             channel = str(body.get("channel", "C0"))
             message = {"type": "message", "ts": self._new_ts(), "text": body.get("text", ""),

@@ -3,7 +3,7 @@ server and the fake Slack, and reading what the database then holds."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlparse
 
 import aiohttp
@@ -19,6 +19,7 @@ STATE_COOKIE = "slack-app-oauth-state"
 class Page:
     status: int
     text: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,7 +45,7 @@ async def come_back(session: aiohttp.ClientSession, bot_url: str, params: dict[s
     headers = {"Cookie": f"{STATE_COOKIE}={cookie_state}"} if cookie_state else {}
     async with session.get(f"{bot_url}/slack/oauth_redirect", params=params, headers=headers,
                            allow_redirects=False) as response:
-        return Page(response.status, await response.text())
+        return Page(response.status, await response.text(), dict(response.headers))
 
 
 async def install(session: aiohttp.ClientSession, bot_url: str, fake: FakeSlack,
