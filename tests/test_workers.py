@@ -126,6 +126,23 @@ async def _healthy(url: str, within: float = 30.0) -> None:
             await asyncio.sleep(0.1)
 
 
+def _pids_serving(log: Path, path: str) -> set[int]:
+    """The worker processes the access log (JSON lines, `pid` in each) says served `path`."""
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    return {line["pid"] for line in lines
+            if line.get("logger") == "bot.access" and line.get("path") == path}
+
+
+async def _each_answers(url: str, log: Path, workers: set[int]) -> None:
+    """Ask /healthz on new connections until every worker has answered one."""
+    deadline = time.monotonic() + 30
+    while _pids_serving(log, "/healthz") != workers:
+        assert time.monotonic() < deadline, "a worker never started listening"
+        async with aiohttp.ClientSession() as session, session.get(url + "/healthz"):
+            pass
+        await asyncio.sleep(0.05)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreads "
                     "connections on Linux only")
 async def test_two_workers_share_a_port_survive_a_crash_and_stop_together(
@@ -138,7 +155,7 @@ async def test_two_workers_share_a_port_survive_a_crash_and_stop_together(
     env.update(XDG_DATA_HOME=str(tmp_path), SLACK_BOT_TOKEN=DEFAULT_BOT_TOKEN,
                SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake_slack.api_url,
                DATABASE_URL=postgres.url, HOST="127.0.0.1", PORT=str(port),
-               DATABASE_POOL_SIZE="4")
+               DATABASE_POOL_SIZE="4", ACCESS_LOG_LEVEL="debug")
     log = (tmp_path / "serve.log").open("w")
     # Popen only starts it (no waiting): fine in a test's event loop.
     server = subprocess.Popen(  # noqa: ASYNC220
@@ -149,6 +166,8 @@ async def test_two_workers_share_a_port_survive_a_crash_and_stop_together(
         await _healthy(url)
         workers = _children(server.pid)
         assert len(workers) == 2
+        # Both are listening before the test begins: each has answered a /healthz of its own.
+        await _each_answers(url, tmp_path / "serve.log", workers)
         async with aiohttp.ClientSession() as session:
             slack = SlackClientSim(session, url + "/slack/events", fake_slack.response_url())
             bodies = [slack.command_body("/partnership", "help") for _ in range(40)]
@@ -165,10 +184,7 @@ async def test_two_workers_share_a_port_survive_a_crash_and_stop_together(
             await fake_slack.wait_until(lambda: all(fake_slack.answer_to(u) for u in urls),
                                         within=30)
         # Each worker took some of the connections: the access log says which (`pid`).
-        lines = [json.loads(line) for line in (tmp_path / "serve.log").read_text().splitlines()]
-        served = {line["pid"] for line in lines
-                  if line["logger"] == "bot.access" and line["path"] == "/slack/events"}
-        assert served == workers
+        assert _pids_serving(tmp_path / "serve.log", "/slack/events") == workers
         os.kill(min(workers), signal.SIGKILL)  # a worker dies: another takes its place
         deadline = time.monotonic() + 20
         while len(_children(server.pid) - {min(workers)}) < 2:
