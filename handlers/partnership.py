@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import digest, privacy, schools, short_names, web
+from handlers import digest, privacy, report, schools, short_names, web
 from handlers.commands import Access, Command, HelpLine
 from handlers.context import Caller
 from handlers.errors import CommandError
@@ -539,6 +539,14 @@ partnership.subcommand(
 partnership.see_also("Walks, CPD and meetings", [
     ("meeting help", "schedule meetings, collect replies, send invites and reminders"),
 ])
+partnership.subcommand(
+    "report", usage="report <partnership> [term: …] [from: … to: …] [school: …]",
+    access=Access.MEMBER, parse=report.parse_report, group="Termly report",
+    help=[(report.EXAMPLE, "the termly report for governors: CPD by theme and school, walks, "
+           "actions, meetings and impact, as a PDF, a spreadsheet and a CSV, for you alone"),
+          ("partnership report East Barnet Area from: 1/9/2026 to: 30/11/2026 school: "
+           "Monkfrith", "for any dates, or for one of its schools")],
+)(report.run)
 partnership.subcommand(
     "mydata", "my-data", "export", usage="mydata", access=Access.SELF, group="Your data",
     help=[("partnership mydata", "a file of everything held about you")],
