@@ -373,7 +373,7 @@ def pdf(data: ReportData) -> bytes:
                 style = FontFace(emphasis="BOLD") if is_total else None
                 cells = grid.row()
                 for cell in row:
-                    cells.cell(_shown(cell), style=style)
+                    cells.cell(shown(cell), style=style)
         doc.ln(4)
 
     _heading(doc, "What the figures mean")
@@ -396,7 +396,9 @@ def _heading(doc: object, title: str) -> None:
     doc.ln(1)
 
 
-def _shown(value: Cell) -> str:
+def shown(value: Cell) -> str:
+    """A cell as the PDF and the web page show it: hours to two places at most, counts with
+    thousands separators."""
     if isinstance(value, float):
         return hours_text(value)
     if isinstance(value, int):

@@ -4,8 +4,9 @@ schools, members, CPD coverage, walks and meetings; files at personal links.
 Every partnership page checks membership with the rule the chat commands use
 (handlers.lookup.membership), so a page shows exactly what its viewer could ask for in chat;
 a walk's notes included, for members only. A partnership's pages are listed in SECTIONS: the
-meeting cycle's actions, minutes and the termly report (issue 15) are added there as further
-pages, the report with the print style sheet (A4) every page already carries."""
+meeting cycle's actions and minutes (issue 15) are added there as further pages. The termly
+report is one: drawn from the same `ReportData` as the chat command's files, printable (A4,
+the print style sheet every page carries), with the PDF, spreadsheet and CSV to download."""
 
 from __future__ import annotations
 
@@ -41,8 +42,23 @@ from handlers.dates import TimeRange, format_date, format_time_range
 from handlers.lookup import membership
 from handlers.meetings import ANSWER_LABELS, timezone_of
 from handlers.partnership import KIND_LABELS
-from handlers.schoolyear import Term, school_term, school_year_start, short_date
-from storage import digests, learning, queries, web_access, web_pages
+from handlers.report_files import (
+    CSV_TYPE,
+    PDF_TYPE,
+    XLSX_TYPE,
+    about,
+    csv_bytes,
+    file_stem,
+    key_figures,
+    notes,
+    pdf,
+    period_text,
+    report_tables,
+    shown,
+    xlsx,
+)
+from handlers.schoolyear import previous_term, school_term, school_year_start, short_date
+from storage import digests, learning, queries, reports, web_access, web_pages
 from storage.models import (
     AccessRole,
     LearningWalk,
@@ -72,6 +88,7 @@ SECTIONS = (
     PageLink("CPD coverage", "/cpd"),
     PageLink("Learning walks", "/walks"),
     PageLink("Meetings", "/meetings"),
+    PageLink("Termly report", "/report"),
 )
 
 
@@ -253,10 +270,6 @@ class Period:
         return urlencode({"from": self.first.isoformat(), "to": self.last.isoformat()})
 
 
-def _previous_term(term: Term) -> Term:
-    return school_term(term.start - timedelta(days=1))
-
-
 def _period(request: web.Request, today: date) -> Period:
     term = school_term(today)
     start, end = request.query.get("from"), request.query.get("to")
@@ -281,7 +294,7 @@ def _period(request: web.Request, today: date) -> Period:
 
 def _periods(today: date) -> list[Period]:
     this = school_term(today)
-    last = _previous_term(this)
+    last = previous_term(this)
     year = school_year_start(today)
     return [Period(this.start, this.end, f"This term ({this.name})", ""),
             Period(last.start, last.end, f"Last term ({last.name})", ""),
@@ -499,6 +512,72 @@ async def meeting_invite(request: web.Request) -> web.Response:
                      f"meeting-{meeting.id}-{local:%Y-%m-%d}.ics")
 
 
+# --- the termly report ----------------------------------------------------------------------
+
+
+def _report_period(request: web.Request, today: date) -> reports.ReportPeriod:
+    """The period asked for (this term by default), named as a term where it is one."""
+    period = _period(request, today)
+    term = school_term(period.first)
+    if (term.start, term.end) == (period.first, period.last):
+        return reports.ReportPeriod(term.start, term.end, term.name)
+    return reports.ReportPeriod(period.first, period.last, period.label)
+
+
+async def _report(request: web.Request) -> tuple[Viewer, Partnership, reports.ReportData]:
+    """The report the address asks for (a period, and perhaps one of the partnership's
+    schools), for a member of the partnership."""
+    who = await signed_in(request)
+    period = _report_period(request, who.caller.now.astimezone(LONDON).date())
+    school_text = request.query.get("school", "")
+    async with config(request).db.session() as session:
+        partnership = await _partnership(request, session, who)
+        assert partnership.id is not None
+        school = None
+        if school_text:
+            school = await learning.school_in_partnership(
+                session, partnership.id, _int(school_text, "school"))
+            if school is None:
+                raise PageError(404, "There is no such school in this partnership.",
+                                "Choose one of its schools on the report's page.")
+        data = await reports.build(session, partnership, school, period, who.caller.now)
+    return who, partnership, data
+
+
+def _report_query(data: reports.ReportData, school_id: str) -> str:
+    query = {"from": data.period.first.isoformat(), "to": data.period.last.isoformat()}
+    if school_id:
+        query["school"] = school_id
+    return urlencode(query)
+
+
+async def report_page(request: web.Request) -> web.Response:
+    who, partnership, data = await _report(request)
+    today = who.caller.now.astimezone(LONDON).date()
+    this = school_term(today)
+    terms = [this, previous_term(this), previous_term(previous_term(this))]
+    query = _report_query(data, request.query.get("school", ""))
+    async with config(request).db.session() as session:
+        assert partnership.id is not None
+        schools = await queries.schools_of(session, partnership.id)
+    return render(request, "report.html", who=who, data=data, tables=report_tables(data),
+                  figures=key_figures(data), notes=notes(data), as_of=format_date(data.as_of),
+                  made=dict(about(data))["Made"], period=period_text(data), query=query,
+                  terms=terms, schools=schools, chosen=request.query.get("school", ""),
+                  shown=shown,
+                  **_context(partnership, "/report"))
+
+
+async def report_file(request: web.Request) -> web.Response:
+    """The report as a PDF, spreadsheet or CSV, drawn off the event loop."""
+    _, _, data = await _report(request)
+    kind = request.match_info["kind"]
+    draw, mimetype = {"pdf": (pdf, PDF_TYPE), "xlsx": (xlsx, XLSX_TYPE),
+                      "csv": (csv_bytes, CSV_TYPE)}[kind]
+    content = await asyncio.to_thread(draw, data)
+    return _download(content, mimetype, f"{file_stem(data)}.{kind}")
+
+
 # --- files at personal links ----------------------------------------------------------------
 
 FILE_PROBLEMS = {
@@ -558,4 +637,6 @@ def routes() -> Sequence[web.RouteDef]:
         web.get("/p/{pid}/meetings", meetings),
         web.get(r"/p/{pid}/meetings/{mid:\d+}.ics", meeting_invite),
         web.get("/p/{pid}/meetings/{mid}", meeting_page),
+        web.get("/p/{pid}/report", report_page),
+        web.get(r"/p/{pid}/report.{kind:pdf|xlsx|csv}", report_file),
     ]
