@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -26,9 +27,12 @@ from handlers.report_files import PDF_TYPE, XLSX_TYPE
 from handlers.schoolyear import previous_term, school_term, term_named, today_in_london
 from storage.db import Database
 from storage.models import Meeting, Partnership, Rsvp, RsvpAnswer
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, RunningTeamsBot
 from tests.support.browser import ARTIFACTS
+from tests.support.cards import card_text
+from tests.support.fake_connector import REPLY
 from tests.support.learning import ANN, BEN, CY, PARTNERSHIP, ok, say, set_up_partnerships
+from tests.support.web import card_links
 
 TODAY = today_in_london()
 TERM = school_term(TODAY)
@@ -376,3 +380,33 @@ async def test_the_pdf_s_first_page_as_a_picture(seeded: Database) -> None:
                                              "-singlefile", str(pdf),
                                              str(ARTIFACTS / "report-page-1")], check=True)
     assert (ARTIFACTS / "report-page-1.png").stat().st_size > 10_000
+
+
+async def test_in_teams_the_files_come_as_private_links(teams_bot: RunningTeamsBot) -> None:
+    """Teams takes no file from a bot: the reply card links to the three files, each at a link
+    of the asker's own that works once."""
+    for n, text in enumerate((
+        f"partnership create {PARTNERSHIP}",
+        f"partnership join {PARTNERSHIP} school: Monkfrith",
+        f"cpd log {PARTNERSHIP} quiet title: SEND update theme: SENCO date: {uk(this_term(0))} "
+        "hours: 2 host: Monkfrith attendees: 9",
+        f"partnership report {PARTNERSHIP}",
+    ), start=1):
+        await teams_bot.teams.say(text)
+        await teams_bot.connector.wait_for(REPLY, n)
+    card = teams_bot.connector.of(REPLY)[-1].card
+    assert f"Termly report for {PARTNERSHIP}" in card_text(card)
+    links = [u for u in card_links(card) if "/web/file/" in u]
+    assert len(links) == 3
+    async with aiohttp.ClientSession() as http:
+        got = {}
+        for url in links:
+            async with http.get(url) as response:
+                assert response.status == 200
+                got[response.content_type] = await response.read()
+            async with http.get(url) as again:
+                assert again.status == 410  # once only
+    assert "CPD hours 2" in pdf_text(got[PDF_TYPE])
+    assert by_first(sheets(got[XLSX_TYPE])["Summary"])["CPD sessions"] == (1,)
+    assert ["CPD sessions", "1"] in csv_blocks(got["text/csv"])["Summary"]
+    assert teams_bot.connector.problems == []
