@@ -52,10 +52,29 @@ class Table:
     empty: str = "None in this period."
     # Relative column widths in the PDF (the page's width shared out).
     widths: tuple[float, ...] = ()
+    # Lists (sessions, impact notes) are cut to this many rows in the PDF and on the page, the
+    # rest being in the spreadsheet and the CSV, which always have every row.
+    most_shown: int | None = None
+
+    @property
+    def shown_rows(self) -> list[tuple[Cell, ...]]:
+        return self.rows if self.most_shown is None else self.rows[:self.most_shown]
+
+    @property
+    def more(self) -> str | None:
+        """What the PDF and the page say under a list they cut short."""
+        left = len(self.rows) - len(self.shown_rows)
+        return (f"…and {left:,} more: every one is in the spreadsheet and the CSV." if left > 0
+                else None)
 
     def numeric(self, index: int) -> bool:
         return all(isinstance(row[index], int | float) for row in self.rows if row) and bool(
             self.rows)
+
+
+# The most sessions and impact notes the PDF and the page list (a large partnership logs
+# thousands a term); the files for spreadsheets have them all.
+MOST_LISTED = 100
 
 
 def _tally(t: CpdTally) -> tuple[int, float, int]:
@@ -131,7 +150,8 @@ def report_tables(data: ReportData) -> list[Table]:
         ("Date", "Session", "Theme", "Host", "Hours", "Attendance"),
         [(short_date(s.held_on), s.title, s.theme, s.host,
           hours(s.minutes) if s.minutes else "", s.attendance) for s in data.sessions],
-        empty="No CPD sessions were logged in this period.", widths=(1.6, 3, 2.2, 2, 1, 2.6))
+        empty="No CPD sessions were logged in this period.", widths=(1.6, 3, 2.2, 2, 1, 2.6),
+        most_shown=MOST_LISTED)
     focus = Table(
         "walks-focus", "Walks by focus", "Learning walks by focus",
         ("Focus", "Walks"), [(c.label, c.count) for c in data.walks_by_focus],
@@ -161,7 +181,7 @@ def report_tables(data: ReportData) -> list[Table]:
         ("Date", "Session", "Theme", "Impact"),
         [(short_date(n.held_on), n.title, n.theme, n.note) for n in data.impact],
         empty="No impact notes were recorded on this period's sessions.",
-        widths=(1.5, 2.5, 2, 6))
+        widths=(1.5, 2.5, 2, 6), most_shown=MOST_LISTED)
     return [summary, themes, schools, sessions, focus, hosts, actions, meetings, impact]
 
 
@@ -360,7 +380,7 @@ def pdf(data: ReportData) -> bytes:
             continue
         doc.set_font(FONT, "", 8.5)
         aligns = ["RIGHT" if table.numeric(i) else "LEFT" for i in range(len(table.columns))]
-        rows = [*table.rows, *([table.total] if table.total else [])]
+        rows = [*table.shown_rows, *([table.total] if table.total else [])]
         with doc.table(col_widths=table.widths or None, width=width, line_height=4.6,
                        headings_style=headings, text_align=tuple(aligns),
                        borders_layout="HORIZONTAL_LINES", padding=(1.2, 1.5),
@@ -374,6 +394,9 @@ def pdf(data: ReportData) -> bytes:
                 cells = grid.row()
                 for cell in row:
                     cells.cell(shown(cell), style=style)
+        if table.more:
+            doc.set_font(FONT, "I", 8.5)
+            doc.multi_cell(0, 5, table.more, new_x="LMARGIN", new_y="NEXT")
         doc.ln(4)
 
     _heading(doc, "What the figures mean")

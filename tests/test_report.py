@@ -23,10 +23,12 @@ from sqlmodel import select
 
 from bot.shell import run_shell
 from handlers.replies import Attachment, Outcome, Tone
-from handlers.report_files import PDF_TYPE, XLSX_TYPE
+from handlers.report_files import MOST_LISTED, PDF_TYPE, XLSX_TYPE, csv_bytes, pdf, xlsx
 from handlers.schoolyear import previous_term, school_term, term_named, today_in_london
 from storage.db import Database
+from storage.learning import CpdTally
 from storage.models import Meeting, Partnership, Rsvp, RsvpAnswer
+from storage.reports import ActionCounts, ReportData, ReportPeriod, SessionLine
 from tests.conftest import RunningBot, RunningTeamsBot
 from tests.support.browser import ARTIFACTS
 from tests.support.cards import card_text
@@ -410,3 +412,23 @@ async def test_in_teams_the_files_come_as_private_links(teams_bot: RunningTeamsB
     assert by_first(sheets(got[XLSX_TYPE])["Summary"])["CPD sessions"] == (1,)
     assert ["CPD sessions", "1"] in csv_blocks(got["text/csv"])["Summary"]
     assert teams_bot.connector.problems == []
+
+
+def test_long_lists_are_cut_in_the_pdf_but_whole_in_the_spreadsheet_and_csv() -> None:
+    """A large partnership logs thousands of sessions a term: the PDF lists the first ones and
+    says how many more the spreadsheet and CSV hold, which have every one."""
+    first = TERM.start
+    sessions = [SessionLine(first, f"Session {n}", "SENCO", "Monkfrith", 60, "12")
+                for n in range(1, MOST_LISTED + 51)]
+    data = ReportData(
+        partnership=PARTNERSHIP, school=None,
+        period=ReportPeriod(TERM.start, TERM.end, TERM.name), made_at=datetime.now(UTC),
+        as_of=TODAY, cpd_total=CpdTally(len(sessions), 60 * len(sessions)), headcount=0,
+        headcount_sessions=0, themes=[], schools=[], sessions=sessions, walks=0,
+        walks_by_focus=[], walks_by_school=[], actions=ActionCounts(), actions_by_school=[],
+        meetings=[], impact=[])
+    text = pdf_text(pdf(data))
+    assert f"Session {MOST_LISTED} " in text and f"Session {MOST_LISTED + 1} " not in text
+    assert "…and 50 more: every one is in the spreadsheet and the CSV." in text
+    assert len(sheets(xlsx(data))["CPD sessions"]) == MOST_LISTED + 51
+    assert len(csv_blocks(csv_bytes(data))["CPD sessions in the period"]) == MOST_LISTED + 51
