@@ -52,8 +52,8 @@ class Table:
     empty: str = "None in this period."
     # Relative column widths in the PDF (the page's width shared out).
     widths: tuple[float, ...] = ()
-    # Lists (sessions, impact notes) are cut to this many rows in the PDF and on the page, the
-    # rest being in the spreadsheet and the CSV, which always have every row.
+    # Long lists (sessions, impact notes, schools) are cut to this many rows in the PDF and on
+    # the page, the rest being in the spreadsheet and the CSV, which always have every row.
     most_shown: int | None = None
 
     @property
@@ -68,13 +68,16 @@ class Table:
                 else None)
 
     def numeric(self, index: int) -> bool:
-        return all(isinstance(row[index], int | float) for row in self.rows if row) and bool(
-            self.rows)
+        """A column of numbers (blank where there is none), aligned right."""
+        values = [row[index] for row in self.rows if row[index] != ""]
+        return bool(values) and all(isinstance(v, int | float) for v in values)
 
 
 # The most sessions and impact notes the PDF and the page list (a large partnership logs
-# thousands a term); the files for spreadsheets have them all.
+# thousands a term), and the most schools or foci; the files for spreadsheets have them all.
+# They bound the PDF's cost: fpdf2 lays out a table cell in about 1 ms on this machine.
 MOST_LISTED = 100
+MOST_SCHOOLS = 150
 
 
 def _tally(t: CpdTally) -> tuple[int, float, int]:
@@ -144,7 +147,8 @@ def report_tables(data: ReportData) -> list[Table]:
          "Hours attended"),
         [(s.school, str(s.urn) if s.urn else "", s.hosted.sessions, hours(s.hosted.minutes),
           s.attended.sessions, hours(s.attended.minutes)) for s in data.schools],
-        empty="The partnership has no schools yet.", widths=(4, 1.3, 1.3, 1.2, 1.4, 1.3))
+        empty="The partnership has no schools yet.", widths=(4, 1.3, 1.3, 1.2, 1.4, 1.3),
+        most_shown=MOST_SCHOOLS)
     sessions = Table(
         "cpd-sessions", "CPD sessions", "CPD sessions in the period",
         ("Date", "Session", "Theme", "Host", "Hours", "Attendance"),
@@ -155,12 +159,13 @@ def report_tables(data: ReportData) -> list[Table]:
     focus = Table(
         "walks-focus", "Walks by focus", "Learning walks by focus",
         ("Focus", "Walks"), [(c.label, c.count) for c in data.walks_by_focus],
-        total=("Total", data.walks), empty="No learning walks in this period.", widths=(5, 1))
+        total=("Total", data.walks), empty="No learning walks in this period.", widths=(5, 1),
+        most_shown=MOST_SCHOOLS)
     hosts = Table(
         "walks-schools", "Walks by school", "Learning walks by host school",
         ("Host school", "Walks"), [(c.label, c.count) for c in data.walks_by_school],
         total=("Total", data.walks), empty="The partnership has no schools yet.",
-        widths=(5, 1))
+        widths=(5, 1), most_shown=MOST_SCHOOLS)
     actions = Table(
         "actions", "Actions", f"Actions: raised and done in the period, open and overdue on "
         f"{as_of}", ("School", "Raised", "Done", f"Open on {as_of}", f"Overdue on {as_of}"),
@@ -168,14 +173,16 @@ def report_tables(data: ReportData) -> list[Table]:
          for a in data.actions_by_school],
         total=("Total", data.actions.raised, data.actions.done, data.actions.open,
                data.actions.overdue),
-        empty="The partnership has no schools yet.", widths=(4, 1, 1, 1.4, 1.6))
+        empty="The partnership has no schools yet.", widths=(4, 1, 1, 1.4, 1.6),
+        most_shown=MOST_SCHOOLS)
     meetings = Table(
         "meetings", "Meetings", "Meetings held, with attendance and apologies",
         ("Date", "Meeting", "Attended", "Apologies", "No reply", "Who attended",
          "Apologies from"),
         [(short_date(m.day), m.title, len(m.attending), len(m.apologies), m.no_reply,
           ", ".join(m.attending), ", ".join(m.apologies)) for m in data.meetings],
-        empty="No meetings were held in this period.", widths=(1.6, 2.4, 1.3, 1.4, 1.2, 2.4, 2.2))
+        empty="No meetings were held in this period.",
+        widths=(1.6, 2.3, 1.55, 1.65, 1.35, 2.3, 2.1))
     impact = Table(
         "impact", "Impact", "Impact noted on CPD sessions",
         ("Date", "Session", "Theme", "Impact"),
@@ -227,45 +234,52 @@ def csv_bytes(data: ReportData) -> bytes:
 
 def xlsx(data: ReportData) -> bytes:
     """One sheet per table (headings in row 1, frozen; a total row in bold), after an "About"
-    sheet saying what the report covers."""
+    sheet saying what the report covers. Written as a stream (openpyxl's write-only mode): a
+    large partnership's report has thousands of rows."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-    book = Workbook()
+    book = Workbook(write_only=True)
     book.properties.title = f"Termly report, {data.scope}"
     book.properties.creator = "Partnership Bot"
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DCE6F0")
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "About"
-    sheet.append(("About this report", ""))
-    for label, value in about(data):
-        sheet.append((label, value))
-    sheet["A1"].font = bold
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    def styled(sheet: WriteOnlyWorksheet, value: Cell, font: Font | None = None,
+               number: str | None = None, heading: bool = False) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        if font is not None:
+            cell.font = font
+        if heading:
+            cell.fill, cell.alignment = fill, wrap
+        if number is not None and isinstance(value, float | int):
+            cell.number_format = number
+        return cell
+
+    sheet = book.create_sheet("About")
     sheet.column_dimensions["A"].width = 18
     sheet.column_dimensions["B"].width = 100
+    sheet.append([styled(sheet, "About this report", bold)])
+    for label, value in about(data):
+        sheet.append((label, value))
     for table in report_tables(data):
         sheet = book.create_sheet(table.sheet[:31])
-        sheet.append(table.columns)
-        for row in table.rows:
-            sheet.append(row)
-        if table.total and table.rows:
-            sheet.append(table.total)
-            for cell in sheet[sheet.max_row]:
-                cell.font = bold
-        for cell in sheet[1]:
-            cell.font, cell.fill = bold, fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.freeze_panes = "A2"
+        formats = ["0.0#" if "Hours" in heading else None for heading in table.columns]
         for index, heading in enumerate(table.columns, start=1):
-            longest = max([len(str(heading)), *(len(str(r[index - 1])) for r in table.rows)])
+            longest = max([len(heading), *(len(str(r[index - 1])) for r in table.rows[:500])])
             sheet.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 9),
                                                                           60)
-            if "Hours" in heading:
-                for cells in sheet.iter_cols(min_col=index, max_col=index, min_row=2):
-                    for cell in cells:
-                        cell.number_format = "0.0#"
+        sheet.append([styled(sheet, h, bold, heading=True) for h in table.columns])
+        for row in table.rows:
+            sheet.append([styled(sheet, v, number=f) if f else v
+                          for v, f in zip(row, formats, strict=True)])
+        if table.total and table.rows:
+            sheet.append([styled(sheet, v, bold, number=f)
+                          for v, f in zip(table.total, formats, strict=True)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -324,18 +338,18 @@ def pdf(data: ReportData) -> bytes:
     doc.cell(0, 5, "PARTNERSHIP TERMLY REPORT FOR GOVERNORS", new_x="LMARGIN", new_y="NEXT")
     doc.set_text_color(*INK)
     doc.set_font(FONT, "B", 20)
-    doc.multi_cell(0, 9, data.partnership, new_x="LMARGIN", new_y="NEXT")
+    doc.multi_cell(0, 9, data.partnership, align="L", new_x="LMARGIN", new_y="NEXT")
     if data.school:
         doc.set_font(FONT, "B", 13)
-        doc.multi_cell(0, 7, data.school, new_x="LMARGIN", new_y="NEXT")
+        doc.multi_cell(0, 7, data.school, align="L", new_x="LMARGIN", new_y="NEXT")
     doc.set_font(FONT, "", 11)
-    doc.multi_cell(0, 6, period_text(data)[:1].upper() + period_text(data)[1:],
+    doc.multi_cell(0, 6, period_text(data)[:1].upper() + period_text(data)[1:], align="L",
                    new_x="LMARGIN", new_y="NEXT")
     made = data.made_at.astimezone(LONDON)
     doc.set_font(FONT, "", 8.5)
     doc.set_text_color(90, 90, 90)
     doc.multi_cell(0, 5, f"Figures as at {format_date(data.as_of)}. Made on "
-                   f"{format_date(made.date())} at {made:%H:%M} by Partnership Bot.",
+                   f"{format_date(made.date())} at {made:%H:%M} by Partnership Bot.", align="L",
                    new_x="LMARGIN", new_y="NEXT")
     doc.set_draw_color(*ACCENT)
     doc.set_line_width(0.6)
@@ -366,7 +380,7 @@ def pdf(data: ReportData) -> bytes:
     if data.empty:
         doc.set_font(FONT, "B", 11)
         doc.multi_cell(0, 6, f"Nothing was recorded for {data.scope} in this period: no CPD "
-                       "sessions, learning walks, actions or meetings.",
+                       "sessions, learning walks, actions or meetings.", align="L",
                        new_x="LMARGIN", new_y="NEXT")
         doc.ln(2)
 
@@ -375,7 +389,7 @@ def pdf(data: ReportData) -> bytes:
         _heading(doc, table.title)
         if not table.rows:
             doc.set_font(FONT, "I", 9.5)
-            doc.multi_cell(0, 5.5, table.empty, new_x="LMARGIN", new_y="NEXT")
+            doc.multi_cell(0, 5.5, table.empty, align="L", new_x="LMARGIN", new_y="NEXT")
             doc.ln(2)
             continue
         doc.set_font(FONT, "", 8.5)
@@ -396,13 +410,13 @@ def pdf(data: ReportData) -> bytes:
                     cells.cell(shown(cell), style=style)
         if table.more:
             doc.set_font(FONT, "I", 8.5)
-            doc.multi_cell(0, 5, table.more, new_x="LMARGIN", new_y="NEXT")
+            doc.multi_cell(0, 5, table.more, align="L", new_x="LMARGIN", new_y="NEXT")
         doc.ln(4)
 
     _heading(doc, "What the figures mean")
     doc.set_font(FONT, "", 8.5)
     for note in notes(data):
-        doc.multi_cell(0, 4.6, f"•  {note}", new_x="LMARGIN", new_y="NEXT")
+        doc.multi_cell(0, 4.6, f"•  {note}", align="L", new_x="LMARGIN", new_y="NEXT")
     return bytes(doc.output())
 
 
@@ -414,7 +428,7 @@ def _heading(doc: object, title: str) -> None:
         doc.add_page()
     doc.set_font(FONT, "B", 12)
     doc.set_text_color(*ACCENT)
-    doc.multi_cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
+    doc.multi_cell(0, 7, title, align="L", new_x="LMARGIN", new_y="NEXT")
     doc.set_text_color(0, 0, 0)
     doc.ln(1)
 

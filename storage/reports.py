@@ -22,10 +22,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import learning, queries
+from storage import core, learning, queries
 from storage.learning import CpdTally
 from storage.models import (
     CpdAttendance,
@@ -180,7 +181,7 @@ async def build(session: AsyncSession, partnership: Partnership, school: School 
     themes = await learning.cpd_themes(session, partnership.id)
 
     cpd = await _sessions(session, partnership.id, period, school_id)
-    attending = await learning.attending_schools(session, [c.id for c in cpd if c.id])
+    attending = await _attending(session, [row.id for row in cpd])
     by_theme: dict[int, CpdTally] = defaultdict(CpdTally)
     hosted: dict[int, CpdTally] = defaultdict(CpdTally)
     attended: dict[int, CpdTally] = defaultdict(CpdTally)
@@ -192,9 +193,9 @@ async def build(session: AsyncSession, partnership: Partnership, school: School 
         by_theme[row.theme_id] += tally
         if row.host_school_id is not None:
             hosted[row.host_school_id] += tally
-        came = attending.get(row.id or 0, [])
-        for s in came:
-            attended[s.id or 0] += tally
+        came = attending.get(row.id, [])
+        for school_id_came in came:
+            attended[school_id_came] += tally
         if row.attendee_count is not None:
             headcount += row.attendee_count
             headcount_sessions += 1
@@ -203,7 +204,7 @@ async def build(session: AsyncSession, partnership: Partnership, school: School 
             row.held_on, row.title, theme,
             names.get(row.host_school_id, "") if row.host_school_id else "", row.minutes,
             f"{row.attendee_count:,}" if row.attendee_count is not None
-            else ", ".join(s.name for s in came)))
+            else ", ".join(sorted((names.get(s, "") for s in came), key=name_key))))
         if row.impact and row.impact.strip():
             note = " ".join(row.impact.split())
             if len(note) > IMPACT_QUOTE:
@@ -238,9 +239,10 @@ async def build(session: AsyncSession, partnership: Partnership, school: School 
 
 
 async def _sessions(session: AsyncSession, partnership_id: int, period: ReportPeriod,
-                    school_id: int | None) -> Sequence[CpdSession]:
+                    school_id: int | None) -> Sequence[Any]:
     """The period's sessions, oldest first (for one school: those it hosted or attended),
-    read along `ix_cpd_session_partnership_date`."""
+    read along `ix_cpd_session_partnership_date`, as rows of values (storage/core.py): a large
+    partnership logs thousands a term."""
     conditions: list[Any] = [CpdSession.partnership_id == partnership_id,
                   col(CpdSession.held_on) >= period.first,
                   col(CpdSession.held_on) <= period.last]
@@ -248,9 +250,23 @@ async def _sessions(session: AsyncSession, partnership_id: int, period: ReportPe
         went = exists().where(col(CpdAttendance.session_id) == col(CpdSession.id),
                               col(CpdAttendance.school_id) == school_id)
         conditions.append(or_(col(CpdSession.host_school_id) == school_id, went))
-    result = await session.exec(select(CpdSession).where(*conditions)
-                                .order_by(col(CpdSession.held_on), col(CpdSession.id)))
-    return result.all()
+    return await core.rows(session, sa_select(
+        col(CpdSession.id), col(CpdSession.held_on), col(CpdSession.title),
+        col(CpdSession.theme_id), col(CpdSession.host_school_id), col(CpdSession.minutes),
+        col(CpdSession.attendee_count), col(CpdSession.impact))
+        .where(*conditions).order_by(col(CpdSession.held_on), col(CpdSession.id)))
+
+
+async def _attending(session: AsyncSession, cpd_ids: Sequence[int]) -> dict[int, list[int]]:
+    """The schools recorded as attending each session, by id."""
+    attending: dict[int, list[int]] = defaultdict(list)
+    for start in range(0, len(cpd_ids), 5_000):  # within any database's bound parameters
+        rows = await core.rows(session, select(
+            col(CpdAttendance.session_id), col(CpdAttendance.school_id))
+            .where(col(CpdAttendance.session_id).in_(cpd_ids[start:start + 5_000])))
+        for cpd_id, school_id in rows:
+            attending[cpd_id].append(school_id)
+    return attending
 
 
 async def _walks(session: AsyncSession, partnership_id: int, period: ReportPeriod,
