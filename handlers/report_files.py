@@ -325,7 +325,6 @@ def pdf(data: ReportData) -> bytes:
     folder = _font_folder()
     doc.add_font(FONT, "", str(folder / "DejaVuSans.ttf"))
     doc.add_font(FONT, "B", str(folder / "DejaVuSans-Bold.ttf"))
-    doc.add_font(FONT, "I", str(folder / "DejaVuSans-Oblique.ttf"))
     doc.set_margins(16, 16, 16)
     doc.set_auto_page_break(True, margin=18)
     doc.alias_nb_pages()
@@ -388,7 +387,7 @@ def pdf(data: ReportData) -> bytes:
     for table in report_tables(data):
         _heading(doc, table.title)
         if not table.rows:
-            doc.set_font(FONT, "I", 9.5)
+            doc.set_font(FONT, "", 9.5)
             doc.multi_cell(0, 5.5, table.empty, align="L", new_x="LMARGIN", new_y="NEXT")
             doc.ln(2)
             continue
@@ -409,7 +408,7 @@ def pdf(data: ReportData) -> bytes:
                 for cell in row:
                     cells.cell(shown(cell), style=style)
         if table.more:
-            doc.set_font(FONT, "I", 8.5)
+            doc.set_font(FONT, "", 8.5)
             doc.multi_cell(0, 5, table.more, align="L", new_x="LMARGIN", new_y="NEXT")
         doc.ln(4)
 
