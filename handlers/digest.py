@@ -63,7 +63,7 @@ from storage.models import (
     ScheduledDelivery,
 )
 from storage.names import tidy_name
-from storage.types import LONDON
+from storage.types import LONDON, utcnow
 
 DIGEST_KIND = "digest"
 # Items shown per list; the rest are counted ("…and 12 more") with the command that lists them.
@@ -680,7 +680,7 @@ def week_asked(text: str | None) -> str:
     """A week as typed ("2026-w10"), or this week in the UK: "2026-W10". ValueError, saying
     how to write it, if it is not an ISO week."""
     if text is None:
-        return iso_week(datetime.now(UTC), LONDON)
+        return iso_week(utcnow(), LONDON)
     try:
         monday = parse_iso_week(text)
     except ValueError:

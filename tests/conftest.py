@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs
 
 import aiohttp
 import pytest
+import time_machine
 from aiohttp import web
 from cryptography.fernet import Fernet
 
@@ -26,6 +28,7 @@ from bot.logs import TextFormatter, access_log_options
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, system_clock
 from bot.server import DELIVERY_KEY, SCHEDULER_KEY, build_web_app
 from storage.db import Database
+from storage.types import LONDON, utcnow
 from tests.support.databases import PATIENT, PostgresScratch, empty_tables, postgres_reason
 from tests.support.fake_connector import FakeConnector
 from tests.support.fake_slack import CLIENT_ID, CLIENT_SECRET, DEFAULT_BOT_TOKEN, FakeSlack
@@ -45,6 +48,47 @@ def pytest_configure(config: pytest.Config) -> None:
         if handler is not None:
             handler.setFormatter(TextFormatter())
 OAUTH_REDIRECT_URI = "https://partnership-bot.example.org/slack/oauth_redirect"
+
+# --- the test clock -----------------------------------------------------------------------------
+# Tests that read the clock (today's date, "tomorrow", the next digest, a reminder's moment) are
+# marked `@pytest.mark.clock` and take "now" from the `now` fixture. test.sh runs them again with
+# FROZEN_AT set to each of a list of awkward instants (a Monday morning, the clock-change
+# weekends, 29 February, the school year's and the calendar year's last minute): the fixture then
+# moves the one clock (storage.types.utcnow, and every other reader of the system time) there with
+# time-machine, which lets it tick on from that instant so servers and timeouts behave.
+FROZEN_AT_VARIABLE = "FROZEN_AT"
+
+
+def frozen_at() -> datetime | None:
+    """FROZEN_AT as an aware instant: ISO 8601, UK time unless it gives its offset (which picks
+    between the two 01:30s of the October clock change: +01:00 the first, +00:00 the second)."""
+    text = os.environ.get(FROZEN_AT_VARIABLE, "").strip()
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LONDON)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test marked `clock` gets the `now` fixture first, so the clock is moved before any
+    other fixture (a database, a running bot) reads it."""
+    for item in items:
+        if isinstance(item, pytest.Function) and item.get_closest_marker("clock"):
+            if "now" in item.fixturenames:
+                item.fixturenames.remove("now")
+            item.fixturenames.insert(0, "now")
+
+
+@pytest.fixture
+def now() -> Iterator[datetime]:
+    """The moment the test starts, in UTC: the real now, or FROZEN_AT with the clock moved
+    there for the test's length."""
+    moment = frozen_at()
+    if moment is None:
+        yield utcnow()
+        return
+    with time_machine.travel(moment, tick=True):
+        yield utcnow()
 
 
 @pytest.fixture(scope="session")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from handlers.dates import MONTHS, WEEKDAYS
-from storage.types import LONDON
+from handlers.schoolyear import today_in_london
+from storage.types import LONDON, utcnow
 
 
 def day_ahead(days: int, now: datetime | None = None) -> date:
     """The date `days` after today in London."""
-    return ((now or datetime.now(LONDON)).astimezone(LONDON) + timedelta(days=days)).date()
+    return ((now or utcnow()).astimezone(LONDON) + timedelta(days=days)).date()
 
 
 def ordinal(n: int) -> str:
@@ -20,7 +21,7 @@ def ordinal(n: int) -> str:
 
 def uk_long(day: date, times: str = "11.30am-12.30pm") -> str:
     """"Thursday 5th February 11.30am-12.30pm", with the year when it is not this year's."""
-    year = f" {day.year}" if day.year != date.today().year else ""
+    year = f" {day.year}" if day.year != today_in_london().year else ""
     return f"{WEEKDAYS[day.weekday()]} {ordinal(day.day)} {MONTHS[day.month - 1]}{year} {times}"
 
 
