@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from handlers.dates import MONTHS, WEEKDAYS
 from handlers.schoolyear import today_in_london
@@ -32,3 +32,12 @@ def uk_short(day: date, times: str = "11:30 to 12:30") -> str:
 
 def london(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON)
+
+
+def day_before(start: datetime) -> datetime:
+    """When a "1 day before" reminder of a meeting starting at `start` is due: the same time on
+    the school's clock the day before, in UTC. Across a clock change that is 23 or 25 hours
+    before, not 24."""
+    local = start.astimezone(LONDON)
+    earlier = datetime.combine(local.date() - timedelta(days=1), local.time(), tzinfo=LONDON)
+    return earlier.astimezone(UTC)
