@@ -12,7 +12,7 @@ import pytest
 
 from handlers.schoolyear import today_in_london
 from storage.types import LONDON, utcnow
-from tests.conftest import frozen_at
+from tests.conftest import frozen_at, instant
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKED = ("bot", "handlers", "storage")
@@ -54,10 +54,14 @@ def test_nothing_but_the_one_clock_reads_the_system_time() -> None:
 
 
 @pytest.mark.clock
-def test_the_now_fixture_is_the_code_base_clock(now: datetime) -> None:
-    """Under FROZEN_AT, `now` is that instant and the bot's clock reads it too, ticking on."""
+def test_the_now_fixture_is_the_code_base_clock(now: datetime,
+                                                 request: pytest.FixtureRequest) -> None:
+    """At a frozen instant, `now` is that instant and the bot's clock reads it too, ticking
+    on."""
     assert now.tzinfo is UTC
-    frozen = frozen_at()
+    callspec = getattr(request.node, "callspec", None)
+    given = callspec.params.get("now") if callspec is not None else None
+    frozen = instant(given) if given else frozen_at()
     if frozen is not None:
         assert timedelta(0) <= now - frozen < timedelta(minutes=1)
     later = utcnow()
