@@ -28,7 +28,7 @@ from handlers.schoolyear import previous_term, school_term, term_named, today_in
 from storage.db import Database
 from storage.learning import CpdTally
 from storage.models import Meeting, Partnership, Rsvp, RsvpAnswer
-from storage.reports import ActionCounts, ReportData, ReportPeriod, SessionLine
+from storage.reports import ActionCounts, ReportData, ReportPeriod, SessionLine, day_start
 from tests.conftest import RunningBot, RunningTeamsBot
 from tests.support.browser import ARTIFACTS
 from tests.support.cards import card_text
@@ -82,11 +82,11 @@ async def seed(db: Database) -> None:
     async with db.session() as session:
         east = (await session.exec(select(Partnership).where(
             Partnership.name == PARTNERSHIP))).one()
-        start = datetime.combine(this_term(1), datetime.min.time(), UTC) + timedelta(hours=10)
-        if start > datetime.now(UTC) - timedelta(hours=2):
-            start = datetime.now(UTC) - timedelta(hours=3)
+        # Held this term and over: three hours ago, or (in a term's first hours) at its start.
+        start = max(datetime.now(UTC) - timedelta(hours=3), day_start(TERM.start))
         held = Meeting(partnership_id=east.id or 0, uid="held@test", title="Heads' network",
-                       starts_at=start, ends_at=start + timedelta(hours=1), created_by=ANN.user_id)
+                       starts_at=start, ends_at=start + timedelta(minutes=1),
+                       created_by=ANN.user_id)
         session.add(held)
         await session.flush()
         session.add_all([
