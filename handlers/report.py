@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.context import Caller
 from handlers.dates import DateError, parse_date
 from handlers.errors import CommandError
-from handlers.links import open_in_browser
+from handlers.links import open_report
 from handlers.logbook import date_problem, member_partnership
 from handlers.lookup import quoted_list
 from handlers.parsing import ParseError, parse_fields
@@ -127,10 +127,11 @@ async def run(request: ReportRequest, caller: Caller, session: AsyncSession) -> 
               if request.school else None)
     data = await report_data(session, caller, partnership, school, request.period)
     made = await asyncio.to_thread(files, data)
-    return Outcome(summary_reply(data, caller, partnership), files=made)
+    return Outcome(summary_reply(data, caller, partnership, school), files=made)
 
 
-def summary_reply(data: ReportData, caller: Caller, partnership: Partnership) -> Reply:
+def summary_reply(data: ReportData, caller: Caller, partnership: Partnership,
+                  school: School | None) -> Reply:
     total = data.cpd_total
     title = f"Termly report for {data.scope}: {period_text(data)}"
     if data.empty:
@@ -139,7 +140,7 @@ def summary_reply(data: ReportData, caller: Caller, partnership: Partnership) ->
                            "sessions, learning walks, actions or meetings. The report says "
                            "so, for the record.",
                            _files_line()]),
-            *_browser(caller, partnership)])
+            *_browser(caller, partnership, data, school)])
     hours_given = hours_text(hours(total.minutes))
     facts = [Fact("CPD sessions", f"{total.sessions:,}"),
              Fact("CPD hours", hours_given + (f" (+{total.without_length} with no length)"
@@ -151,7 +152,7 @@ def summary_reply(data: ReportData, caller: Caller, partnership: Partnership) ->
              Fact("Impact notes", f"{len(data.impact):,}")]
     return Reply(title=title, sections=[Section(facts=facts),
                                         Section(lines=[_files_line()]),
-                                        *_browser(caller, partnership)])
+                                        *_browser(caller, partnership, data, school)])
 
 
 def _files_line() -> str:
@@ -159,10 +160,12 @@ def _files_line() -> str:
             "per table) and a CSV. Walk notes about staff are never in it.")
 
 
-def _browser(caller: Caller, partnership: Partnership) -> list[Section]:
-    """The pages, where they are served: the report is there too, printable."""
-    if not caller.web_base:
+def _browser(caller: Caller, partnership: Partnership, data: ReportData,
+             school: School | None) -> list[Section]:
+    """The report's web page, where the pages are served: the same report, ready to print."""
+    if not caller.web_base or partnership.id is None:
         return []
-    return [Section(lines=["In your browser, the partnership's pages have it too, under "
-                           "“Termly report”, ready to print."],
-                    buttons=[open_in_browser(partnership.id)])]
+    return [Section(lines=["The partnership's pages have it too, ready to print."],
+                    buttons=[open_report(partnership.id, data.period.first.isoformat(),
+                                         data.period.last.isoformat(),
+                                         school.id if school else None)])]

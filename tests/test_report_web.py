@@ -16,10 +16,13 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from bot.web.app import CSP
+from handlers.buttons import unpack
+from handlers.links import OpenReport
 from handlers.schoolyear import previous_term, school_term, today_in_london
 from tests.conftest import RunningBot
-from tests.support.web import Browser, slack_links
-from tests.test_web import ids, set_up
+from tests.support.slack_requests import block_action
+from tests.support.web import Browser, message_of, slack_links
+from tests.test_web import CHANNEL, ids, set_up
 
 TODAY = today_in_london()
 TERM = school_term(TODAY)
@@ -142,12 +145,49 @@ async def test_another_partnership_s_report_and_its_files_are_refused(
         await outsider.close()
 
 
-async def test_the_chat_reply_offers_the_pages(bot: RunningBot) -> None:
-    """With PUBLIC_BASE_URL set, the report's reply carries "Open in browser" for the pages,
-    where the report is, ready to print."""
+async def test_the_chat_reply_opens_the_report_s_page(bot: RunningBot, browser: Browser) -> None:
+    """With PUBLIC_BASE_URL set, the report's reply has a button that gives a sign-in link
+    landing on the same report's page (its period and school)."""
     await set_up(bot)
-    answer = await bot.ask("/partnership", "report East Barnet Area")
-    buttons = [e for block in answer["blocks"] if block["type"] == "actions"
-               for e in block["elements"]]
-    assert [b["text"]["text"] for b in buttons] == ["Open in browser"]
-    assert "Termly report" in str(answer["blocks"])
+    answer = await bot.ask("/partnership", "report East Barnet Area school: Danegrove "
+                           "from: 1/9/2025 to: 31/8/2026")
+    [button] = [e for block in answer["blocks"] if block["type"] == "actions"
+                for e in block["elements"]]
+    assert button["text"]["text"] == "Open the report in your browser"
+    pressed = unpack(button["value"])
+    assert isinstance(pressed, OpenReport)
+    east = (await ids(bot))["East Barnet Area"]
+    assert (pressed.partnership_id, pressed.first, pressed.last) == (
+        east, "2025-09-01", "2026-08-31")
+    await bot.slack.interaction(block_action(OpenReport.kind, button["value"],
+                                             channel_id=CHANNEL))
+    told = (await bot.fake.wait_for("chat.postEphemeral"))[-1]
+    assert "termly report of East Barnet Area" in told.body["text"]
+    [link] = slack_links(message_of(told))
+    landed = await browser.sign_in(link)
+    assert landed == (f"/web/p/{east}/report?from=2025-09-01&to=2026-08-31"
+                      f"&school={pressed.school_id}")
+    status, page, _ = await browser.get(landed)
+    assert status == 200 and "<h1>East Barnet Area: Danegrove</h1>" in page
+    assert "1 Sep 2025 to 31 Aug 2026" in page
+    # A made-up landing is not followed: only the report's own page, with dates and a number.
+    [other] = slack_links(await bot.ask("/partnership", "web East Barnet Area"))
+    elsewhere = Browser(bot.url)
+    try:
+        landed = await elsewhere.sign_in(f"{other}?open=report&from=//evil.example&to=x")
+    finally:
+        await elsewhere.close()
+    assert landed == f"/web/p/{east}/report"
+
+
+async def test_someone_outside_the_partnership_cannot_use_the_report_button(
+    bot: RunningBot,
+) -> None:
+    await set_up(bot)
+    east = (await ids(bot))["East Barnet Area"]
+    value = OpenReport(east, "2026-09-01", "2026-12-31", 0).pack()
+    await bot.slack.interaction(block_action(OpenReport.kind, value, user_id="U0HENDON01",
+                                             channel_id=CHANNEL))
+    told = (await bot.fake.wait_for("chat.postEphemeral"))[-1]
+    assert "Only members of East Barnet Area" in told.body["text"]
+    assert not slack_links(message_of(told))

@@ -157,7 +157,10 @@ async def sign_in_page(request: web.Request) -> web.Response:
     if state is not LinkState.GOOD or link is None:
         raise _link_problem(state)
     return render(request, "signin.html", name=link.user_name, token=token,
-                  current=await viewer(request))
+                  query=request.query_string, current=await viewer(request))
+
+
+_QUERY_VALUE = re.compile(r"[0-9-]{1,12}")
 
 
 async def sign_in(request: web.Request) -> web.StreamResponse:
@@ -170,6 +173,13 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     if state is not LinkState.GOOD or link is None or cookie is None:
         raise _link_problem(state)
     target = f"{PREFIX}/p/{link.partnership_id}" if link.partnership_id else f"{PREFIX}/"
+    if link.partnership_id and request.query.get("open") == "report":
+        # A link from a report's reply lands on that report (dates and school as given; the
+        # page checks them). Only this one page of the link's own partnership: no redirect
+        # goes anywhere else.
+        report = {k: v for k in ("from", "to", "school")
+                  if (v := request.query.get(k, "")) and _QUERY_VALUE.fullmatch(v)}
+        target += f"/report?{urlencode(report)}" if report else "/report"
     response = _see_other(target)
     set_session_cookie(response, request, cookie)
     return response
