@@ -115,17 +115,12 @@ async def school_in(session: AsyncSession, caller: Caller, partnership: Partners
                                listed)
 
 
-async def report_data(session: AsyncSession, caller: Caller, partnership: Partnership,
-                      school: School | None, period: ReportPeriod) -> ReportData:
-    return await reports.build(session, partnership, school, period, caller.now)
-
-
 async def run(request: ReportRequest, caller: Caller, session: AsyncSession) -> Outcome:
     partnership = await member_partnership(session, caller, request.partnership,
                                            "partnership report {name}")
     school = (await school_in(session, caller, partnership, request.school)
               if request.school else None)
-    data = await report_data(session, caller, partnership, school, request.period)
+    data = await reports.build(session, partnership, school, request.period, caller.now)
     made = await asyncio.to_thread(files, data)
     return Outcome(summary_reply(data, caller, partnership, school), files=made)
 
