@@ -24,6 +24,7 @@ from sqlmodel import select
 
 from bot.server import build_web_app
 from handlers.meetings import MeetingRsvp
+from handlers.schoolyear import school_term, today_in_london
 from storage.db import Database
 from storage.models import Meeting, Partnership, RsvpAnswer
 from tests.conftest import RunningBot, free_port, serving
@@ -222,7 +223,10 @@ async def test_a_head_opens_the_termly_report_downloads_its_pdf_and_prints_it_on
     await download.save_as(saved)
     reader = PdfReader(saved)
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
-    assert "CPD sessions 3" in text and "CPD hours 4.5" in text and "Learning walks 3" in text
+    term = school_term(today_in_london())
+    walks = sum(today_in_london() - timedelta(days=ago) >= term.start for ago in (40, 10, 20))
+    assert "CPD sessions 3" in text and "CPD hours 4.5" in text
+    assert f"Learning walks {walks}" in text  # the seeded walks that fall in this term
     assert "Clear routines" not in text  # a walk's notes: never in the report
 
     # Printed from the browser: A4 pages (595 x 842 points), without the downloads or the form.
