@@ -13,6 +13,7 @@ import importlib.util
 import io
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from handlers.dates import format_date
@@ -22,7 +23,8 @@ from storage.learning import CpdTally
 from storage.reports import ReportData
 from storage.types import LONDON
 
-Cell = str | int | float
+# A date is a real date in the spreadsheet (it sorts), ISO in the CSV, "5 Feb 2026" elsewhere.
+Cell = str | int | float | date
 
 PDF_TYPE = "application/pdf"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -152,7 +154,7 @@ def report_tables(data: ReportData) -> list[Table]:
     sessions = Table(
         "cpd-sessions", "CPD sessions", "CPD sessions in the period",
         ("Date", "Session", "Theme", "Host", "Hours", "Attendance"),
-        [(short_date(s.held_on), s.title, s.theme, s.host,
+        [(s.held_on, s.title, s.theme, s.host,
           hours(s.minutes) if s.minutes else "", s.attendance) for s in data.sessions],
         empty="No CPD sessions were logged in this period.", widths=(1.6, 3, 2.2, 2, 1, 2.6),
         most_shown=MOST_LISTED)
@@ -179,14 +181,14 @@ def report_tables(data: ReportData) -> list[Table]:
         "meetings", "Meetings", "Meetings held, with attendance and apologies",
         ("Date", "Meeting", "Attended", "Apologies", "No reply", "Who attended",
          "Apologies from"),
-        [(short_date(m.day), m.title, len(m.attending), len(m.apologies), m.no_reply,
+        [(m.day, m.title, len(m.attending), len(m.apologies), m.no_reply,
           ", ".join(m.attending), ", ".join(m.apologies)) for m in data.meetings],
         empty="No meetings were held in this period.",
         widths=(1.6, 2.3, 1.55, 1.65, 1.35, 2.3, 2.1))
     impact = Table(
         "impact", "Impact", "Impact noted on CPD sessions",
         ("Date", "Session", "Theme", "Impact"),
-        [(short_date(n.held_on), n.title, n.theme, n.note) for n in data.impact],
+        [(n.held_on, n.title, n.theme, n.note) for n in data.impact],
         empty="No impact notes were recorded on this period's sessions.",
         widths=(1.5, 2.5, 2, 6), most_shown=MOST_LISTED)
     return [summary, themes, schools, sessions, focus, hosts, actions, meetings, impact]
@@ -255,7 +257,7 @@ def xlsx(data: ReportData) -> bytes:
             cell.font = font
         if heading:
             cell.fill, cell.alignment = fill, wrap
-        if number is not None and isinstance(value, float | int):
+        if number is not None and isinstance(value, float | int | date):
             cell.number_format = number
         return cell
 
@@ -268,7 +270,8 @@ def xlsx(data: ReportData) -> bytes:
     for table in report_tables(data):
         sheet = book.create_sheet(table.sheet[:31])
         sheet.freeze_panes = "A2"
-        formats = ["0.0#" if "Hours" in heading else None for heading in table.columns]
+        formats = ["0.0#" if "Hours" in heading else "d mmm yyyy" if heading == "Date" else None
+                   for heading in table.columns]
         for index, heading in enumerate(table.columns, start=1):
             longest = max([len(heading), *(len(str(r[index - 1])) for r in table.rows[:500])])
             sheet.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 9),
@@ -439,5 +442,7 @@ def shown(value: Cell) -> str:
         return hours_text(value)
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, date):
+        return short_date(value)
     return value
 
