@@ -22,10 +22,15 @@ from handlers.schoolyear import short_date
 from storage.db import Database
 from storage.models import DeliveryStatus, Meeting, ScheduledDelivery
 from storage.types import LONDON, utcnow
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, RunningTeamsBot
+from tests.support.cards import card_text
+from tests.support.fake_connector import REPLY
 from tests.support.learning import ANN, PARTNERSHIP, ok, say
 from tests.support.slack_requests import block_action
 from tests.test_meetings_slack import CHANNEL, command, dumps, linked_partnership, posted
+from tests.test_teams_features import linked_partnership as teams_linked_partnership
+from tests.test_teams_features import say as teams_say
+from tests.test_teams_features import submit_actions
 
 
 def uk(day: date, hour: int = 12, minute: int = 0) -> datetime:
@@ -198,3 +203,21 @@ async def test_a_meeting_on_a_working_day_has_no_warning(bot: RunningBot) -> Non
     answer = await command(bot, "schedule East Barnet Area when: 30/3/2027 10:00 to 11:00", 3)
     assert "Scheduled East Barnet Area meeting" in answer
     assert "bank holiday" not in answer and MoveOffHoliday.kind not in answer
+
+
+@pytest.mark.time_machine(datetime(2027, 3, 22, 12, 0, tzinfo=LONDON))
+async def test_in_teams_the_warning_has_the_same_button(teams_bot: RunningTeamsBot) -> None:
+    await teams_linked_partnership(teams_bot)
+    card = await teams_say(teams_bot,
+                           "meeting schedule East Barnet Area when: 29/3/2027 10:00 to 11:00")
+    text = card_text(card)
+    assert "is a bank holiday in England and Wales (Easter Monday)" in text
+    assert "meeting move 1 when: 30/3/2027 10:00 to 11:00" in text
+    move = next(a for a in submit_actions(card) if a["title"] == "Move to Tue 30 Mar")
+    await teams_bot.teams.post(teams_bot.teams.card_submit(move["data"]))
+    await teams_bot.connector.wait_until(
+        lambda: any("Moved East Barnet Area meeting" in card_text(c.card)
+                    for c in teams_bot.connector.of(REPLY)))
+    async with teams_bot.db.session() as session:
+        meeting = (await session.exec(select(Meeting))).one()
+    assert meeting.starts_at == datetime(2027, 3, 30, 9, 0, tzinfo=UTC)
