@@ -606,6 +606,15 @@ def _moment(moment: datetime, tz: ZoneInfo) -> str:
     return f"{format_date(local.date())} at {local:%H:%M}"
 
 
+def _next_moment(fire: datetime, timing: Timing, tz: ZoneInfo) -> str:
+    """When the next digest goes, and why, when a bank holiday moved it."""
+    day = fire.astimezone(tz).date()
+    regular = regular_day(timing, day)
+    why = (f" ({format_date(regular)} is a bank holiday: {bank_holiday(regular)})"
+           if regular != day else "")
+    return _moment(fire, tz) + why
+
+
 async def change(session: AsyncSession, partnership: Partnership, request: DigestRequest,
                  caller: Caller) -> Reply:
     assert partnership.id is not None
@@ -640,7 +649,7 @@ async def change(session: AsyncSession, partnership: Partnership, request: Diges
     if links:
         fire = await plan(session, partnership, timing, caller.now)
         if fire is not None:
-            lines.insert(0, f"Next: {_moment(fire, tz)}, in {_channels(links)}.")
+            lines.insert(0, f"Next: {_next_moment(fire, timing, tz)}, in {_channels(links)}.")
     else:
         lines.insert(0, f"{name} has no channel yet, so it will start once a lead links one "
                         f"with {caller.cmd(f'partnership channel {name}')}.")
@@ -664,7 +673,7 @@ async def describe(session: AsyncSession, partnership: Partnership, caller: Call
              Fact("Channels", _channels(links) or "none linked yet")]
     waiting = await digests.waiting_delivery(session, prefix)
     if waiting is not None and timing.enabled:
-        facts.append(Fact("Next", _moment(waiting.due_at, tz)))
+        facts.append(Fact("Next", _next_moment(waiting.due_at, timing, tz)))
     last = await digests.latest_delivery(session, prefix, caller.now)
     if last is not None:
         facts.append(Fact("Last", _delivery_state(last, tz)))
@@ -743,7 +752,7 @@ async def after_linking(session: AsyncSession, partnership: Partnership, caller:
     if not timing.enabled:
         return f"Its weekly digest is off; {change_it} shows how to turn it on."
     fire = await plan(session, partnership, timing, caller.now)
-    when = f", the next on {_moment(fire, tz)}" if fire is not None else ""
+    when = f", the next on {_next_moment(fire, timing, tz)}" if fire is not None else ""
     return (f"Its weekly digest will be posted here {timing.describe(tz)}{when}; "
             f"{change_it} shows how to change that.")
 

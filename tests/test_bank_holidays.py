@@ -101,7 +101,8 @@ async def test_a_monday_digest_on_a_bank_holiday_goes_the_next_working_day(
     with time_machine.travel(linked_on, tick=True):
         said = await linked_at(db, utcnow())
         row, = await digest_rows(db)
-    moment = format_date(sent_on) + " at 08:00"
+    moment = f"{format_date(sent_on)} at 08:00 ({format_date(holiday)} is a bank holiday: " \
+             f"{bank_holiday(holiday)})"
     assert f"Mondays at 08:00 (UK time), the next on {moment}" in said
     assert (row.dedupe_key, row.status) == (f"digest:1:{week}", DeliveryStatus.PENDING)
     assert row.due_at == uk(sent_on, 8).astimezone(UTC)
@@ -146,7 +147,11 @@ async def test_a_partnership_may_keep_its_digest_on_bank_holidays(db: Database) 
         assert row.due_at == uk(date(2026, 8, 31), 8).astimezone(UTC)
 
         moved = await ok(db, "partnership", f"digest {PARTNERSHIP} holidays: move", ann)
-        assert "Next: Tuesday 1 September 2026 at 08:00" in moved.reply.plain_text()
+        assert ("Next: Tuesday 1 September 2026 at 08:00 (Monday 31 August 2026 is a bank "
+                "holiday: Late Summer Bank Holiday)") in moved.reply.plain_text()
+        shown = (await ok(db, "partnership", f"digest {PARTNERSHIP}", ann)).reply.plain_text()
+        assert "Bank holidays: posted the next working day" in shown
+        assert "Next: Tuesday 1 September 2026 at 08:00 (Monday 31 August 2026" in shown
         refused = await say(db, "partnership", f"digest {PARTNERSHIP} holidays: sometimes", ann)
         assert "`holidays:` takes `move` or `keep`, not “sometimes”" in refused.reply.title
 
