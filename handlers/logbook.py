@@ -20,15 +20,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.buttons import ButtonData
 from handlers.commands import Access, Command, button, form
 from handlers.context import Caller
-from handlers.dates import DateError, Prefer, format_date, parse_date
+from handlers.dates import Ambiguous, DateError, Prefer, format_date, parse_date
 from handlers.errors import CommandError
+from handlers.examples import today_of
 from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
 from handlers.lookup import find_partnership, quoted_list, require_lead, require_member
 from handlers.mentions import PersonRef, parse_people, plain_text
 from handlers.parsing import Parsed, ParseError, parse_fields, row_number
 from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section, Tone
 from handlers.schools import pick_among
-from handlers.schoolyear import short_date, today_in_london
+from handlers.schoolyear import short_date
 from storage import changes, learning, queries
 from storage.models import AccessRole, ChangeAction, Partnership, School
 from storage.names import name_key
@@ -149,6 +150,11 @@ class FieldReader:
             return None
         try:
             return parse_date(self._as_typed(raw), self.today, prefer)
+        except Ambiguous as question:
+            # Never a guess: each reading, as the field to type instead.
+            listed = " or ".join(f"`{name}: {choice}`" for choice in question.choices)
+            self.add(name, date_problem(name, question)[0], f"Which did you mean? Write {listed}.")
+            return None
         except DateError as error:
             self.add(name, *date_problem(name, error))
             return None
@@ -556,7 +562,7 @@ async def submit(kind: LogKind[Draft], values: FormValues, caller: Caller,
 async def _read(kind: LogKind[Draft], values: Mapping[str, str | list[str]], from_form: bool,
                 partnership: Partnership, caller: Caller, session: AsyncSession,
                 current: Mapping[str, object] | None = None) -> Draft:
-    reader = FieldReader(dict(values), from_form=from_form, today=today_in_london(),
+    reader = FieldReader(dict(values), from_form=from_form, today=today_of(caller.now),
                          caller=caller, example=kind.example(partnership.name), current=current)
     return await kind.read(reader, partnership, session)
 
@@ -790,7 +796,7 @@ async def edit(kind: LogKind[Draft], number: int, values: Mapping[str, str | lis
     found = await kind.find(session, caller, number)
     await may_change(found, caller, session, "change")
     before = await kind.current(found, session)
-    reader = FieldReader(values, from_form=from_form, today=today_in_london(), caller=caller,
+    reader = FieldReader(values, from_form=from_form, today=today_of(caller.now), caller=caller,
                          example=f"{kind.command} edit {number} {kind.edit_example}",
                          current=before)
     try:
