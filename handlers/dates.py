@@ -183,8 +183,8 @@ def _parse_date(normal: str, shown: str, today: date, prefer: Prefer) -> date:
         return _weekday_near(_WEEKDAY_NUMBERS[match["day"]], match["which"], today, prefer,
                              shown)
     if match := _WEEKDAY_WEEK.fullmatch(normal):
-        # "Thursday week": a week after the coming Thursday (today's a week today).
-        ahead = (_WEEKDAY_NUMBERS[match["day"]] - today.weekday()) % 7 or 7
+        # "Thursday week": a week after "Thursday" (said on a Thursday: a week today).
+        ahead = (_WEEKDAY_NUMBERS[match["day"]] - today.weekday()) % 7
         return today + timedelta(days=ahead + 7)
     if match := _IN_PERIOD.fullmatch(normal):
         return today + timedelta(days=_period_days(match))
@@ -355,9 +355,9 @@ def _pick(candidates: list[date], shown: str, today: date, prefer: Prefer) -> da
         # Typed for something that has happened, but this year's is still to come: the year
         # before is a guess the person has not seen, so say so rather than take it.
         raise DateError(
-            f"{_quote(shown)} is still to come this year ({format_date(future)}), and I don't "
-            "move dates a year back without asking.",
-            f"If you meant last year's, write `{past.day}/{past.month}/{past.year}`; "
+            f"{_quote(shown)} is still to come ({format_date(future)}), and I don't move a "
+            "date a year back without asking.",
+            f"If you meant {format_date(past)}, write `{past.day}/{past.month}/{past.year}`; "
             "otherwise give a date that has passed, like {dates}.",
         )
     if past is None or future is None:
