@@ -1,0 +1,112 @@
+"""A meeting time with two readings, over signed Slack HTTP and in the shell: the bot asks, with
+each reading as a command and a button; nothing is saved until one is chosen (issue 11)."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.shell import run_shell
+from handlers.buttons import decode
+from handlers.commands import RunCommand
+from handlers.dates import MONTHS, WEEKDAYS, format_date
+from storage.db import Database
+from storage.models import Meeting
+from storage.types import LONDON
+from tests.conftest import RunningBot
+from tests.support.slack_requests import block_action
+from tests.support.when import day_ahead
+
+CHANNEL = "C0HEADS001"
+
+
+def mismatched(day: date) -> str:
+    """`day` with the next weekday's name: "Saturday 5 February" for Friday 5 February. The
+    readings are `day` itself and the day after (that weekday, nearest the date)."""
+    wrong = WEEKDAYS[(day.weekday() + 1) % 7]
+    return f"{wrong} {day.day} {MONTHS[day.month - 1]}"
+
+
+async def reply(bot: RunningBot, n: int) -> dict[str, object]:
+    return (await bot.fake.wait_for("response_url", n))[n - 1].body
+
+
+async def meetings_in(db: Database) -> list[Meeting]:
+    async with db.session() as session:
+        return list((await session.exec(select(Meeting))).all())
+
+
+async def test_a_question_with_buttons_and_the_chosen_reading_is_scheduled(
+    bot: RunningBot,
+) -> None:
+    await bot.slack.command("/partnership", "create East Barnet Area")
+    await reply(bot, 1)
+    await bot.slack.command("/partnership", "channel East Barnet Area", channel_id=CHANNEL,
+                            channel_name="heads")
+    await reply(bot, 2)
+    day = day_ahead(10)
+    typed = f"schedule East Barnet Area when: {mismatched(day)} 3pm-4pm where: Monkfrith"
+    await bot.slack.command("/meeting", typed, channel_id=CHANNEL)
+    question = await reply(bot, 3)
+    assert question["response_type"] == "ephemeral"
+    text = str(question["text"]) + json.dumps(question.get("blocks"), ensure_ascii=False)
+    readings = [day, day + timedelta(days=1)]
+    assert f"is a {WEEKDAYS[day.weekday()]}, not a {WEEKDAYS[(day.weekday() + 1) % 7]}" in text
+    commands = [f"/meeting schedule East Barnet Area when: {format_date(d)} 3pm-4pm "
+                "where: Monkfrith" for d in readings]
+    for command in commands:
+        assert f"`{command}`" in text
+    presses = [e for b in question["blocks"] if b["type"] == "actions"  # type: ignore[attr-defined]
+               for e in b["elements"]]
+    assert [p["text"]["text"] for p in presses] == [f"{format_date(d)} 3pm-4pm" for d in readings]
+    chosen = decode(presses[1]["value"], presses[1]["action_id"])
+    assert chosen == RunCommand("meeting", commands[1].removeprefix("/meeting "))
+    assert await meetings_in(bot.db) == []  # nothing saved from a guess
+
+    await bot.slack.interaction(block_action(presses[1]["action_id"], presses[1]["value"],
+                                             channel_id=CHANNEL))
+    await bot.fake.wait_until(lambda: any(
+        str(c.body.get("text", "")).startswith("Meeting:")
+        for c in bot.fake.of("chat.postMessage")))
+    meeting, = await meetings_in(bot.db)
+    start = meeting.starts_at.astimezone(LONDON)
+    assert (start.date(), start.hour, meeting.location) == (readings[1], 15, "Monkfrith")
+    assert meeting.ends_at - meeting.starts_at == timedelta(hours=1)
+
+
+async def test_a_bare_hour_and_no_end_are_said_in_the_reply(bot: RunningBot) -> None:
+    await bot.slack.command("/partnership", "create East Barnet Area")
+    await reply(bot, 1)
+    await bot.slack.command("/meeting", "schedule East Barnet Area when: tomorrow at 4")
+    said = json.dumps(await reply(bot, 2), ensure_ascii=False)
+    assert "I read “4” as 16:00" in said
+    assert "I assumed one hour, till 17:00" in said and "`4pm-5.30pm`" in said
+    meeting, = await meetings_in(bot.db)
+    assert meeting.starts_at.astimezone(LONDON).hour == 16
+
+
+async def test_the_shell_asks_and_the_typed_choice_is_scheduled(sqlite_db: Database,
+                                                                tmp_path: Path) -> None:
+    day = day_ahead(10)
+    first = io.StringIO(
+        "partnership create East Barnet Area\n"
+        f"meeting schedule East Barnet Area when: {mismatched(day)} 2pm-3pm\n"
+    )
+    out = io.StringIO()
+    await run_shell(sqlite_db, "Ann", stdin=first, stdout=out, files_dir=tmp_path)
+    asked = out.getvalue()
+    command = f"/meeting schedule East Barnet Area when: {format_date(day)} 2pm-3pm"
+    assert "Which did you mean? Nothing is saved until you choose:" in asked
+    assert command in asked
+    assert await meetings_in(sqlite_db) == []
+
+    out = io.StringIO()
+    await run_shell(sqlite_db, "Ann", stdin=io.StringIO(command.removeprefix("/") + "\n"),
+                    stdout=out, files_dir=tmp_path)
+    assert "✓ Scheduled East Barnet Area meeting" in out.getvalue()
+    meeting, = await meetings_in(sqlite_db)
+    assert meeting.starts_at.astimezone(LONDON).date() == day
