@@ -1,5 +1,6 @@
-"""A meeting time with two readings, over signed Slack HTTP and in the shell: the bot asks, with
-each reading as a command and a button; nothing is saved until one is chosen (issue 11)."""
+"""A meeting time with two readings, over signed Slack HTTP, in Teams and in the shell: the bot
+asks, with each reading as a command and a button; nothing is saved until one is chosen
+(issue 11)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from handlers.dates import MONTHS, WEEKDAYS, format_date
 from storage.db import Database
 from storage.models import Meeting
 from storage.types import LONDON
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, RunningTeamsBot
+from tests.support.cards import card_text, elements
+from tests.support.fake_connector import REPLY
 from tests.support.slack_requests import block_action
 from tests.support.when import day_ahead
 
@@ -110,3 +113,28 @@ async def test_the_shell_asks_and_the_typed_choice_is_scheduled(sqlite_db: Datab
     assert "✓ Scheduled East Barnet Area meeting" in out.getvalue()
     meeting, = await meetings_in(sqlite_db)
     assert meeting.starts_at.astimezone(LONDON).date() == day
+
+
+async def test_teams_shows_the_question_as_a_card_whose_buttons_schedule(
+    teams_bot: RunningTeamsBot,
+) -> None:
+    await teams_bot.teams.say("partnership create East Barnet Area")
+    await teams_bot.connector.wait_for(REPLY, 1)
+    day = day_ahead(10)
+    await teams_bot.teams.say(f"meeting schedule East Barnet Area when: {mismatched(day)} "
+                              "10am-11am")
+    card = (await teams_bot.connector.wait_for(REPLY, 2))[1].card
+    # Teams commands are typed without the slash.
+    assert f"meeting schedule East Barnet Area when: {format_date(day)} 10am-11am" in \
+        card_text(card)
+    assert "/meeting" not in card_text(card)
+    choices = elements(card, "Action.Submit")
+    assert [c["title"] for c in choices] == [f"{format_date(d)} 10am-11am"
+                                             for d in (day, day + timedelta(days=1))]
+    assert await meetings_in(teams_bot.db) == []
+    await teams_bot.teams.post(teams_bot.teams.card_submit(choices[0]["data"]))
+    await teams_bot.connector.wait_until(lambda: len(teams_bot.connector.of(REPLY)) >= 3)
+    meeting, = await meetings_in(teams_bot.db)
+    assert meeting.starts_at.astimezone(LONDON).date() == day
+    assert "Scheduled East Barnet Area meeting" in card_text(
+        teams_bot.connector.of(REPLY)[2].card)
