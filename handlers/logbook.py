@@ -18,7 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.buttons import ButtonData
-from handlers.commands import Access, Command, button, form
+from handlers.commands import Access, Command, button, choice_buttons, form
 from handlers.context import Caller
 from handlers.dates import Ambiguous, DateError, Prefer, format_date, parse_date
 from handlers.errors import CommandError
@@ -49,6 +49,8 @@ class Problem:
     field: str
     problem: str
     hint: str = ""
+    # A question rather than a refusal: the field's readings, each a value to type instead.
+    choices: tuple[str, ...] = ()
 
 
 class Invalid(Exception):
@@ -64,6 +66,22 @@ class Invalid(Exception):
         if rest:
             hints.append("Also: " + " ".join(p.problem for p in rest))
         return ParseError(first.problem, *hints)
+
+    def question(self, caller: Caller, command: str,
+                 retype: Callable[[str, str], str]) -> CommandError | None:
+        """When the one problem is a question ("Thursday 5 February" on a Friday): each reading
+        as the command to type (`retype(field, value)`, after the command's name) and a button
+        that runs it. None otherwise."""
+        if len(self.problems) != 1 or not self.problems[0].choices:
+            return None
+        asked = self.problems[0]
+        commands = [retype(asked.field, choice) for choice in asked.choices]
+        return CommandError(Reply(
+            title=asked.problem, tone=Tone.WARNING,
+            sections=[Section(
+                lines=["Which did you mean? Nothing is saved until you choose:",
+                       *(caller.cmd(f"{command} {text}") for text in commands)],
+                buttons=choice_buttons(command, commands, asked.choices))]))
 
     def for_form(self) -> FieldErrors:
         errors: dict[str, str] = {}
@@ -153,7 +171,9 @@ class FieldReader:
         except Ambiguous as question:
             # Never a guess: each reading, as the field to type instead.
             listed = " or ".join(f"`{name}: {choice}`" for choice in question.choices)
-            self.add(name, date_problem(name, question)[0], f"Which did you mean? Write {listed}.")
+            self.problems.append(Problem(name, date_problem(name, question)[0],
+                                         f"Which did you mean? Write {listed}.",
+                                         question.choices))
             return None
         except DateError as error:
             self.add(name, *date_problem(name, error))
@@ -544,8 +564,17 @@ async def log(kind: LogKind[Draft], request: LogRequest, caller: Caller,
     try:
         draft = await _read(kind, request.fields, False, partnership, caller, session)
     except Invalid as problems:
-        raise problems.for_text() from None
+        asked = problems.question(caller, kind.command,
+                                  lambda field, value: _log_text(request, field, value))
+        raise (asked or problems.for_text()) from None
     return await _save(kind, draft, partnership, caller, session, request.quiet)
+
+
+def _log_text(request: LogRequest, field: str, value: str) -> str:
+    """The log command for `request` with `field` set to `value`."""
+    fields = " ".join(f"{name}: {value if name == field else typed}"
+                      for name, typed in request.fields.items())
+    return f"log {request.partnership}{' quiet' if request.quiet else ''} {fields}"
 
 
 async def submit(kind: LogKind[Draft], values: FormValues, caller: Caller,

@@ -16,7 +16,7 @@ from handlers.buttons import decode
 from handlers.commands import RunCommand
 from handlers.dates import MONTHS, WEEKDAYS, format_date
 from storage.db import Database
-from storage.models import Meeting
+from storage.models import LearningWalk, Meeting
 from storage.types import LONDON
 from tests.conftest import RunningBot, RunningTeamsBot
 from tests.support.cards import card_text, elements
@@ -138,3 +138,52 @@ async def test_teams_shows_the_question_as_a_card_whose_buttons_schedule(
     assert meeting.starts_at.astimezone(LONDON).date() == day
     assert "Scheduled East Barnet Area meeting" in card_text(
         teams_bot.connector.of(REPLY)[2].card)
+
+
+async def test_a_walk_date_with_two_readings_asks_and_the_choice_is_logged(
+    sqlite_db: Database, tmp_path: Path,
+) -> None:
+    day = day_ahead(-20)
+    typed = io.StringIO(
+        "partnership create East Barnet Area\n"
+        "partnership join East Barnet Area school: Monkfrith role: headteacher\n"
+        f"walk log East Barnet Area school: Monkfrith date: {mismatched(day)} focus: reading\n"
+    )
+    out = io.StringIO()
+    await run_shell(sqlite_db, "Ann", stdin=typed, stdout=out, files_dir=tmp_path)
+    asked = out.getvalue()
+    command = (f"/walk log East Barnet Area school: Monkfrith date: {format_date(day)} "
+               "focus: reading")
+    assert "Which did you mean? Nothing is saved until you choose:" in asked
+    assert command in asked
+    assert f"date: {format_date(day + timedelta(days=1))} focus: reading" in asked
+    async with sqlite_db.session() as session:
+        assert (await session.exec(select(LearningWalk))).all() == []
+
+    out = io.StringIO()
+    await run_shell(sqlite_db, "Ann", stdin=io.StringIO(command.removeprefix("/") + "\n"),
+                    stdout=out, files_dir=tmp_path)
+    async with sqlite_db.session() as session:
+        walk, = (await session.exec(select(LearningWalk))).all()
+    assert walk.walked_on == day
+
+
+async def test_a_walk_date_still_to_come_is_refused_not_moved_a_year_back(
+    sqlite_db: Database, tmp_path: Path,
+) -> None:
+    soon = day_ahead(3)
+    if (soon.month, soon.day) == (2, 29):  # its last one was four years back
+        soon = day_ahead(4)
+    typed = io.StringIO(
+        "partnership create East Barnet Area\n"
+        "partnership join East Barnet Area school: Monkfrith role: headteacher\n"
+        f"walk log East Barnet Area school: Monkfrith date: {soon.day}/{soon.month} "
+        "focus: reading\n"
+    )
+    out = io.StringIO()
+    await run_shell(sqlite_db, "Ann", stdin=typed, stdout=out, files_dir=tmp_path)
+    said = out.getvalue()
+    assert f"is still to come ({format_date(soon)})" in said
+    assert f"write {soon.day}/{soon.month}/{soon.year - 1};" in said
+    async with sqlite_db.session() as session:
+        assert (await session.exec(select(LearningWalk))).all() == []
