@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from bot.shell import run_shell
@@ -23,6 +24,9 @@ from tests.support.cards import card_text, elements
 from tests.support.fake_connector import REPLY
 from tests.support.slack_requests import block_action
 from tests.support.when import day_ahead
+
+# Each test reads today: test.sh runs them at the frozen instants too (tests/conftest.py).
+pytestmark = pytest.mark.clock
 
 CHANNEL = "C0HEADS001"
 
@@ -44,14 +48,14 @@ async def meetings_in(db: Database) -> list[Meeting]:
 
 
 async def test_a_question_with_buttons_and_the_chosen_reading_is_scheduled(
-    bot: RunningBot,
+    bot: RunningBot, now: datetime,
 ) -> None:
     await bot.slack.command("/partnership", "create East Barnet Area")
     await reply(bot, 1)
     await bot.slack.command("/partnership", "channel East Barnet Area", channel_id=CHANNEL,
                             channel_name="heads")
     await reply(bot, 2)
-    day = day_ahead(10)
+    day = day_ahead(10, now)
     typed = f"schedule East Barnet Area when: {mismatched(day)} 3pm-4pm where: Monkfrith"
     await bot.slack.command("/meeting", typed, channel_id=CHANNEL)
     question = await reply(bot, 3)
@@ -81,7 +85,8 @@ async def test_a_question_with_buttons_and_the_chosen_reading_is_scheduled(
     assert meeting.ends_at - meeting.starts_at == timedelta(hours=1)
 
 
-async def test_a_bare_hour_and_no_end_are_said_in_the_reply(bot: RunningBot) -> None:
+async def test_a_bare_hour_and_no_end_are_said_in_the_reply(bot: RunningBot,
+                                                            now: datetime) -> None:
     await bot.slack.command("/partnership", "create East Barnet Area")
     await reply(bot, 1)
     await bot.slack.command("/meeting", "schedule East Barnet Area when: tomorrow at 4")
@@ -93,8 +98,9 @@ async def test_a_bare_hour_and_no_end_are_said_in_the_reply(bot: RunningBot) -> 
 
 
 async def test_the_shell_asks_and_the_typed_choice_is_scheduled(sqlite_db: Database,
-                                                                tmp_path: Path) -> None:
-    day = day_ahead(10)
+                                                                tmp_path: Path,
+                                                                now: datetime) -> None:
+    day = day_ahead(10, now)
     first = io.StringIO(
         "partnership create East Barnet Area\n"
         f"meeting schedule East Barnet Area when: {mismatched(day)} 2pm-3pm\n"
@@ -116,11 +122,11 @@ async def test_the_shell_asks_and_the_typed_choice_is_scheduled(sqlite_db: Datab
 
 
 async def test_teams_shows_the_question_as_a_card_whose_buttons_schedule(
-    teams_bot: RunningTeamsBot,
+    teams_bot: RunningTeamsBot, now: datetime,
 ) -> None:
     await teams_bot.teams.say("partnership create East Barnet Area")
     await teams_bot.connector.wait_for(REPLY, 1)
-    day = day_ahead(10)
+    day = day_ahead(10, now)
     await teams_bot.teams.say(f"meeting schedule East Barnet Area when: {mismatched(day)} "
                               "10am-11am")
     card = (await teams_bot.connector.wait_for(REPLY, 2))[1].card
@@ -141,9 +147,9 @@ async def test_teams_shows_the_question_as_a_card_whose_buttons_schedule(
 
 
 async def test_a_walk_date_with_two_readings_asks_and_the_choice_is_logged(
-    sqlite_db: Database, tmp_path: Path,
+    sqlite_db: Database, tmp_path: Path, now: datetime,
 ) -> None:
-    day = day_ahead(-20)
+    day = day_ahead(-20, now)
     typed = io.StringIO(
         "partnership create East Barnet Area\n"
         "partnership join East Barnet Area school: Monkfrith role: headteacher\n"
@@ -169,11 +175,11 @@ async def test_a_walk_date_with_two_readings_asks_and_the_choice_is_logged(
 
 
 async def test_a_walk_date_still_to_come_is_refused_not_moved_a_year_back(
-    sqlite_db: Database, tmp_path: Path,
+    sqlite_db: Database, tmp_path: Path, now: datetime,
 ) -> None:
-    soon = day_ahead(3)
+    soon = day_ahead(3, now)
     if (soon.month, soon.day) == (2, 29):  # its last one was four years back
-        soon = day_ahead(4)
+        soon = day_ahead(4, now)
     typed = io.StringIO(
         "partnership create East Barnet Area\n"
         "partnership join East Barnet Area school: Monkfrith role: headteacher\n"

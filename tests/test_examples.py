@@ -178,8 +178,10 @@ def test_the_readme_has_date_and_time_examples() -> None:
     assert any("when:" in c for c in commands) and any("date:" in c for c in commands)
 
 
-def test_every_example_is_valid_today() -> None:
+@pytest.mark.clock
+def test_every_example_is_valid_today(now: datetime) -> None:
     who = caller()
+    assert timedelta(0) <= who.now - now < timedelta(minutes=1)
     assert check_help(who) >= 20
     assert check_hints(who.now) >= 12
     check_meeting_form(who)

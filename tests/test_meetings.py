@@ -309,9 +309,11 @@ async def test_a_day_before_stays_at_the_same_local_time_across_a_clock_change(
     assert rows["reminder:1:60:0"] == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)
 
 
-async def test_a_form_time_with_two_readings_is_asked_beside_the_field(db: Database) -> None:
+@pytest.mark.clock
+async def test_a_form_time_with_two_readings_is_asked_beside_the_field(db: Database,
+                                                                       now: datetime) -> None:
     await setup(db)
-    day = day_ahead(9)
+    day = day_ahead(9, now)
     wrong = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
              "Sunday")[(day.weekday() + 1) % 7]
     asked = await submit_form(db, "meeting.schedule",
