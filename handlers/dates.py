@@ -226,6 +226,11 @@ def _check_weekday(weekday: int, found: date, shown: str, today: date, prefer: P
                 f"{found.year} is a {right}, not a {WEEKDAYS[weekday]}.", days)
 
 
+def _day_month(d: date) -> str:
+    """"Thursday 3 December"."""
+    return f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]}"
+
+
 def _ask(problem: str, days: tuple[date, ...]) -> NoReturn:
     choices = tuple(format_date(d) for d in days)
     raise Ambiguous(problem, _either(choices), days, choices)
@@ -243,8 +248,8 @@ def _weekday_near(weekday: int, which: str | None, today: date, prefer: Prefer,
         coming = today + timedelta(days=ahead or 7)
         if ahead and weekday > today.weekday() and prefer not in ("past", "done"):
             later = coming + timedelta(days=7)
-            _ask(f"{_quote(shown)} could mean this week's {WEEKDAYS[weekday]} or next week's.",
-                 (coming, later))
+            _ask(f"{_quote(shown)} could mean {_day_month(coming)} (this week) or "
+                 f"{_day_month(later)} (next week).", (coming, later))
         return coming
     if which is None and prefer in ("past", "done"):
         return today - timedelta(days=behind)
@@ -490,8 +495,11 @@ def _parse_when(text: str, now: datetime, today: date, tz: ZoneInfo) -> TimeRang
         _explain_missing_time(normal, text, today)
     day = today
     if found.date_text:
+        # Quoted as typed where it can be found ("Thursday 5th February", not lower case).
+        at = text.lower().find(found.date_text)
+        shown = text[at:at + len(found.date_text)] if at >= 0 else found.date_text
         try:
-            day = _parse_date(found.date_text, found.date_text, today, "future")
+            day = _parse_date(found.date_text, shown, today, "future")
         except Ambiguous as question:
             raise question.with_choices(tuple(f"{choice} {found.times_text}"
                                               for choice in question.choices)) from None

@@ -57,12 +57,14 @@ def ask(problem: str, *choices: str) -> Ask:
     return Ask(problem, choices)
 
 
+THIS_OR_NEXT = "could mean Thursday 3 December (this week) or Thursday 10 December (next week)"
+
 # (what is typed, what it must mean) for a meeting's `when:`.
 WHEN_TABLE: list[tuple[str, Expected]] = [
     # The seed letter's phrasing: 5 February 2027 is a Friday, so it asks, with the nearest
     # Thursday and the date itself.
     ("Thursday 5th February between 11.30am and 12.30pm", ask(
-        "5 February 2027 is a Friday, not a Thursday",
+        "“Thursday 5th February” doesn't add up: 5 February 2027 is a Friday, not a Thursday",
         "Thursday 4 February 2027 between 11.30am and 12.30pm",
         "Friday 5 February 2027 between 11.30am and 12.30pm")),
     ("Thursday 4th February between 11.30am and 12.30pm", at(2, 4, "11:30", "12:30", 2027)),
@@ -115,11 +117,12 @@ WHEN_TABLE: list[tuple[str, Expected]] = [
     ("2pm on Friday 4 December", at(12, 4, "14:00", "15:00")),
     # Relative days
     ("today 4pm", at(11, 30, "16:00", "17:00")),
-    ("next Thursday 3pm", ask("could mean this week's Thursday or next week's",
+    ("next Thursday 3pm", ask(THIS_OR_NEXT,
                               "Thursday 3 December 2026 3pm", "Thursday 10 December 2026 3pm")),
-    ("3pm next Thursday", ask("could mean this week's Thursday or next week's",
+    ("3pm next Thursday", ask(THIS_OR_NEXT,
                               "Thursday 3 December 2026 3pm", "Thursday 10 December 2026 3pm")),
-    ("next Sunday 10am", ask("could mean this week's Sunday or next week's",
+    ("next Sunday 10am", ask("“next Sunday” could mean Sunday 6 December (this week) or "
+                             "Sunday 13 December",
                              "Sunday 6 December 2026 10am", "Sunday 13 December 2026 10am")),
     ("next Monday 3pm", at(12, 7, "15:00", "16:00")),
     ("this Thursday 3pm", at(12, 3, "15:00", "16:00")),
@@ -185,7 +188,7 @@ DATE_TABLE: list[tuple[str, Prefer, Expected]] = [
     ("w/c 9 Feb", "future", ask("9 February 2027 is a Tuesday, not a Monday",
                                 "Monday 8 February 2027", "Tuesday 9 February 2027")),
     ("in 2 weeks", "future", on(2026, 12, 14)),
-    ("next Thursday", "future", ask("could mean this week's Thursday or next week's",
+    ("next Thursday", "future", ask(THIS_OR_NEXT,
                                     "Thursday 3 December 2026", "Thursday 10 December 2026")),
     ("Thursday week", "future", on(2026, 12, 10)),
     ("tmrw", "future", on(2026, 12, 1)),
