@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -16,12 +17,15 @@ from bot.shell import run_shell
 from handlers.buttons import decode
 from handlers.commands import RunCommand
 from handlers.dates import MONTHS, WEEKDAYS, format_date
+from handlers.dispatch import COMMANDS, run_command
+from handlers.replies import Tone
 from storage.db import Database
 from storage.models import LearningWalk, Meeting
 from storage.types import LONDON
 from tests.conftest import RunningBot, RunningTeamsBot
 from tests.support.cards import card_text, elements
 from tests.support.fake_connector import REPLY
+from tests.support.shell_caller import caller as shell_caller
 from tests.support.slack_requests import block_action
 from tests.support.when import day_ahead
 
@@ -193,3 +197,25 @@ async def test_a_walk_date_still_to_come_is_refused_not_moved_a_year_back(
     assert f"write {soon.day}/{soon.month}/{soon.year - 1};" in said
     async with sqlite_db.session() as session:
         assert (await session.exec(select(LearningWalk))).all() == []
+
+
+async def test_the_help_examples_with_dates_work_through_the_handlers(db: Database,
+                                                                      now: datetime) -> None:
+    """The help's meeting and walk examples, run as typed, are accepted and saved."""
+    ann = replace(shell_caller("Ann"), now=now)
+    for command, text in (("partnership", "create East Barnet Area"),
+                          ("partnership", "join East Barnet Area school: Monkfrith")):
+        await run_command(db, command, text, ann)
+    examples = [span for name in ("meeting", "walk")
+                for line in COMMANDS[name].help_reply(ann).plain_text().splitlines()
+                for span in line.split("`")[1::2]
+                if span.startswith(("/meeting schedule ", "/walk log "))]
+    assert len(examples) == 2
+    for example in examples:
+        command, _, text = example.removeprefix("/").partition(" ")
+        outcome = await run_command(db, command, text, ann)
+        assert outcome.reply.tone is Tone.SUCCESS, outcome.reply.plain_text()
+    assert len(await meetings_in(db)) == 1
+    async with db.session() as session:
+        walk, = (await session.exec(select(LearningWalk))).all()
+    assert walk.walked_on == day_ahead(-1, now)
