@@ -6,8 +6,8 @@ year's worth from 1 September 2027, so the clock-change weekends (31 October 202
 in date refusals, the meeting form's placeholder and the README's examples are read back: a
 command is parsed as typed, and its date or time must be accepted as a walk's date (not in the
 future), a `since:` or a meeting's time (still to come, and no question). The parsers and the
-commands' own readers are called directly, for speed; tests/test_meetings_shell.py and
-tests/test_dates_slack.py run examples through the real handlers.
+commands' own readers are called directly, for speed; tests/test_dates_slack.py runs the help's
+meeting and walk examples through the real handlers (today, and at test.sh's frozen instants).
 """
 
 from __future__ import annotations
