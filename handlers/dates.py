@@ -424,7 +424,7 @@ _SPOKEN_TIMES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...
 )
 # Four digits without "at" in this range are a year ("5 Feb 2027"), not a time.
 _LIKE_A_YEAR = range(1900, 2200)
-_TRAILING_LENGTH = re.compile(r"\sfor\s+(?P<length>.+)$")
+_TRAILING_LENGTH = re.compile(r"(?:^|\s)for\s+(?P<length>.+)$")
 _LENGTH = re.compile(_DURATION)
 
 
@@ -578,6 +578,9 @@ def _explain_missing_time(normal: str, shown: str, today: date) -> NoReturn:
             f"I couldn't read how long the meeting lasts: “for {length['length']}”.", LENGTH_HINT
         )
     date_part = normal[: length.start()] if length else normal
+    if length and not date_part:
+        raise DateError(f"{_quote(shown)} gives the length, but not when the meeting starts.",
+                        f"Add the day and time first, like `tomorrow 2pm {normal}`.")
     try:
         day = _parse_date(date_part, shown, today, "future")
     except Ambiguous as question:

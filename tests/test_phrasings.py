@@ -158,6 +158,10 @@ WHEN_TABLE: list[tuple[str, Expected]] = [
     ("tomorrow 25:00", Refused("the 24-hour clock goes from 00:00 to 23:59")),
     ("tomorrow 2400", Refused("the 24-hour clock goes from 00:00 to 23:59")),
     ("4", Refused("as a date and time")),
+    ("for 90 minutes", Refused("“for 90 minutes” gives the length, but not when the meeting "
+                               "starts")),
+    ("1530", at(11, 30, "15:30", "16:30")),
+    ("quarter to 4", at(11, 30, "15:45", "16:45")),
     ("5 Feb 2027", Refused("gives a date, Friday 5 February 2027, but no start time")),
     ("next Thursday", Refused("but no start time")),
     ("blah", Refused("I couldn't read “blah” as a date and time")),
@@ -327,6 +331,6 @@ def test_nothing_is_said_when_nothing_was_assumed(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["tomorrow 4-5.30pm", "tomorrow 9am-10.30am",
-                                  "tomorrow 4pm for 90 minutes"])
+                                  "tomorrow 4pm for 90 minutes", "tomorrow 2pm for 90 minutes"])
 def test_the_suggested_changes_read_back(text: str) -> None:
     assert parse_when(text, MONDAY, LONDON).notes == ()
