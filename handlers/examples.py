@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from handlers.dates import MONTHS, WEEKDAYS, Prefer
+from handlers.schoolyear import school_year_start
 from storage.types import LONDON
 
 THURSDAY = 3
@@ -87,5 +88,7 @@ def when_examples(today: date) -> str:
             f"`{meeting_when_numeric(today)}`")
 
 
-def school_year_start(today: date) -> date:
-    return date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+
+def since_example(today: date) -> str:
+    """A `since:` that lists this school year's records: "1/9/2026"."""
+    return day_first(school_year_start(today))

@@ -380,8 +380,8 @@ def _step_status(walk: LearningWalk, today: date) -> str:
 @walk.subcommand(
     "list", "ls", usage="list [<partnership>] [school: …] [since: …]", access=Access.MEMBER,
     parse=parse_list, group="Find them again",
-    help=[(lambda c: "walk list East Barnet Area since: " + examples.day_first(
-               examples.school_year_start(examples.today_of(c.now))),
+    help=[(lambda c: "walk list East Barnet Area since: "
+           + examples.since_example(examples.today_of(c.now)),
            "newest first, with open next steps; `school:` narrows it to one host")])
 async def list_walks(request: ListRequest, caller: Caller, session: AsyncSession) -> Outcome:
     partnerships = await partnerships_in_scope(session, caller, request.partnership,
