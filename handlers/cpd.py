@@ -60,7 +60,8 @@ MAX_HEADCOUNT = 10_000
 MAX_MINUTES = 24 * 60
 PAGE = 15
 
-EXAMPLE = ("cpd log East Barnet Area title: Phonics refresher theme: TA training date: 5/2/2026 "
+# "yesterday" rather than a date: an example that is right on every day it is shown.
+EXAMPLE = ("cpd log East Barnet Area title: Phonics refresher theme: TA training date: yesterday "
            "hours: 1.5")
 
 cpd = Command("cpd", "Log CPD sessions and see them by theme and school",
@@ -145,7 +146,7 @@ class CpdLog(LogKind[CpdDraft]):
                   "partnership's themes, or ask. Add `quiet` after the partnership's name to "
                   "post nothing in its channel.")
 
-    edit_example = "date: 3/12/2026 hours: 2"
+    edit_example = "date: yesterday hours: 2"
     deleted_with = "its attendance and impact notes"
     draft_fields = MappingProxyType({
         "title": "title", "theme": "theme", "date": "held_on", "hours": "minutes",
@@ -183,7 +184,7 @@ class CpdLog(LogKind[CpdDraft]):
                    session: AsyncSession) -> CpdDraft:
         title = reader.text("title", "session's title", MAX_TITLE, required=True)
         theme = await _theme(reader, partnership, session)
-        held_on = reader.date("date", "session's date", "past", required=True)
+        held_on = reader.date("date", "session's date", "done", required=True)
         minutes = _minutes(reader)
         host = await school_field(reader, "host", "host school", partnership, session)
         facilitator = reader.text("facilitator", "facilitator's name", MAX_FACILITATOR)
