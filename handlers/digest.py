@@ -26,6 +26,7 @@ from handlers.chart import MAX_SCHOOLS_SHOWN, CoverageGrid, coverage_png
 from handlers.context import Caller
 from handlers.cpd import format_hours
 from handlers.dates import (
+    MONTHS,
     WEEKDAYS,
     DateError,
     TimeRange,
@@ -215,9 +216,14 @@ class DigestData:
     sent_at: datetime
     first: date  # the week looked back on, inclusive
     last: date
+    # What was logged after `since` (the last digest's due time, or the week's start when
+    # there was none) up to `sent_at` is reported, whatever date it happened on.
+    since: datetime
+    first_digest: bool
     term: Term
     cpd: Capped[CpdItem]
     walks: Capped[WalkItem]
+    deleted: Capped[str]
     joined: Capped[str]
     meetings: Capped[MeetingItem]
     overdue: Capped[StepItem]
@@ -225,32 +231,52 @@ class DigestData:
 
     @property
     def quiet(self) -> bool:
-        """Nothing happened, nothing is coming, nothing is late."""
-        return not (self.cpd.total or self.walks.total or self.joined.total
-                    or self.meetings.total or self.overdue.total)
+        """Nothing was logged, nothing is coming, nothing is late."""
+        return not (self.cpd.total or self.walks.total or self.deleted.total
+                    or self.joined.total or self.meetings.total or self.overdue.total)
 
     @property
     def week(self) -> str:
         return iso_week(self.sent_at, self.tz)
 
+    @property
+    def period(self) -> str:
+        """"week ending Sunday 29 November" when the last digest went out within the week;
+        "since Monday 23 November" for the first digest, or when the last was longer ago (the
+        digest was off, or a week's failed): never a phrase that reads as the coming week."""
+        start = datetime.combine(self.first, time(0), tzinfo=self.tz)
+        if not self.first_digest and self.since >= start:
+            return f"week ending {_long_day(self.last, self.sent_at.astimezone(self.tz).year)}"
+        since = self.since.astimezone(self.tz).date() if not self.first_digest else self.first
+        return f"since {_long_day(since, self.sent_at.astimezone(self.tz).year)}"
+
+
+def _long_day(day: date, this_year: int) -> str:
+    """"Sunday 29 November", with the year when it is not the digest's own."""
+    year = f" {day.year}" if day.year != this_year else ""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}{year}"
+
 
 async def gather(session: AsyncSession, partnership: Partnership, sent_at: datetime) -> DigestData:
-    """The digest sent at `sent_at`: the seven days before its day, the two weeks after its
-    moment, next steps overdue on its day, and the term's CPD. Ten statements, however much
+    """The digest sent at `sent_at`: what was logged or changed since the last digest (or, for
+    the first, since the start of the seven days before its day), the two weeks after its
+    moment, next steps overdue on its day, and the term's CPD. Twelve statements, however much
     the partnership has logged."""
     assert partnership.id is not None
     tz = timezone_of(partnership)
     day = sent_at.astimezone(tz).date()
     first, last = day - timedelta(days=7), day - timedelta(days=1)
     week_start = datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC)
-    week_end = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    previous = await digests.last_digest_due(session, digest_prefix(partnership.id), sent_at)
+    since = previous if previous is not None else week_start
     term = school_term(day)
     pid = partnership.id
     return DigestData(
-        partnership, tz, sent_at, first, last, term,
-        cpd=await digests.cpd_held(session, pid, first, last, LIST_CAP),
-        walks=await digests.walks_done(session, pid, first, last, LIST_CAP),
-        joined=await digests.schools_joined(session, pid, week_start, week_end, NAMES_SHOWN),
+        partnership, tz, sent_at, first, last, since, previous is None, term,
+        cpd=await digests.cpd_logged(session, pid, since, sent_at, LIST_CAP),
+        walks=await digests.walks_logged(session, pid, since, sent_at, LIST_CAP),
+        deleted=await digests.records_deleted(session, pid, since, sent_at, LIST_CAP),
+        joined=await digests.schools_joined(session, pid, since, sent_at, NAMES_SHOWN),
         meetings=await digests.meetings_ahead(session, [pid], sent_at, sent_at + AHEAD,
                                               LIST_CAP),
         overdue=await digests.overdue_steps(session, pid, day, LIST_CAP),
@@ -271,12 +297,24 @@ def _more(capped: Capped[Any], command: str) -> list[str]:
     return [f"…and {capped.hidden:,} more: `{command}` lists them."] if capped.hidden else []
 
 
+EDITED = "edited since the last digest"
+
+
 def _cpd_line(item: CpdItem) -> str:
     parts = [day_label(item.held_on), item.title, item.theme]
     if item.host:
         parts.append(f"at {item.host}")
     if item.minutes:
         parts.append(format_hours(item.minutes))
+    if item.edited:
+        parts.append(EDITED)
+    return " · ".join(parts)
+
+
+def _walk_line(item: WalkItem) -> str:
+    parts = [day_label(item.walked_on), item.host, f"focus: {item.focus}"]
+    if item.edited:
+        parts.append(EDITED)
     return " · ".join(parts)
 
 
@@ -353,12 +391,17 @@ def digest_reply(data: DigestData, timing: Timing) -> Reply:
         else:
             empty.append(nothing)
 
-    since = data.first.isoformat()
     listed(data.cpd, "CPD sessions", "CPD sessions", [_cpd_line(i) for i in data.cpd.items],
            f"/cpd list {name}")
     listed(data.walks, "Learning walks", "learning walks",
-           [f"{day_label(w.walked_on)} · {w.host} · focus: {w.focus}" for w in data.walks.items],
-           f"/walk list {name} since: {since}")
+           [_walk_line(w) for w in data.walks.items],
+           # the earliest walk listed is the earliest of all: they come by date
+           f"/walk list {name}" + (f" since: {data.walks.items[0].walked_on.isoformat()}"
+                                   if data.walks.items else ""))
+    if data.deleted.total:
+        sections.append(Section(heading=f"Deleted ({data.deleted.total:,})",
+                                lines=list(data.deleted.items)
+                                + _more(data.deleted, f"/cpd list {name}")))
     listed(data.joined, "Schools that joined", "new schools", list(data.joined.items),
            f"/partnership info {name}")
     listed(data.meetings, "Meetings in the next two weeks", "meetings in the next two weeks",
@@ -379,18 +422,25 @@ def digest_reply(data: DigestData, timing: Timing) -> Reply:
     if data.coverage.total and data.coverage.schools:
         buttons.append(see_the_chart(data.partnership.id))
     sections.append(Section(lines=[
-        f"Posted {timing.describe(data.tz)}. `/partnership digest {name}` shows the settings; "
-        "a lead can change them."],
+        f"Lists what was logged {_logged_since(data)}, whatever day it happened on. Posted "
+        f"{timing.describe(data.tz)}. `/partnership digest {name}` shows the settings; a lead "
+        "can change them."],
         buttons=buttons))
-    return Reply(title=f"Weekly digest for {name}: {short_date(data.first)} to "
-                       f"{short_date(data.last)}",
+    return Reply(title=f"Weekly digest for {name}: {data.period}",
                  sections=sections, visibility=Visibility.PUBLIC)
 
 
+def _logged_since(data: DigestData) -> str:
+    """"since the last digest (Monday 23 November, 08:00)", or since the week began."""
+    if data.first_digest:
+        return f"since {_long_day(data.first, data.last.year)}"
+    return f"since the last digest ({_moment(data.since, data.tz)})"
+
+
 def quiet_reply(data: DigestData) -> Reply:
-    return Reply(title=f"A quiet week in {data.partnership.name}: nothing logged from "
-                       f"{short_date(data.first)} to {short_date(data.last)}, no meetings in "
-                       "the next two weeks, and nothing overdue.",
+    return Reply(title=f"A quiet week in {data.partnership.name}: nothing logged "
+                       f"{_logged_since(data)}, no meetings in the next two weeks, and "
+                       "nothing overdue.",
                  visibility=Visibility.PUBLIC)
 
 
