@@ -53,7 +53,7 @@ def digests(fake: FakeSlack) -> list[Call]:
 
 
 async def send_digest(bot: RunningBot, due: datetime,
-                      traveller: time_machine.Coordinates) -> Call:
+                      traveller: time_machine.Traveller) -> Call:
     """Move the clock to `due` and let an outbox sender (as another bot process would run)
     post what is due there: that week's digest, over HTTP to the fake Slack."""
     before = len(digests(bot.fake))
