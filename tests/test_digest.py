@@ -21,7 +21,7 @@ from handlers.replies import ChannelPost, Reply, Skip, Tone
 from storage.db import Database
 from storage.models import DeliveryStatus, Partnership, ScheduledDelivery
 from storage.types import LONDON
-from tests.support.digest_week import DUE, add_plenty, seed_week
+from tests.support.digest_week import DUE, add_plenty, evening_of, ok_at, seed_week
 from tests.support.learning import ANN, BEN, CY, PARTNERSHIP, ok, say, set_up_partnerships
 
 GOLDEN = """\
@@ -175,6 +175,33 @@ async def test_a_digest_costs_the_same_statements_for_a_small_and_a_large_partne
     assert len(large) == len(small)
     # The partnership and settings, the last digest, six lists, four for coverage.
     assert len(selects) == 12
+
+
+async def test_the_next_digest_has_what_was_edited_or_deleted_since_and_nothing_again(
+    db: Database,
+) -> None:
+    partnership = await seed_week(db)
+    assert partnership.id is not None
+    async with db.session() as session:  # the week's digest went out on Monday
+        session.add(ScheduledDelivery(
+            kind="digest", partnership_id=partnership.id, dedupe_key="digest:1:2026-W10",
+            due_at=DUE, next_attempt_at=DUE, status=DeliveryStatus.SENT, sent_at=DUE))
+    tuesday = evening_of(DUE.date() + timedelta(days=1))
+    await ok_at(db, tuesday, "walk", "edit 2 focus: progression in history")
+    await ok_at(db, tuesday, "cpd", "delete 1 confirm")
+    made = await due_digest(db, partnership, DUE + timedelta(days=7))
+    assert isinstance(made, ChannelPost)
+    text = made.reply.plain_text()
+    assert text.startswith(
+        "Weekly digest for East Barnet Area: week ending Sunday 8 March\n"
+        "Learning walks (1)\n"
+        "Wed 25 Feb 2026 · Monkfrith · focus: progression in history · edited since the last "
+        "digest\n"
+        "Deleted (1)\n"
+        "CPD session #1, “Phonics refresher” on Tuesday 24 February 2026 (deleted by Ann Smith)\n"
+        "Overdue next steps (2)\n")
+    assert "CPD sessions (" not in text and "Queenswell" not in text.split("Overdue")[0]
+    assert "Lists what was logged since the last digest (Monday 2 March 2026 at 08:00)" in text
 
 
 async def test_a_quiet_week_sends_a_note_or_nothing(db: Database) -> None:
