@@ -364,16 +364,37 @@ def coverage_lines(coverage: Coverage, term: Term) -> list[str]:
         if not sessions:
             lines.append(f"{name}: none yet")
             continue
-        reached = sum(1 for s in coverage.schools if coverage.attended.get((theme.id, s.id or 0)))
-        attended = f", {reached} of {_plural(schools, 'school')} attended" if schools else ""
-        lines.append(f"{name}: {_plural(sessions, 'session')}{attended}")
+        lines.append(f"{name}: {_plural(sessions, 'session')}"
+                     f"{theme_attendance(coverage, theme.id, schools)}")
     untouched = [s.name for s in coverage.schools
                  if not any(coverage.attended.get((t.id or 0, s.id or 0)) for t in coverage.themes)]
-    if untouched:
+    if untouched and any(coverage.with_schools(t.id or 0) for t in coverage.themes):
         shown = ", ".join(untouched[:NAMES_SHOWN])
         more = f" and {len(untouched) - NAMES_SHOWN} more" if len(untouched) > NAMES_SHOWN else ""
-        lines.append(f"No CPD attended yet this term: {shown}{more}.")
+        unknown = sum(coverage.without_schools.values())
+        caveat = (f" (at {_plural(unknown, 'session')} the schools were not recorded)"
+                  if unknown else "")
+        lines.append(f"No CPD attended yet this term: {shown}{more}{caveat}.")
     return lines
+
+
+def theme_attendance(coverage: Coverage, theme_id: int, schools: int) -> str:
+    """After a theme's session count: ", 2 of 3 schools attended", counted only over the
+    sessions that recorded their schools, and ", 14 attendees (schools not recorded)" for the
+    ones that did not ("…at 1 session" when the theme has both kinds)."""
+    parts = []
+    with_schools = coverage.with_schools(theme_id)
+    if with_schools and schools:
+        reached = sum(1 for s in coverage.schools if coverage.attended.get((theme_id, s.id or 0)))
+        parts.append(f"{reached} of {_plural(schools, 'school')} attended")
+    unschooled = coverage.without_schools.get(theme_id, 0)
+    if unschooled:
+        people = coverage.attendees_without_schools.get(theme_id, 0)
+        words = (f"{_plural(people, 'attendee')}" if people else "attendance not recorded")
+        if with_schools:
+            words += f" at {_plural(unschooled, 'session')}"
+        parts.append(words + (" (schools not recorded)" if people else ""))
+    return "".join(f", {p}" if n == 0 else f"; {p}" for n, p in enumerate(parts))
 
 
 def digest_reply(data: DigestData, timing: Timing) -> Reply:
@@ -469,7 +490,23 @@ def coverage_grid(coverage: Coverage, term: Term, partnership: str,
         schools=[s.name for s in shown],
         counts=[[coverage.attended.get((t.id or 0, s.id or 0), 0) for s in shown]
                 for t in themes],
+        notes=tuple(unrecorded_notes(coverage)),
     )
+
+
+def unrecorded_notes(coverage: Coverage) -> list[str]:
+    """The chart's notes for the themes with sessions that did not record their schools:
+    their attendees are shown as given, not as schools that stayed away."""
+    notes = []
+    for theme in coverage.themes:
+        unschooled = coverage.without_schools.get(theme.id or 0, 0)
+        if not unschooled:
+            continue
+        people = coverage.attendees_without_schools.get(theme.id or 0, 0)
+        counted = _plural(people, "attendee") if people else "attendance not recorded"
+        notes.append(f"{theme.name}: {counted} at {_plural(unschooled, 'session')} "
+                     "(schools not recorded)")
+    return notes
 
 
 async def chart(data: DigestData) -> Attachment | None:

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import learning
 from storage.models import (
     ChangeAction,
     ChannelLink,
@@ -372,10 +373,17 @@ class Coverage:
     schools: list[School]
     sessions: dict[int, int] = field(default_factory=dict)  # theme id -> sessions
     attended: dict[tuple[int, int], int] = field(default_factory=dict)  # (theme, school)
+    # theme id -> sessions that did not record which schools came, and the attendees they
+    # counted (a head count, or the people named): schools are counted only where given.
+    without_schools: dict[int, int] = field(default_factory=dict)
+    attendees_without_schools: dict[int, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
         return sum(self.sessions.values())
+
+    def with_schools(self, theme_id: int) -> int:
+        return self.sessions.get(theme_id, 0) - self.without_schools.get(theme_id, 0)
 
 
 async def coverage(session: AsyncSession, partnership_id: int, first: date,
@@ -390,17 +398,24 @@ async def coverage(session: AsyncSession, partnership_id: int, first: date,
         .order_by(col(School.name)))).all())
     in_term = and_(col(CpdSession.partnership_id) == partnership_id,
                    col(CpdSession.held_on) >= first, col(CpdSession.held_on) <= last)
+    no_schools = ~learning.schools_given()
     per_theme = await session.exec(
-        select(CpdSession.theme_id, func.count()).where(in_term)
-        .group_by(col(CpdSession.theme_id)))
+        select(CpdSession.theme_id, func.count(),
+               func.coalesce(func.sum(case((no_schools, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((no_schools, learning.attendees_counted()),
+                                           else_=0)), 0))
+        .where(in_term).group_by(col(CpdSession.theme_id)))
+    themed = per_theme.all()
     per_school = await session.exec(
         select(CpdSession.theme_id, CpdAttendance.school_id, func.count())
         .join(CpdAttendance, col(CpdAttendance.session_id) == CpdSession.id)
         .where(in_term)
         .group_by(col(CpdSession.theme_id), col(CpdAttendance.school_id)))
     return Coverage(themes, schools,
-                    {theme: int(n) for theme, n in per_theme.all()},
-                    {(theme, school): int(n) for theme, school, n in per_school.all()})
+                    {theme: int(n) for theme, n, _, _ in themed},
+                    {(theme, school): int(n) for theme, school, n in per_school.all()},
+                    {theme: int(unschooled) for theme, _, unschooled, _ in themed if unschooled},
+                    {theme: int(people) for theme, _, _, people in themed if people})
 
 
 # --- the App Home ---------------------------------------------------------------------------

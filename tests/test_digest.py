@@ -41,7 +41,7 @@ Walk #1 at Danegrove: reading for pleasure: Ann Smith · due 10 Feb 2026 (20 day
 Walk #2 at Monkfrith: progression in foundation subjects: Ben Day · due 27 Feb 2026 (3 days overdue)
 CPD coverage this spring term 2026
 Subject leadership: curriculum and progression in foundation subjects: none yet
-SENCO leadership: impact of interventions: 1 session, 0 of 3 schools attended
+SENCO leadership: impact of interventions: 1 session, 12 attendees (schools not recorded)
 Teaching assistant development and training: 1 session, 2 of 3 schools attended
 Middle leadership: none yet
 Learning walks and monitoring: none yet

@@ -240,7 +240,9 @@ async def test_the_weekly_digest_goes_out_to_teams_through_the_outbox(
     assert "Weekly digest for East Barnet Area" in card
     assert "CPD sessions (1)" in card and "Phonics refresher" in card
     # The coverage is the send day's term; a session held in the term before shows as none yet.
-    counted = "1 session" if school_term(held) == school_term(send_day) else "none yet"
+    # It recorded no attendance: no school is counted as absent from it.
+    counted = ("1 session, attendance not recorded" if school_term(held) == school_term(send_day)
+               else "none yet")
     assert f"Teaching assistant development and training: {counted}\"" in card
     assert post.body["summary"].startswith("Weekly digest for East Barnet Area")
     async with teams_bot.db.session() as session:
