@@ -13,7 +13,7 @@ from bot.shell import run_shell
 from handlers import digest
 from handlers.replies import Tone
 from handlers.schoolyear import school_term, today_in_london
-from storage import personal_data
+from storage import digests, personal_data
 from storage.db import Database
 from storage.models import CpdAttendee, CpdSession, Partnership
 from storage.personal_data import ERASED
@@ -32,7 +32,7 @@ async def _coverage(db: Database) -> list[str]:
             Partnership.name == PARTNERSHIP))).one()
         assert partnership.id is not None
         term = school_term(TODAY)
-        found = await digest.digests.coverage(session, partnership.id, term.start, term.end)
+        found = await digests.coverage(session, partnership.id, term.start, term.end)
     return digest.coverage_lines(found, term)
 
 
