@@ -1,6 +1,7 @@
 """CPD attendance as it was given (a head count, the schools, the people who came, or several),
 and coverage that counts schools only where schools were given: in /cpd, the digest, the chart
-and the personal data export; on SQLite and PostgreSQL, over signed Slack HTTP and the shell."""
+and the personal data export; on SQLite and PostgreSQL, over signed Slack HTTP, Teams and the
+shell."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from storage import digests, personal_data
 from storage.db import Database
 from storage.models import CpdAttendee, CpdSession, Partnership
 from storage.personal_data import ERASED
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, RunningTeamsBot
+from tests.support.cards import card_text
 from tests.support.learning import ANN, BEN, PARTNERSHIP, ok, say, set_up_partnerships
 from tests.test_learning_slack import Chat, shown
+from tests.test_teams_features import inputs, linked_partnership
+from tests.test_teams_features import say as teams_say
 
 TODAY = today_in_london()
 DAY = f"{TODAY.day}/{TODAY.month}/{TODAY.year}"
@@ -147,3 +151,18 @@ async def test_attendance_in_the_shell(sqlite_db: Database) -> None:
     assert "  Attendees  14\n" in text
     assert "  Attendance  14 attendees (schools not recorded)\n" in text
     assert "Head count" not in text
+
+
+async def test_attendance_in_teams(teams_bot: RunningTeamsBot) -> None:
+    await linked_partnership(teams_bot)
+    form = await teams_say(teams_bot, "cpd")
+    assert "People who came" in inputs(form)  # the form asks for people too
+    logged = await teams_say(teams_bot, f"cpd {LOG} attendees: 14, Monkfrith people: Dee Ray")
+    text = card_text(logged)
+    assert "Attendees" in text and "14" in text and "Dee Ray" in text
+    summary = card_text(await teams_say(teams_bot, f"cpd summary {PARTNERSHIP}"))
+    assert "schools recorded at 1 session" in summary
+    await teams_say(teams_bot, f"cpd {LOG} attendees: 9")
+    summary = card_text(await teams_say(teams_bot, f"cpd summary {PARTNERSHIP}"))
+    assert ("schools recorded at 1 session; 9 attendees at 1 session (schools not recorded)"
+            in summary)
