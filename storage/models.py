@@ -350,7 +350,7 @@ class CpdSession(SQLModel, table=True):
     minutes: int | None = Field(default=None)
     host_school_id: int | None = Field(default=None, foreign_key="school.id")
     facilitator: str | None = Field(default=None, max_length=100)
-    # A head count, when attendees were given as a number rather than schools.
+    # A head count, when one was given (with or without the schools and people who came).
     attendee_count: int | None = Field(default=None)
     impact: str | None = Field(default=None, max_length=1500)
     platform: str = Field(max_length=10)
@@ -369,6 +369,19 @@ class CpdAttendance(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="cpd_session.id", ondelete="CASCADE")
     school_id: int = Field(foreign_key="school.id", index=True)
+
+
+class CpdAttendee(SQLModel, table=True):
+    """A person who attended a CPD session: a platform user (id, on the session's platform; the
+    name when known) or a typed name. Personal data: exported and erased per person."""
+
+    __tablename__ = "cpd_attendee"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="cpd_session.id", ondelete="CASCADE", index=True)
+    user_id: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, max_length=100)
+    position: int = Field(default=0)
 
 
 # slack-sdk's tables for Slack installations, bot tokens and OAuth states, on the same metadata
