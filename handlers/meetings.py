@@ -40,6 +40,7 @@ from storage.names import tidy_name
 from storage.types import LONDON
 
 SCHEDULE_FORM = "meeting.schedule"
+APOLOGIES_FORM = "meeting.apologies"
 REMINDER_KIND = "reminder"
 
 DEFAULT_REMINDERS = (24 * 60, 60)  # minutes before: 1 day and 1 hour
@@ -48,12 +49,19 @@ SHORTEST_REMINDER, LONGEST_REMINDER = 5, 4 * 7 * 24 * 60
 # A reminder posted this long after its time says "(delayed)".
 LATE_AFTER = timedelta(minutes=2)
 MAX_TITLE, MAX_WHERE, MAX_ITEM, MAX_ITEMS = 200, 500, 500, 30
+MAX_REASON = 300
 NAMES_SHOWN = 12
 
 ANSWER_LABELS = {
     RsvpAnswer.GOING: "Going",
     RsvpAnswer.NOT_GOING: "Can't make it",
     RsvpAnswer.MAYBE: "Maybe",
+}
+# How each answer is typed (`/meeting reply 12 going`), as the shell's cards say.
+TYPED_ANSWERS = {
+    RsvpAnswer.GOING: "going",
+    RsvpAnswer.NOT_GOING: "apologies: <reason>",
+    RsvpAnswer.MAYBE: "maybe",
 }
 WHEN_EXAMPLE = "Thursday 5th February 11.30am-12.30pm"
 
@@ -103,6 +111,15 @@ class MoveRequest:
 class AgendaRequest:
     meeting_id: int
     add: str | None  # None: show the agenda
+
+
+@dataclass(frozen=True)
+class ReplyRequest:
+    """`/meeting reply <n> going|maybe|apologies [reason]`: what the buttons do, typed."""
+
+    meeting_id: int
+    answer: RsvpAnswer
+    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -189,6 +206,58 @@ def parse_agenda(rest: str, caller: Caller) -> AgendaRequest:
     item = parsed.get("add")
     check_length("agenda item", item, MAX_ITEM)
     return AgendaRequest(number, item)
+
+
+# What people type for each answer, longest first so "can't make it" wins over "can't".
+_ANSWER_WORDS: dict[RsvpAnswer, tuple[str, ...]] = {
+    RsvpAnswer.NOT_GOING: (
+        "can't make it", "cant make it", "cannot make it", "can not make it", "can't come",
+        "cant come", "cannot come", "not going", "not coming", "can't", "cant", "cannot",
+        "apologies", "apology", "apols", "sorry", "decline", "no", "n"),
+    RsvpAnswer.GOING: ("i'm going", "im going", "i'll be there", "going", "attending",
+                       "coming", "accept", "yes", "yep", "y"),
+    RsvpAnswer.MAYBE: ("not sure", "maybe", "perhaps", "possibly", "tentative", "might"),
+}
+_ANSWER_PATTERN = re.compile(
+    r"(?P<words>" + "|".join(re.escape(w) for w in sorted(
+        (w for words in _ANSWER_WORDS.values() for w in words), key=len, reverse=True))
+    + r")(?=$|[\s:,.;!–—-])(?P<rest>.*)", re.IGNORECASE | re.DOTALL)
+
+
+def read_answer(text: str) -> tuple[RsvpAnswer, str | None] | None:
+    """"apologies: Ofsted call" -> (not going, "Ofsted call"); None when no answer is there."""
+    words = text.strip().replace("’", "'").replace("‘", "'")
+    match = _ANSWER_PATTERN.match(words)
+    if match is None:
+        return None
+    said = " ".join(match["words"].lower().split())
+    answer = next(a for a, known in _ANSWER_WORDS.items() if said in known)
+    reason = tidy_name(re.sub(r"^[\s:,.;!–—-]+", "", match["rest"])) or None
+    return answer, reason
+
+
+def parse_reply(rest: str, caller: Caller) -> ReplyRequest:
+    parsed = parse_fields(rest, ["reason"])
+    number_text, _, answer_text = parsed.positional.partition(" ")
+    number = _meeting_number(number_text, "reply", caller)
+    example = caller.cmd(f"meeting reply {number} apologies: Ofsted call")
+    found = read_answer(answer_text)
+    if found is None:
+        shown = f"I can't tell whether “{answer_text.strip()}” means going, maybe or " \
+                "apologies." if answer_text.strip() else "What is your reply?"
+        raise ParseError(shown, f"Type {caller.cmd(f'meeting reply {number} going')}, "
+                         f"{caller.cmd(f'meeting reply {number} maybe')} or {example} "
+                         "(yes, no and can't work too).")
+    answer, reason = found
+    given = parsed.get("reason")
+    if given and reason:
+        raise ParseError("Please give the reason once.", f"For example {example}.")
+    reason = tidy_name(given or "") or reason
+    if reason and answer is not RsvpAnswer.NOT_GOING:
+        raise ParseError(f"A reason goes with apologies, and you said {ANSWER_LABELS[answer]}.",
+                         f"To send apologies with a reason, type {example}.")
+    check_length("reason", reason, MAX_REASON)
+    return ReplyRequest(number, answer, reason)
 
 
 def parse_settings(rest: str, caller: Caller) -> SettingsRequest:
@@ -519,6 +588,8 @@ class Replies:
     guests: dict[str, list[str]]
     # Who has replied as a member: (platform, user id).
     answered: frozenset[tuple[str, str]]
+    # Members' apologies (can't make it), each with its reason if one was given.
+    apologies: tuple[tuple[str, str | None], ...] = ()
 
     @classmethod
     def of(cls, replies: Sequence[tuple[Rsvp, bool]]) -> Replies:
@@ -529,7 +600,13 @@ class Replies:
             (by_answer if member else guests).setdefault(rsvp.answer, []).append(
                 rsvp.display_name)
         return cls(by_answer, guests,
-                   frozenset((r.platform, r.user_id) for r, member in replies if member))
+                   frozenset((r.platform, r.user_id) for r, member in replies if member),
+                   tuple((r.display_name, r.reason) for r, member in replies
+                         if member and r.answer == RsvpAnswer.NOT_GOING))
+
+    def apology_lines(self) -> list[str]:
+        """"Ann Smith (Ofsted call)" for each member's apologies."""
+        return [f"{name} ({reason})" if reason else name for name, reason in self.apologies]
 
     def count(self, answer: RsvpAnswer) -> int:
         return len(self.by_answer.get(answer.value, []))
@@ -588,7 +665,8 @@ async def meeting_card(session: AsyncSession, meeting: Meeting,
             reply_lines.append(f"{ANSWER_LABELS[answer]}: {shown}{more}")
     buttons = [
         Button(ANSWER_LABELS[a], MeetingRsvp(meeting.id, a),
-               style="primary" if a is RsvpAnswer.GOING else None)
+               style="primary" if a is RsvpAnswer.GOING else None,
+               typed=f"meeting reply {meeting.id} {TYPED_ANSWERS[a]}")
         for a in (RsvpAnswer.GOING, RsvpAnswer.NOT_GOING, RsvpAnswer.MAYBE)
     ]
     if replies.guest_count:
@@ -688,10 +766,14 @@ async def who(request: WhoRequest, caller: Caller, session: AsyncSession) -> Out
     waiting = [m.display_name for m, _ in await queries.members_of(session, partnership.id)
                if (m.platform, m.user_id) not in replies.answered]
     sections = []
-    for answer in (RsvpAnswer.GOING, RsvpAnswer.MAYBE, RsvpAnswer.NOT_GOING):
+    for answer in (RsvpAnswer.GOING, RsvpAnswer.MAYBE):
         names = replies.by_answer.get(answer.value, [])
         sections.append(Section(heading=f"{ANSWER_LABELS[answer]} ({len(names)})",
                                 lines=names or ["No one yet."]))
+    # Apologies (can't make it, with reasons) apart from those who simply have not replied.
+    apologies = replies.apology_lines()
+    sections.append(Section(heading=f"Apologies: can't make it ({len(apologies)})",
+                            lines=apologies or ["None."]))
     sections.append(Section(heading=f"Members yet to reply ({len(waiting)})",
                             lines=waiting or ["Everyone has replied."]))
     if replies.guest_count:
@@ -733,43 +815,130 @@ def _short_time(moment: datetime, tz: ZoneInfo) -> str:
 
 @button(MeetingRsvp)
 async def rsvp(pressed: MeetingRsvp, caller: Caller, session: AsyncSession) -> Outcome:
-    """A press of Going / Can't make it / Maybe on a meeting's card."""
+    """A press of Going / Can't make it / Maybe on a meeting's card. Can't make it also opens
+    a small form for the apology's reason (the reply stands if it is closed unanswered)."""
     answer = pressed.answer
     meeting, partnership = await _find_meeting(session, caller, pressed.meeting_id)
-    assert meeting.id is not None
+    assert meeting.id is not None and partnership.id is not None
     if meeting.status == MeetingStatus.CANCELLED:
         return Outcome(Reply.error(f"{meeting.title} was cancelled, so there is nothing to "
                                    "reply to."),
                        updated_message=await meeting_card(session, meeting, partnership))
     _require_upcoming(meeting, caller, "take replies for it")
-    existing = await queries.rsvp_of(session, meeting.id, caller.platform, caller.user_id)
-    if existing is None:
-        existing = Rsvp(meeting_id=meeting.id, platform=caller.platform,
-                        user_id=caller.user_id, display_name=caller.user_name,
-                        answer=answer.value)
-    else:
-        existing.answer = answer.value
-        existing.display_name = caller.user_name
-        existing.answered_at = caller.now
-    session.add(existing)
-    await session.flush()
-    said = {RsvpAnswer.GOING: "You're going to", RsvpAnswer.NOT_GOING: "You can't make",
-            RsvpAnswer.MAYBE: "You might come to"}[answer]
+    saved = await record_reply(session, caller, meeting, answer, keep_reason=True)
     card = await meeting_card(session, meeting, partnership)
-    assert partnership.id is not None
     guest = await queries.member(session, partnership.id, caller.platform,
                                  caller.user_id) is None
     return Outcome(
-        Reply.success(f"{said} {meeting.title}: {_when(meeting)}.",
-                      *([f"You are not a member of {partnership.name}, so your reply is shown "
-                         "apart, as a guest's, and not counted with the members'."]
-                        if guest else []),
-                      "Press another button to change your reply."),
+        _reply_said(meeting, partnership, answer, saved.reason, guest,
+                    "Press another button to change your reply."),
         updated_message=card,
         # Pressed away from the card (the App Home): the cards in the channels change too.
         channel_posts=[] if caller.channel_id else [
             ChannelPost(partnership.id, card, edit_of=card_key(meeting.id))],
+        form=apologies_form(meeting, saved.reason) if answer is RsvpAnswer.NOT_GOING else None,
     )
+
+
+async def record_reply(session: AsyncSession, caller: Caller, meeting: Meeting,
+                       answer: RsvpAnswer, reason: str | None = None,
+                       keep_reason: bool = False) -> Rsvp:
+    """Store the caller's reply (replacing any earlier one), as a button press or a typed
+    reply does. A "can't make it" is an apology, with its reason when one is given
+    (`keep_reason`: a press keeps the reason given before); other answers carry none."""
+    assert meeting.id is not None
+    existing = await queries.rsvp_of(session, meeting.id, caller.platform, caller.user_id)
+    if existing is None:
+        existing = Rsvp(meeting_id=meeting.id, platform=caller.platform,
+                        user_id=caller.user_id, display_name=caller.user_name,
+                        answer=answer.value, answered_at=caller.now)
+    else:
+        if keep_reason and existing.answer == RsvpAnswer.NOT_GOING and reason is None:
+            reason = existing.reason
+        existing.answer = answer.value
+        existing.display_name = caller.user_name
+        existing.answered_at = caller.now
+    existing.reason = reason if answer is RsvpAnswer.NOT_GOING else None
+    session.add(existing)
+    await session.flush()
+    return existing
+
+
+def _reply_said(meeting: Meeting, partnership: Partnership, answer: RsvpAnswer,
+                reason: str | None, guest: bool, change: str) -> Reply:
+    said = {RsvpAnswer.GOING: "You're going to", RsvpAnswer.NOT_GOING: "You can't make",
+            RsvpAnswer.MAYBE: "You might come to"}[answer]
+    lines = []
+    if answer is RsvpAnswer.NOT_GOING:
+        lines.append(f"Your apologies are recorded, with the reason “{reason}”." if reason
+                     else "Your apologies are recorded.")
+    if guest:
+        lines.append(f"You are not a member of {partnership.name}, so your reply is shown "
+                     "apart, as a guest's, and not counted with the members'.")
+    lines.append(change)
+    return Reply.success(f"{said} {meeting.title}: {_when(meeting)}.", *lines)
+
+
+def apologies_form(meeting: Meeting, reason: str | None) -> Form:
+    """The small form a press of Can't make it opens: the apology's reason, if any."""
+    assert meeting.id is not None
+    return Form(
+        form_id=APOLOGIES_FORM, title="Send apologies", submit_label="Send",
+        intro=f"You can't make {meeting.title} ({_when(meeting)}): your apologies are recorded. "
+              "Add a reason if you like; members see it in the replies and the minutes, the "
+              "channel does not.",
+        fields=[FormField("reason", "Reason (optional)", max_length=MAX_REASON,
+                          placeholder="Ofsted call", initial=reason)],
+        context=str(meeting.id))
+
+
+@form(APOLOGIES_FORM)
+async def submit_apologies(values: FormValues, context: str, caller: Caller,
+                           session: AsyncSession) -> Outcome:
+    number = row_number(context)
+    if number is None:
+        raise CommandError.because("That form is out of date.",
+                                   f"Type {caller.cmd('meeting reply <n> apologies: <reason>')}.")
+    text = values.get("reason")
+    reason = tidy_name(text if isinstance(text, str) else " ".join(text or [])) or None
+    if reason is not None and len(reason) > MAX_REASON:
+        raise FieldErrors({"reason": f"The reason is {len(reason)} characters long; the most "
+                                     f"is {MAX_REASON}."})
+    # Anyone who could press the button may give the reason: guests' replies stay apart.
+    return await _reply(caller, session, number, RsvpAnswer.NOT_GOING, reason,
+                        "Change it with the buttons on the meeting's message.",
+                        members_only=False)
+
+
+@meeting.subcommand(
+    "reply", "rsvp", "answer", usage="reply <n> going|maybe|apologies [reason]",
+    access=Access.MEMBER, parse=parse_reply, group="Meetings",
+    help=[("meeting reply 12 apologies: Ofsted call",
+           "reply by typing, as the buttons do: going, maybe, or apologies with a reason "
+           "(yes, no and can't work too)")])
+async def reply_command(request: ReplyRequest, caller: Caller,
+                        session: AsyncSession) -> Outcome:
+    return await _reply(caller, session, request.meeting_id, request.answer, request.reason,
+                        "Reply again to change it.")
+
+
+async def _reply(caller: Caller, session: AsyncSession, meeting_id: int, answer: RsvpAnswer,
+                 reason: str | None, change: str, members_only: bool = True) -> Outcome:
+    """A typed reply (members only, like the other typed meeting commands) or an apology's
+    reason from the form, stored as a press of the buttons is; the meeting's card in the
+    channels changes to match."""
+    meeting, partnership = await _find_meeting(session, caller, meeting_id)
+    assert meeting.id is not None and partnership.id is not None
+    if members_only:
+        await require_member(session, caller, partnership)
+    _require_upcoming(meeting, caller, "take replies for it")
+    saved = await record_reply(session, caller, meeting, answer, reason)
+    card = await meeting_card(session, meeting, partnership)
+    guest = await queries.member(session, partnership.id, caller.platform,
+                                 caller.user_id) is None
+    return Outcome(_reply_said(meeting, partnership, answer, saved.reason, guest, change),
+                   channel_posts=[ChannelPost(partnership.id, card,
+                                              edit_of=card_key(meeting.id))])
 
 
 async def _notice(session: AsyncSession, meeting: Meeting, partnership: Partnership,

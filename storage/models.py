@@ -408,6 +408,9 @@ class Meeting(SQLModel, table=True):
     # The invite's SEQUENCE, and part of each reminder's key: raised by every move or cancel.
     sequence: int = Field(default=0)
     cancel_reason: str | None = Field(default=None, max_length=500)
+    # The last day members may add agenda items (in the meeting's time zone); after it only
+    # leads can. None: no deadline.
+    agenda_by: date | None = Field(default=None)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                  nullable=False))
@@ -440,6 +443,8 @@ class Rsvp(SQLModel, table=True):
     user_id: str = Field(max_length=64)
     display_name: str = Field(max_length=100)
     answer: str = Field(max_length=12)
+    # With "can't make it": the apology's reason ("Ofsted call"), for the minutes.
+    reason: str | None = Field(default=None, max_length=300)
     answered_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                   nullable=False))
 

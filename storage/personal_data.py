@@ -251,7 +251,8 @@ async def export_meetings(session: AsyncSession, person: Person) -> list[Record]
         col(AgendaItem.meeting_id).in_(_meetings_here(person)),
         AgendaItem.added_by == person.user_id))
     return ([Record("meeting reply", {"meeting": m.title, "starts": _text(m.starts_at),
-                                      "answer": r.answer, "when": _text(r.answered_at)})
+                                      "answer": r.answer, "reason": r.reason or "",
+                                      "when": _text(r.answered_at)})
              for r, m in replies.all()]
             + [Record("meeting scheduled", {"meeting": m.title, "starts": _text(m.starts_at)})
                for m in made.all()]
@@ -267,6 +268,7 @@ async def erase_meetings(session: AsyncSession, person: Person) -> int:
     for reply in replies:
         reply.user_id = f"erased:{reply.id}"
         reply.display_name = ERASED
+        reply.reason = None  # an apology's reason may say something about the person
         session.add(reply)
     changed = len(replies)
     for table, column in ((Meeting, Meeting.created_by), (AgendaItem, AgendaItem.added_by)):

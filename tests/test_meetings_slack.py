@@ -176,7 +176,7 @@ async def test_rsvp_clicks_update_the_card_in_place(bot: RunningBot) -> None:
     assert "Guests, not in East Barnet Area (not counted): Maybe: Ben" in last
 
     who = await command(bot, "who 1", 4)
-    assert "Maybe (0)" in who and "Can't make it (1)" in who
+    assert "Maybe (0)" in who and "Apologies: can't make it (1)" in who
     assert "Guests, not in East Barnet Area (1, not counted above)" in who and "Ben" in who
     assert "Members yet to reply (0)" in who  # Steve, the only member, has replied
 
