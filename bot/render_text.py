@@ -29,7 +29,7 @@ def render(reply: Reply) -> str:
             out.append("  [" + "] [".join(b.label for b in section.buttons) + "]")
             typed = [b.typed for b in section.buttons if b.typed]
             if typed:  # nothing to press here: what to type instead
-                out.append("  To answer, type: " + " · ".join(typed))
+                out.append("  Or type: " + " · ".join(typed))
         # No clicking in a terminal: a link is shown in full, to copy into a browser.
         out.extend(f"  {link.label}: {link.url}" for link in section.links)
     return "\n".join(out)

@@ -42,6 +42,7 @@ COMMANDS: dict[str, Command] = {
 }
 SCHEDULED: dict[str, ScheduledRenderer] = {
     meetings.REMINDER_KIND: meetings.render_reminder,
+    meetings.AGENDA_KIND: meetings.render_agenda_reminder,
     digest.DIGEST_KIND: digest.render_scheduled,
 }
 PLANNERS: list[Planner] = [digest.plan_due]

@@ -7,7 +7,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,7 +17,14 @@ from handlers.buttons import ButtonData
 from handlers.calendar import invite
 from handlers.commands import Access, Command, HelpLine, button, form
 from handlers.context import Caller
-from handlers.dates import DateError, TimeRange, format_time_range, parse_when
+from handlers.dates import (
+    DateError,
+    TimeRange,
+    format_date,
+    format_time_range,
+    parse_date,
+    parse_when,
+)
 from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
 from handlers.links import add_to_calendar
@@ -27,6 +34,7 @@ from handlers.parsing import FieldProblem, ParseError, check_length, parse_field
 from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
 from storage import outbox, queries
 from storage.models import (
+    AccessRole,
     AgendaItem,
     DeliveryStatus,
     Meeting,
@@ -42,6 +50,10 @@ from storage.types import LONDON
 SCHEDULE_FORM = "meeting.schedule"
 APOLOGIES_FORM = "meeting.apologies"
 REMINDER_KIND = "reminder"
+AGENDA_KIND = "agenda"
+AGENDA_FORM = "meeting.agenda"
+# The reminder that agenda items close goes out at this local time the day before.
+AGENDA_REMINDER_AT = time(9, 0)
 
 DEFAULT_REMINDERS = (24 * 60, 60)  # minutes before: 1 day and 1 hour
 MAX_REMINDERS = 5
@@ -76,6 +88,7 @@ class ScheduleRequest:
     where: str | None
     agenda: tuple[str, ...]
     title: str | None
+    agenda_by: str | None = None  # as typed: read once the meeting's day is known
 
 
 @dataclass(frozen=True)
@@ -123,13 +136,21 @@ class ReplyRequest:
 
 
 @dataclass(frozen=True)
+class EditRequest:
+    """`/meeting edit <n> agenda by: <date>` (or `none`)."""
+
+    meeting_id: int
+    agenda_by: str
+
+
+@dataclass(frozen=True)
 class SettingsRequest:
     partnership: str
     timezone: str | None
     reminders: str | None
 
 
-SCHEDULE_FIELDS = ("when", "where", "agenda", "title")
+SCHEDULE_FIELDS = ("when", "where", "agenda", "agenda by", "title")
 
 meeting = Command("meeting",
                   "Schedule partnership meetings, collect replies, send invites and reminders",
@@ -143,6 +164,13 @@ meeting = Command("meeting",
                       "reply button; replies from outside the partnership are shown apart, as "
                       "guests'.",
                   ])
+
+
+@dataclass(frozen=True)
+class AddAgendaItem(ButtonData, kind="meeting.agenda_add"):
+    """"Add an agenda item" on a meeting's card and on the call for items: opens a small form."""
+
+    meeting_id: int
 
 
 @dataclass(frozen=True)
@@ -260,6 +288,18 @@ def parse_reply(rest: str, caller: Caller) -> ReplyRequest:
     return ReplyRequest(number, answer, reason)
 
 
+def parse_edit(rest: str, caller: Caller) -> EditRequest:
+    parsed = parse_fields(rest, ["agenda by"])
+    number = _meeting_number(parsed.positional, "edit", caller)
+    agenda_by = parsed.get("agenda by")
+    if agenda_by is None:
+        raise ParseError("What should change? I can set the deadline for agenda items.",
+                         f"For example {caller.cmd(f'meeting edit {number} agenda by: Friday')}"
+                         f", or `agenda by: none` to remove it. To move the meeting, "
+                         f"{caller.cmd(f'meeting move {number} when: …')}.")
+    return EditRequest(number, agenda_by)
+
+
 def parse_settings(rest: str, caller: Caller) -> SettingsRequest:
     parsed = parse_fields(rest, ["timezone", "time zone", "reminders"])
     if not parsed.positional:
@@ -286,8 +326,9 @@ def schedule_request(partnership: str, fields: dict[str, str], caller: Caller) -
     title = tidy_name(fields.get("title") or "") or None
     check_length("place", where, MAX_WHERE, field="where")
     check_length("title", title, MAX_TITLE, field="title")
+    agenda_by = (fields.get("agenda by") or "").strip() or None
     return ScheduleRequest(partnership, when, where, split_agenda(fields.get("agenda") or ""),
-                           title)
+                           title, agenda_by)
 
 
 def split_agenda(text: str) -> tuple[str, ...]:
@@ -425,6 +466,9 @@ async def schedule_form(request: ScheduleFormRequest, caller: Caller,
                       placeholder="Heads' network meeting"),
             FormField("agenda", "Agenda", FieldKind.LONG_TEXT, max_length=3000,
                       hint="One item per line, or separated by semicolons."),
+            FormField("agenda by", "Agenda items by", FieldKind.DATE,
+                      hint="Optional: the channel is asked for items, reminded the day before; "
+                           "after it only leads add items."),
         ],
     )
     return Outcome(
@@ -481,10 +525,13 @@ async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSessi
     assert partnership.id is not None
     tz = timezone_of(partnership)
     when = _parse_when(request.when, caller, tz)
+    agenda_by = None if request.agenda_by is None else \
+        _agenda_deadline(request.agenda_by, caller, tz, when.start)
     meeting = Meeting(
         partnership_id=partnership.id, uid=f"{uuid.uuid4()}@partnership-bot",
         title=request.title or f"{partnership.name} meeting", starts_at=when.start,
         ends_at=when.end, timezone=tz.key, location=request.where, created_by=caller.user_id,
+        agenda_by=agenda_by,
     )
     session.add(meeting)
     await session.flush()
@@ -494,6 +541,7 @@ async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSessi
                                added_by=caller.user_id))
     await session.flush()
     queued = await sync_reminders(session, meeting, caller.now)
+    agenda_reminder = await sync_agenda_reminder(session, meeting, caller.now)
     links = await queries.channel_links(session, partnership.id)
     card = await meeting_card(session, meeting, partnership)
     agenda_items = await queries.agenda_of(session, meeting.id)
@@ -503,14 +551,15 @@ async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSessi
                      f"Link one with {caller.cmd('partnership channel ' + partnership.name)}; "
                      "reminders will go there.")
     lines.append(_reminder_line(queued, await reminder_minutes(session, partnership.id)))
-    return Outcome(
-        Reply.success(f"Scheduled {meeting.title}: {_when(meeting)}.", *lines),
-        channel_posts=[ChannelPost(partnership.id, card, remember_as=card_key(meeting.id),
-                                   attachment=invite(meeting, partnership.name, agenda_items,
-                                                     caller.now),
-                                   confirm="Posted in {channels} with reply buttons and “Add "
-                                           "to calendar”.")],
-    )
+    posts = [ChannelPost(partnership.id, card, remember_as=card_key(meeting.id),
+                         attachment=invite(meeting, partnership.name, agenda_items, caller.now),
+                         confirm="Posted in {channels} with reply buttons and “Add to "
+                                 "calendar”.")]
+    if meeting.agenda_by is not None:
+        lines.append(_agenda_line(meeting, agenda_reminder))
+        posts.append(ChannelPost(partnership.id, agenda_call(meeting, partnership)))
+    return Outcome(Reply.success(f"Scheduled {meeting.title}: {_when(meeting)}.", *lines),
+                   channel_posts=posts)
 
 
 def _reminder_line(queued: Sequence[int], wanted: Sequence[int]) -> str:
@@ -673,6 +722,11 @@ async def meeting_card(session: AsyncSession, meeting: Meeting,
         reply_lines.append(f"Guests, not in {partnership.name} (not counted): "
                            + "; ".join(replies.guest_lines()))
     sections.append(Section(heading="Replies", lines=reply_lines, buttons=buttons))
+    if meeting.agenda_by is not None:
+        deadline = format_date(meeting.agenda_by)
+        sections.append(Section(lines=[
+            f"Agenda items: members add them until the end of {deadline}, then leads."],
+            buttons=[_add_item_button(meeting)]))
     sections.append(Section(lines=[f"Meeting {meeting.id}. “Add to calendar” gives you the "
                                    "invite for your calendar."],
                             buttons=[add_to_calendar(meeting.id)]))
@@ -974,6 +1028,7 @@ async def cancel(request: CancelRequest, caller: Caller, session: AsyncSession) 
     session.add(meeting)
     await session.flush()
     await sync_reminders(session, meeting, caller.now)
+    await sync_agenda_reminder(session, meeting, caller.now)
     reason = [f"Reason: {request.reason}"] if request.reason else []
     posts = await _notice(
         session, meeting, partnership, f"Cancelled: {meeting.title}, {_when(meeting)}",
@@ -1027,35 +1082,335 @@ async def move(request: MoveRequest, caller: Caller, session: AsyncSession) -> O
     "agenda", usage="agenda <n> [add: …]", access=Access.MEMBER, parse=parse_agenda,
     group="Meetings",
     help=[HelpLine("meeting agenda 12 add: Learning walk findings",
-                   lambda c: f"add an item ({c.cmd('meeting agenda 12')} shows it)")])
+                   lambda c: f"add an item ({c.cmd('meeting agenda 12')} shows it, the "
+                             "standing items first); after the deadline only leads add")])
 async def agenda(request: AgendaRequest, caller: Caller, session: AsyncSession) -> Outcome:
     meeting, partnership = await _find_meeting(session, caller, request.meeting_id)
     assert meeting.id is not None and partnership.id is not None
     if request.add is None:
         await require_member_to_see(session, caller, partnership)
-    items = list(await queries.agenda_of(session, meeting.id))
-    if request.add is None:
-        lines = [f"{n}. {item.text}" for n, item in enumerate(items, start=1)]
-        return Outcome(Reply(title=f"Agenda for {meeting.title}: {_when(meeting)}",
-                             sections=[Section(lines=lines or ["Nothing on it yet."]),
-                                       Section(lines=[
-                                           "Add an item with " + caller.cmd(
-                                               f"meeting agenda {meeting.id} add: <item>")])]))
-    await require_member(session, caller, partnership)
+        return Outcome(await agenda_reply(session, caller, meeting, partnership))
+    return await add_agenda_item(session, caller, meeting, partnership, request.add)
+
+
+async def agenda_reply(session: AsyncSession, caller: Caller, meeting: Meeting,
+                       partnership: Partnership) -> Reply:
+    """The whole agenda, for members: the standing items the bot fills in, then the items."""
+    assert meeting.id is not None
+    items = await queries.agenda_of(session, meeting.id)
+    standing = await standing_items(session, meeting)
+    lines = [f"{n}. {item.text}" for n, item in enumerate(items, start=1)]
+    deadline = []
+    if meeting.agenda_by is not None:
+        deadline.append(f"Members add items until the end of {format_date(meeting.agenda_by)}"
+                        + ("." if agenda_open(meeting, caller.now) else
+                           "; that has passed, so now only leads can."))
+    sections = [Section(heading="Standing items",
+                        lines=[f"{title}: {text}" for title, text in standing.summary()])]
+    if standing.matters_arising:
+        sections.append(Section(heading=STANDING[2], lines=standing.matters_arising))
+    sections.append(Section(heading="Items", lines=lines or ["Nothing on it yet."]))
+    sections.append(Section(lines=[*deadline, "Add an item with " + caller.cmd(
+        f"meeting agenda {meeting.id} add: <item>")]))
+    return Reply(title=f"Agenda for {meeting.title}: {_when(meeting)}", sections=sections)
+
+
+async def add_agenda_item(session: AsyncSession, caller: Caller, meeting: Meeting,
+                          partnership: Partnership, text: str) -> Outcome:
+    """Add an item (typed, or from the small form): members until the deadline, then leads."""
+    assert meeting.id is not None and partnership.id is not None
+    member = await require_member(session, caller, partnership)
     _require_upcoming(meeting, caller, "change its agenda")
+    if not agenda_open(meeting, caller.now) and member.access_role != AccessRole.LEAD:
+        assert meeting.agenda_by is not None
+        await require_lead(session, caller, partnership,
+                           f"add items to the agenda of {meeting.title} now: members could "
+                           f"until the end of {format_date(meeting.agenda_by)}")
+    items = list(await queries.agenda_of(session, meeting.id))
     if len(items) >= MAX_ITEMS:
         raise CommandError.because(f"The agenda already has {MAX_ITEMS} items, the most I keep.")
     position = max((i.position for i in items), default=0) + 1
-    session.add(AgendaItem(meeting_id=meeting.id, position=position, text=request.add,
+    session.add(AgendaItem(meeting_id=meeting.id, position=position, text=text,
                            added_by=caller.user_id))
     await session.flush()
     card = await meeting_card(session, meeting, partnership)
     return Outcome(Reply.success(f"Added item {len(items) + 1} to the agenda of "
-                                 f"{meeting.title}: {request.add}",
+                                 f"{meeting.title}: {text}",
                                  "The meeting's message in the channel shows it, and so will "
                                  "the reminders."),
                    channel_posts=[ChannelPost(partnership.id, card,
                                               edit_of=card_key(meeting.id))])
+
+
+@button(AddAgendaItem)
+async def add_agenda_button(pressed: AddAgendaItem, caller: Caller,
+                            session: AsyncSession) -> Outcome:
+    """"Add an agenda item": the small form, for those who may add one now."""
+    meeting, partnership = await _find_meeting(session, caller, pressed.meeting_id)
+    assert meeting.id is not None
+    member = await require_member(session, caller, partnership)
+    _require_upcoming(meeting, caller, "change its agenda")
+    if not agenda_open(meeting, caller.now) and member.access_role != AccessRole.LEAD:
+        assert meeting.agenda_by is not None
+        await require_lead(session, caller, partnership,
+                           f"add items to the agenda of {meeting.title} now: members could "
+                           f"until the end of {format_date(meeting.agenda_by)}")
+    example = f"meeting agenda {meeting.id} add: Learning walk findings"
+    return Outcome(
+        Reply(title=f"Add an item to the agenda of {meeting.title}.",
+              sections=[Section(lines=[f"Type it like this: {caller.cmd(example)}."])]),
+        form=Form(form_id=AGENDA_FORM, title="Add an agenda item", submit_label="Add",
+                  intro=f"{meeting.title}: {_when(meeting)}",
+                  fields=[FormField("add", "Agenda item", required=True, max_length=MAX_ITEM,
+                                    placeholder="Learning walk findings")],
+                  context=str(meeting.id)))
+
+
+@form(AGENDA_FORM)
+async def submit_agenda_item(values: FormValues, context: str, caller: Caller,
+                             session: AsyncSession) -> Outcome:
+    number = row_number(context)
+    if number is None:
+        raise CommandError.because("That form is out of date.",
+                                   f"Type {caller.cmd('meeting agenda <n> add: <item>')}.")
+    raw = values.get("add")
+    text = tidy_name(raw if isinstance(raw, str) else " ".join(raw or []))
+    if not text:
+        raise FieldErrors({"add": "Please write the item to add."})
+    if len(text) > MAX_ITEM:
+        raise FieldErrors({"add": f"The item is {len(text)} characters long; the most is "
+                                  f"{MAX_ITEM}."})
+    meeting, partnership = await _find_meeting(session, caller, number)
+    return await add_agenda_item(session, caller, meeting, partnership, text)
+
+
+@meeting.subcommand(
+    "edit", usage="edit <n> agenda by: <date>", access=Access.MEMBER, parse=parse_edit,
+    group="Meetings",
+    help=[("meeting edit 12 agenda by: Friday",
+           "set (or `none`: remove) the deadline for agenda items; the channel is asked for "
+           "items and reminded the day before")])
+async def edit(request: EditRequest, caller: Caller, session: AsyncSession) -> Outcome:
+    meeting, partnership = await _find_meeting(session, caller, request.meeting_id)
+    assert meeting.id is not None and partnership.id is not None
+    await require_member(session, caller, partnership)
+    _require_upcoming(meeting, caller, "change it")
+    tz = ZoneInfo(meeting.timezone)
+    if request.agenda_by.strip().lower() in ("none", "no", "off", "-"):
+        agenda_by = None
+    else:
+        try:
+            agenda_by = _agenda_deadline(request.agenda_by, caller, tz, meeting.starts_at)
+        except FieldProblem as problem:
+            raise ParseError(problem.problem, *problem.hints) from None
+    if agenda_by == meeting.agenda_by:
+        raise CommandError.because(
+            f"The agenda deadline of {meeting.title} is already "
+            f"{format_date(agenda_by) if agenda_by else 'not set'}.",
+            "Give a different date to change it.")
+    meeting.agenda_by = agenda_by
+    meeting.updated_at = caller.now
+    session.add(meeting)
+    await session.flush()
+    queued = await sync_agenda_reminder(session, meeting, caller.now)
+    card = await meeting_card(session, meeting, partnership)
+    posts = [ChannelPost(partnership.id, card, edit_of=card_key(meeting.id))]
+    if agenda_by is None:
+        return Outcome(Reply.success(f"{meeting.title} has no deadline for agenda items now.",
+                                     "Members may add items until the meeting."),
+                       channel_posts=posts)
+    posts.append(ChannelPost(partnership.id, agenda_call(meeting, partnership)))
+    return Outcome(Reply.success(f"Agenda items for {meeting.title} are due by "
+                                 f"{format_date(agenda_by)}.", _agenda_line(meeting, queued),
+                                 "The channel has been asked for items."),
+                   channel_posts=posts)
+
+
+# --- agenda deadlines and the standing items ------------------------------------------------
+
+
+def _agenda_deadline(text: str, caller: Caller, tz: ZoneInfo, starts_at: datetime) -> date:
+    """The last day for members' agenda items: today or later, and not after the meeting."""
+    today = caller.now.astimezone(tz).date()
+    meeting_day = starts_at.astimezone(tz).date()
+    try:
+        day = parse_date(text, today, "future")
+    except DateError as error:
+        raise FieldProblem("agenda by", error.problem, error.hint,
+                           "For example `agenda by: Friday` or `agenda by: 4/12`.") from None
+    if day < today:
+        raise FieldProblem("agenda by", f"The agenda deadline {format_date(day)} has passed.",
+                           "Give today or a day still to come, before the meeting.")
+    if day > meeting_day:
+        raise FieldProblem("agenda by", f"The agenda deadline {format_date(day)} is after the "
+                           f"meeting ({format_date(meeting_day)}).",
+                           "Give a day on or before the meeting's.")
+    return day
+
+
+def agenda_open(meeting: Meeting, now: datetime) -> bool:
+    """Whether members (not only leads) may still add agenda items: until the end of the
+    deadline's day in the meeting's time zone, or always when there is no deadline."""
+    if meeting.agenda_by is None:
+        return True
+    return now.astimezone(ZoneInfo(meeting.timezone)).date() <= meeting.agenda_by
+
+
+def agenda_reminder_due(meeting: Meeting) -> datetime | None:
+    """09:00 local the day before the deadline."""
+    if meeting.agenda_by is None:
+        return None
+    tz = ZoneInfo(meeting.timezone)
+    local = datetime.combine(meeting.agenda_by - timedelta(days=1), AGENDA_REMINDER_AT,
+                             tzinfo=tz)
+    return local.astimezone(meeting.starts_at.tzinfo)
+
+
+def _agenda_closes(meeting: Meeting) -> datetime:
+    assert meeting.agenda_by is not None
+    tz = ZoneInfo(meeting.timezone)
+    return datetime.combine(meeting.agenda_by + timedelta(days=1), time(0, 0), tzinfo=tz) \
+        .astimezone(meeting.starts_at.tzinfo)
+
+
+def agenda_key_prefix(meeting: Meeting) -> str:
+    return f"agenda:{meeting.id}:"
+
+
+async def sync_agenda_reminder(session: AsyncSession, meeting: Meeting,
+                               now: datetime) -> bool:
+    """Queue the reminder that agenda items close (exactly once: the key names the meeting and
+    its deadline), cancelling any for an earlier deadline. Whether one is waiting."""
+    due = agenda_reminder_due(meeting)
+    wanted = None
+    if meeting.status == MeetingStatus.SCHEDULED and due is not None and due > now:
+        assert meeting.agenda_by is not None
+        wanted = f"{agenda_key_prefix(meeting)}{meeting.agenda_by.isoformat()}"
+    stale = [k for k in await outbox.pending_keys(session, agenda_key_prefix(meeting))
+             if k != wanted]
+    await outbox.cancel(session, stale, "the meeting or its agenda deadline changed")
+    if wanted is None:
+        return False
+    assert due is not None and meeting.agenda_by is not None
+    if not await outbox.enqueue(
+        session, kind=AGENDA_KIND, partnership_id=meeting.partnership_id, dedupe_key=wanted,
+        due_at=due, expires_at=_agenda_closes(meeting),
+        payload={"meeting_id": meeting.id, "agenda_by": meeting.agenda_by.isoformat()},
+    ):
+        # That deadline was set before and changed since: wanted again at its time.
+        await outbox.reschedule(session, wanted, due, _agenda_closes(meeting))
+    return True
+
+
+def _agenda_line(meeting: Meeting, reminder_queued: bool) -> str:
+    assert meeting.agenda_by is not None
+    line = f"Agenda items by {format_date(meeting.agenda_by)}: the channel is asked for them"
+    return line + (", and reminded the day before." if reminder_queued else
+                   " (too late for a reminder the day before).")
+
+
+def _add_item_button(meeting: Meeting) -> Button:
+    assert meeting.id is not None
+    return Button("Add an agenda item", AddAgendaItem(meeting.id),
+                  typed=f"meeting agenda {meeting.id} add: <item>")
+
+
+def agenda_call(meeting: Meeting, partnership: Partnership) -> Reply:
+    """The call for agenda items posted in the channel when a deadline is set."""
+    assert meeting.agenda_by is not None
+    return Reply(
+        title=f"Agenda items wanted: {meeting.title}, {_when(meeting)}",
+        sections=[Section(lines=[
+            f"Members of {partnership.name}: add your items by the end of "
+            f"{format_date(meeting.agenda_by)}; after that, only leads can.",
+            "Apologies, the minutes of the last meeting and matters arising are on it "
+            "already."], buttons=[_add_item_button(meeting)])],
+        visibility=Visibility.PUBLIC)
+
+
+async def render_agenda_reminder(payload: dict[str, Any], due_at: datetime, now: datetime,
+                                 session: AsyncSession) -> Reply | None:
+    """The day-before reminder that agenda items close, or None when no longer wanted."""
+    found = await queries.meeting_by_id(session, int(payload.get("meeting_id", 0)))
+    if found is None:
+        return None
+    meeting, partnership = found
+    if (meeting.status != MeetingStatus.SCHEDULED or meeting.agenda_by is None
+            or payload.get("agenda_by") != meeting.agenda_by.isoformat()
+            or not agenda_open(meeting, now) or now >= meeting.starts_at):
+        return None
+    assert meeting.id is not None
+    items = await queries.agenda_of(session, meeting.id)
+    listed = [f"{n}. {item.text}" for n, item in enumerate(items, start=1)]
+    delayed = " (delayed)" if now - due_at > LATE_AFTER else ""
+    return Reply(
+        title=f"Reminder: agenda items for {meeting.title} close at the end of "
+              f"{format_date(meeting.agenda_by)}{delayed}",
+        sections=[Section(facts=[Fact("Meeting", _when(meeting)),
+                                 Fact("Partnership", partnership.name)]),
+                  Section(heading=f"On the agenda so far ({len(items)})",
+                          lines=listed or ["No items yet."],
+                          buttons=[_add_item_button(meeting)])],
+        visibility=Visibility.PUBLIC)
+
+
+# The items every agenda starts with, filled in by the bot.
+STANDING = ("Apologies", "Minutes of the last meeting", "Matters arising")
+MATTERS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class StandingItems:
+    apologies: list[str]
+    last_minutes: str
+    matters_arising: list[str]
+
+    def summary(self) -> list[tuple[str, str]]:
+        return [
+            (STANDING[0], ", ".join(self.apologies) if self.apologies else "none so far"),
+            (STANDING[1], self.last_minutes),
+            (STANDING[2], f"{len(self.matters_arising)} open" if self.matters_arising
+             else "nothing open"),
+        ]
+
+
+async def standing_items(session: AsyncSession, meeting: Meeting) -> StandingItems:
+    replies = Replies.of(await queries.replies_to(session, meeting))
+    return StandingItems(replies.apology_lines(), await last_minutes_line(session, meeting),
+                         await matters_arising(session, meeting.partnership_id))
+
+
+async def last_minutes_line(session: AsyncSession, meeting: Meeting) -> str:
+    """The previous meeting of the partnership, and where its minutes stand."""
+    previous = await queries.previous_meeting(session, meeting)
+    if previous is None:
+        return "none: this is the partnership's first meeting"
+    return f"{previous.title}, {_date_of(previous)} (meeting {previous.id})"
+
+
+def _date_of(meeting: Meeting) -> str:
+    return format_date(meeting.starts_at.astimezone(ZoneInfo(meeting.timezone)).date())
+
+
+async def matters_arising(session: AsyncSession, partnership_id: int) -> list[str]:
+    """What the partnership still has open, carried to the next meeting: the open next steps
+    of its learning walks (the one place open follow-ups are kept today), oldest due first."""
+    walks = await queries.open_next_steps(session, partnership_id, MATTERS_SHOWN + 1)
+    lines = []
+    for walk, school in walks[:MATTERS_SHOWN]:
+        steps = _shorten(walk.next_steps or "", 160)
+        owner = f"; owner {walk.owner_name}" if walk.owner_name else ""
+        due = f"; due {format_date(walk.due_on)}" if walk.due_on else ""
+        lines.append(f"Walk {walk.id} at {school} ({format_date(walk.walked_on)}): "
+                     f"{steps}{owner}{due}")
+    if len(walks) > MATTERS_SHOWN:
+        lines.append("…and more: the walk list shows them all.")
+    return lines
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 @meeting.subcommand(

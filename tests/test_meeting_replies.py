@@ -223,7 +223,7 @@ async def test_replying_by_typing_in_the_shell(sqlite_db: Database, tmp_path: Pa
     text = out.getvalue()
     # The card's buttons say what to type instead.
     assert "[Going] [Can't make it] [Maybe]" in text
-    assert ("To answer, type: meeting reply 1 going · meeting reply 1 apologies: <reason> · "
+    assert ("Or type: meeting reply 1 going · meeting reply 1 apologies: <reason> · "
             "meeting reply 1 maybe") in text
     assert "✓ You can't make East Barnet Area meeting" in text
     assert "[#shell] (changed) Meeting: East Barnet Area meeting" in text

@@ -247,7 +247,7 @@ async def test_meeting_schedule_alone_opens_a_form_that_shares_the_commands_chec
     view = (await bot.fake.wait_for("views.open"))[0].body["view"]
     assert view["callback_id"] == "meeting.schedule"
     blocks = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
-    assert list(blocks) == ["partnership", "when", "where", "title", "agenda"]
+    assert list(blocks) == ["partnership", "when", "where", "title", "agenda", "agenda by"]
     assert blocks["partnership"]["element"]["initial_option"]["value"] == "East Barnet Area"
 
     def submission(when: str) -> dict[str, Any]:
