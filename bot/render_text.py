@@ -85,4 +85,8 @@ def _form_field(form_field: FormField) -> str:
     line = f"  {key}  {form_field.label} ({', '.join(notes)})"
     if form_field.hint:
         line += f"\n      {_plain(form_field.hint)}"
+    if isinstance(form_field.initial, str) and form_field.initial.strip():
+        # What the form would show filled in (a draft's text, a record being edited).
+        filled = " / ".join(form_field.initial.split("\n"))
+        line += f"\n      now: {filled if len(filled) <= 200 else filled[:199] + '…'}"
     return line

@@ -38,8 +38,10 @@ from storage.models import (
     AgendaItem,
     DeliveryStatus,
     Meeting,
+    MeetingMinutes,
     MeetingSettings,
     MeetingStatus,
+    MinutesStatus,
     Partnership,
     Rsvp,
     RsvpAnswer,
@@ -757,6 +759,11 @@ async def _find_meeting(session: AsyncSession, caller: Caller,
     return found
 
 
+# For the minutes (handlers/minutes.py), which declare their subcommand on `meeting` too.
+find_meeting = _find_meeting
+when_of = _when
+
+
 def _require_upcoming(meeting: Meeting, caller: Caller, doing: str) -> None:
     if meeting.status == MeetingStatus.CANCELLED:
         raise CommandError.because(f"{meeting.title} ({_when(meeting)}) was cancelled, so I "
@@ -1383,9 +1390,23 @@ async def standing_items(session: AsyncSession, meeting: Meeting) -> StandingIte
 async def last_minutes_line(session: AsyncSession, meeting: Meeting) -> str:
     """The previous meeting of the partnership, and where its minutes stand."""
     previous = await queries.previous_meeting(session, meeting)
-    if previous is None:
+    if previous is None or previous.id is None:
         return "none: this is the partnership's first meeting"
-    return f"{previous.title}, {_date_of(previous)} (meeting {previous.id})"
+    versions = await queries.minutes_of(session, previous.id)
+    if not versions:
+        state = "no minutes written yet"
+    elif versions[0].status == MinutesStatus.APPROVED:
+        state = (f"minutes version {versions[0].version} approved by "
+                 f"{versions[0].approved_by_name} on {approval_day(versions[0], previous)}")
+    else:
+        state = (f"draft minutes (version {versions[0].version}, by "
+                 f"{versions[0].written_by_name}) to approve")
+    return f"{previous.title}, {_date_of(previous)} (meeting {previous.id}): {state}"
+
+
+def approval_day(minutes: MeetingMinutes, meeting: Meeting) -> str:
+    moment = minutes.approved_at or minutes.written_at
+    return format_date(moment.astimezone(ZoneInfo(meeting.timezone)).date())
 
 
 def _date_of(meeting: Meeting) -> str:

@@ -18,6 +18,7 @@ from storage.models import (
     ChannelLink,
     LearningWalk,
     Meeting,
+    MeetingMinutes,
     MeetingSettings,
     MeetingStatus,
     Member,
@@ -401,6 +402,14 @@ async def open_next_steps(session: AsyncSession, partnership_id: int,
                   col(LearningWalk.walked_on), col(LearningWalk.id))
         .limit(limit))
     return [(walk, name) for walk, name in result.all()]
+
+
+async def minutes_of(session: AsyncSession, meeting_id: int) -> Sequence[MeetingMinutes]:
+    """Every version of a meeting's minutes, the newest first."""
+    result = await session.exec(
+        select(MeetingMinutes).where(MeetingMinutes.meeting_id == meeting_id)
+        .order_by(col(MeetingMinutes.version).desc()))
+    return result.all()
 
 
 async def agenda_of(session: AsyncSession, meeting_id: int) -> Sequence[AgendaItem]:
