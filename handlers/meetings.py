@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.bankholidays import REGION, bank_holiday, next_working_day
 from handlers.buttons import ButtonData
 from handlers.calendar import invite
 from handlers.commands import Access, Command, HelpLine, button, form
@@ -189,6 +190,16 @@ class MeetingRsvp(ButtonData, kind="meeting.rsvp"):
             return cls(int(number), RsvpAnswer(answer))
         except ValueError:
             return None
+
+
+@dataclass(frozen=True)
+class MoveOffHoliday(ButtonData, kind="meeting.off_holiday"):
+    """"Move to Tue 1 Sep" under the warning that a meeting falls on a bank holiday: moves
+    that version of the meeting (`sequence`) to `when`, as `/meeting move` would."""
+
+    meeting_id: int
+    sequence: int
+    when: str
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -560,8 +571,31 @@ async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSessi
     if meeting.agenda_by is not None:
         lines.append(_agenda_line(meeting, agenda_reminder))
         posts.append(ChannelPost(partnership.id, agenda_call(meeting, partnership)))
-    return Outcome(Reply.success(f"Scheduled {meeting.title}: {_when(meeting)}.", *lines),
-                   channel_posts=posts)
+    reply = Reply.success(f"Scheduled {meeting.title}: {_when(meeting)}.", *lines)
+    reply.sections += _holiday_warning(meeting, caller)
+    return Outcome(reply, channel_posts=posts)
+
+
+def _holiday_warning(meeting: Meeting, caller: Caller) -> list[Section]:
+    """A warning when the meeting falls on an England and Wales bank holiday, with the command
+    (and a button) that moves it to the same time on the next working day."""
+    tz = ZoneInfo(meeting.timezone)
+    start, end = meeting.starts_at.astimezone(tz), meeting.ends_at.astimezone(tz)
+    holiday = bank_holiday(start.date())
+    if holiday is None:
+        return []
+    warning = (f"⚠️ {format_date(start.date())} is a bank holiday in {REGION} ({holiday}): "
+               "schools are usually closed.")
+    if end.date() != start.date() or meeting.id is None:
+        return [Section(lines=[warning])]
+    day = next_working_day(start.date())
+    when = f"{day.day}/{day.month}/{day.year} {start:%H:%M} to {end:%H:%M}"
+    command = caller.cmd(f"meeting move {meeting.id} when: {when}")
+    return [Section(lines=[warning, f"To move it to the same time on the next working day, "
+                                    f"{format_date(day)}: {command}"],
+                    buttons=[Button(f"Move to {day:%a} {day.day} {day:%b}",
+                                    MoveOffHoliday(meeting.id, meeting.sequence, when),
+                                    "primary")])]
 
 
 def _reminder_line(queued: Sequence[int], wanted: Sequence[int]) -> str:
@@ -1079,10 +1113,24 @@ async def move(request: MoveRequest, caller: Caller, session: AsyncSession) -> O
                           f"Moved: {meeting.title} is now {_when(meeting)}", lines, caller.now,
                           Tone.INFO)
     wanted = await reminder_minutes(session, meeting.partnership_id)
-    return Outcome(Reply.success(f"Moved {meeting.title} to {_when(meeting)}.",
-                                 "The channel has been told, with an updated calendar invite.",
-                                 _reminder_line(queued, wanted)),
-                   channel_posts=posts)
+    reply = Reply.success(f"Moved {meeting.title} to {_when(meeting)}.",
+                          "The channel has been told, with an updated calendar invite.",
+                          _reminder_line(queued, wanted))
+    reply.sections += _holiday_warning(meeting, caller)
+    return Outcome(reply, channel_posts=posts)
+
+
+@button(MoveOffHoliday)
+async def move_off_holiday(pressed: MoveOffHoliday, caller: Caller,
+                           session: AsyncSession) -> Outcome:
+    """The button under a bank holiday warning: `/meeting move` to the time it offered, unless
+    the meeting has been moved or changed since the warning."""
+    meeting, _ = await _find_meeting(session, caller, pressed.meeting_id)
+    if meeting.sequence != pressed.sequence:
+        return Outcome(Reply.error(
+            f"{meeting.title} has changed since that warning: it is now {_when(meeting)}.",
+            "Move it with " + caller.cmd(f"meeting move {pressed.meeting_id} when: …") + "."))
+    return await move(MoveRequest(pressed.meeting_id, pressed.when), caller, session)
 
 
 @meeting.subcommand(

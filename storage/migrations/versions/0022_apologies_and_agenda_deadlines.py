@@ -1,7 +1,7 @@
 """apologies with a reason, and a deadline for a meeting's agenda items
 
 Revision ID: 0022
-Revises: 0012
+Revises: 0021
 Create Date: 2026-11-30 20:30:00
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0022'
-down_revision: str | None = '0012'
+down_revision: str | None = '0021'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
