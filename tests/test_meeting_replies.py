@@ -231,3 +231,44 @@ async def test_replying_by_typing_in_the_shell(sqlite_db: Database, tmp_path: Pa
     assert "Ann (Ofsted call)" in text
     assert "Only members of East Barnet Area can do that" in text
     assert await rsvps(sqlite_db) == [("local:ann", "not_going", "Ofsted call")]
+
+
+async def test_cant_make_it_on_the_home_tab_opens_the_form_and_refreshes_the_tab(
+    bot: RunningBot,
+) -> None:
+    from tests.support.slack_requests import event_callback
+    from tests.test_app_home import button, on_home, published, text_of
+
+    ts = await scheduled(bot)
+    await bot.slack.event(event_callback("app_home_opened", "T0001"))
+    home = await published(bot, 1)
+    cant = button(home, "Can't make it")
+    await bot.slack.interaction(on_home(cant["action_id"], cant["value"]))
+    view = (await bot.fake.wait_for("views.open"))[0].body["view"]
+    assert view["callback_id"] == "meeting.apologies"
+    home = await published(bot, 2)
+    assert "Your reply: Can't make it." in text_of(home)
+    update = (await bot.fake.wait_for("chat.update"))[0]
+    assert update.body["ts"] == ts and "Can't make it: 1" in dumps(update.body["blocks"])
+
+
+async def test_an_apologys_reason_is_in_mydata_and_goes_with_forget_me(db: Database) -> None:
+    from handlers.dispatch import run_command
+    from storage import personal_data
+    from tests.support.shell_caller import caller
+
+    ann = caller("Ann")
+    await run_command(db, "partnership", "create East Barnet Area", ann)
+    await run_command(db, "meeting", f"schedule East Barnet Area when: {uk_short(day_ahead(4))}",
+                      ann)
+    said = await run_command(db, "meeting", "reply 1 apologies: hospital appointment", ann)
+    assert "hospital appointment" in said.reply.plain_text()
+    person = personal_data.Person(ann.workspace, ann.platform, ann.user_id)
+    async with db.session() as session:
+        replies = [r for r in await personal_data.export(session, person)
+                   if r.kind == "meeting reply"]
+        assert [(r.fields["answer"], r.fields["reason"]) for r in replies] == [
+            ("not_going", "hospital appointment")]
+        await personal_data.erase(session, person)
+        await session.commit()
+    assert [(a, r) for _, a, r in await rsvps(db)] == [("not_going", None)]
