@@ -5,6 +5,7 @@ next meeting; an approved version is read-only, and a change makes the next vers
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -53,6 +54,7 @@ class MinutesRequest:
     meeting_id: int
     action: str  # "form", "save", "approve" or "show"
     fields: dict[str, str] = field(default_factory=dict)
+    item: int | None = None  # the form for this one item only
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,9 @@ def parse_minutes(rest: str, caller: Caller) -> MinutesRequest:
                          f"For example {caller.cmd('meeting minutes 12')}; "
                          f"{caller.cmd('meeting list')} shows the numbers.")
     action = action.strip().lower()
+    one_item = re.fullmatch(r"item\s+#?([0-9]{1,3})", action)
+    if one_item and not parsed.fields:
+        return MinutesRequest(number, "form", item=int(one_item[1]))
     if action and action not in ACTIONS:
         raise ParseError(f"I don't know “{action}” for minutes.",
                          f"{caller.cmd(f'meeting minutes {number}')} writes them, "
@@ -163,7 +168,10 @@ def _check(key: str, value: str, limit: int) -> None:
 # --- the form -------------------------------------------------------------------------------
 
 
-def minutes_form(meeting: Meeting, content: Content, version: MeetingMinutes | None) -> Form:
+def minutes_form(meeting: Meeting, content: Content, version: MeetingMinutes | None,
+                 item: int | None = None) -> Form:
+    """The whole minutes as a form, or (`item`) one item's boxes alone: a long draft may not
+    fit one Teams card."""
     assert meeting.id is not None
     if version is None:
         intro = "A first draft, filled in from the replies and the agenda."
@@ -172,32 +180,36 @@ def minutes_form(meeting: Meeting, content: Content, version: MeetingMinutes | N
                  f"version {version.version + 1}, a draft.")
     else:
         intro = f"The draft (version {version.version}, by {version.written_by_name})."
-    fields = [
+    fields = [] if item is not None else [
         FormField("attendees", "Present", FieldKind.LONG_TEXT, max_length=MAX_PEOPLE,
                   initial=content.attendees, hint="One name per line."),
         FormField("apologies", "Apologies", FieldKind.LONG_TEXT, max_length=MAX_PEOPLE,
                   initial=content.apologies, hint="One per line, with the reason if given."),
     ]
-    for number, item in enumerate(content.items, start=1):
+    for number, entry in enumerate(content.items, start=1):
+        if item is not None and number != item:
+            continue
         notes, decisions = _item_keys(number)
-        title = item["title"] if len(item["title"]) <= 120 else item["title"][:119] + "…"
+        title = entry["title"] if len(entry["title"]) <= 120 else entry["title"][:119] + "…"
         fields.append(FormField(notes, f"{number}. {title}: notes", FieldKind.LONG_TEXT,
-                                max_length=MAX_NOTES, initial=item["notes"] or None))
+                                max_length=MAX_NOTES, initial=entry["notes"] or None))
         fields.append(FormField(decisions, f"{number}. Decisions", FieldKind.LONG_TEXT,
-                                max_length=MAX_DECISIONS, initial=item["decisions"] or None))
+                                max_length=MAX_DECISIONS, initial=entry["decisions"] or None))
     return Form(form_id=MINUTES_FORM, title="Minutes", submit_label="Save draft",
                 intro=f"{meeting.title}, {when_of(meeting)}. {intro} Members see the draft; a "
                       "lead approves it at the next meeting.",
-                fields=fields, context=str(meeting.id))
+                fields=fields,
+                context=str(meeting.id) if item is None else f"{meeting.id}:{item}")
 
 
 @meeting.subcommand(
-    "minutes", usage="minutes <n> [approve|show]", access=Access.MEMBER, parse=parse_minutes,
-    group="Minutes",
+    "minutes", usage="minutes <n> [approve|show|item <k>]", access=Access.MEMBER,
+    parse=parse_minutes, group="Minutes",
     help=[("meeting minutes 12", "write the minutes in a form filled in from the replies and "
                                  "the agenda; saved as a draft the members can read"),
           ("meeting minutes 12 item 3 notes: Agreed to share the plan",
            "change one part by typing (`attendees:`, `apologies:`, `item <k> decisions:`)"),
+          ("meeting minutes 12 item 3", "the form for one item alone"),
           ("meeting minutes 12 show", "read them, with their versions"),
           ("meeting minutes 12 approve", "approve them at the next meeting (leads); "
                                          "approved minutes are read-only")])
@@ -217,12 +229,17 @@ async def minutes(request: MinutesRequest, caller: Caller, session: AsyncSession
     if request.action == "save":
         changed = _changed(content, request.fields, caller, found.id, every_field=False)
         return await save(session, caller, found, partnership, latest, changed)
+    if request.item is not None and not 1 <= request.item <= len(content.items):
+        raise CommandError.because(
+            f"These minutes have {len(content.items)} items, so there is no item "
+            f"{request.item}.", f"{caller.cmd(f'meeting minutes {found.id}')} lists them.")
     example = f"meeting minutes {found.id} item 1 notes: Approved as a true record"
     return Outcome(
         Reply(title=f"Minutes of {found.title}", sections=[Section(lines=[
             f"Type the parts to change, for example {caller.cmd(example)}; "
-            f"{caller.cmd(f'meeting minutes {found.id} show')} shows them."])]),
-        form=minutes_form(found, content, latest))
+            f"{caller.cmd(f'meeting minutes {found.id} show')} shows them, and "
+            f"{caller.cmd(f'meeting minutes {found.id} item 3')} opens one item's form."])]),
+        form=minutes_form(found, content, latest, request.item))
 
 
 async def _may_write(session: AsyncSession, caller: Caller, meeting: Meeting,
@@ -370,8 +387,9 @@ async def minutes_reply(session: AsyncSession, meeting: Meeting,
 @form(MINUTES_FORM)
 async def submit_minutes(values: FormValues, context: str, caller: Caller,
                          session: AsyncSession) -> Outcome:
-    number = row_number(context)
-    if number is None:
+    meeting_text, _, item_text = context.partition(":")
+    number, item = row_number(meeting_text), row_number(item_text) if item_text else None
+    if number is None or (item_text and item is None):
         raise CommandError.because("That form is out of date.",
                                    f"Open it again with {caller.cmd('meeting minutes <n>')}.")
     found, partnership = await find_meeting(session, caller, number)
@@ -382,9 +400,13 @@ async def submit_minutes(values: FormValues, context: str, caller: Caller,
     await _may_write(session, caller, found, partnership, latest)
     content = Content.of(latest) if latest else await prefilled(session, found)
     texts = {k: v if isinstance(v, str) else "\n".join(v) for k, v in values.items()}
-    # A box left empty in the form means empty: every field of the form is given.
-    for key in ("attendees", "apologies",
-                *(k for n in range(1, len(content.items) + 1) for k in _item_keys(n))):
+    # A box left empty in the form means empty: every field of the form is given (of the
+    # whole minutes, or of its one item).
+    shown = _item_keys(item) if item is not None else (
+        "attendees", "apologies",
+        *(k for n in range(1, len(content.items) + 1) for k in _item_keys(n)))
+    texts = {k: v for k, v in texts.items() if k in shown}
+    for key in shown:
         texts.setdefault(key, "")
     try:
         changed = _changed(content, texts, caller, found.id, every_field=True)

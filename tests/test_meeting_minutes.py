@@ -149,6 +149,14 @@ async def test_minutes_from_the_form_to_approval(bot: RunningBot) -> None:
     assert len(await versions(bot.db)) == 2
 
 
+def as_filled_in(submit: dict[str, Any], inputs: Any) -> dict[str, Any]:
+    """What Teams sends for a submit: its data and every input's value as the card shows it
+    (prefilled values included)."""
+    data = dict(submit["data"])
+    data.update({node["id"]: node["value"] for node in inputs if node.get("value")})
+    return data
+
+
 async def test_minutes_in_teams(teams_bot: RunningTeamsBot) -> None:
     await teams_say(teams_bot, "partnership create East Barnet Area")
     await teams_say(teams_bot, "partnership channel East Barnet Area", channel=True)
@@ -161,13 +169,28 @@ async def test_minutes_in_teams(teams_bot: RunningTeamsBot) -> None:
     assert "Jo Whitfield" in json.dumps(form)  # present, from the replies
     [submit] = elements(form, "Action.Submit")
     fields = {n.get("label"): n for n in elements(form, lambda n: n.get("type") == "Input.Text")}
-    data = dict(submit["data"])
+    data = as_filled_in(submit, fields.values())
     data[fields["3. Budget: notes"]["id"]] = "On track"
     await teams_bot.teams.post(teams_bot.teams.card_submit(data))
     update = (await teams_bot.connector.wait_for(UPDATE))[0]
     assert "Saved the draft minutes" in card_text(update.card)
     draft, = await versions(teams_bot.db)
     assert json.loads(draft.items)[2]["notes"] == "On track" and draft.platform == "teams"
+    # One item's form alone: the other parts stay as they are.
+    one = await teams_say(teams_bot, "meeting minutes 1 item 3")
+    boxes = {n.get("label"): n for n in elements(one, lambda n: n.get("type") == "Input.Text")}
+    assert list(boxes) == ["3. Budget: notes", "3. Decisions"]
+    assert boxes["3. Budget: notes"]["value"] == "On track"
+    [submit] = elements(one, "Action.Submit")
+    data = as_filled_in(submit, boxes.values())
+    data[boxes["3. Budget: notes"]["id"]] = "On track"
+    data[boxes["3. Decisions"]["id"]] = "Agreed"
+    await teams_bot.teams.post(teams_bot.teams.card_submit(data))
+    await teams_bot.connector.wait_for(UPDATE, 2)
+    draft, = await versions(teams_bot.db)
+    assert json.loads(draft.items)[2] == {"title": "Budget", "notes": "On track",
+                                          "decisions": "Agreed"}
+    assert draft.attendees == "Jo Whitfield"
     refused = card_text(await teams_say(teams_bot, "meeting minutes 1 approve"))
     assert "approved at the next meeting" in refused
     assert (await versions(teams_bot.db))[0].status == "draft"
