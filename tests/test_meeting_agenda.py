@@ -17,11 +17,11 @@ from storage.db import Database
 from storage.models import AgendaItem, DeliveryStatus, Meeting, ScheduledDelivery
 from tests.conftest import FakeClock, RunningBot, RunningTeamsBot, running_bot
 from tests.support.cards import card_text, elements
-from tests.support.fake_connector import REPLY, SEND, UPDATE
+from tests.support.fake_connector import REPLY, SEND
 from tests.support.fake_slack import Call, FakeSlack
 from tests.support.slack_requests import block_action, view_submission
 from tests.support.when import day_ahead, london, uk_short
-from tests.test_meeting_replies import teams_say
+from tests.test_meeting_replies import card_actions, teams_say, updated_with
 from tests.test_meetings_slack import CHANNEL, card_ts, command, dumps, linked_partnership, posted
 
 POLL = 0.02
@@ -221,18 +221,16 @@ async def test_agenda_items_in_teams(teams_bot: RunningTeamsBot) -> None:
                                f"{uk_short(day_ahead(9))} agenda by: {deadline_text(4)}")
     sent = await teams_bot.connector.wait_for(SEND, 3)
     call = next(s for s in sent if "Agenda items wanted" in card_text(s.card))
-    [add] = [a for a in elements(call.card, "Action.Submit")
-             if a["title"] == "Add an agenda item"]
+    [add] = [a for a in card_actions(call.card) if a["title"] == "Add an agenda item"]
     before = len(teams_bot.connector.of(REPLY))
     await teams_bot.teams.post(teams_bot.teams.card_submit(add["data"]))
     form = (await teams_bot.connector.wait_for(REPLY, before + 1))[before].card
-    [submit] = elements(form, "Action.Submit")
+    [submit] = card_actions(form)
     [field] = elements(form, lambda n: n.get("type") == "Input.Text")
     data = dict(submit["data"])
     data[field["id"]] = "Phonics training"
     await teams_bot.teams.post(teams_bot.teams.card_submit(data))
-    update = (await teams_bot.connector.wait_for(UPDATE))[0]
-    assert "Added item 1 to the agenda" in card_text(update.card)
+    await updated_with(teams_bot, "Added item 1 to the agenda")
     typed = card_text(await teams_say(teams_bot, "meeting agenda 1 add: Budget"))
     assert "Added item 2" in typed
     assert await items(teams_bot.db) == ["Phonics training", "Budget"]

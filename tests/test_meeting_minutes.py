@@ -24,7 +24,7 @@ from tests.support.fake_connector import SEND, UPDATE
 from tests.support.slack_requests import view_submission
 from tests.support.when import day_ahead, uk_short
 from tests.test_meeting_agenda import BEN, other
-from tests.test_meeting_replies import teams_say
+from tests.test_meeting_replies import card_actions, teams_say, updated_with
 from tests.test_meetings_slack import CHANNEL, command, dumps, linked_partnership, posted
 
 
@@ -167,13 +167,13 @@ async def test_minutes_in_teams(teams_bot: RunningTeamsBot) -> None:
     await set_times(teams_bot.db, 1, NOW - timedelta(days=1))
     form = await teams_say(teams_bot, "meeting minutes 1")
     assert "Jo Whitfield" in json.dumps(form)  # present, from the replies
-    [submit] = elements(form, "Action.Submit")
+    [submit] = card_actions(form)
     fields = {n.get("label"): n for n in elements(form, lambda n: n.get("type") == "Input.Text")}
     data = as_filled_in(submit, fields.values())
     data[fields["3. Budget: notes"]["id"]] = "On track"
     await teams_bot.teams.post(teams_bot.teams.card_submit(data))
-    update = (await teams_bot.connector.wait_for(UPDATE))[0]
-    assert "Saved the draft minutes" in card_text(update.card)
+    await updated_with(teams_bot, "Saved the draft minutes of East Barnet Area meeting "
+                                  "(version 1)")
     draft, = await versions(teams_bot.db)
     assert json.loads(draft.items)[2]["notes"] == "On track" and draft.platform == "teams"
     # One item's form alone: the other parts stay as they are.
@@ -181,12 +181,15 @@ async def test_minutes_in_teams(teams_bot: RunningTeamsBot) -> None:
     boxes = {n.get("label"): n for n in elements(one, lambda n: n.get("type") == "Input.Text")}
     assert list(boxes) == ["3. Budget: notes", "3. Decisions"]
     assert boxes["3. Budget: notes"]["value"] == "On track"
-    [submit] = elements(one, "Action.Submit")
+    [submit] = card_actions(one)
     data = as_filled_in(submit, boxes.values())
     data[boxes["3. Budget: notes"]["id"]] = "On track"
     data[boxes["3. Decisions"]["id"]] = "Agreed"
-    await teams_bot.teams.post(teams_bot.teams.card_submit(data))
-    await teams_bot.connector.wait_for(UPDATE, 2)
+    updates = len(teams_bot.connector.of(UPDATE))
+    activity = teams_bot.teams.card_submit(data)
+    activity["replyToId"] = "1:TheSecondFormCardNotReal"  # a card of its own, as in Teams
+    await teams_bot.teams.post(activity)
+    await teams_bot.connector.wait_for(UPDATE, updates + 1)
     draft, = await versions(teams_bot.db)
     assert json.loads(draft.items)[2] == {"title": "Budget", "notes": "On track",
                                           "decisions": "Agreed"}
