@@ -30,6 +30,7 @@ from storage.models import (
     FileLink,
     LearningWalk,
     Meeting,
+    MeetingMinutes,
     MeetingSettings,
     Member,
     Partnership,
@@ -298,8 +299,20 @@ async def export_meetings(session: AsyncSession, person: Person) -> list[Record]
         Meeting, col(Meeting.id) == AgendaItem.meeting_id).where(
         col(AgendaItem.meeting_id).in_(_meetings_here(person)),
         AgendaItem.added_by == person.user_id))
-    return ([Record("meeting reply", {"meeting": m.title, "starts": _text(m.starts_at),
-                                      "answer": r.answer, "when": _text(r.answered_at)})
+    written = await session.exec(select(MeetingMinutes, Meeting).join(
+        Meeting, col(Meeting.id) == MeetingMinutes.meeting_id).where(
+        col(MeetingMinutes.meeting_id).in_(_meetings_here(person)),
+        MeetingMinutes.platform == person.platform,
+        or_(col(MeetingMinutes.written_by) == person.user_id,
+            col(MeetingMinutes.approved_by) == person.user_id)))
+    minutes = [Record("meeting minutes", {
+        "meeting": m.title, "version": str(n.version), "status": n.status,
+        "wrote": "yes" if n.written_by == person.user_id else "no",
+        "approved": _text(n.approved_at) if n.approved_by == person.user_id else ""})
+        for n, m in written.all()]
+    return minutes + ([Record("meeting reply", {"meeting": m.title, "starts": _text(m.starts_at),
+                                      "answer": r.answer, "reason": r.reason or "",
+                                      "when": _text(r.answered_at)})
              for r, m in replies.all()]
             + [Record("meeting scheduled", {"meeting": m.title, "starts": _text(m.starts_at)})
                for m in made.all()]
@@ -315,6 +328,7 @@ async def erase_meetings(session: AsyncSession, person: Person) -> int:
     for reply in replies:
         reply.user_id = f"erased:{reply.id}"
         reply.display_name = ERASED
+        reply.reason = None  # an apology's reason may say something about the person
         session.add(reply)
     changed = len(replies)
     for table, column in ((Meeting, Meeting.created_by), (AgendaItem, AgendaItem.added_by)):
@@ -322,6 +336,14 @@ async def erase_meetings(session: AsyncSession, person: Person) -> int:
                  else col(AgendaItem.meeting_id).in_(_meetings_here(person)))
         result = await session.exec(update(table).where(
             scope, col(column) == person.user_id).values({column: ""}))
+        changed += int(result.rowcount)
+    # Minutes stay (the partnership's record) without saying who wrote or approved them.
+    here_minutes = (col(MeetingMinutes.meeting_id).in_(_meetings_here(person)),
+                    col(MeetingMinutes.platform) == person.platform)
+    for who, name in ((MeetingMinutes.written_by, "written_by_name"),
+                      (MeetingMinutes.approved_by, "approved_by_name")):
+        result = await session.exec(update(MeetingMinutes).where(
+            *here_minutes, col(who) == person.user_id).values({who: "", name: ERASED}))
         changed += int(result.rowcount)
     for settings in (MeetingSettings, DigestSettings):
         result = await session.exec(update(settings).where(
@@ -422,4 +444,5 @@ async def erase(session: AsyncSession, person: Person) -> int:
 # Tables with columns that name or identify people, all handled above.
 COVERED = {"partnership", "member", "channel_link", "learning_walk", "walk_walker",
            "cpd_session", "cpd_attendee", "meeting", "agenda_item", "rsvp", "meeting_settings",
-           "digest_settings", "record_change", "web_link", "web_session", "file_link"}
+           "meeting_minutes", "digest_settings", "record_change", "web_link", "web_session",
+           "file_link"}
