@@ -2,7 +2,7 @@
 and the head count they already could
 
 Revision ID: 0027
-Revises: 0021
+Revises: 0023
 Create Date: 2026-11-30 20:30:00
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0027'
-down_revision: str | None = '0021'
+down_revision: str | None = '0023'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
