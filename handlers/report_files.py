@@ -180,11 +180,12 @@ def report_tables(data: ReportData) -> list[Table]:
     meetings = Table(
         "meetings", "Meetings", "Meetings held, with attendance and apologies",
         ("Date", "Meeting", "Attended", "Apologies", "No reply", "Who attended",
-         "Apologies from"),
+         "Apologies from", "Recorded in"),
         [(m.day, m.title, len(m.attending), len(m.apologies), m.no_reply,
-          ", ".join(m.attending), ", ".join(m.apologies)) for m in data.meetings],
+          ", ".join(m.attending), ", ".join(m.apologies), m.recorded_in)
+         for m in data.meetings],
         empty="No meetings were held in this period.",
-        widths=(1.6, 2.3, 1.55, 1.65, 1.35, 2.3, 2.1))
+        widths=(1.6, 2.1, 1.55, 1.65, 1.35, 2.2, 2.2, 1.6))
     impact = Table(
         "impact", "Impact", "Impact noted on CPD sessions",
         ("Date", "Session", "Theme", "Impact"),

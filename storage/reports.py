@@ -33,8 +33,10 @@ from storage.models import (
     CpdSession,
     LearningWalk,
     Meeting,
+    MeetingMinutes,
     MeetingStatus,
     Member,
+    MinutesStatus,
     Partnership,
     Rsvp,
     RsvpAnswer,
@@ -113,8 +115,9 @@ class MeetingLine:
     starts_at: datetime  # UTC
     timezone: str
     attending: tuple[str, ...]
-    apologies: tuple[str, ...]
+    apologies: tuple[str, ...]  # "Ben Day (Ofsted call)": with the reason where one was given
     no_reply: int
+    recorded_in: str  # "approved minutes" or "replies"
 
     @property
     def day(self) -> date:
@@ -287,8 +290,10 @@ async def _walks(session: AsyncSession, partnership_id: int, period: ReportPerio
 ACTIONS_SOURCE = ("Actions are the next steps agreed on learning walks, each with its owner "
                   "and due date; an action is overdue when its due date has passed and it is "
                   "not marked done.")
-APOLOGIES_SOURCE = ("Attendance and apologies are members' replies to each meeting "
-                    "(“Going” and “Can't make it”).")
+APOLOGIES_SOURCE = ("Attendance and apologies are those recorded in a meeting's approved "
+                    "minutes; for a meeting without approved minutes (and for one school's "
+                    "report), members' replies to it (“Going”, and “Can't make it” with its "
+                    "reason).")
 
 
 async def actions_in(session: AsyncSession, partnership_id: int, period: ReportPeriod,
@@ -321,9 +326,10 @@ async def actions_in(session: AsyncSession, partnership_id: int, period: ReportP
 async def meetings_held(session: AsyncSession, partnership_id: int, period: ReportPeriod,
                         now: datetime, school_id: int | None) -> list[MeetingLine]:
     """Meetings that took place in the period (not cancelled, already over), oldest first, each
-    with the members who said they were coming and those who sent apologies (for one school:
-    its members only). Today apologies are members' "Can't make it" replies; this is the one
-    function to change when apologies are recorded apart."""
+    with who attended and who sent apologies: from its approved minutes where it has them
+    (the latest approved version), otherwise from members' replies ("Going"; "Can't make it",
+    with its reason). One school's report reads its members' replies only (minutes name people,
+    not their schools). The one function to change when attendance is recorded otherwise."""
     found = (await session.exec(
         select(Meeting).where(
             Meeting.partnership_id == partnership_id,
@@ -333,26 +339,40 @@ async def meetings_held(session: AsyncSession, partnership_id: int, period: Repo
             col(Meeting.ends_at) <= now)
         .order_by(col(Meeting.starts_at), col(Meeting.id)))).all()
     ids = [m.id for m in found if m.id is not None]
-    people = [Member.partnership_id == partnership_id]
+    people: list[Any] = [Member.partnership_id == partnership_id]
     if school_id is not None:
         people.append(Member.school_id == school_id)
     replies: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    minuted: dict[int, MeetingMinutes] = {}
     if ids:
         rows = (await session.exec(
-            select(Rsvp.meeting_id, Rsvp.answer, Member.display_name)
+            select(Rsvp.meeting_id, Rsvp.answer, Member.display_name, Rsvp.reason)
             .join(Member, and_(col(Member.platform) == Rsvp.platform,
                                col(Member.user_id) == Rsvp.user_id))
             .where(col(Rsvp.meeting_id).in_(ids), *people)
             .order_by(col(Member.display_name)))).all()
-        for meeting_id, answer, name in rows:
-            replies[meeting_id][answer].append(name)
+        for meeting_id, answer, name, reason in rows:
+            replies[meeting_id][answer].append(f"{name} ({reason})" if reason else name)
+        if school_id is None:
+            approved = (await session.exec(
+                select(MeetingMinutes).where(
+                    col(MeetingMinutes.meeting_id).in_(ids),
+                    MeetingMinutes.status == MinutesStatus.APPROVED.value)
+                .order_by(col(MeetingMinutes.version)))).all()
+            minuted = {m.meeting_id: m for m in approved}  # the latest version last
     members = len((await session.exec(select(Member.id).where(*people))).all())
     lines = []
     for meeting in found:
         answers = replies.get(meeting.id or 0, {})
         replied = sum(len(names) for names in answers.values())
-        lines.append(MeetingLine(
-            meeting.title, meeting.starts_at, meeting.timezone,
-            tuple(answers.get(RsvpAnswer.GOING.value, [])),
-            tuple(answers.get(RsvpAnswer.NOT_GOING.value, [])), max(members - replied, 0)))
+        minutes = minuted.get(meeting.id or 0)
+        if minutes is not None:
+            attending = tuple(n.strip() for n in minutes.attendees.splitlines() if n.strip())
+            apologies = tuple(n.strip() for n in minutes.apologies.splitlines() if n.strip())
+        else:
+            attending = tuple(answers.get(RsvpAnswer.GOING.value, []))
+            apologies = tuple(answers.get(RsvpAnswer.NOT_GOING.value, []))
+        lines.append(MeetingLine(meeting.title, meeting.starts_at, meeting.timezone, attending,
+                                 apologies, max(members - replied, 0),
+                                 "approved minutes" if minutes is not None else "replies"))
     return lines

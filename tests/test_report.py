@@ -27,7 +27,14 @@ from handlers.report_files import MOST_LISTED, PDF_TYPE, XLSX_TYPE, csv_bytes, p
 from handlers.schoolyear import previous_term, school_term, term_named, today_in_london
 from storage.db import Database
 from storage.learning import CpdTally
-from storage.models import Meeting, Partnership, Rsvp, RsvpAnswer
+from storage.models import (
+    Meeting,
+    MeetingMinutes,
+    MinutesStatus,
+    Partnership,
+    Rsvp,
+    RsvpAnswer,
+)
 from storage.reports import ActionCounts, ReportData, ReportPeriod, SessionLine, day_start
 from tests.conftest import RunningBot, RunningTeamsBot
 from tests.support.browser import ARTIFACTS
@@ -93,7 +100,8 @@ async def seed(db: Database) -> None:
             Rsvp(meeting_id=held.id or 0, platform="slack", user_id=ANN.user_id,
                  display_name="Ann Smith", answer=RsvpAnswer.GOING.value),
             Rsvp(meeting_id=held.id or 0, platform="slack", user_id=BEN.user_id,
-                 display_name="Ben Day", answer=RsvpAnswer.NOT_GOING.value),
+                 display_name="Ben Day", answer=RsvpAnswer.NOT_GOING.value,
+                 reason="Ofsted call"),
         ])
 
 
@@ -232,13 +240,33 @@ async def test_actions_and_meetings_with_attendance_and_apologies(seeded: Databa
     assert actions["Monkfrith"] == (1, 0, 1, 0)
     [heading, meeting] = book["Meetings"]
     assert heading[:5] == ("Date", "Meeting", "Attended", "Apologies", "No reply")
-    assert meeting[1:] == ("Heads' network", 1, 1, 0, "Ann Smith", "Ben Day")
+    assert meeting[1:] == ("Heads' network", 1, 1, 0, "Ann Smith", "Ben Day (Ofsted call)",
+                           "replies")
     text = pdf_text(file_of(outcome, PDF_TYPE).content)
-    assert "Heads' network 1 1 0 Ann Smith Ben Day" in text
+    assert "Heads' network 1 1 0 Ann Smith Ben Day (Ofsted call) replies" in text
     assert "“quick wins” seen within a fortnight" in text  # the impact section
     facts = {f.label: f.value for s in outcome.reply.sections for f in s.facts}
     assert facts["Actions"] == f"3 raised, 1 done, {overdue} overdue"
     assert facts["Meetings held"] == "1"
+
+
+async def test_approved_minutes_record_attendance_and_apologies(seeded: Database) -> None:
+    """Once a meeting's minutes are approved, the report takes who was present and the
+    apologies from them (the latest approved version), not from the replies."""
+    async with seeded.session() as session:
+        held = (await session.exec(select(Meeting))).one()
+        for version, status, present in ((1, MinutesStatus.APPROVED, "Ann Smith"),
+                                         (2, MinutesStatus.APPROVED, "Ann Smith\nDr Eve Hart"),
+                                         (3, MinutesStatus.DRAFT, "Someone else")):
+            session.add(MeetingMinutes(
+                meeting_id=held.id or 0, version=version, status=status.value,
+                attendees=present, apologies="Ben Day (Ofsted call)\nCy Ng", platform="slack",
+                written_by=ANN.user_id, written_by_name="Ann Smith"))
+    outcome = await ok(seeded, "partnership", f"report {PARTNERSHIP}")
+    [_, meeting] = sheets(file_of(outcome, XLSX_TYPE).content)["Meetings"]
+    assert meeting[1:] == ("Heads' network", 2, 2, 0, "Ann Smith, Dr Eve Hart",
+                           "Ben Day (Ofsted call), Cy Ng", "approved minutes")
+    assert "approved minutes" in pdf_text(file_of(outcome, PDF_TYPE).content)
 
 
 async def test_one_school_s_report_counts_what_it_hosted_or_attended(seeded: Database) -> None:
@@ -256,7 +284,8 @@ async def test_one_school_s_report_counts_what_it_hosted_or_attended(seeded: Dat
     danegrove = sheets(file_of(await ok(seeded, "partnership",
                                         f"report {PARTNERSHIP} school: Danegrove"),
                                XLSX_TYPE).content)
-    assert danegrove["Meetings"][1][2:7] == (0, 1, 0, None, "Ben Day")
+    assert danegrove["Meetings"][1][2:8] == (0, 1, 0, None, "Ben Day (Ofsted call)",
+                                             "replies")
 
 
 async def test_a_period_with_nothing_in_it_gets_a_report_that_says_so(seeded: Database) -> None:
