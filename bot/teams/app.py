@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import ClientResponseError
 from microsoft_agents.activity import (
@@ -60,6 +61,7 @@ from storage.models import ChannelLink
 from storage.pacing import Pace
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PERSONAL = "personal"
 HELP_WORDS = ("", "help", "?")
@@ -359,17 +361,36 @@ class TeamsPoster:
         self.anonymous = anonymous
 
     async def post(self, link: ChannelLink, reply: Reply,
-                   delivery_key: str | None = None) -> None:
+                   delivery_key: str | None = None) -> str | None:
+        """A new post in the channel; its activity id, to update it later."""
         # `delivery_key` is not carried: Teams messages have no metadata a bot can search for,
         # so a crash between the post and its record can still repeat it (README).
+        async def send(context: TurnContext) -> str | None:
+            return (await context.send_activity(reply_activity(reply))).id
+
+        return await self._in_channel(link, send)
+
+    async def edit(self, link: ChannelLink, message_ref: str, reply: Reply) -> None:
+        """Bring a card posted earlier up to date (updateActivity), for everyone who sees it."""
+        async def update(context: TurnContext) -> None:
+            activity = reply_activity(reply)
+            activity.id = message_ref
+            await context.update_activity(activity)
+
+        await self._in_channel(link, update)
+
+    async def _in_channel(self, link: ChannelLink,
+                          act: Callable[[TurnContext], Awaitable[T]]) -> T:
+        """Run `act` in the linked channel's conversation; DeliveryError on any failure."""
         name = link.channel_name or "the linked Teams channel"
         reference = self._reference(link, name)
         failures: list[BaseException] = []
+        results: list[T] = []
 
-        async def send(context: TurnContext) -> None:
+        async def run(context: TurnContext) -> None:
             # Caught here: the adapter would otherwise hand it to on_turn_error.
             try:
-                await context.send_activity(reply_activity(reply))
+                results.append(await act(context))
             except Exception as error:
                 failures.append(error)
 
@@ -378,11 +399,13 @@ class TeamsPoster:
         # reply to an activity that does not exist.
         continuation.id = None
         try:
-            await self._continue(continuation, send)
+            await self._continue(continuation, run)
         except Exception as error:  # token or connection trouble before the send
             failures.append(error)
-        if failures:
-            raise self._delivery_error(failures[0], name) from None
+        if failures or not results:
+            raise self._delivery_error(failures[0] if failures else RuntimeError("no turn"),
+                                       name) from None
+        return results[0]
 
     async def _continue(self, continuation: Activity, send: Any) -> None:
         if self.anonymous:
