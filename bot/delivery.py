@@ -212,16 +212,19 @@ class Delivery:
         free = await pacing.take_all(self.db, paces, now)
         if free is None:
             return
-        if free - now > INLINE_WAIT:
-            platform = PLATFORM_NAMES.get(link.platform, link.platform)
-            raise await self._queue(link, post, free, f"keeping to {platform}'s pace")
+        # Booked, so that posts waiting at the same time each get a moment of their own.
         slot = await pacing.reserve_all(self.db, paces, now)
+        if slot - now > INLINE_WAIT:
+            platform = PLATFORM_NAMES.get(link.platform, link.platform)
+            raise await self._queue(link, post, slot, f"keeping to {platform}'s pace",
+                                    booked=True)
         await asyncio.sleep(max(0.0, (slot - utcnow()).total_seconds()))
 
     async def _queue(self, link: ChannelLink, post: ChannelPost, at: datetime,
-                     why: str) -> Queued:
-        """Put the post for this one channel in the outbox, due at `at`. An edit supersedes
-        any earlier edit of the same message still waiting there (the newest version wins)."""
+                     why: str, booked: bool = False) -> Queued:
+        """Put the post for this one channel in the outbox, due at `at` (a posting slot
+        already `booked` for it, which its sender then uses). An edit supersedes any earlier
+        edit of the same message still waiting there (the newest version wins)."""
         one = replace(post, only_channel=link.channel_id)
         key = f"post:{link.platform}:{link.channel_id}:{uuid.uuid4().hex}"
         async with self.db.session() as session:
@@ -233,7 +236,8 @@ class Delivery:
             await outbox.enqueue(session, kind=QUEUED_POST_KIND,
                                  partnership_id=post.partnership_id, dedupe_key=key, due_at=at,
                                  expires_at=at + QUEUED_POST_EXPIRY,
-                                 payload={"post": post_to_json(one)})
+                                 payload={"post": post_to_json(one)},
+                                 slot=at if booked else None)
             await session.commit()
         log.info("post for %s queued until %s (%s)", link.channel_id, at.isoformat(), why)
         return Queued(at, why)
