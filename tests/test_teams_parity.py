@@ -5,6 +5,7 @@ group chat and a personal chat."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from sqlmodel import select
 
 from bot.scheduler import OutboxSender
+from bot.teams import render
 from handlers.replies import ChannelPost, Reply, Section, Visibility
 from storage.models import LearningWalk, Partnership, ScheduledDelivery
 from tests.conftest import RunningTeamsBot
@@ -51,7 +53,7 @@ async def linked(bot: RunningTeamsBot, where: str) -> int:
 
 
 def actions(card: dict[str, Any]) -> list[str]:
-    return [a["title"] for a in elements(card, lambda n: str(n.get("type", "")).startswith(
+    return [a.get("title", "") for a in elements(card, lambda n: str(n.get("type", "")).startswith(
         "Action.") and n.get("type") != "Action.OpenUrl")]
 
 
@@ -192,3 +194,114 @@ async def test_posts_in_one_conversation_keep_to_teams_limits(
     notes = [title for title in titles if title.startswith("Note ")]
     # Each once: none lost, none doubled.
     assert sorted(notes) == sorted(f"Note {n}" for n in range(14))
+
+
+# --- Universal Actions: a press answers with the card as it is now ------------------------
+
+
+def execute(card: dict[str, Any], title: str) -> dict[str, Any]:
+    action: dict[str, Any] = next(a for a in elements(card, "Action.Execute")
+                                  if a["title"] == title)
+    return action
+
+
+@pytest.mark.parametrize("where", PLACES)
+async def test_a_reply_button_answers_the_invoke_with_the_updated_card(
+    teams_bot: RunningTeamsBot, where: str,
+) -> None:
+    await linked(teams_bot, where)
+    posted = await scheduled_card(teams_bot, where)
+    going = execute(posted.card, "Going")
+    assert going["verb"] == "meeting.rsvp"
+    before = len(teams_bot.connector.of(REPLY))
+    status, body = await teams_bot.teams.invoke(
+        teams_bot.teams.card_action(going["data"], going["verb"], where))
+    assert status == 200
+    assert body["statusCode"] == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    text = card_text(body["value"])
+    assert "Going: 1 · Can't make it: 0 · Maybe: 0" in text and "Going: Jo Whitfield" in text
+    # The card comes back in the answer (for everyone who sees it), not by a second update.
+    assert teams_bot.connector.of(UPDATE) == []
+    told = (await teams_bot.connector.wait_for(REPLY, before + 1))[before]
+    assert "You're going to East Barnet Area meeting" in card_text(told.card)
+    assert told.targeted  # privately, to the one who pressed
+
+
+async def test_a_stale_button_on_a_cancelled_card_gets_the_cancelled_card(
+    teams_bot: RunningTeamsBot,
+) -> None:
+    await linked(teams_bot, "channel")
+    posted = await scheduled_card(teams_bot, "channel")
+    await say(teams_bot, "meeting cancel 1")
+    going = execute(posted.card, "Going")
+    status, body = await teams_bot.teams.invoke(teams_bot.teams.card_action(going["data"],
+                                                                            going["verb"]))
+    assert status == 200 and "Cancelled: East Barnet Area meeting" in card_text(body["value"])
+    assert "Going" not in actions(body["value"])
+
+
+# --- a home -----------------------------------------------------------------------------------
+
+
+async def test_home_shows_the_week_and_refreshes_when_opened(teams_bot: RunningTeamsBot) -> None:
+    await linked(teams_bot, "channel")
+    await scheduled_card(teams_bot, "channel")
+    home = await say(teams_bot, "home")
+    text = card_text(home)
+    assert "Your partnerships this week" in text and "East Barnet Area meeting" in text
+    assert "You haven't replied." in text
+    assert {"Log a learning walk", "Log a CPD session", "Going"} <= set(actions(home))
+    assert home["refresh"]["action"]["verb"] == "home.refresh"
+    # Replying from the home answers with the home brought up to date.
+    going = execute(home, "Going")
+    assert going["data"]["origin"] == "home"
+    status, body = await teams_bot.teams.invoke(
+        teams_bot.teams.card_action(going["data"], going["verb"], "personal"))
+    assert status == 200 and "Your reply: Going." in card_text(body["value"])
+    # Opened again: Teams asks for the card through its refresh.
+    refresh = home["refresh"]["action"]
+    status, body = await teams_bot.teams.invoke(
+        teams_bot.teams.card_action(refresh["data"], refresh["verb"], "personal"))
+    assert status == 200 and "Your reply: Going." in card_text(body["value"])
+
+
+async def test_installed_in_a_personal_chat_the_home_follows_the_welcome(
+    teams_bot: RunningTeamsBot,
+) -> None:
+    activity = teams_bot.teams.personal("")
+    activity.pop("text")
+    activity.update(type="conversationUpdate",
+                    membersAdded=[{"id": activity["recipient"]["id"]}])
+    await teams_bot.teams.post(activity)
+    welcome, home = await teams_bot.connector.wait_for(REPLY, 2)
+    assert "Hello!" in card_text(welcome.card)
+    assert "Welcome to Partnership Bot" in card_text(home.card)
+    assert "/partnership" not in card_text(home.card)
+
+
+# --- mentions and wording ----------------------------------------------------------------------
+
+
+async def test_the_owner_and_walkers_of_a_walk_are_real_mentions(
+    teams_bot: RunningTeamsBot,
+) -> None:
+    await linked(teams_bot, "channel")
+    await say(teams_bot, "walk log East Barnet Area school: Monkfrith date: yesterday "
+                         "focus: phonics walkers: Jo Whitfield next steps: phonics audit "
+                         "owner: Jo Whitfield")
+    card = await say(teams_bot, "walk show 1", "channel")
+    entities = card["msteams"]["entities"]
+    assert entities and all(e["type"] == "mention" for e in entities)
+    assert {(e["text"], e["mentioned"]["id"]) for e in entities} == {
+        ("<at>Jo Whitfield</at>", "5d7a3c2e-1b4f-4e6a-9c8d-0f1e2d3c4b5a")}
+    body = json.dumps(card["body"], ensure_ascii=False)
+    assert body.count("<at>Jo Whitfield</at>") >= 2  # walker and owner
+
+
+def test_slash_commands_in_shared_text_are_shown_as_typed_in_teams() -> None:
+    """A digest is written once for Slack and Teams: in Teams, no slash before a command."""
+    reply = Reply(title="Weekly digest", sections=[Section(lines=[
+        "Posted weekly. `/partnership digest East Barnet Area` shows the settings."])])
+    text = card_text(render.card(reply))
+    assert "**partnership digest East Barnet Area**" in text and "/partnership" not in text

@@ -21,6 +21,7 @@ from microsoft_agents.activity import (
     ChannelAccount,
     ConversationAccount,
     ConversationReference,
+    InvokeResponse,
 )
 from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
@@ -47,6 +48,7 @@ from bot.teams.auth import TokenPolicy, TokenValidator
 from handlers.context import Caller, Platform
 from handlers.dispatch import (
     COMMANDS,
+    app_home,
     command_names,
     files_by_link,
     run_action,
@@ -65,6 +67,9 @@ T = TypeVar("T")
 
 PERSONAL = "personal"
 HELP_WORDS = ("", "help", "?")
+HOME_WORD = "home"
+# The invoke a Universal Action (Action.Execute) or a card's refresh arrives as.
+CARD_ACTION = "adaptiveCard/action"
 
 
 # --- who is asking, and what they typed -----------------------------------------------------
@@ -124,6 +129,10 @@ def teams_caller(activity: Activity) -> Caller:
     )
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def command_text(activity: Activity) -> str:
     """The message without the bot's @mention, as the person typed it."""
     text = activity.remove_recipient_mention() if activity.recipient else (activity.text or "")
@@ -174,6 +183,8 @@ class TeamsBot:
                 await self.on_card_submit(context, submitted)
             else:
                 await self.on_message(context)
+        elif activity.type == ActivityTypes.invoke and activity.name == CARD_ACTION:
+            await self.on_card_action(context)
         elif activity.type == ActivityTypes.conversation_update:
             await self.on_conversation_update(context)
 
@@ -184,6 +195,9 @@ class TeamsBot:
         word = word.removeprefix("/")
         if word.lower() in HELP_WORDS:
             await self.send(context, await self.help_reply(caller))
+            return
+        if word.lower() == HOME_WORD and not rest:
+            await self.send_home(context, caller)
             return
         surface = TeamsSurface(self, context)
         outcome = await run_command(self.db, word, rest, caller, surface.request_id)
@@ -211,6 +225,56 @@ class TeamsBot:
                                    submitted.get("value"), caller, surface.request_id)
         await present(outcome, surface, self.delivery)
 
+    async def on_card_action(self, context: TurnContext) -> None:
+        """A Universal Action (Action.Execute) pressed on a card, or Teams refreshing the home
+        card: answered with the card as it is now, which Teams shows in place of the old one
+        to everyone who sees it; what the press did is told as a reply, as for Action.Submit."""
+        value = _dict(context.activity.value)
+        action = _dict(value.get("action"))
+        data = _dict(action.get("data"))
+        caller = self.caller(context.activity)
+        if action.get("verb") == render.HOME_VERB:
+            await self.answer_invoke(context, await self.home_content(context, caller))
+            return
+        if data.get(render.SUBMIT_KIND) == render.KIND_FORM:
+            await self.on_card_submit(context, data)
+            await self.answer_invoke(context, None)
+            return
+        surface = TeamsSurface(self, context, in_invoke=True)
+        outcome = await run_action(self.db, str(data.get("actionId", "")), data.get("value"),
+                                   caller, surface.request_id)
+        from_home = data.get("origin") == render.ORIGIN_HOME
+        surface.quiet_unless_trouble = from_home
+        await present(outcome, surface, self.delivery)
+        if from_home:
+            content: dict[str, Any] | None = await self.home_content(context, caller)
+        elif surface.updated is not None:
+            content = render.card(surface.updated)
+        else:
+            content = None
+        await self.answer_invoke(context, content)
+
+    async def answer_invoke(self, context: TurnContext,
+                            content: dict[str, Any] | None) -> None:
+        """The invoke's answer: the card to show now, or (none to change) a short message."""
+        body: dict[str, Any] = (
+            {"statusCode": 200, "type": render.CARD_CONTENT_TYPE, "value": content}
+            if content is not None else
+            {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+             "value": "Done."})
+        await context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                             value=InvokeResponse(status=200, body=body)))
+
+    async def home_content(self, context: TurnContext, caller: Caller) -> dict[str, Any]:
+        user = context.activity.from_property
+        return render.home_card(await app_home(self.db, caller), user.id if user else None)
+
+    async def send_home(self, context: TurnContext, caller: Caller) -> None:
+        """The person's week (handlers/home.py, Slack's App Home), for them alone."""
+        content = await self.home_content(context, caller)
+        await self.send_activity(context, card_activity(content, "Your partnerships this week"),
+                                 private=True)
+
     async def on_conversation_update(self, context: TurnContext) -> None:
         activity = context.activity
         bot_id = activity.recipient.id if activity.recipient else None
@@ -226,6 +290,9 @@ class TeamsBot:
             visibility=Visibility.PUBLIC,
         )
         await self.send(context, welcome)
+        if not in_channel:
+            # Installed for one person: their home, as Slack shows the App Home.
+            await self.send_home(context, self.caller(activity))
 
     async def help_reply(self, caller: Caller) -> Reply:
         """Every command's help in one card, and how to talk to the bot in Teams."""
@@ -276,12 +343,17 @@ class TeamsSurface:
     the person where the reply is private), forms as cards, and the card a button was on."""
 
     def __init__(self, bot: TeamsBot, context: TurnContext,
-                 reply_replaces_card: bool = False) -> None:
+                 reply_replaces_card: bool = False, in_invoke: bool = False) -> None:
         self.bot = bot
         self.context = context
         # The card the activity came from (a button's or a submitted form's), if any.
         self.card_id = context.activity.reply_to_id
         self.reply_replaces_card = reply_replaces_card
+        # A Universal Action: the card comes back in the invoke's answer, not by an update.
+        self.in_invoke = in_invoke
+        self.updated: Reply | None = None
+        # Pressed on the home card: the card itself shows what changed; only trouble is told.
+        self.quiet_unless_trouble = False
 
     @property
     def request_id(self) -> str | None:
@@ -306,13 +378,18 @@ class TeamsSurface:
         return reply
 
     async def update_source(self, reply: Reply) -> None:
-        if self.card_id:
+        if self.in_invoke:
+            self.updated = reply
+        elif self.card_id:
             await self.bot.update_card(self.context, self.card_id, reply)
 
     async def reply(self, reply: Reply, files: list[FileAttachment],
                     form: Form | None) -> None:
         if files:
             reply = await self.with_file_links(reply, files)
+        if (self.quiet_unless_trouble and not files
+                and reply.tone not in (Tone.ERROR, Tone.WARNING)):
+            return
         if self.card_id and self.reply_replaces_card and await self.bot.update_card(
             self.context, self.card_id, reply
         ):

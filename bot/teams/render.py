@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, assert_never
 
 from handlers.forms import FieldKind, Form, FormField, FormValues
-from handlers.replies import Button, Link, Reply, Section, Tone
+from handlers.replies import Button, Fact, Link, Person, Reply, Section, Tone
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -75,7 +75,7 @@ def markdown(text: str) -> str:
     for match in _CODE.finditer(text):
         parts.append(_escape_inline(text[last:match.start()]))
         if match.group(1).strip():
-            parts.append(f"**{_escape_inline(match.group(1))}**")
+            parts.append(f"**{_escape_inline(_command(match.group(1)))}**")
         last = match.end()
     parts.append(_escape_inline(text[last:]))
     return _escape_line_starts("".join(parts))
@@ -83,7 +83,17 @@ def markdown(text: str) -> str:
 
 def plain(text: str) -> str:
     """Text for places that show no Markdown (button titles, input labels, notifications)."""
-    return _CODE.sub(r"\1", text)
+    return _CODE.sub(lambda m: _command(m.group(1)), text)
+
+
+# A command in a code span, as the core writes it for a platform with slash commands
+# ("`/partnership digest East Barnet`", in a digest that goes to Slack and Teams alike): in
+# Teams there are none, so the command is shown as it is typed there, without the slash.
+_SLASH_COMMAND = re.compile(r"^/(?=[a-z])")
+
+
+def _command(text: str) -> str:
+    return _SLASH_COMMAND.sub("", text)
 
 
 def _text(text: str, **extra: Any) -> Element:
@@ -160,12 +170,15 @@ def _more(hidden: int, link: str | None) -> Element:
 
 
 def _actions(buttons: Sequence[Button]) -> list[Element]:
+    """Buttons as Universal Actions (Action.Execute): a press comes back as an invoke, which
+    answers with the card brought up to date, for everyone who sees it (bot/teams/app.py)."""
     sets = []
     for start in range(0, len(buttons), MAX_ACTIONS_PER_SET):
         sets.append({"type": "ActionSet", "actions": [
             {
-                "type": "Action.Submit",
+                "type": "Action.Execute",
                 "title": plain(b.label)[:80],
+                "verb": b.data.kind,
                 "data": {SUBMIT_KIND: KIND_ACTION, "actionId": b.data.kind,
                          "value": b.data.pack()},
                 **({"style": BUTTON_STYLE[b.style]} if b.style in BUTTON_STYLE else {}),
@@ -197,7 +210,7 @@ def _section_elements(index: int, section: Section, cuts: Cuts) -> list[Element]
     shown = cuts.shown((index, "facts"), section.facts)
     if shown:
         elements.append({"type": "FactSet", "facts": [
-            {"title": markdown(cuts.clip(f.label)), "value": markdown(cuts.clip(f.plain_value()))}
+            {"title": markdown(cuts.clip(f.label)), "value": _fact_value(f, cuts)}
             for f in section.facts[:shown]
         ]})
     if shown < len(section.facts):
@@ -208,6 +221,48 @@ def _section_elements(index: int, section: Section, cuts: Cuts) -> list[Element]
         elements.append(_more(len(section.buttons) - shown, link))
     elements.extend(_links(section.links))
     return elements
+
+
+# --- mentions -------------------------------------------------------------------------------
+
+
+TEAMS = "teams"
+
+
+def mention_text(person: Person) -> str | None:
+    """How a Teams user named in a reply is written in the card (`<at>name</at>`, with its
+    entity beside the body, see `_with_mentions`); None for anyone else (shown by name)."""
+    if person.platform != TEAMS or not person.user_id or not person.name:
+        return None
+    return f"<at>{_escape_inline(person.name)}</at>"
+
+
+def _fact_value(fact: Fact, cuts: Cuts) -> str:
+    people = ", ".join(mention_text(p) or markdown(p.plain()) for p in fact.people)
+    value = markdown(cuts.clip(fact.value)) if fact.value else ""
+    return " ".join(part for part in (people, value) if part)
+
+
+def _with_mentions(card: Element, reply: Reply) -> Element:
+    """The card with a mention entity for each Teams user named in it, so Teams shows a real
+    mention (and tells them); the entity's text is exactly what the card says."""
+    shown = json.dumps(card["body"], ensure_ascii=False)
+    entities: list[Element] = []
+    seen: set[tuple[str, str]] = set()
+    for section in reply.sections:
+        for fact in section.facts:
+            for person in fact.people:
+                text = mention_text(person)
+                if text is None or person.user_id is None:
+                    continue
+                if (text, person.user_id) in seen or json.dumps(text)[1:-1] not in shown:
+                    continue
+                seen.add((text, person.user_id))
+                entities.append({"type": "mention", "text": text,
+                                 "mentioned": {"id": person.user_id, "name": person.name}})
+    if entities:
+        card["msteams"] = {**card.get("msteams", {}), "entities": entities}
+    return card
 
 
 def _card(body: list[Element]) -> Element:
@@ -263,8 +318,41 @@ def too_long_card() -> Element:
 
 
 def card(reply: Reply) -> Element:
-    """The reply as one Adaptive Card, through the size guard."""
-    return fit(reply, _reply_card, _reply_lists(reply), too_long_card)
+    """The reply as one Adaptive Card, through the size guard, with its people mentioned."""
+    return _with_mentions(fit(reply, _reply_card, _reply_lists(reply), too_long_card), reply)
+
+
+# The verb of the home card's refresh: Teams asks for the card again each time it is shown.
+HOME_VERB = "home.refresh"
+ORIGIN_HOME = "home"
+
+
+def home_card(reply: Reply, user_id: str | None) -> Element:
+    """The person's home (handlers/home.py) as a card that Teams refreshes whenever it is
+    opened (`refresh` with an Action.Execute), and whose buttons say they were pressed on it,
+    so the answer to one is the home brought up to date."""
+    content = card(reply)
+    for action in _all_executes(content):
+        action["data"]["origin"] = ORIGIN_HOME
+    content["refresh"] = {
+        "action": {"type": "Action.Execute", "verb": HOME_VERB,
+                   "data": {SUBMIT_KIND: ORIGIN_HOME}},
+        **({"userIds": [user_id]} if user_id else {}),
+    }
+    return content
+
+
+def _all_executes(node: Any) -> list[Element]:
+    found: list[Element] = []
+    if isinstance(node, dict):
+        if node.get("type") == "Action.Execute" and isinstance(node.get("data"), dict):
+            found.append(node)
+        for value in node.values():
+            found.extend(_all_executes(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_all_executes(item))
+    return found
 
 
 def summary(reply: Reply) -> str:
