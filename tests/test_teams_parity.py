@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.scheduler import OutboxSender
 from bot.teams import render
 from handlers.replies import ChannelPost, Reply, Section, Visibility
-from storage.models import LearningWalk, Partnership, ScheduledDelivery
+from storage.models import CpdSession, LearningWalk, Partnership, ScheduledDelivery
 from tests.conftest import RunningTeamsBot
 from tests.support.cards import card_text, elements
 from tests.support.fake_connector import REPLY, SEND, UPDATE, ConnectorCall
@@ -305,3 +305,35 @@ def test_slash_commands_in_shared_text_are_shown_as_typed_in_teams() -> None:
         "Posted weekly. `/partnership digest East Barnet Area` shows the settings."])])
     text = card_text(render.card(reply))
     assert "**partnership digest East Barnet Area**" in text and "/partnership" not in text
+
+
+# --- forms: one record however often the button is pressed ------------------------------------
+
+
+@pytest.mark.parametrize("where", ["personal", *PLACES])
+async def test_a_form_submitted_twice_logs_one_record(teams_bot: RunningTeamsBot,
+                                                      where: str) -> None:
+    await linked(teams_bot, "channel")
+    form = await say(teams_bot, "cpd", where)
+    fields = {node.get("label"): node for node in elements(
+        form, lambda n: str(n.get("type", "")).startswith("Input."))}
+    [submit] = elements(form, "Action.Submit")
+    data = dict(submit["data"])
+    data[fields["Partnership"]["id"]] = fields["Partnership"]["choices"][0]["value"]
+    data[fields["Title"]["id"]] = "SENCO network"
+    theme = fields["Theme"]
+    data[theme["id"]] = theme["choices"][1]["value"] if "choices" in theme else "SENCO"
+    # First with a problem: nothing saved, and the same card can be put right and sent.
+    data[fields["Date"]["id"]] = "2026-02-31"
+    await teams_bot.teams.post(teams_bot.teams.card_submit(data))
+    data[fields["Date"]["id"]] = "2026-02-04"
+    # Then pressed twice, as an impatient person does: two activities, one card.
+    await teams_bot.teams.post(teams_bot.teams.card_submit(data))
+    await teams_bot.teams.post(teams_bot.teams.card_submit(data))
+    await say(teams_bot, "cpd list East Barnet Area")
+    async with teams_bot.db.session() as session:
+        sessions = (await session.exec(select(CpdSession))).all()
+    assert len(sessions) == 1
+    logged = [c for c in teams_bot.connector.of(UPDATE) + teams_bot.connector.of(REPLY)
+              if "Logged CPD session" in card_text(c.card)]
+    assert len(logged) == 1

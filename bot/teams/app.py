@@ -357,9 +357,13 @@ class TeamsSurface:
 
     @property
     def request_id(self) -> str | None:
-        """Teams sends a retried activity again with the same id."""
-        activity_id = self.context.activity.id
-        return f"teams:{activity_id}" if activity_id else None
+        """Teams sends a retried activity again with the same id. A form is one card: pressed
+        twice (two activities), it is still one submission, as Slack's view submission is one
+        trigger, so it counts by the card it was on (unless the first had errors to fix)."""
+        activity = self.context.activity
+        if self.reply_replaces_card and self.card_id:
+            return f"teams-form:{activity.conversation.id}:{self.card_id}"
+        return f"teams:{activity.id}" if activity.id else None
 
     async def open_form(self, form: Form) -> bool:
         await self.bot.send_activity(self.context, form_activity(form), private=True)
