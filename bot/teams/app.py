@@ -301,6 +301,7 @@ class TeamsBot:
         sections.append(Section(heading="In Teams", lines=[
             "In a personal chat with me, type the command as shown.",
             "In a channel, mention me first: `@Partnership Bot partnership list`.",
+            "`home` shows your week: meetings to reply to, next steps you own, recent CPD.",
         ]))
         return Reply(title="Partnership Bot: your school improvement partnerships",
                      sections=sections)
