@@ -70,7 +70,7 @@ def test_every_kind_of_form_field_is_valid_and_ticks_are_tick_boxes() -> None:
     assert inputs["Facilitator"]["choices.data"]["dataset"] == "graph.microsoft.com/users"
     assert inputs["Facilitator"]["isMultiSelect"] is False  # one person
     assert inputs["Who came"]["isMultiSelect"] is True
-    data = elements(card, "Action.Submit")[0]["data"]
+    data = elements(card, "Action.Execute")[0]["data"]
     assert data["multi"] == ["attendees", "walkers", "quiet"]
 
 

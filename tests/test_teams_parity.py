@@ -17,6 +17,7 @@ from bot.teams import render
 from handlers.replies import ChannelPost, Reply, Section, Visibility
 from storage.models import CpdSession, LearningWalk, Partnership, ScheduledDelivery
 from tests.conftest import RunningTeamsBot
+from tests.support.card_schema import card_problems
 from tests.support.cards import card_text, elements
 from tests.support.fake_connector import REPLY, SEND, UPDATE, ConnectorCall
 from tests.support.teams_requests import CHANNEL_ID, GROUP_CHAT_ID
@@ -317,15 +318,24 @@ async def test_a_form_submitted_twice_logs_one_record(teams_bot: RunningTeamsBot
     form = await say(teams_bot, "cpd", where)
     fields = {node.get("label"): node for node in elements(
         form, lambda n: str(n.get("type", "")).startswith("Input."))}
-    [submit] = elements(form, "Action.Submit")
+    [submit] = elements(form, "Action.Execute")
     data = dict(submit["data"])
     data[fields["Partnership"]["id"]] = fields["Partnership"]["choices"][0]["value"]
     data[fields["Title"]["id"]] = "SENCO network"
     theme = fields["Theme"]
     data[theme["id"]] = theme["choices"][1]["value"] if "choices" in theme else "SENCO"
-    # First with a problem: nothing saved, and the same card can be put right and sent.
+    # First with a problem: nothing saved; the card comes back with the problem beside its
+    # field and what was typed kept, to be put right and sent again.
     data[fields["Date"]["id"]] = "2026-02-31"
     await teams_bot.teams.post(teams_bot.teams.card_submit(data))
+    again = (await teams_bot.connector.wait_for(UPDATE))[0].card
+    texts = [n.get("text") or n.get("id") for n in again["body"]]
+    date_at = texts.index(fields["Date"]["id"])
+    assert "is not a real date" in str(texts[date_at + 1])
+    assert again["body"][date_at + 1]["color"] == "Attention"
+    assert {n["id"]: n.get("value") for n in elements(
+        again, lambda n: str(n.get("type", "")).startswith("Input."))}[
+        fields["Title"]["id"]] == "SENCO network"
     data[fields["Date"]["id"]] = "2026-02-04"
     # Then pressed twice, as an impatient person does: two activities, one card.
     await teams_bot.teams.post(teams_bot.teams.card_submit(data))
@@ -337,3 +347,38 @@ async def test_a_form_submitted_twice_logs_one_record(teams_bot: RunningTeamsBot
     logged = [c for c in teams_bot.connector.of(UPDATE) + teams_bot.connector.of(REPLY)
               if "Logged CPD session" in card_text(c.card)]
     assert len(logged) == 1
+
+
+async def test_a_form_sent_by_universal_action_comes_back_with_its_errors_in_place(
+    teams_bot: RunningTeamsBot,
+) -> None:
+    await linked(teams_bot, "channel")
+    form = await say(teams_bot, "cpd", "channel")
+    fields = {node.get("label"): node for node in elements(
+        form, lambda n: str(n.get("type", "")).startswith("Input."))}
+    [submit] = elements(form, "Action.Execute")
+    data = dict(submit["data"])
+    data[fields["Partnership"]["id"]] = fields["Partnership"]["choices"][0]["value"]
+    data[fields["Title"]["id"]] = "SENCO network"
+    theme = fields["Theme"]
+    data[theme["id"]] = theme["choices"][1]["value"] if "choices" in theme else "SENCO"
+    data[fields["Date"]["id"]] = "next year sometime"
+    status, body = await teams_bot.teams.invoke(
+        teams_bot.teams.card_action(data, submit["verb"]))
+    assert status == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
+    again = body["value"]
+    ids = [n.get("id") for n in again["body"]]
+    beside = again["body"][ids.index(fields["Date"]["id"]) + 1]
+    assert beside["type"] == "TextBlock" and beside["color"] == "Attention"
+    assert card_problems(again) == []
+    async with teams_bot.db.session() as session:
+        assert (await session.exec(select(CpdSession))).all() == []
+    # Put right, and sent twice: the confirmation takes the form's place, one record.
+    data[fields["Date"]["id"]] = "2026-02-04"
+    answers = [await teams_bot.teams.invoke(teams_bot.teams.card_action(data, submit["verb"]))
+               for _ in range(2)]
+    assert [status for status, _ in answers] == [200, 200]
+    assert "Logged CPD session #1" in card_text(answers[0][1]["value"])
+    assert answers[1][1]["type"] == "application/vnd.microsoft.activity.message"
+    async with teams_bot.db.session() as session:
+        assert len((await session.exec(select(CpdSession))).all()) == 1

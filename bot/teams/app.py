@@ -203,27 +203,48 @@ class TeamsBot:
         outcome = await run_command(self.db, word, rest, caller, surface.request_id)
         await present(outcome, surface, self.delivery)
 
-    async def on_card_submit(self, context: TurnContext, submitted: dict[str, Any]) -> None:
+    async def on_card_submit(self, context: TurnContext, submitted: dict[str, Any],
+                             in_invoke: bool = False) -> dict[str, Any] | None:
+        """A card's button or form sent as a message (Action.Submit), or a form sent by
+        Action.Execute (`in_invoke`): then the card to show in its place is returned."""
         caller = self.caller(context.activity)
         if submitted[render.SUBMIT_KIND] == render.KIND_FORM:
             # The filled-in form becomes the confirmation, so it can't be sent twice.
-            surface = TeamsSurface(self, context, reply_replaces_card=True)
+            surface = TeamsSurface(self, context, reply_replaces_card=True, in_invoke=in_invoke)
             result = await submit_form(self.db, str(submitted.get("formId", "")),
                                        render.form_values(submitted),
                                        str(submitted.get("context", "")), caller,
                                        surface.request_id)
             if result.errors:
-                labels = submitted.get("labels")
-                await self.send(context, render.field_errors_reply(
-                    result.errors, labels if isinstance(labels, dict) else {}))
-                return
+                return await self.form_errors(context, surface, submitted, result.errors)
             assert result.outcome is not None
             await present(result.outcome, surface, self.delivery)
-            return
+            return surface.replaced
         surface = TeamsSurface(self, context)
         outcome = await run_action(self.db, str(submitted.get("actionId", "")),
                                    submitted.get("value"), caller, surface.request_id)
         await present(outcome, surface, self.delivery)
+        return None
+
+    async def form_errors(self, context: TurnContext, surface: TeamsSurface,
+                          submitted: dict[str, Any],
+                          errors: dict[str, str]) -> dict[str, Any] | None:
+        """The form again, each problem beside its field and what was typed kept, as a
+        Slack modal shows it: in the invoke's answer, or by updating the card. A card that
+        does not carry its form (posted before) gets the problems listed in a reply."""
+        form = render.form_again(submitted)
+        if form is not None:
+            content = render.form_card(form, errors)
+            if surface.in_invoke:
+                return content
+            if surface.card_id and await self.update_card_content(
+                context, surface.card_id, content, render.plain(form.title)
+            ):
+                return None
+        labels = submitted.get("labels")
+        await self.send(context, render.field_errors_reply(
+            errors, labels if isinstance(labels, dict) else {}))
+        return None
 
     async def on_card_action(self, context: TurnContext) -> None:
         """A Universal Action (Action.Execute) pressed on a card, or Teams refreshing the home
@@ -237,8 +258,8 @@ class TeamsBot:
             await self.answer_invoke(context, await self.home_content(context, caller))
             return
         if data.get(render.SUBMIT_KIND) == render.KIND_FORM:
-            await self.on_card_submit(context, data)
-            await self.answer_invoke(context, None)
+            await self.answer_invoke(context, await self.on_card_submit(context, data,
+                                                                        in_invoke=True))
             return
         surface = TeamsSurface(self, context, in_invoke=True)
         outcome = await run_action(self.db, str(data.get("actionId", "")), data.get("value"),
@@ -307,7 +328,12 @@ class TeamsBot:
                      sections=sections)
 
     async def update_card(self, context: TurnContext, card_id: str, reply: Reply) -> bool:
-        activity = reply_activity(reply)
+        return await self.update_card_content(context, card_id, render.card(reply),
+                                              render.summary(reply))
+
+    async def update_card_content(self, context: TurnContext, card_id: str,
+                                  content: dict[str, Any], summary: str) -> bool:
+        activity = card_activity(content, summary)
         activity.id = card_id
         try:
             await context.update_activity(activity)
@@ -353,6 +379,8 @@ class TeamsSurface:
         # A Universal Action: the card comes back in the invoke's answer, not by an update.
         self.in_invoke = in_invoke
         self.updated: Reply | None = None
+        # A form sent by Action.Execute: the confirmation card that takes its place.
+        self.replaced: dict[str, Any] | None = None
         # Pressed on the home card: the card itself shows what changed; only trouble is told.
         self.quiet_unless_trouble = False
 
@@ -394,6 +422,9 @@ class TeamsSurface:
             reply = await self.with_file_links(reply, files)
         if (self.quiet_unless_trouble and not files
                 and reply.tone not in (Tone.ERROR, Tone.WARNING)):
+            return
+        if self.in_invoke and self.reply_replaces_card:
+            self.replaced = render.card(reply)
             return
         if self.card_id and self.reply_replaces_card and await self.bot.update_card(
             self.context, self.card_id, reply

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, assert_never
 
-from handlers.forms import FieldKind, Form, FormField, FormValues
+from handlers.forms import Choice, FieldKind, Form, FormField, FormValues
 from handlers.replies import Button, Fact, Link, Person, Reply, Section, Tone
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -423,12 +423,21 @@ def _input(index: int, form_field: FormField, cuts: Cuts) -> Element:
 MULTIPLE_VALUES = (FieldKind.MULTI_SELECT, FieldKind.USERS, FieldKind.CHECKBOXES)
 
 
-def _form_card(form: Form, cuts: Cuts) -> Element:
+def _form_card(form: Form, cuts: Cuts, errors: dict[str, str] | None = None) -> Element:
     body: list[Element] = [_text(markdown(form.title), weight="Bolder", size="Medium")]
+    if errors:
+        body.append(_text(TONE_MARK[Tone.ERROR] + ("Please fix this and send it again."
+                                                   if len(errors) == 1 else
+                                                   "Please fix these and send it again."),
+                          color="Attention", weight="Bolder"))
     if form.intro:
         body.append(_text(markdown(cuts.clip(form.intro)), isSubtle=True))
     for index, form_field in enumerate(form.fields):
         body.append(_input(index, form_field, cuts))
+        if errors and form_field.name in errors:
+            # Beside its field, as a Slack modal shows it.
+            body.append(_text(markdown(errors[form_field.name]), color="Attention",
+                              size="Small", spacing="None"))
         shown = cuts.shown((index, "choices"), form_field.choices)
         if shown < len(form_field.choices):
             body.append(_text(
@@ -445,20 +454,63 @@ def _form_card(form: Form, cuts: Cuts) -> Element:
         "fields": {input_id(i): f.name for i, f in enumerate(form.fields)},
         "labels": {f.name: plain(f.label) for f in form.fields},
         "multi": [f.name for f in form.fields if f.kind in MULTIPLE_VALUES],
+        # The form as shown, so that a submission with problems comes back as this card again
+        # with each problem beside its field and what was typed kept.
+        FORM_SPEC: _spec(form, cuts),
     }
     body.append({"type": "ActionSet", "actions": [
-        {"type": "Action.Submit", "title": plain(form.submit_label), "style": "positive",
-         "data": data},
+        {"type": "Action.Execute", "title": plain(form.submit_label), "style": "positive",
+         "verb": form.form_id, "data": data},
     ]})
     return _card(body)
 
 
-def form_card(form: Form) -> Element:
+FORM_SPEC = "form"
+
+
+def _spec(form: Form, cuts: Cuts) -> Element:
+    return {"title": form.title, "submit": form.submit_label, "intro": form.intro,
+            "fields": [{"name": f.name, "label": f.label, "kind": f.kind.value,
+                        "required": f.required, "hint": f.hint,
+                        "placeholder": f.placeholder, "max_length": f.max_length,
+                        "choices": [[c.label, c.value] for c in
+                                    f.choices[:cuts.shown((index, "choices"), f.choices)]]}
+                       for index, f in enumerate(form.fields)]}
+
+
+def form_card(form: Form, errors: dict[str, str] | None = None) -> Element:
     """A form as a card with inputs, through the size guard (long choice lists are cut, and
-    say so); its submit button carries the form id and context back."""
-    lists = {(index, "choices"): (len(f.choices), 40 + _average_length(f.choices))
+    say so); its submit button carries the form id and context back. With `errors`, each
+    problem is shown beside its field."""
+    lists = {(index, "choices"): (len(f.choices), 80 + 2 * _average_length(f.choices))
              for index, f in enumerate(form.fields) if f.choices}
-    return fit(form, _form_card, lists, too_long_card)
+    return fit(form, lambda shown, cuts: _form_card(shown, cuts, errors), lists, too_long_card)
+
+
+def form_again(submitted: dict[str, Any]) -> Form | None:
+    """The form a submission came from, filled in with what was sent (None if the card did
+    not carry its form: one posted before it did, or a forged submission)."""
+    spec = submitted.get(FORM_SPEC)
+    if not isinstance(spec, dict):
+        return None
+    values = form_values(submitted)
+    try:
+        fields = [FormField(
+            name=str(f["name"]), label=str(f["label"]), kind=FieldKind(f["kind"]),
+            required=bool(f.get("required")), hint=f.get("hint"),
+            placeholder=f.get("placeholder"), max_length=f.get("max_length"),
+            choices=tuple(Choice(str(label), str(value)) for label, value in f["choices"]),
+            initial=_initial(values.get(str(f["name"]))),
+        ) for f in spec["fields"]]
+        return Form(form_id=str(submitted.get("formId", "")), title=str(spec["title"]),
+                    fields=fields, submit_label=str(spec.get("submit") or "Save"),
+                    intro=spec.get("intro"), context=str(submitted.get("context", "")))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _initial(value: str | list[str] | None) -> str | tuple[str, ...] | None:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def form_values(submitted: dict[str, Any]) -> FormValues:
