@@ -113,6 +113,12 @@ class PostingLimits:
                 *_keyed(f"{link.platform}:workspace:{workspace}", self.per_workspace)]
 
 
+def conversation_allowances(key: str, paces: tuple[Pace, ...]) -> list[Allowance]:
+    """The allowances of one conversation (`key`, as a channel's: "teams:channel:<id>"), for
+    replies that share a channel's pace."""
+    return _keyed(key, paces)
+
+
 def _keyed(key: str, paces: tuple[Pace, ...]) -> list[Allowance]:
     """One row per pace: the key alone for a single pace, with the pace's label for several."""
     distinct = list(dict.fromkeys(paces))

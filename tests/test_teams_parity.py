@@ -382,3 +382,20 @@ async def test_a_form_sent_by_universal_action_comes_back_with_its_errors_in_pla
     assert answers[1][1]["type"] == "application/vnd.microsoft.activity.message"
     async with teams_bot.db.session() as session:
         assert len((await session.exec(select(CpdSession))).all()) == 1
+
+
+# --- replies to the person, paced and retried --------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["personal", *PLACES])
+async def test_a_reply_teams_answers_with_429_is_sent_again_after_its_wait(
+    teams_bot: RunningTeamsBot, where: str,
+) -> None:
+    teams_bot.connector.fail(REPLY, 429)
+    card = await say(teams_bot, "partnership list", where)  # waits for the second try
+    replies = teams_bot.connector.of(REPLY)
+    assert len(replies) == 2 and replies[0].body == replies[1].body
+    assert replies[1].at - replies[0].at >= 2.9  # Retry-After: 3
+    assert "partnership" in card_text(card).lower()
+    # Private stays private: a 429 never sends the reply to the whole thread instead.
+    assert replies[1].targeted == (where != "personal")

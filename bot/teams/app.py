@@ -7,10 +7,12 @@ partnership list` in a channel); card buttons and forms come back as messages wi
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from aiohttp import ClientResponseError
@@ -40,6 +42,7 @@ from bot.delivery import (
     Delivery,
     DeliveryError,
     PostingLimits,
+    conversation_allowances,
     retry_after_seconds,
 )
 from bot.presenter import present
@@ -58,9 +61,11 @@ from handlers.dispatch import (
 from handlers.forms import Form
 from handlers.replies import Attachment as FileAttachment
 from handlers.replies import Reply, Section, Tone, Visibility
+from storage import pacing
 from storage.db import Database
 from storage.models import ChannelLink
 from storage.pacing import Pace
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,6 +75,10 @@ HELP_WORDS = ("", "help", "?")
 HOME_WORD = "home"
 # The invoke a Universal Action (Action.Execute) or a card's refresh arrives as.
 CARD_ACTION = "adaptiveCard/action"
+# A reply to someone waits at most this long for its turn or a Retry-After (seconds), and is
+# tried this many times in all.
+MAX_REPLY_WAIT = 10.0
+REPLY_TRIES = 3
 
 
 # --- who is asking, and what they typed -----------------------------------------------------
@@ -354,15 +363,43 @@ class TeamsBot:
         asker = context.activity.from_property
         in_personal_chat = channel_of(context.activity)[0] is None
         if not private or in_personal_chat or asker is None:
-            await context.send_activity(activity)
+            await self.paced_send(context, activity)
             return
         targeted = activity.model_copy(deep=True)
         targeted.make_targeted_activity(ChannelAccount(id=asker.id, name=asker.name))
         try:
-            await context.send_activity(targeted)
+            await self.paced_send(context, targeted)
         except ClientResponseError as error:
+            if error.status == 429:
+                raise  # still too fast after its waits: never made public by falling back
             log.warning("targeted reply refused (%s); replying in the thread", error.status)
-            await context.send_activity(activity)
+            await self.paced_send(context, activity)
+
+    async def paced_send(self, context: TurnContext, activity: Activity) -> None:
+        """Send in the turn's conversation within its pace (the same allowances as the
+        channel's posts: Teams counts every message in a conversation), and after a 429 again
+        once its Retry-After has passed, up to REPLY_TRIES times."""
+        conversation = channel_of(context.activity)[0] or context.activity.conversation.id
+        paces = conversation_allowances(f"teams:channel:{conversation}",
+                                        TEAMS_CONVERSATION_PACES)
+        slot = await pacing.reserve_all(self.db, paces, utcnow())
+        wait = (slot - utcnow()).total_seconds()
+        if wait > 0:
+            await asyncio.sleep(min(wait, MAX_REPLY_WAIT))
+        for attempt in range(1, REPLY_TRIES + 1):
+            try:
+                await context.send_activity(activity)
+                return
+            except ClientResponseError as error:
+                if error.status != 429 or attempt == REPLY_TRIES:
+                    raise
+                seconds = retry_after_seconds(error.headers) or 1.0
+                log.warning("Teams asked me to wait %g s before replying (try %d)", seconds,
+                            attempt)
+                until = utcnow() + timedelta(seconds=seconds)
+                for key, pace in paces:
+                    await pacing.hold(self.db, key, pace, until)
+                await asyncio.sleep(min(seconds, MAX_REPLY_WAIT))
 
 
 class TeamsSurface:
