@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 # home, privacy and web are imported for the buttons they declare (handlers.commands.button).
 from handlers import cpd, digest, home, meetings, partnership, privacy, walk, web  # noqa: F401
 from handlers.buttons import ButtonData, StaleButton, decode
-from handlers.commands import BUTTONS, FORMS, Command
+from handlers.commands import BUTTONS, FORMS, Command, RunCommand, button
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
@@ -51,6 +51,15 @@ PLANNERS: list[Planner] = [digest.plan_due]
 
 def command_names() -> list[str]:
     return sorted(COMMANDS)
+
+
+@button(RunCommand)
+async def run_chosen(pressed: RunCommand, caller: Caller, session: AsyncSession) -> Outcome:
+    """A reading chosen by button: the command runs as if typed, in the press's transaction."""
+    found = COMMANDS.get(pressed.command)
+    if found is None:
+        return Outcome(out_of_date(caller))
+    return await found.run(pressed.text, caller, session)
 
 
 @dataclass

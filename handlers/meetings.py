@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,11 +13,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers import examples
+from handlers.bankholidays import REGION, bank_holiday, next_working_day
 from handlers.buttons import ButtonData
 from handlers.calendar import invite
-from handlers.commands import Access, Command, HelpLine, button, form
+from handlers.commands import Access, Command, HelpLine, button, choice_buttons, form
 from handlers.context import Caller
-from handlers.dates import DateError, TimeRange, format_time_range, parse_when
+from handlers.dates import (
+    Ambiguous,
+    DateError,
+    TimeRange,
+    format_date,
+    format_time_range,
+    parse_when,
+)
 from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
 from handlers.links import add_to_calendar
@@ -55,7 +64,12 @@ ANSWER_LABELS = {
     RsvpAnswer.NOT_GOING: "Can't make it",
     RsvpAnswer.MAYBE: "Maybe",
 }
-WHEN_EXAMPLE = "Thursday 5th February 11.30am-12.30pm"
+
+
+def when_example(caller: Caller) -> str:
+    """A meeting time that is right on the day it is shown: "Thursday 10th December
+    11.30am-12.30pm" (handlers/examples.py)."""
+    return examples.meeting_when(examples.today_of(caller.now))
 
 
 # --- typed requests -------------------------------------------------------------------------
@@ -118,9 +132,11 @@ meeting = Command("meeting",
                   "Schedule partnership meetings, collect replies, send invites and reminders",
                   "Meetings: schedule them, collect replies, and remind the channel",
                   notes=lambda caller: [
-                      "Times: `5/2 11:30 to 12:30`, `Thursday 5th February 11.30am-12.30pm`, "
-                      "`next Thursday 3pm for 1 hour`. Dates are day first; times are UK time "
-                      "unless the partnership has another time zone.",
+                      f"Times: `{examples.meeting_when_numeric(examples.today_of(caller.now))}`, "
+                      f"`{when_example(caller)}`, `{examples.MEETING_RELATIVE}`, "
+                      "`tomorrow at 4` (a time without am or pm is in school hours, 7am to 7pm). "
+                      "Dates are day first; times are UK time unless the partnership has another "
+                      "time zone. Where what you typed could mean two dates, I ask.",
                       "A partnership's meetings are for its members: only they see their "
                       "details, schedule, move or cancel them. Anyone in the channel may press a "
                       "reply button; replies from outside the partnership are shown apart, as "
@@ -142,6 +158,16 @@ class MeetingRsvp(ButtonData, kind="meeting.rsvp"):
             return cls(int(number), RsvpAnswer(answer))
         except ValueError:
             return None
+
+
+@dataclass(frozen=True)
+class MoveOffHoliday(ButtonData, kind="meeting.off_holiday"):
+    """"Move to Tue 1 Sep" under the warning that a meeting falls on a bank holiday: moves
+    that version of the meeting (`sequence`) to `when`, as `/meeting move` would."""
+
+    meeting_id: int
+    sequence: int
+    when: str
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -174,7 +200,7 @@ def parse_move(rest: str, caller: Caller) -> MoveRequest:
     number = _meeting_number(parsed.positional, "move", caller)
     when = parsed.get("when")
     if when is None:
-        example = caller.cmd(f"meeting move {number} when: {WHEN_EXAMPLE}")
+        example = caller.cmd(f"meeting move {number} when: {when_example(caller)}")
         raise FieldProblem("when", "Please say when the meeting moves to, with `when:`.",
                            f"For example {example}.")
     return MoveRequest(number, when)
@@ -205,7 +231,7 @@ def schedule_request(partnership: str, fields: dict[str, str], caller: Caller) -
     """The checks a schedule shares between the text command and the form."""
     partnership = tidy_name(partnership)
     example = caller.cmd(f"meeting schedule {partnership or 'East Barnet Area'} "
-                         f"when: {WHEN_EXAMPLE}")
+                         f"when: {when_example(caller)}")
     if not partnership:
         raise FieldProblem("partnership", "Which partnership is the meeting for?",
                            f"Write it like this: {example}.")
@@ -335,7 +361,7 @@ async def schedule_form(request: ScheduleFormRequest, caller: Caller,
     if chosen is None and len(mine) == 1:
         chosen = mine[0]
     example = f"meeting schedule {chosen.name if chosen else 'East Barnet Area'} when: " \
-              f"{WHEN_EXAMPLE}"
+              f"{when_example(caller)}"
     form = Form(
         form_id=SCHEDULE_FORM,
         title="Schedule a meeting",
@@ -347,9 +373,10 @@ async def schedule_form(request: ScheduleFormRequest, caller: Caller,
                       choices=tuple(Choice(p.name, p.name) for p in mine),
                       initial=chosen.name if chosen else None),
             FormField("when", "When", required=True, max_length=200,
-                      placeholder=WHEN_EXAMPLE,
-                      hint="Day first, in UK time: 5/2 11:30 to 12:30, or next Thursday 3pm "
-                           "for 1 hour."),
+                      placeholder=when_example(caller),
+                      hint="Day first, in UK time: "
+                           f"{examples.meeting_when_numeric(examples.today_of(caller.now))}, "
+                           f"or {examples.MEETING_RELATIVE}."),
             FormField("where", "Where", max_length=MAX_WHERE,
                       placeholder="A school and room, or a video call link"),
             FormField("title", "Title", max_length=MAX_TITLE,
@@ -374,6 +401,9 @@ async def submit_schedule_form(values: FormValues, context: str, caller: Caller,
         return await schedule(request, caller, session)
     except FieldProblem as problem:
         raise FieldErrors({problem.field: _plain(problem.problem, *problem.hints)}) from None
+    except WhenQuestion as question:
+        raise FieldErrors({"when": _plain(question.reply.title, "Which did you mean? Write",
+                                          " or ".join(question.choices) + ".")}) from None
     except CommandError as error:
         raise FieldErrors({"partnership": _plain(error.reply.plain_text())}) from None
 
@@ -383,19 +413,40 @@ def _plain(*texts: str) -> str:
     return " ".join(t.replace("`", "") for t in texts if t).replace("\n", " ")
 
 
-def _parse_when(text: str, caller: Caller, tz: ZoneInfo) -> TimeRange:
+class WhenQuestion(CommandError):
+    """What was typed could mean two times: the question, each reading as a command to use
+    (and a button that runs it). Nothing is saved until one is chosen."""
+
+    def __init__(self, reply: Reply, choices: tuple[str, ...]) -> None:
+        super().__init__(reply)
+        self.choices = choices
+
+
+def _parse_when(text: str, caller: Caller, tz: ZoneInfo,
+                retype: Callable[[str], str]) -> TimeRange:
+    """The meeting's time; `retype(when)` is the command (after `meeting `) with another
+    `when:`, for the readings of a question."""
     try:
         return parse_when(text, caller.now, tz)
+    except Ambiguous as question:
+        commands = [retype(choice) for choice in question.choices]
+        reply = Reply(
+            title=question.problem, tone=Tone.WARNING,
+            sections=[Section(
+                lines=["Which did you mean? Nothing is saved until you choose:",
+                       *(caller.cmd(f"meeting {command}") for command in commands)],
+                buttons=choice_buttons("meeting", commands, question.choices))])
+        raise WhenQuestion(reply, question.choices) from None
     except DateError as error:
         raise FieldProblem("when", error.problem, error.hint,
-                           f"For example `when: {WHEN_EXAMPLE}`.") from None
+                           f"For example `when: {when_example(caller)}`.") from None
 
 
 @meeting.subcommand(
     "schedule", "new", "add", usage="schedule <partnership> when: <date and time>",
     access=Access.MEMBER, parse=parse_schedule, group="Meetings",
-    help=[HelpLine(f"meeting schedule East Barnet Area when: {WHEN_EXAMPLE} where: Monkfrith "
-                   "agenda: Welcome; SEND update",
+    help=[HelpLine(lambda c: f"meeting schedule East Barnet Area when: {when_example(c)} "
+                             "where: Monkfrith agenda: Welcome; SEND update",
                    lambda c: "post it in the partnership's channel with reply buttons and a "
                              f"calendar invite (just {c.cmd('meeting schedule')} opens a form)")])
 async def schedule_command(request: ScheduleRequest | ScheduleFormRequest, caller: Caller,
@@ -406,12 +457,13 @@ async def schedule_command(request: ScheduleRequest | ScheduleFormRequest, calle
 
 
 async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSession) -> Outcome:
-    partnership = await find_partnership(session, caller, request.partnership,
-                                         example="meeting schedule {name} when: " + WHEN_EXAMPLE)
+    partnership = await find_partnership(
+        session, caller, request.partnership,
+        example="meeting schedule {name} when: " + when_example(caller))
     await require_member(session, caller, partnership)
     assert partnership.id is not None
     tz = timezone_of(partnership)
-    when = _parse_when(request.when, caller, tz)
+    when = _parse_when(request.when, caller, tz, lambda w: _schedule_text(request, w))
     meeting = Meeting(
         partnership_id=partnership.id, uid=f"{uuid.uuid4()}@partnership-bot",
         title=request.title or f"{partnership.name} meeting", starts_at=when.start,
@@ -434,14 +486,51 @@ async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSessi
                      f"Link one with {caller.cmd('partnership channel ' + partnership.name)}; "
                      "reminders will go there.")
     lines.append(_reminder_line(queued, await reminder_minutes(session, partnership.id)))
+    lines.extend(when.notes)
+    reply = Reply.success(f"Scheduled {meeting.title}: {_when(meeting)}.", *lines)
+    reply.sections += _holiday_warning(meeting, caller)
     return Outcome(
-        Reply.success(f"Scheduled {meeting.title}: {_when(meeting)}.", *lines),
+        reply,
         channel_posts=[ChannelPost(partnership.id, card, remember_as=card_key(meeting.id),
                                    attachment=invite(meeting, partnership.name, agenda_items,
                                                      caller.now),
                                    confirm="Posted in {channels} with reply buttons and “Add "
                                            "to calendar”.")],
     )
+
+
+def _schedule_text(request: ScheduleRequest, when: str) -> str:
+    """The schedule command for `request` with another `when:`."""
+    parts = [f"schedule {request.partnership} when: {when}"]
+    if request.where:
+        parts.append(f"where: {request.where}")
+    if request.title:
+        parts.append(f"title: {request.title}")
+    if request.agenda:
+        parts.append("agenda: " + "; ".join(request.agenda))
+    return " ".join(parts)
+
+
+def _holiday_warning(meeting: Meeting, caller: Caller) -> list[Section]:
+    """A warning when the meeting falls on an England and Wales bank holiday, with the command
+    (and a button) that moves it to the same time on the next working day."""
+    tz = ZoneInfo(meeting.timezone)
+    start, end = meeting.starts_at.astimezone(tz), meeting.ends_at.astimezone(tz)
+    holiday = bank_holiday(start.date())
+    if holiday is None:
+        return []
+    warning = (f"⚠️ {format_date(start.date())} is a bank holiday in {REGION} ({holiday}): "
+               "schools are usually closed.")
+    if end.date() != start.date() or meeting.id is None:
+        return [Section(lines=[warning])]
+    day = next_working_day(start.date())
+    when = f"{day.day}/{day.month}/{day.year} {start:%H:%M} to {end:%H:%M}"
+    command = caller.cmd(f"meeting move {meeting.id} when: {when}")
+    return [Section(lines=[warning, f"To move it to the same time on the next working day, "
+                                    f"{format_date(day)}: {command}"],
+                    buttons=[Button(f"Move to {day:%a} {day.day} {day:%b}",
+                                    MoveOffHoliday(meeting.id, meeting.sequence, when),
+                                    "primary")])]
 
 
 def _reminder_line(queued: Sequence[int], wanted: Sequence[int]) -> str:
@@ -820,13 +909,14 @@ async def cancel(request: CancelRequest, caller: Caller, session: AsyncSession) 
 @meeting.subcommand(
     "move", "reschedule", usage="move <n> when: …", access=Access.MEMBER, parse=parse_move,
     group="Meetings",
-    help=[("meeting move 12 when: next Thursday 3pm for 1 hour",
+    help=[(f"meeting move 12 when: {examples.MEETING_RELATIVE}",
            "move it; the channel gets a new invite and the reminders follow")])
 async def move(request: MoveRequest, caller: Caller, session: AsyncSession) -> Outcome:
     meeting, partnership = await _find_meeting(session, caller, request.meeting_id)
     await require_member(session, caller, partnership)
     _require_upcoming(meeting, caller, "move it")
-    when = _parse_when(request.when, caller, ZoneInfo(meeting.timezone))
+    when = _parse_when(request.when, caller, ZoneInfo(meeting.timezone),
+                       lambda w: f"move {request.meeting_id} when: {w}")
     if (when.start, when.end) == (meeting.starts_at, meeting.ends_at):
         raise CommandError.because(f"{meeting.title} is already at {_when(meeting)}.",
                                    "Give a different date or time to move it.")
@@ -848,10 +938,24 @@ async def move(request: MoveRequest, caller: Caller, session: AsyncSession) -> O
                           f"Moved: {meeting.title} is now {_when(meeting)}", lines, caller.now,
                           Tone.INFO)
     wanted = await reminder_minutes(session, meeting.partnership_id)
-    return Outcome(Reply.success(f"Moved {meeting.title} to {_when(meeting)}.",
-                                 "The channel has been told, with an updated calendar invite.",
-                                 _reminder_line(queued, wanted)),
-                   channel_posts=posts)
+    reply = Reply.success(f"Moved {meeting.title} to {_when(meeting)}.",
+                          "The channel has been told, with an updated calendar invite.",
+                          _reminder_line(queued, wanted), *when.notes)
+    reply.sections += _holiday_warning(meeting, caller)
+    return Outcome(reply, channel_posts=posts)
+
+
+@button(MoveOffHoliday)
+async def move_off_holiday(pressed: MoveOffHoliday, caller: Caller,
+                           session: AsyncSession) -> Outcome:
+    """The button under a bank holiday warning: `/meeting move` to the time it offered, unless
+    the meeting has been moved or changed since the warning."""
+    meeting, _ = await _find_meeting(session, caller, pressed.meeting_id)
+    if meeting.sequence != pressed.sequence:
+        return Outcome(Reply.error(
+            f"{meeting.title} has changed since that warning: it is now {_when(meeting)}.",
+            "Move it with " + caller.cmd(f"meeting move {pressed.meeting_id} when: …") + "."))
+    return await move(MoveRequest(pressed.meeting_id, pressed.when), caller, session)
 
 
 @meeting.subcommand(

@@ -350,7 +350,7 @@ class CpdSession(SQLModel, table=True):
     minutes: int | None = Field(default=None)
     host_school_id: int | None = Field(default=None, foreign_key="school.id")
     facilitator: str | None = Field(default=None, max_length=100)
-    # A head count, when attendees were given as a number rather than schools.
+    # A head count, when one was given (with or without the schools and people who came).
     attendee_count: int | None = Field(default=None)
     impact: str | None = Field(default=None, max_length=1500)
     platform: str = Field(max_length=10)
@@ -369,6 +369,19 @@ class CpdAttendance(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="cpd_session.id", ondelete="CASCADE")
     school_id: int = Field(foreign_key="school.id", index=True)
+
+
+class CpdAttendee(SQLModel, table=True):
+    """A person who attended a CPD session: a platform user (id, on the session's platform; the
+    name when known) or a typed name. Personal data: exported and erased per person."""
+
+    __tablename__ = "cpd_attendee"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="cpd_session.id", ondelete="CASCADE", index=True)
+    user_id: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, max_length=100)
+    position: int = Field(default=0)
 
 
 # slack-sdk's tables for Slack installations, bot tokens and OAuth states, on the same metadata
@@ -537,6 +550,13 @@ class QuietWeek(StrEnum):
     SKIP = "skip"  # nothing at all
 
 
+class BankHolidays(StrEnum):
+    """What the weekly digest does when its day is an England and Wales bank holiday."""
+
+    MOVE = "move"  # posted the next working day, saying why
+    KEEP = "keep"  # posted on the holiday as usual
+
+
 class DigestSettings(SQLModel, table=True):
     """When a partnership's weekly digest is posted, in the partnership's time zone. A
     partnership without a row gets it on Mondays at 08:00, with a note in quiet weeks."""
@@ -550,6 +570,8 @@ class DigestSettings(SQLModel, table=True):
     hour: int = Field(default=8)
     minute: int = Field(default=0)
     quiet_week: str = Field(default=QuietWeek.NOTE.value, max_length=10)
+    bank_holidays: str = Field(default=BankHolidays.MOVE.value, max_length=10,
+                               sa_column_kwargs={"server_default": BankHolidays.MOVE.value})
     updated_by: str | None = Field(default=None, max_length=64)
     updated_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                  nullable=False))

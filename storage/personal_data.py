@@ -18,11 +18,13 @@ from sqlalchemy import ColumnElement, delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import learning
 from storage.models import (
     AccessRole,
     AgendaItem,
     ChangeAction,
     ChannelLink,
+    CpdAttendee,
     CpdSession,
     DigestSettings,
     FileLink,
@@ -210,27 +212,73 @@ async def erase_walks(session: AsyncSession, person: Person) -> int:
 
 # --- CPD sessions ------------------------------------------------------------------------------
 
+def _attended_by(person: Person) -> Any:
+    """The sessions that name the person among the people who came."""
+    return select(CpdAttendee.session_id).where(CpdAttendee.user_id == person.user_id)
+
+
 async def export_cpd(session: AsyncSession, person: Person) -> list[Record]:
-    rows = await session.exec(
+    """Sessions the person logged or is named as attending, with the attendance as it was
+    given (a head count, the schools, the number of people named)."""
+    logged = (col(CpdSession.platform) == person.platform) \
+        & (col(CpdSession.logged_by_user_id) == person.user_id)
+    attended = (col(CpdSession.platform) == person.platform) \
+        & col(CpdSession.id).in_(_attended_by(person))
+    rows = (await session.exec(
         select(CpdSession, Partnership)
         .join(Partnership, col(Partnership.id) == CpdSession.partnership_id)
-        .where(Partnership.workspace == person.workspace,
-               CpdSession.platform == person.platform,
-               CpdSession.logged_by_user_id == person.user_id)
-        .order_by(col(CpdSession.held_on)))
-    return [Record("CPD session logged", {
-        "partnership": p.name, "session": str(s.id), "title": s.title,
-        "date": _text(s.held_on), "facilitator": _text(s.facilitator),
-    }) for s, p in rows.all()]
+        .where(Partnership.workspace == person.workspace, or_(logged, attended))
+        .order_by(col(CpdSession.held_on)))).all()
+    ids = [s.id for s, _ in rows if s.id is not None]
+    schools = await learning.attending_schools(session, ids)
+    people = await learning.attendees_of(session, ids)
+    records = []
+    for cpd, partnership in rows:
+        assert cpd.id is not None
+        came = people.get(cpd.id, [])
+        part = [*(["logged it"] if cpd.logged_by_user_id == person.user_id else []),
+                *(["attended"] if any(p.user_id == person.user_id for p in came) else [])]
+        kind = "CPD session logged" if part[:1] == ["logged it"] else "CPD session attended"
+        records.append(Record(kind, {
+            "partnership": partnership.name, "session": str(cpd.id), "title": cpd.title,
+            "date": _text(cpd.held_on), "facilitator": _text(cpd.facilitator),
+            "your part": ", ".join(part),
+            "attendance": attendance_as_given(cpd.attendee_count,
+                                              [s.name for s in schools.get(cpd.id, [])],
+                                              len(came)),
+        }))
+    return records
+
+
+def attendance_as_given(count: int | None, schools: list[str], people: int) -> str:
+    """"14 attendees (schools not recorded)", "Monkfrith, Danegrove; 14 attendees",
+    "3 people named (schools not recorded)", "not recorded"."""
+    parts = []
+    if schools:
+        parts.append(", ".join(schools))
+    if count is not None:
+        parts.append(f"{count:,} attendee{'s' if count != 1 else ''}")
+    if people:
+        parts.append(f"{people:,} {'person' if people == 1 else 'people'} named")
+    if not parts:
+        return "not recorded"
+    return "; ".join(parts) + ("" if schools else " (schools not recorded)")
 
 
 async def erase_cpd(session: AsyncSession, person: Person) -> int:
+    """The person's name comes off the sessions they logged and the ones naming them as
+    attending; the sessions, and how many came, stay."""
+    here = col(CpdSession.partnership_id).in_(_in_workspace(person))
     result = await session.exec(update(CpdSession).where(
-        col(CpdSession.partnership_id).in_(_in_workspace(person)),
-        col(CpdSession.platform) == person.platform,
+        here, col(CpdSession.platform) == person.platform,
         col(CpdSession.logged_by_user_id) == person.user_id)
         .values(logged_by_user_id="", logged_by_name=ERASED))
-    return int(result.rowcount)
+    sessions_here = select(CpdSession.id).where(here, CpdSession.platform == person.platform)
+    named = await session.exec(update(CpdAttendee).where(
+        col(CpdAttendee.user_id) == person.user_id,
+        col(CpdAttendee.session_id).in_(sessions_here))
+        .values(user_id=None, name=ERASED))
+    return int(result.rowcount) + int(named.rowcount)
 
 
 # --- meetings ----------------------------------------------------------------------------------
@@ -373,5 +421,5 @@ async def erase(session: AsyncSession, person: Person) -> int:
 
 # Tables with columns that name or identify people, all handled above.
 COVERED = {"partnership", "member", "channel_link", "learning_walk", "walk_walker",
-           "cpd_session", "meeting", "agenda_item", "rsvp", "meeting_settings",
+           "cpd_session", "cpd_attendee", "meeting", "agenda_item", "rsvp", "meeting_settings",
            "digest_settings", "record_change", "web_link", "web_session", "file_link"}
