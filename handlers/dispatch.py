@@ -31,6 +31,7 @@ from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
 from handlers.parsing import ParseError
 from handlers.replies import Attachment, ChannelPost, Outcome, Reply, Skip
+from handlers.reply_codec import QUEUED_POST_KIND, render_queued
 from storage import dedupe
 from storage.db import UNAVAILABLE, Database, NoTimeLeft, value_out_of_range, wrote
 
@@ -54,6 +55,7 @@ SCHEDULED: dict[str, ScheduledRenderer] = {
     meetings.REMINDER_KIND: meetings.render_reminder,
     meetings.AGENDA_KIND: meetings.render_agenda_reminder,
     digest.DIGEST_KIND: digest.render_scheduled,
+    QUEUED_POST_KIND: render_queued,
 }
 PLANNERS: list[Planner] = [digest.plan_due]
 
