@@ -138,11 +138,13 @@ async def test_teams_shows_the_question_as_a_card_whose_buttons_schedule(
     assert f"meeting schedule East Barnet Area when: {format_date(day)} 10am-11am" in \
         card_text(card)
     assert "/meeting" not in card_text(card)
-    choices = elements(card, "Action.Submit")
+    choices = elements(card, "Action.Execute")
     assert [c["title"] for c in choices] == [f"{format_date(d)} 10am-11am"
                                              for d in (day, day + timedelta(days=1))]
     assert await meetings_in(teams_bot.db) == []
-    await teams_bot.teams.post(teams_bot.teams.card_submit(choices[0]["data"]))
+    status, _ = await teams_bot.teams.invoke(
+        teams_bot.teams.card_action(choices[0]["data"], choices[0]["verb"]))
+    assert status == 200
     await teams_bot.connector.wait_until(lambda: len(teams_bot.connector.of(REPLY)) >= 3)
     meeting, = await meetings_in(teams_bot.db)
     assert meeting.starts_at.astimezone(LONDON).date() == day
