@@ -20,9 +20,19 @@ from storage import personal_data
 from storage.db import Database
 from storage.models import LearningWalk, Member, Partnership, Rsvp, RsvpAnswer, WalkWalker
 from storage.personal_data import ERASED
-from storage.retention import remove_old_walk_notes
+from storage.retention import NOTES_REMOVED, remove_old_walk_notes
 from tests.conftest import RunningBot
-from tests.support.learning import ANN, BEN, CY, PARTNERSHIP, count, ok, say, set_up_partnerships
+from tests.support.learning import (
+    ANN,
+    BEN,
+    CY,
+    PARTNERSHIP,
+    count,
+    ok,
+    say,
+    set_up_partnerships,
+    walk_steps,
+)
 from tests.support.slack_requests import block_action
 
 WALK = (f"log {PARTNERSHIP} school: monkfrith date: 5/2/2026 focus: reading "
@@ -83,11 +93,12 @@ async def test_forget_me_asks_first_and_then_erases_but_keeps_counts(db: Databas
     assert done.updated_message is not None
     async with db.session() as session:
         members = (await session.exec(select(Member.user_id))).all()
-        walk = (await session.exec(select(LearningWalk))).one()
+        (await session.exec(select(LearningWalk))).one()  # the walk stays
         walkers = (await session.exec(select(WalkWalker.name, WalkWalker.user_id))).all()
         rsvp = (await session.exec(select(Rsvp))).one()
     assert "U0BEN00001" not in members
-    assert (walk.owner_user_id, walk.owner_name) == (None, ERASED)
+    [step] = await walk_steps(db)
+    assert (step.owner_user_id, step.owner_name) == (None, ERASED)
     assert (ERASED, None) in walkers and ("Dee Ray", None) in walkers
     assert rsvp.user_id.startswith("erased:") and rsvp.answer == "going"
     assert await count(db, LearningWalk) == walks_before
@@ -143,7 +154,9 @@ async def test_retention_removes_old_notes_and_keeps_the_walk(db: Database) -> N
     async with db.session() as session:
         walk = (await session.exec(select(LearningWalk))).one()
         walkers = (await session.exec(select(WalkWalker.name))).all()
-    assert (walk.strengths, walk.next_steps, walk.owner_name) == (None, None, None)
+    [step] = await walk_steps(db)
+    assert (walk.strengths, walk.next_steps, step.owner_name) == (None, None, None)
+    assert step.description == NOTES_REMOVED
     assert walk.focus == "reading" and walk.notes_removed_at is not None
     assert set(walkers) == {ERASED}
 
