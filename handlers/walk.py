@@ -299,7 +299,7 @@ class WalkLog(LogKind[WalkDraft]):
         walkers = [WalkWalker(walk_id=walk.id, user_id=p.user_id, name=p.name, position=n)
                    for n, p in enumerate(draft.walkers)]
         session.add_all(walkers)
-        steps = await _save_steps(walk, draft.steps, caller, session)
+        steps = await _save_steps(walk, draft.steps, caller, session, new=found is None)
         facts = [Fact("Date", format_date(walk.walked_on)), Fact("Focus", walk.focus)]
         if walk.year_groups:
             facts.append(Fact("Year groups", walk.year_groups))
@@ -460,11 +460,13 @@ def _step_of(action: Action) -> StepDraft:
 
 
 async def _save_steps(walk: LearningWalk, steps: Sequence[StepDraft], caller: Caller,
-                      session: AsyncSession) -> list[Action]:
+                      session: AsyncSession, new: bool) -> list[Action]:
     """The walk's open actions become `steps`: those unchanged are kept (with their numbers),
     the rest replaced; done and dropped ones stay as they were."""
     assert walk.id is not None
-    existing = await actions.actions_of_walk(session, walk.id)
+    if new and not steps:
+        return []
+    existing = [] if new else await actions.actions_of_walk(session, walk.id)
     kept: list[Action] = []
     unused = [a for a in existing if a.status == ActionStatus.OPEN.value]
     result: list[Action] = []

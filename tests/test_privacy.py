@@ -65,9 +65,12 @@ async def test_my_data_lists_everything_held_about_me_and_nothing_else(db: Datab
     document, rows = files_of(outcome)
     assert document["user_id"] == "U0BEN00001" and document["platform"] == "slack"
     kinds = sorted(r["kind"] for r in rows)
-    assert kinds == ["CPD session logged", "learning walk", "meeting reply", "membership"]
+    assert kinds == ["CPD session logged", "action", "learning walk", "meeting reply",
+                     "membership"]
     walk = next(r for r in rows if r["kind"] == "learning walk")
-    assert walk["your part"] == "owns its next steps, walker"
+    assert walk["your part"] == "walker"
+    step = next(r for r in rows if r["kind"] == "action")
+    assert (step["your part"], step["status"]) == ("owner", "open")
     assert walk["focus"] == "reading"
     membership = next(r for r in rows if r["kind"] == "membership")
     assert membership["partnership"] == PARTNERSHIP and membership["school"] == "Danegrove"
