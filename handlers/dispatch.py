@@ -13,7 +13,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 # home, privacy and web are imported for the buttons they declare (handlers.commands.button).
-from handlers import cpd, digest, home, meetings, partnership, privacy, walk, web  # noqa: F401
+from handlers import (  # noqa: F401
+    cpd,
+    digest,
+    home,
+    meetings,
+    nudges,
+    partnership,
+    privacy,
+    walk,
+    web,
+)
 from handlers.buttons import ButtonData, StaleButton, decode
 from handlers.commands import BUTTONS, FORMS, Command
 from handlers.context import Caller
@@ -43,8 +53,10 @@ COMMANDS: dict[str, Command] = {
 SCHEDULED: dict[str, ScheduledRenderer] = {
     meetings.REMINDER_KIND: meetings.render_reminder,
     digest.DIGEST_KIND: digest.render_scheduled,
+    nudges.NUDGE_KIND: nudges.render_nudge,
+    nudges.UNOWNED_KIND: nudges.render_unowned,
 }
-PLANNERS: list[Planner] = [digest.plan_due]
+PLANNERS: list[Planner] = [digest.plan_due, nudges.plan_due]
 
 
 def command_names() -> list[str]:
