@@ -37,7 +37,7 @@ from storage.db import UNAVAILABLE, Database, DatabaseStalled
 from storage.models import ChannelLink, DeliveryStatus
 from storage.outbox import Claimed
 from storage.retention import housekeeping
-from storage.types import LONDON
+from storage.types import LONDON, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ HISTORY_MARGIN = timedelta(minutes=10)
 
 
 def system_clock() -> datetime:
-    return datetime.now(UTC)
+    return utcnow()
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
@@ -341,7 +341,7 @@ class OutboxScheduler:
             # rather than APScheduler warning that it skipped it.
             max_instances=2,
             # The first poll right away: deliveries that fell due while the bot was down.
-            next_run_time=datetime.now(UTC),
+            next_run_time=utcnow(),
         )
         # Retention and clean-up, daily in the small hours; idempotent, so several processes
         # running it is harmless.
@@ -351,7 +351,7 @@ class OutboxScheduler:
             self._plan, "interval", seconds=self.plan_seconds, id=self.PLAN_JOB_ID,
             coalesce=True, misfire_grace_time=None, max_instances=1,
             # At start too: partnerships whose digest was never queued (or the bot was down).
-            next_run_time=datetime.now(UTC),
+            next_run_time=utcnow(),
         )
         # APScheduler logs every run at INFO; a poll every few seconds would drown the log.
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.bankholidays import REGION, bank_holiday, is_working_day, next_working_day
 from handlers.chart import MAX_SCHOOLS_SHOWN, CoverageGrid, coverage_png
 from handlers.context import Caller
 from handlers.cpd import format_hours
@@ -55,6 +56,7 @@ from storage import digests, outbox, queries
 from storage.db import Database
 from storage.digests import Capped, Coverage, CpdItem, MeetingItem, StepItem, WalkItem
 from storage.models import (
+    BankHolidays,
     DeliveryStatus,
     DigestSettings,
     Partnership,
@@ -63,7 +65,7 @@ from storage.models import (
     ScheduledDelivery,
 )
 from storage.names import tidy_name
-from storage.types import LONDON
+from storage.types import LONDON, utcnow
 
 DIGEST_KIND = "digest"
 # Items shown per list; the rest are counted ("…and 12 more") with the command that lists them.
@@ -88,12 +90,14 @@ class Timing:
     weekday: int = 0
     at: time = time(8, 0)
     quiet: QuietWeek = QuietWeek.NOTE
+    bank_holidays: BankHolidays = BankHolidays.MOVE
 
     @classmethod
     def of(cls, row: DigestSettings | None) -> Timing:
         if row is None:
             return cls()
-        return cls(row.enabled, row.weekday, time(row.hour, row.minute), QuietWeek(row.quiet_week))
+        return cls(row.enabled, row.weekday, time(row.hour, row.minute), QuietWeek(row.quiet_week),
+                   BankHolidays(row.bank_holidays))
 
     def describe(self, tz: ZoneInfo) -> str:
         """"Mondays at 08:00 (UK time)"."""
@@ -104,6 +108,10 @@ class Timing:
         return ("a one-line “quiet week” note" if self.quiet is QuietWeek.NOTE
                 else "nothing at all")
 
+    def holiday_words(self) -> str:
+        return ("posted the next working day" if self.bank_holidays is BankHolidays.MOVE
+                else "posted as usual")
+
 
 def next_send(timing: Timing, tz: ZoneInfo, after: datetime) -> datetime:
     """The first send time at or after `after`, on the partnership's local clock (so 08:00
@@ -113,6 +121,29 @@ def next_send(timing: Timing, tz: ZoneInfo, after: datetime) -> datetime:
     fire: datetime | None = trigger.get_next_fire_time(None, after.astimezone(tz))
     assert fire is not None  # a weekly trigger always fires again
     return fire.astimezone(UTC)
+
+
+def moved_off_holidays(timing: Timing, tz: ZoneInfo, regular: datetime) -> datetime:
+    """When the digest whose regular time is `regular` goes out: then, or, when that day is an
+    England and Wales bank holiday and the partnership has not chosen to keep it, at the same
+    time on the next working day (Easter Monday's on Tuesday; Christmas's after Boxing Day)."""
+    local = regular.astimezone(tz)
+    if timing.bank_holidays is BankHolidays.KEEP or bank_holiday(local.date()) is None:
+        return regular
+    return datetime.combine(next_working_day(local.date()), local.time(),
+                            tzinfo=tz).astimezone(UTC)
+
+
+def regular_day(timing: Timing, day: date) -> date:
+    """The day a digest posted on `day` stands for: `day`, or the bank holiday on the
+    partnership's digest day it was moved off (the week it looks back on ends before that)."""
+    if timing.bank_holidays is BankHolidays.MOVE:
+        back = day - timedelta(days=1)
+        while back > day - timedelta(days=7) and not is_working_day(back):
+            if back.weekday() == timing.weekday and bank_holiday(back) is not None:
+                return back
+            back -= timedelta(days=1)
+    return day
 
 
 def iso_week(moment: datetime, tz: ZoneInfo) -> str:
@@ -140,15 +171,19 @@ def digest_key(partnership_id: int, week: str) -> str:
 def _candidates(partnership: Partnership, timing: Timing, now: datetime) -> list[tuple[datetime,
                                                                                       str]]:
     """The next send time and the one in the following week, with their keys: when this
-    week's digest has already gone, the next is the following week's."""
+    week's digest has already gone, the next is the following week's. A digest moved off a bank
+    holiday keeps the key of its regular day's week, and may still be ahead when its regular
+    time has passed, so the search starts a week back."""
     assert partnership.id is not None
     tz = timezone_of(partnership)
-    first = next_send(timing, tz, now)
-    local = first.astimezone(tz)
-    following_monday = datetime.combine(local.date() + timedelta(days=7 - local.weekday()),
-                                        time(0), tzinfo=tz)
-    second = next_send(timing, tz, following_monday)
-    return [(fire, digest_key(partnership.id, iso_week(fire, tz))) for fire in (first, second)]
+    found: list[tuple[datetime, str]] = []
+    regular = next_send(timing, tz, now - timedelta(days=7))
+    while len(found) < 2:
+        fire = moved_off_holidays(timing, tz, regular)
+        if fire >= now:
+            found.append((fire, digest_key(partnership.id, iso_week(regular, tz))))
+        regular = next_send(timing, tz, regular + timedelta(minutes=1))
+    return found
 
 
 async def plan(session: AsyncSession, partnership: Partnership, timing: Timing, now: datetime,
@@ -216,6 +251,8 @@ class DigestData:
     first: date  # the week looked back on, inclusive
     last: date
     term: Term
+    # The bank holiday it was moved off, with its name, or None.
+    moved_from: tuple[date, str] | None
     cpd: Capped[CpdItem]
     walks: Capped[WalkItem]
     joined: Capped[str]
@@ -231,23 +268,29 @@ class DigestData:
 
     @property
     def week(self) -> str:
-        return iso_week(self.sent_at, self.tz)
+        regular = self.moved_from[0] if self.moved_from else self.sent_at.astimezone(self.tz)
+        year, week, _ = regular.isocalendar()
+        return f"{year}-W{week:02d}"
 
 
-async def gather(session: AsyncSession, partnership: Partnership, sent_at: datetime) -> DigestData:
-    """The digest sent at `sent_at`: the seven days before its day, the two weeks after its
-    moment, next steps overdue on its day, and the term's CPD. Ten statements, however much
-    the partnership has logged."""
+async def gather(session: AsyncSession, partnership: Partnership, sent_at: datetime,
+                 timing: Timing | None = None) -> DigestData:
+    """The digest sent at `sent_at`: the seven days before its day (its regular day, when it
+    was moved off a bank holiday), the two weeks after its moment, next steps overdue on its
+    day, and the term's CPD. Ten statements, however much the partnership has logged."""
     assert partnership.id is not None
     tz = timezone_of(partnership)
     day = sent_at.astimezone(tz).date()
-    first, last = day - timedelta(days=7), day - timedelta(days=1)
+    regular = regular_day(timing or Timing(), day)
+    holiday = bank_holiday(regular) if regular != day else None
+    moved_from = (regular, holiday) if holiday is not None else None
+    first, last = regular - timedelta(days=7), regular - timedelta(days=1)
     week_start = datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC)
-    week_end = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    week_end = datetime.combine(regular, time(0), tzinfo=tz).astimezone(UTC)
     term = school_term(day)
     pid = partnership.id
     return DigestData(
-        partnership, tz, sent_at, first, last, term,
+        partnership, tz, sent_at, first, last, term, moved_from,
         cpd=await digests.cpd_held(session, pid, first, last, LIST_CAP),
         walks=await digests.walks_done(session, pid, first, last, LIST_CAP),
         joined=await digests.schools_joined(session, pid, week_start, week_end, NAMES_SHOWN),
@@ -387,18 +430,31 @@ def digest_reply(data: DigestData, timing: Timing) -> Reply:
     if data.coverage.total and data.coverage.schools:
         buttons.append(see_the_chart(data.partnership.id))
     sections.append(Section(lines=[
-        f"Posted {timing.describe(data.tz)}. `/partnership digest {name}` shows the settings; "
-        "a lead can change them."],
+        f"Posted {timing.describe(data.tz)}{_moved_words(data)}. `/partnership digest {name}` "
+        "shows the settings; a lead can change them."],
         buttons=buttons))
     return Reply(title=f"Weekly digest for {name}: {short_date(data.first)} to "
                        f"{short_date(data.last)}",
                  sections=sections, visibility=Visibility.PUBLIC)
 
 
+def _moved_words(data: DigestData) -> str:
+    """", a day late this week: Monday 31 August is the Late Summer Bank Holiday", or ""."""
+    if data.moved_from is None:
+        return ""
+    day, holiday = data.moved_from
+    late = (data.sent_at.astimezone(data.tz).date() - day).days
+    return (f", {'a day' if late == 1 else f'{late} days'} late this week: "
+            f"{format_date(day)} is a bank holiday in {REGION} ({holiday})")
+
+
 def quiet_reply(data: DigestData) -> Reply:
+    moved = _moved_words(data).removeprefix(", ")
     return Reply(title=f"A quiet week in {data.partnership.name}: nothing logged from "
                        f"{short_date(data.first)} to {short_date(data.last)}, no meetings in "
                        "the next two weeks, and nothing overdue.",
+                 sections=[Section(lines=[f"Posted {moved}."])]
+                 if moved else [],
                  visibility=Visibility.PUBLIC)
 
 
@@ -453,7 +509,7 @@ async def render_scheduled(payload: dict[str, Any], due_at: datetime, now: datet
     if not timing.enabled:
         return None
     assert partnership.id is not None
-    data = await gather(session, partnership, due_at)
+    data = await gather(session, partnership, due_at, timing)
     if data.quiet:
         if timing.quiet is QuietWeek.SKIP:
             return Skip("a quiet week: nothing to report, and quiet weeks are set to send "
@@ -473,7 +529,12 @@ _QUIET_WORDS = {
     "skip": QuietWeek.SKIP, "nothing": QuietWeek.SKIP, "none": QuietWeek.SKIP,
     "silent": QuietWeek.SKIP, "no": QuietWeek.SKIP, "off": QuietWeek.SKIP,
 }
-FIELDS = ("day", "time", "quiet")
+_HOLIDAY_WORDS = {
+    "move": BankHolidays.MOVE, "next": BankHolidays.MOVE, "next working day": BankHolidays.MOVE,
+    "skip": BankHolidays.MOVE, "keep": BankHolidays.KEEP, "send": BankHolidays.KEEP,
+    "as usual": BankHolidays.KEEP, "post": BankHolidays.KEEP,
+}
+FIELDS = ("day", "time", "quiet", "holidays", "bank holidays")
 EXAMPLE = "partnership digest East Barnet Area day: Monday time: 08:00"
 
 
@@ -484,6 +545,7 @@ class DigestRequest:
     weekday: int | None = None
     at: time | None = None
     quiet: QuietWeek | None = None
+    bank_holidays: BankHolidays | None = None
 
 
 def parse_request(text: str, caller: Caller) -> DigestRequest:
@@ -517,10 +579,18 @@ def parse_request(text: str, caller: Caller) -> DigestRequest:
             raise ParseError(f"`quiet:` takes `note` or `skip`, not “{parsed.fields['quiet']}”.",
                              "`quiet: note` posts a one-line note in a week with nothing to "
                              "report; `quiet: skip` posts nothing then.")
+    holidays_given = parsed.get("holidays") or parsed.get("bank holidays")
+    bank_holidays = None
+    if holidays_given is not None:
+        bank_holidays = _HOLIDAY_WORDS.get(" ".join(holidays_given.lower().split()))
+        if bank_holidays is None:
+            raise ParseError(f"`holidays:` takes `move` or `keep`, not “{holidays_given}”.",
+                             "`holidays: move` posts the digest the next working day when its "
+                             "day is a bank holiday; `holidays: keep` posts it on the holiday.")
     action: Action = verb or ("set" if parsed.fields else "show")
     if verb == "on" and parsed.fields:
         action = "set"
-    return DigestRequest(name, action, weekday, at, quiet)
+    return DigestRequest(name, action, weekday, at, quiet, bank_holidays)
 
 
 async def run(request: DigestRequest, caller: Caller, session: AsyncSession) -> Outcome:
@@ -557,6 +627,8 @@ async def change(session: AsyncSession, partnership: Partnership, request: Diges
         row.hour, row.minute = request.at.hour, request.at.minute
     if request.quiet is not None:
         row.quiet_week = request.quiet.value
+    if request.bank_holidays is not None:
+        row.bank_holidays = request.bank_holidays.value
     row.enabled = request.action != "off"
     row.updated_by, row.updated_at = caller.user_id, caller.now
     session.add(row)
@@ -571,7 +643,8 @@ async def change(session: AsyncSession, partnership: Partnership, request: Diges
                              "Turn it back on with "
                              + caller.cmd(f"partnership digest {name} on") + ".")
     links = await queries.channel_links(session, partnership.id)
-    lines = [f"In a quiet week it posts {timing.quiet_words()}."]
+    lines = [f"In a quiet week it posts {timing.quiet_words()}.",
+             f"When its day is a bank holiday it is {timing.holiday_words()}."]
     if links:
         fire = await plan(session, partnership, timing, caller.now)
         if fire is not None:
@@ -595,6 +668,7 @@ async def describe(session: AsyncSession, partnership: Partnership, caller: Call
     facts = [Fact("Status", "on" if timing.enabled else "off"),
              Fact("When", timing.describe(tz)),
              Fact("Quiet weeks", timing.quiet_words()),
+             Fact("Bank holidays", timing.holiday_words()),
              Fact("Channels", _channels(links) or "none linked yet")]
     waiting = await digests.waiting_delivery(session, prefix)
     if waiting is not None and timing.enabled:
@@ -608,7 +682,7 @@ async def describe(session: AsyncSession, partnership: Partnership, caller: Call
         Section(lines=[
             f"{caller.cmd(f'partnership digest {name} preview')} shows this week's as it stands.",
             "A lead changes it with " + caller.cmd(EXAMPLE.replace("East Barnet Area", name))
-            + ", `quiet: note` or `quiet: skip`, or "
+            + ", `quiet: note` or `quiet: skip`, `holidays: move` or `holidays: keep`, or "
             + caller.cmd(f"partnership digest {name} off") + ".",
         ]),
     ])
@@ -632,8 +706,8 @@ async def preview(session: AsyncSession, partnership: Partnership, caller: Calle
     tz = timezone_of(partnership)
     timing = Timing.of(await digests.digest_settings(session, partnership.id))
     links = await queries.channel_links(session, partnership.id)
-    send_at = next_send(timing, tz, caller.now)
-    data = await gather(session, partnership, send_at)
+    send_at = _candidates(partnership, timing, caller.now)[0][0]
+    data = await gather(session, partnership, send_at, timing)
     where = _channels(links) or "its channel (none is linked yet)"
     when = f"on {_moment(send_at, tz)}"
     if not timing.enabled:
@@ -659,7 +733,8 @@ def help_lines(caller: Caller) -> list[str]:
     return [
         f"{c('partnership digest East Barnet Area')}: when its weekly digest is posted, and "
         "what went out last",
-        f"{c(EXAMPLE)}: post it then (leads; also `quiet: note` or `quiet: skip`, and "
+        f"{c(EXAMPLE)}: post it then (leads; also `quiet: note` or `quiet: skip`, "
+        "`holidays: move` or `holidays: keep`, and "
         f"{c('partnership digest East Barnet Area off')})",
         f"{c('partnership digest East Barnet Area preview')}: see it now, only you",
     ]
@@ -688,7 +763,7 @@ def week_asked(text: str | None) -> str:
     """A week as typed ("2026-w10"), or this week in the UK: "2026-W10". ValueError, saying
     how to write it, if it is not an ISO week."""
     if text is None:
-        return iso_week(datetime.now(UTC), LONDON)
+        return iso_week(utcnow(), LONDON)
     try:
         monday = parse_iso_week(text)
     except ValueError:

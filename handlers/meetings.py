@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.bankholidays import REGION, bank_holiday, next_working_day
 from handlers.buttons import ButtonData
 from handlers.calendar import invite
 from handlers.commands import Access, Command, HelpLine, button, form
 from handlers.context import Caller
-from handlers.dates import DateError, TimeRange, format_time_range, parse_when
+from handlers.dates import DateError, TimeRange, format_date, format_time_range, parse_when
 from handlers.errors import CommandError
 from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
 from handlers.links import add_to_calendar
@@ -142,6 +143,16 @@ class MeetingRsvp(ButtonData, kind="meeting.rsvp"):
             return cls(int(number), RsvpAnswer(answer))
         except ValueError:
             return None
+
+
+@dataclass(frozen=True)
+class MoveOffHoliday(ButtonData, kind="meeting.off_holiday"):
+    """"Move to Tue 1 Sep" under the warning that a meeting falls on a bank holiday: moves
+    that version of the meeting (`sequence`) to `when`, as `/meeting move` would."""
+
+    meeting_id: int
+    sequence: int
+    when: str
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -434,14 +445,38 @@ async def schedule(request: ScheduleRequest, caller: Caller, session: AsyncSessi
                      f"Link one with {caller.cmd('partnership channel ' + partnership.name)}; "
                      "reminders will go there.")
     lines.append(_reminder_line(queued, await reminder_minutes(session, partnership.id)))
+    reply = Reply.success(f"Scheduled {meeting.title}: {_when(meeting)}.", *lines)
+    reply.sections += _holiday_warning(meeting, caller)
     return Outcome(
-        Reply.success(f"Scheduled {meeting.title}: {_when(meeting)}.", *lines),
+        reply,
         channel_posts=[ChannelPost(partnership.id, card, remember_as=card_key(meeting.id),
                                    attachment=invite(meeting, partnership.name, agenda_items,
                                                      caller.now),
                                    confirm="Posted in {channels} with reply buttons and “Add "
                                            "to calendar”.")],
     )
+
+
+def _holiday_warning(meeting: Meeting, caller: Caller) -> list[Section]:
+    """A warning when the meeting falls on an England and Wales bank holiday, with the command
+    (and a button) that moves it to the same time on the next working day."""
+    tz = ZoneInfo(meeting.timezone)
+    start, end = meeting.starts_at.astimezone(tz), meeting.ends_at.astimezone(tz)
+    holiday = bank_holiday(start.date())
+    if holiday is None:
+        return []
+    warning = (f"⚠️ {format_date(start.date())} is a bank holiday in {REGION} ({holiday}): "
+               "schools are usually closed.")
+    if end.date() != start.date() or meeting.id is None:
+        return [Section(lines=[warning])]
+    day = next_working_day(start.date())
+    when = f"{day.day}/{day.month}/{day.year} {start:%H:%M} to {end:%H:%M}"
+    command = caller.cmd(f"meeting move {meeting.id} when: {when}")
+    return [Section(lines=[warning, f"To move it to the same time on the next working day, "
+                                    f"{format_date(day)}: {command}"],
+                    buttons=[Button(f"Move to {day:%a} {day.day} {day:%b}",
+                                    MoveOffHoliday(meeting.id, meeting.sequence, when),
+                                    "primary")])]
 
 
 def _reminder_line(queued: Sequence[int], wanted: Sequence[int]) -> str:
@@ -848,10 +883,24 @@ async def move(request: MoveRequest, caller: Caller, session: AsyncSession) -> O
                           f"Moved: {meeting.title} is now {_when(meeting)}", lines, caller.now,
                           Tone.INFO)
     wanted = await reminder_minutes(session, meeting.partnership_id)
-    return Outcome(Reply.success(f"Moved {meeting.title} to {_when(meeting)}.",
-                                 "The channel has been told, with an updated calendar invite.",
-                                 _reminder_line(queued, wanted)),
-                   channel_posts=posts)
+    reply = Reply.success(f"Moved {meeting.title} to {_when(meeting)}.",
+                          "The channel has been told, with an updated calendar invite.",
+                          _reminder_line(queued, wanted))
+    reply.sections += _holiday_warning(meeting, caller)
+    return Outcome(reply, channel_posts=posts)
+
+
+@button(MoveOffHoliday)
+async def move_off_holiday(pressed: MoveOffHoliday, caller: Caller,
+                           session: AsyncSession) -> Outcome:
+    """The button under a bank holiday warning: `/meeting move` to the time it offered, unless
+    the meeting has been moved or changed since the warning."""
+    meeting, _ = await _find_meeting(session, caller, pressed.meeting_id)
+    if meeting.sequence != pressed.sequence:
+        return Outcome(Reply.error(
+            f"{meeting.title} has changed since that warning: it is now {_when(meeting)}.",
+            "Move it with " + caller.cmd(f"meeting move {pressed.meeting_id} when: …") + "."))
+    return await move(MoveRequest(pressed.meeting_id, pressed.when), caller, session)
 
 
 @meeting.subcommand(

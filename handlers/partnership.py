@@ -517,7 +517,9 @@ partnership.subcommand(
     help=[("partnership digest East Barnet Area",
            "when its weekly digest is posted, and what went out last"),
           HelpLine(digest.EXAMPLE, lambda c: "post it then (leads; also `quiet: note` or "
-                   f"`quiet: skip`, and {c.cmd('partnership digest East Barnet Area off')})"),
+                   "`quiet: skip`, `holidays: move` (a bank holiday's digest the next working "
+                   "day, the default) or `holidays: keep`, and "
+                   f"{c.cmd('partnership digest East Barnet Area off')})"),
           ("partnership digest East Barnet Area preview", "see it now, only you")],
 )(digest.run)
 partnership.subcommand(

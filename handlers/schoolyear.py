@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
-from storage.types import LONDON
+from storage.types import LONDON, utcnow
 
 # Not strftime("%b"): that follows the server's locale.
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -13,7 +13,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def today_in_london() -> date:
     """The date on a school's wall clock, whatever the server's time zone."""
-    return datetime.now(LONDON).date()
+    return utcnow().astimezone(LONDON).date()
 
 
 @dataclass(frozen=True)

@@ -523,6 +523,13 @@ class QuietWeek(StrEnum):
     SKIP = "skip"  # nothing at all
 
 
+class BankHolidays(StrEnum):
+    """What the weekly digest does when its day is an England and Wales bank holiday."""
+
+    MOVE = "move"  # posted the next working day, saying why
+    KEEP = "keep"  # posted on the holiday as usual
+
+
 class DigestSettings(SQLModel, table=True):
     """When a partnership's weekly digest is posted, in the partnership's time zone. A
     partnership without a row gets it on Mondays at 08:00, with a note in quiet weeks."""
@@ -536,6 +543,8 @@ class DigestSettings(SQLModel, table=True):
     hour: int = Field(default=8)
     minute: int = Field(default=0)
     quiet_week: str = Field(default=QuietWeek.NOTE.value, max_length=10)
+    bank_holidays: str = Field(default=BankHolidays.MOVE.value, max_length=10,
+                               sa_column_kwargs={"server_default": BankHolidays.MOVE.value})
     updated_by: str | None = Field(default=None, max_length=64)
     updated_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                  nullable=False))

@@ -5,15 +5,24 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.shell import run_shell
+from handlers.bankholidays import bank_holiday, next_working_day
+from handlers.dates import format_date
+from handlers.schoolyear import school_term
 from storage.db import Database
-from tests.support.when import day_ahead
+from storage.types import LONDON
+from tests.support.when import day_ahead, london
 
 
-async def test_a_preview_in_the_shell_shows_the_digest_as_text(sqlite_db: Database) -> None:
-    yesterday = day_ahead(-1)
+@pytest.mark.clock
+async def test_a_preview_in_the_shell_shows_the_digest_as_text(sqlite_db: Database,
+                                                              now: datetime) -> None:
+    yesterday = day_ahead(-1, now)
     typed = io.StringIO(
         "partnership create East Barnet Area\n"
         "partnership join East Barnet Area school: Monkfrith new: yes\n"
@@ -30,9 +39,18 @@ async def test_a_preview_in_the_shell_shows_the_digest_as_text(sqlite_db: Databa
     assert "✓ The weekly digest of East Barnet Area now comes on Fridays at 15:00 (UK time)." \
         in text
     assert "Weekly digest for East Barnet Area:" in text
-    assert "Teaching assistant development and training: 1 session, 1 of 1 school attended" \
-        in text
-    assert "Preview, seen only by you. #shell gets this on Friday" in text
+    # The next Friday at 15:00 (the next working day when that Friday is a bank holiday).
+    local = now.astimezone(LONDON)
+    friday = local.date() + timedelta(days=(4 - local.weekday()) % 7)
+    if london(friday, 15) < local:
+        friday += timedelta(days=7)
+    send_day = friday if bank_holiday(friday) is None else next_working_day(friday)
+    # The coverage is of the send day's term: yesterday's session counts if it is in it.
+    term = school_term(send_day)
+    assert ("Teaching assistant development and training: 1 session, 1 of 1 school attended"
+            if school_term(yesterday) == term else
+            f"No CPD sessions logged yet this {term.name}.") in text
+    assert f"Preview, seen only by you. #shell gets this on {format_date(send_day)}" in text
 
 
 def test_serve_and_shell_start_without_matplotlib() -> None:

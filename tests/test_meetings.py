@@ -17,7 +17,7 @@ from handlers.replies import Outcome, Reply, Tone
 from storage.db import Database
 from storage.models import AgendaItem, Meeting, RsvpAnswer, ScheduledDelivery
 from tests.support.shell_caller import caller
-from tests.support.when import day_ahead, london, uk_long, uk_short
+from tests.support.when import day_ahead, day_before, london, uk_long, uk_short
 
 ANN = caller("Ann", channel="C0HEADS001")  # creates the partnership: its lead
 BEN = caller("Ben", channel="C0HEADS001")  # a member
@@ -266,9 +266,9 @@ async def test_a_reminder_says_when_what_and_who(db: Database) -> None:
     render = SCHEDULED["reminder"]
     payload = {"meeting_id": 1, "minutes_before": 1440, "sequence": 0}
     async with db.session() as session:
-        on_time = await render(payload, start - timedelta(days=1), start - timedelta(days=1),
+        on_time = await render(payload, day_before(start), day_before(start),
                                session)
-        late = await render(payload, start - timedelta(days=1), start - timedelta(hours=3),
+        late = await render(payload, day_before(start), start - timedelta(hours=3),
                             session)
         moved = await render({**payload, "sequence": 1}, start, start, session)
     assert isinstance(on_time, Reply) and isinstance(late, Reply)
