@@ -539,7 +539,7 @@ partnership.subcommand(
            "its CPD themes; a lead changes them with `set: a; b; c`")],
 )(run_themes)
 partnership.subcommand(
-    "action", usage="action <partnership> <what> owner: … due: … | action done|drop|reassign <n>",
+    "action", usage="action <partnership> <what> owner: … due: … or done|drop|reassign <n>",
     access=Access.MEMBER, parse=actions.parse_action, group=actions.ACTIONS,
     help=[(actions.EXAMPLE, "raise an action: its owner (a member, or one of its schools) and "
                             "due date"),
