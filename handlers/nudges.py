@@ -13,7 +13,7 @@ the app's direct messages) rather than in the partnership's channels."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_
@@ -60,7 +60,7 @@ def allowed(moment: datetime) -> bool:
 
 def _at(day: date, at: time) -> datetime:
     """That UK wall-clock time on `day`, as an aware UTC-comparable moment (BST or GMT)."""
-    return datetime.combine(day, at, tzinfo=LONDON)
+    return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC)
 
 
 def next_allowed(moment: datetime) -> datetime:
