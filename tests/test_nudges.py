@@ -6,6 +6,7 @@ across a restart; buttons and typed equivalents over signed Slack HTTP; nudges o
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,9 @@ CY = {"user_id": "U0CY000001", "user_name": "cy"}
 HEADS = {"channel_id": "C0HEADS001", "channel_name": "heads"}
 
 
-def uk(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LONDON).astimezone(UTC)  # type: ignore[misc]
+def uk(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    """A UK wall-clock time (GMT or BST), as UTC."""
+    return datetime(year, month, day, hour, minute, tzinfo=LONDON).astimezone(UTC)
 
 
 # --- when, on its own ---------------------------------------------------------------------------
@@ -202,18 +204,19 @@ async def test_forget_me_tells_the_leads_privately_with_a_command_each(
         await bot.ask("/walk", "log East Barnet Area school: Monkfrith date: 5/2/2026 "
                                f"focus: phonics next steps: visit again (ben, {due})")
         asked = await bot.ask("/partnership", "forget me", **BEN)
-        assert "erase" in str(asked)
+        assert "Erase what I hold about you?" in str(asked)
         confirm = [e for b in asked["blocks"] if b["type"] == "actions" for e in b["elements"]]
         erase = next(e for e in confirm if e.get("style") == "danger")
         await bot.slack.interaction(block_action(erase["action_id"], erase["value"],
                                                  user_id=BEN["user_id"]))
         lead = "U2147483697"
+        clock.advance(timedelta(minutes=1))  # the notice is due at once (the bot's clock)
         await fake_slack.wait_until(lambda: len(dms(fake_slack, lead)) >= 1)
         [notice] = dms(fake_slack, lead)
         text = str(notice.body["text"]) + str(notice.body["blocks"])
         assert "2 open actions in East Barnet Area have no owner now" in text
-        assert "/partnership action reassign 1 owner: <name>" in text
-        assert "/partnership action reassign 2 owner: <name>" in text
+        assert "/partnership action reassign 1 owner: &lt;name&gt;" in text
+        assert "/partnership action reassign 2 owner: &lt;name&gt;" in text
         assert "ben" not in notice.body["text"]
         assert dms(fake_slack, BEN["user_id"]) == []
         # The lead reassigns; a member who isn't the owner can't.
@@ -225,14 +228,31 @@ async def test_forget_me_tells_the_leads_privately_with_a_command_each(
 
 
 async def test_nudges_and_unowned_in_the_shell(sqlite_db: Database, tmp_path: Path) -> None:
+    soon = (datetime.now(LONDON) + timedelta(days=30)).date()
     typed = io.StringIO(
         "partnership nudges off\n"
         "partnership nudges\n"
         "partnership nudges on\n"
         "partnership nudges maybe\n"
+        "partnership create East Barnet Area\n"
+        "partnership join East Barnet Area school: Monkfrith\n"
+        "as Ben Day\n"
+        "partnership join East Barnet Area school: Danegrove\n"
+        "as Ann\n"
+        f"partnership action East Barnet Area share the plan owner: Ben due: "
+        f"{soon.day}/{soon.month}/{soon.year}\n"
+        "as Ben Day\n"
+        "partnership forget me confirm\n"
     )
     out = io.StringIO()
     await run_shell(sqlite_db, "Ann", stdin=typed, stdout=out, files_dir=tmp_path)
     text = out.getvalue()
     assert "Nudges are off" in text and "Your nudges are off." in text
-    assert "Nudges are on" in text and "I don't know `maybe` here." in text
+    assert "Nudges are on" in text and "I don't know maybe here." in text
+    assert ("1 open action you owned has no owner now: the partnership's leads were told"
+            in text)
+    async with sqlite_db.session() as session:
+        [notice] = (await session.exec(select(ScheduledDelivery).where(
+            ScheduledDelivery.kind == "unowned"))).all()
+    assert json.loads(notice.payload) == {"actions": [1], "to": {"platform": "shell",
+                                                                 "user_id": "local:ann"}}
