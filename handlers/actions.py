@@ -125,8 +125,9 @@ async def _split_partnership(text: str, caller: Caller,
         for p in mine:
             if key and key in (p.name_key, p.short_key):
                 return p, " ".join(words[n:])
-    # Not one of theirs: someone else's (refused as not a member), or unknown.
-    for n in range(len(words) - 1, 0, -1):
+    # Not one of theirs: someone else's (refused as not a member), or unknown. A name is a few
+    # words: only the first ten are tried.
+    for n in range(min(len(words) - 1, 10), 0, -1):
         key = name_key(" ".join(words[:n]))
         other = await queries.partnership_by_key(session, caller.workspace, key) if key \
             else None
