@@ -24,7 +24,7 @@ from handlers.actions import ActionDone, Reassign, reassign
 from handlers.bankholidays import is_working_day
 from handlers.buttons import ButtonData
 from handlers.commands import button, form
-from handlers.context import Caller
+from handlers.context import Caller, Platform
 from handlers.dates import format_date
 from handlers.errors import CommandError
 from handlers.forms import FieldKind, Form, FormField, FormValues
@@ -47,6 +47,9 @@ OVERDUE_NUDGES = 3
 FIRST_HOUR = time(7, 0)
 LAST_HOUR = time(19, 0)  # nothing from 19:00 on
 LATER_FORM = "action.later"
+# Platforms a private message can reach: a Teams one needs a personal conversation reference,
+# which the bot does not keep yet.
+PRIVATE_PLATFORMS = (Platform.SLACK.value, Platform.SHELL.value)
 
 
 # --- when ---------------------------------------------------------------------------------------
@@ -132,6 +135,7 @@ async def plan_due(session: AsyncSession, now: datetime) -> int:
                                       col(NudgeSetting.user_id) == Action.owner_user_id))
         .where(col(Action.status) == ActionStatus.OPEN.value,
                col(Action.owner_user_id).is_not(None),
+               col(Action.platform).in_(PRIVATE_PLATFORMS),
                col(Action.due_on) >= today - LOOK_BACK, col(Action.due_on) <= today + LOOK_AHEAD,
                col(NudgeSetting.nudges_off).is_not(True))
         .order_by(col(Action.id)))
@@ -244,7 +248,7 @@ async def tell_leads_of_unowned(session: AsyncSession, now: datetime,
             Member.partnership_id == partnership_id,
             Member.access_role == AccessRole.LEAD.value))).all()
         for lead in leads:
-            if (lead.platform, lead.user_id) == erased:
+            if (lead.platform, lead.user_id) == erased or lead.platform not in PRIVATE_PLATFORMS:
                 continue
             key = (f"unowned:{partnership_id}:{lead.platform}:{lead.user_id}:"
                    f"{action_ids[0]}-{action_ids[-1]}:{len(action_ids)}")
