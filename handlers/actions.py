@@ -94,6 +94,14 @@ def parse_action(rest: str, caller: Caller) -> ActionRequest:
                              f"For example {caller.cmd(example)}.")
         check_length("reason", reason, MAX_REASON)
         return CloseAction(number, ActionStatus.DROPPED, plain_text(reason))
+    if verb in ("later", "postpone", "extend"):
+        number, extra = _number(after, "partnership action later 12 due: 2/2/2027", caller)
+        due = parse_fields(extra, ["due"]).get("due")
+        if not due:
+            example = f"partnership action later {number} due: 2/2/2027"
+            raise ParseError("When will it be done? Give the new date with `due:`.",
+                             f"For example {caller.cmd(example)}.")
+        return Reassign(number, None, due)
     if verb in ("reassign", "give", "move"):
         number, extra = _number(after, "partnership action reassign 12 owner: Ben Day",
                                 caller)

@@ -195,7 +195,7 @@ async def render_nudge(payload: dict[str, Any], due_at: datetime, now: datetime,
                          Button("Needs more time", ActionLater(action.id or 0))]),
         Section(lines=[
             f"Or type `{slash}partnership action done {action.id}`, or "
-            f"`{slash}partnership action reassign {action.id} due: <new date>`.",
+            f"`{slash}partnership action later {action.id} due: <new date>`.",
             f"`{slash}partnership nudges off` stops these messages."]),
     ])
 

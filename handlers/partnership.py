@@ -539,7 +539,7 @@ partnership.subcommand(
            "its CPD themes; a lead changes them with `set: a; b; c`")],
 )(run_themes)
 partnership.subcommand(
-    "action", usage="action <partnership> <what> owner: … due: … or done|drop|reassign <n>",
+    "action", usage="action <partnership> <what> owner: … due: … or done|drop|later|reassign <n>",
     access=Access.MEMBER, parse=actions.parse_action, group=actions.ACTIONS,
     help=[(actions.EXAMPLE, "raise an action: its owner (a member, or one of its schools) and "
                             "due date"),
@@ -547,7 +547,8 @@ partnership.subcommand(
           ("partnership action drop 12 reason: the visit was cancelled",
            "drop it, saying why (its owner, or a lead)"),
           ("partnership action reassign 12 owner: Ben Day due: 2/2/2027",
-           "give it to someone else, or a new date (its owner, or a lead)")],
+           "give it to someone else, or a new date (its owner, or a lead)"),
+          ("partnership action later 12 due: 2/2/2027", "it needs more time: a new due date")],
 )(actions.run_action)
 partnership.subcommand(
     "actions", usage="actions <partnership> [mine|overdue|done|all] [school: …]",

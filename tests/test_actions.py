@@ -123,6 +123,10 @@ async def test_done_drop_and_reassign_by_the_owner_or_a_lead(db: Database) -> No
     assert "I can't find action 1" in outsider.reply.title
     no_reason = await say(db, "partnership", "action drop 2")
     assert no_reason.reply.tone is Tone.ERROR and "reason:" in no_reason.reply.title
+    later = await ok(db, "partnership", "action later 1 due: 1/12/2099")
+    assert "due Tuesday 1 December 2099" in later.reply.title
+    no_date = await say(db, "partnership", "action later 1")
+    assert no_date.reply.tone is Tone.ERROR and "due:" in no_date.reply.title
     moved = await ok(db, "partnership", "action reassign 1 owner: Ben Day")
     assert moved.reply.title.startswith("Action 1 is now Ben Day's")
     done = await ok(db, "partnership", "action done 1", BEN)
