@@ -27,6 +27,7 @@ from handlers.chart import MAX_SCHOOLS_SHOWN, CoverageGrid, coverage_png
 from handlers.context import Caller
 from handlers.cpd import format_hours
 from handlers.dates import (
+    MONTHS,
     WEEKDAYS,
     DateError,
     TimeRange,
@@ -250,11 +251,16 @@ class DigestData:
     sent_at: datetime
     first: date  # the week looked back on, inclusive
     last: date
+    # What was logged after `since` (the last digest's due time, or the week's start when
+    # there was none) up to `sent_at` is reported, whatever date it happened on.
+    since: datetime
+    first_digest: bool
     term: Term
     # The bank holiday it was moved off, with its name, or None.
     moved_from: tuple[date, str] | None
     cpd: Capped[CpdItem]
     walks: Capped[WalkItem]
+    deleted: Capped[str]
     joined: Capped[str]
     meetings: Capped[MeetingItem]
     overdue: Capped[StepItem]
@@ -262,9 +268,9 @@ class DigestData:
 
     @property
     def quiet(self) -> bool:
-        """Nothing happened, nothing is coming, nothing is late."""
-        return not (self.cpd.total or self.walks.total or self.joined.total
-                    or self.meetings.total or self.overdue.total)
+        """Nothing was logged, nothing is coming, nothing is late."""
+        return not (self.cpd.total or self.walks.total or self.deleted.total
+                    or self.joined.total or self.meetings.total or self.overdue.total)
 
     @property
     def week(self) -> str:
@@ -272,12 +278,30 @@ class DigestData:
         year, week, _ = regular.isocalendar()
         return f"{year}-W{week:02d}"
 
+    @property
+    def period(self) -> str:
+        """"week ending Sunday 29 November" when the last digest went out within the week;
+        "since Monday 23 November" for the first digest, or when the last was longer ago (the
+        digest was off, or a week's failed): never a phrase that reads as the coming week."""
+        start = datetime.combine(self.first, time(0), tzinfo=self.tz)
+        if not self.first_digest and self.since >= start:
+            return f"week ending {_long_day(self.last, self.sent_at.astimezone(self.tz).year)}"
+        since = self.since.astimezone(self.tz).date() if not self.first_digest else self.first
+        return f"since {_long_day(since, self.sent_at.astimezone(self.tz).year)}"
+
+
+def _long_day(day: date, this_year: int) -> str:
+    """"Sunday 29 November", with the year when it is not the digest's own."""
+    year = f" {day.year}" if day.year != this_year else ""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}{year}"
+
 
 async def gather(session: AsyncSession, partnership: Partnership, sent_at: datetime,
                  timing: Timing | None = None) -> DigestData:
-    """The digest sent at `sent_at`: the seven days before its day (its regular day, when it
-    was moved off a bank holiday), the two weeks after its moment, next steps overdue on its
-    day, and the term's CPD. Ten statements, however much the partnership has logged."""
+    """The digest sent at `sent_at`: what was logged or changed since the last digest (or, for
+    the first, since the start of the seven days before its day: its regular day, when it was
+    moved off a bank holiday), the two weeks after its moment, next steps overdue on its day,
+    and the term's CPD. Twelve statements, however much the partnership has logged."""
     assert partnership.id is not None
     tz = timezone_of(partnership)
     day = sent_at.astimezone(tz).date()
@@ -286,14 +310,16 @@ async def gather(session: AsyncSession, partnership: Partnership, sent_at: datet
     moved_from = (regular, holiday) if holiday is not None else None
     first, last = regular - timedelta(days=7), regular - timedelta(days=1)
     week_start = datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC)
-    week_end = datetime.combine(regular, time(0), tzinfo=tz).astimezone(UTC)
+    previous = await digests.last_digest_due(session, digest_prefix(partnership.id), sent_at)
+    since = previous if previous is not None else week_start
     term = school_term(day)
     pid = partnership.id
     return DigestData(
-        partnership, tz, sent_at, first, last, term, moved_from,
-        cpd=await digests.cpd_held(session, pid, first, last, LIST_CAP),
-        walks=await digests.walks_done(session, pid, first, last, LIST_CAP),
-        joined=await digests.schools_joined(session, pid, week_start, week_end, NAMES_SHOWN),
+        partnership, tz, sent_at, first, last, since, previous is None, term, moved_from,
+        cpd=await digests.cpd_logged(session, pid, since, sent_at, LIST_CAP),
+        walks=await digests.walks_logged(session, pid, since, sent_at, LIST_CAP),
+        deleted=await digests.records_deleted(session, pid, since, sent_at, LIST_CAP),
+        joined=await digests.schools_joined(session, pid, since, sent_at, NAMES_SHOWN),
         meetings=await digests.meetings_ahead(session, [pid], sent_at, sent_at + AHEAD,
                                               LIST_CAP),
         overdue=await digests.overdue_steps(session, pid, day, LIST_CAP),
@@ -314,12 +340,24 @@ def _more(capped: Capped[Any], command: str) -> list[str]:
     return [f"…and {capped.hidden:,} more: `{command}` lists them."] if capped.hidden else []
 
 
+EDITED = "edited since the last digest"
+
+
 def _cpd_line(item: CpdItem) -> str:
     parts = [day_label(item.held_on), item.title, item.theme]
     if item.host:
         parts.append(f"at {item.host}")
     if item.minutes:
         parts.append(format_hours(item.minutes))
+    if item.edited:
+        parts.append(EDITED)
+    return " · ".join(parts)
+
+
+def _walk_line(item: WalkItem) -> str:
+    parts = [day_label(item.walked_on), item.host, f"focus: {item.focus}"]
+    if item.edited:
+        parts.append(EDITED)
     return " · ".join(parts)
 
 
@@ -377,16 +415,37 @@ def coverage_lines(coverage: Coverage, term: Term) -> list[str]:
         if not sessions:
             lines.append(f"{name}: none yet")
             continue
-        reached = sum(1 for s in coverage.schools if coverage.attended.get((theme.id, s.id or 0)))
-        attended = f", {reached} of {_plural(schools, 'school')} attended" if schools else ""
-        lines.append(f"{name}: {_plural(sessions, 'session')}{attended}")
+        lines.append(f"{name}: {_plural(sessions, 'session')}"
+                     f"{theme_attendance(coverage, theme.id, schools)}")
     untouched = [s.name for s in coverage.schools
                  if not any(coverage.attended.get((t.id or 0, s.id or 0)) for t in coverage.themes)]
-    if untouched:
+    if untouched and any(coverage.with_schools(t.id or 0) for t in coverage.themes):
         shown = ", ".join(untouched[:NAMES_SHOWN])
         more = f" and {len(untouched) - NAMES_SHOWN} more" if len(untouched) > NAMES_SHOWN else ""
-        lines.append(f"No CPD attended yet this term: {shown}{more}.")
+        unknown = sum(coverage.without_schools.values())
+        caveat = (f" (at {_plural(unknown, 'session')} the schools were not recorded)"
+                  if unknown else "")
+        lines.append(f"No CPD attended yet this term: {shown}{more}{caveat}.")
     return lines
+
+
+def theme_attendance(coverage: Coverage, theme_id: int, schools: int) -> str:
+    """After a theme's session count: ", 2 of 3 schools attended", counted only over the
+    sessions that recorded their schools, and ", 14 attendees (schools not recorded)" for the
+    ones that did not ("…at 1 session" when the theme has both kinds)."""
+    parts = []
+    with_schools = coverage.with_schools(theme_id)
+    if with_schools and schools:
+        reached = sum(1 for s in coverage.schools if coverage.attended.get((theme_id, s.id or 0)))
+        parts.append(f"{reached} of {_plural(schools, 'school')} attended")
+    unschooled = coverage.without_schools.get(theme_id, 0)
+    if unschooled:
+        people = coverage.attendees_without_schools.get(theme_id, 0)
+        words = (f"{_plural(people, 'attendee')}" if people else "attendance not recorded")
+        if with_schools:
+            words += f" at {_plural(unschooled, 'session')}"
+        parts.append(words + (" (schools not recorded)" if people else ""))
+    return "".join(f", {p}" if n == 0 else f"; {p}" for n, p in enumerate(parts))
 
 
 def digest_reply(data: DigestData, timing: Timing) -> Reply:
@@ -404,12 +463,17 @@ def digest_reply(data: DigestData, timing: Timing) -> Reply:
         else:
             empty.append(nothing)
 
-    since = data.first.isoformat()
     listed(data.cpd, "CPD sessions", "CPD sessions", [_cpd_line(i) for i in data.cpd.items],
            f"/cpd list {name}")
     listed(data.walks, "Learning walks", "learning walks",
-           [f"{day_label(w.walked_on)} · {w.host} · focus: {w.focus}" for w in data.walks.items],
-           f"/walk list {name} since: {since}")
+           [_walk_line(w) for w in data.walks.items],
+           # the earliest walk listed is the earliest of all: they come by date
+           f"/walk list {name}" + (f" since: {data.walks.items[0].walked_on.isoformat()}"
+                                   if data.walks.items else ""))
+    if data.deleted.total:
+        sections.append(Section(heading=f"Deleted ({data.deleted.total:,})",
+                                lines=list(data.deleted.items)
+                                + _more(data.deleted, f"/cpd list {name}")))
     listed(data.joined, "Schools that joined", "new schools", list(data.joined.items),
            f"/partnership info {name}")
     listed(data.meetings, "Meetings in the next two weeks", "meetings in the next two weeks",
@@ -430,12 +494,19 @@ def digest_reply(data: DigestData, timing: Timing) -> Reply:
     if data.coverage.total and data.coverage.schools:
         buttons.append(see_the_chart(data.partnership.id))
     sections.append(Section(lines=[
-        f"Posted {timing.describe(data.tz)}{_moved_words(data)}. `/partnership digest {name}` "
-        "shows the settings; a lead can change them."],
+        f"Lists what was logged {_logged_since(data)}, whatever day it happened on. Posted "
+        f"{timing.describe(data.tz)}{_moved_words(data)}. `/partnership digest {name}` shows "
+        "the settings; a lead can change them."],
         buttons=buttons))
-    return Reply(title=f"Weekly digest for {name}: {short_date(data.first)} to "
-                       f"{short_date(data.last)}",
+    return Reply(title=f"Weekly digest for {name}: {data.period}",
                  sections=sections, visibility=Visibility.PUBLIC)
+
+
+def _logged_since(data: DigestData) -> str:
+    """"since the last digest (Monday 23 November 2026 at 08:00)", or since the week began."""
+    if data.first_digest:
+        return f"since {_long_day(data.first, data.last.year)}"
+    return f"since the last digest ({_moment(data.since, data.tz)})"
 
 
 def _moved_words(data: DigestData) -> str:
@@ -450,9 +521,9 @@ def _moved_words(data: DigestData) -> str:
 
 def quiet_reply(data: DigestData) -> Reply:
     moved = _moved_words(data).removeprefix(", ")
-    return Reply(title=f"A quiet week in {data.partnership.name}: nothing logged from "
-                       f"{short_date(data.first)} to {short_date(data.last)}, no meetings in "
-                       "the next two weeks, and nothing overdue.",
+    return Reply(title=f"A quiet week in {data.partnership.name}: nothing logged "
+                       f"{_logged_since(data)}, no meetings in the next two weeks, and "
+                       "nothing overdue.",
                  sections=[Section(lines=[f"Posted {moved}."])]
                  if moved else [],
                  visibility=Visibility.PUBLIC)
@@ -483,7 +554,23 @@ def coverage_grid(coverage: Coverage, term: Term, partnership: str,
         schools=[s.name for s in shown],
         counts=[[coverage.attended.get((t.id or 0, s.id or 0), 0) for s in shown]
                 for t in themes],
+        notes=tuple(unrecorded_notes(coverage)),
     )
+
+
+def unrecorded_notes(coverage: Coverage) -> list[str]:
+    """The chart's notes for the themes with sessions that did not record their schools:
+    their attendees are shown as given, not as schools that stayed away."""
+    notes = []
+    for theme in coverage.themes:
+        unschooled = coverage.without_schools.get(theme.id or 0, 0)
+        if not unschooled:
+            continue
+        people = coverage.attendees_without_schools.get(theme.id or 0, 0)
+        counted = _plural(people, "attendee") if people else "attendance not recorded"
+        notes.append(f"{theme.name}: {counted} at {_plural(unschooled, 'session')} "
+                     "(schools not recorded)")
+    return notes
 
 
 async def chart(data: DigestData) -> Attachment | None:
@@ -614,6 +701,15 @@ def _moment(moment: datetime, tz: ZoneInfo) -> str:
     return f"{format_date(local.date())} at {local:%H:%M}"
 
 
+def _next_moment(fire: datetime, timing: Timing, tz: ZoneInfo) -> str:
+    """When the next digest goes, and why, when a bank holiday moved it."""
+    day = fire.astimezone(tz).date()
+    regular = regular_day(timing, day)
+    why = (f" ({format_date(regular)} is a bank holiday: {bank_holiday(regular)})"
+           if regular != day else "")
+    return _moment(fire, tz) + why
+
+
 async def change(session: AsyncSession, partnership: Partnership, request: DigestRequest,
                  caller: Caller) -> Reply:
     assert partnership.id is not None
@@ -648,7 +744,7 @@ async def change(session: AsyncSession, partnership: Partnership, request: Diges
     if links:
         fire = await plan(session, partnership, timing, caller.now)
         if fire is not None:
-            lines.insert(0, f"Next: {_moment(fire, tz)}, in {_channels(links)}.")
+            lines.insert(0, f"Next: {_next_moment(fire, timing, tz)}, in {_channels(links)}.")
     else:
         lines.insert(0, f"{name} has no channel yet, so it will start once a lead links one "
                         f"with {caller.cmd(f'partnership channel {name}')}.")
@@ -672,7 +768,7 @@ async def describe(session: AsyncSession, partnership: Partnership, caller: Call
              Fact("Channels", _channels(links) or "none linked yet")]
     waiting = await digests.waiting_delivery(session, prefix)
     if waiting is not None and timing.enabled:
-        facts.append(Fact("Next", _moment(waiting.due_at, tz)))
+        facts.append(Fact("Next", _next_moment(waiting.due_at, timing, tz)))
     last = await digests.latest_delivery(session, prefix, caller.now)
     if last is not None:
         facts.append(Fact("Last", _delivery_state(last, tz)))
@@ -751,7 +847,7 @@ async def after_linking(session: AsyncSession, partnership: Partnership, caller:
     if not timing.enabled:
         return f"Its weekly digest is off; {change_it} shows how to turn it on."
     fire = await plan(session, partnership, timing, caller.now)
-    when = f", the next on {_moment(fire, tz)}" if fire is not None else ""
+    when = f", the next on {_next_moment(fire, timing, tz)}" if fire is not None else ""
     return (f"Its weekly digest will be posted here {timing.describe(tz)}{when}; "
             f"{change_it} shows how to change that.")
 

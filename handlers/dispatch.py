@@ -18,6 +18,7 @@ from handlers import (  # noqa: F401
     digest,
     home,
     meetings,
+    minutes,
     nudges,
     partnership,
     privacy,
@@ -25,7 +26,7 @@ from handlers import (  # noqa: F401
     web,
 )
 from handlers.buttons import ButtonData, StaleButton, decode
-from handlers.commands import BUTTONS, FORMS, Command
+from handlers.commands import BUTTONS, FORMS, Command, RunCommand, button
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
@@ -52,6 +53,7 @@ COMMANDS: dict[str, Command] = {
 }
 SCHEDULED: dict[str, ScheduledRenderer] = {
     meetings.REMINDER_KIND: meetings.render_reminder,
+    meetings.AGENDA_KIND: meetings.render_agenda_reminder,
     digest.DIGEST_KIND: digest.render_scheduled,
     nudges.NUDGE_KIND: nudges.render_nudge,
     nudges.UNOWNED_KIND: nudges.render_unowned,
@@ -61,6 +63,15 @@ PLANNERS: list[Planner] = [digest.plan_due, nudges.plan_due]
 
 def command_names() -> list[str]:
     return sorted(COMMANDS)
+
+
+@button(RunCommand)
+async def run_chosen(pressed: RunCommand, caller: Caller, session: AsyncSession) -> Outcome:
+    """A reading chosen by button: the command runs as if typed, in the press's transaction."""
+    found = COMMANDS.get(pressed.command)
+    if found is None:
+        return Outcome(out_of_date(caller))
+    return await found.run(pressed.text, caller, session)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import logbook
+from handlers import examples, logbook
 from handlers.buttons import ButtonData
 from handlers.commands import Access, Command, button
 from handlers.context import Caller
@@ -62,7 +62,8 @@ MAX_WALKERS = 10
 USUAL_WALKERS = 2
 PAGE = 15
 
-EXAMPLE = ("walk log East Barnet Area school: Monkfrith date: 5/2/2026 "
+# "yesterday" rather than a date: an example that is right on every day it is shown.
+EXAMPLE = ("walk log East Barnet Area school: Monkfrith date: yesterday "
            "focus: progression in foundation subjects")
 ABOUT_NOTES = ("A learning walk looks at one focus across classes: record the focus, the year "
                "groups and the evidence, never named or judged individual teachers.")
@@ -70,10 +71,12 @@ NOTES_HINT = "What you saw across classes, about practice: no teachers' names."
 
 
 def _notes(caller: Caller) -> list[str]:
+    today = examples.today_of(caller.now)
     return [
         ABOUT_NOTES,
         "Only members of the partnership can log or see its walks.",
-        "Dates are day first: `5/2/2026`, `5 Feb`, `Thursday 5th February`, `yesterday`.",
+        f"Dates are day first: {examples.date_examples(today, 'done')}, `yesterday`, "
+        "`last Thursday`. A date without a year is the latest one that has passed.",
     ]
 
 
@@ -185,7 +188,7 @@ class WalkLog(LogKind[WalkDraft]):
                   "books (Ben Day, 19/1/2027)`. A step without brackets takes `owner:` and "
                   "`due:`. Each step becomes an action (`partnership actions`).",
                   "Add `quiet` after the partnership's name to post nothing in its channel.")
-    edit_example = "date: 3/12/2026 focus: phonics in Reception"
+    edit_example = "date: yesterday focus: phonics in Reception"
     deleted_with = "its notes, walkers and next steps"
     notes_fields = frozenset({"strengths", "development", "next steps"})
     draft_fields = MappingProxyType({
@@ -230,7 +233,7 @@ class WalkLog(LogKind[WalkDraft]):
         today = reader.today
         school = await school_field(reader, "school", "host school", partnership, session,
                                     required=True)
-        walked_on = reader.date("date", "walk's date", "past", required=True)
+        walked_on = reader.date("date", "walk's date", "done", required=True)
         focus = reader.text("focus", "focus", MAX_FOCUS, required=True)
         walkers = reader.people("walkers", "walkers", MAX_WALKERS)
         year_groups = reader.text("year groups", "year groups", MAX_YEAR_GROUPS)
@@ -548,7 +551,8 @@ def _step_status(steps: Sequence[Action], today: date) -> str:
 @walk.subcommand(
     "list", "ls", usage="list [<partnership>] [school: …] [since: …]", access=Access.MEMBER,
     parse=parse_list, group="Find them again",
-    help=[("walk list East Barnet Area since: 1/9/2025",
+    help=[(lambda c: "walk list East Barnet Area since: "
+           + examples.since_example(examples.today_of(c.now)),
            "newest first, with open next steps; `school:` narrows it to one host")])
 async def list_walks(request: ListRequest, caller: Caller, session: AsyncSession) -> Outcome:
     partnerships = await partnerships_in_scope(session, caller, request.partnership,

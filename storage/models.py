@@ -336,7 +336,7 @@ class CpdSession(SQLModel, table=True):
     minutes: int | None = Field(default=None)
     host_school_id: int | None = Field(default=None, foreign_key="school.id")
     facilitator: str | None = Field(default=None, max_length=100)
-    # A head count, when attendees were given as a number rather than schools.
+    # A head count, when one was given (with or without the schools and people who came).
     attendee_count: int | None = Field(default=None)
     impact: str | None = Field(default=None, max_length=1500)
     platform: str = Field(max_length=10)
@@ -355,6 +355,19 @@ class CpdAttendance(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="cpd_session.id", ondelete="CASCADE")
     school_id: int = Field(foreign_key="school.id", index=True)
+
+
+class CpdAttendee(SQLModel, table=True):
+    """A person who attended a CPD session: a platform user (id, on the session's platform; the
+    name when known) or a typed name. Personal data: exported and erased per person."""
+
+    __tablename__ = "cpd_attendee"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="cpd_session.id", ondelete="CASCADE", index=True)
+    user_id: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, max_length=100)
+    position: int = Field(default=0)
 
 
 # slack-sdk's tables for Slack installations, bot tokens and OAuth states, on the same metadata
@@ -394,6 +407,9 @@ class Meeting(SQLModel, table=True):
     # The invite's SEQUENCE, and part of each reminder's key: raised by every move or cancel.
     sequence: int = Field(default=0)
     cancel_reason: str | None = Field(default=None, max_length=500)
+    # The last day members may add agenda items (in the meeting's time zone); after it only
+    # leads can. None: no deadline.
+    agenda_by: date | None = Field(default=None)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                  nullable=False))
@@ -426,8 +442,42 @@ class Rsvp(SQLModel, table=True):
     user_id: str = Field(max_length=64)
     display_name: str = Field(max_length=100)
     answer: str = Field(max_length=12)
+    # With "can't make it": the apology's reason ("Ofsted call"), for the minutes.
+    reason: str | None = Field(default=None, max_length=300)
     answered_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                   nullable=False))
+
+
+class MinutesStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+
+
+class MeetingMinutes(SQLModel, table=True):
+    """One version of a meeting's minutes. A draft is changed in place by its writer (or a
+    lead); once approved a version is read-only, and a change makes the next version (kept
+    beside it)."""
+
+    __tablename__ = "meeting_minutes"
+    __table_args__ = (UniqueConstraint("meeting_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE")
+    version: int = Field(default=1)
+    status: str = Field(default=MinutesStatus.DRAFT.value, max_length=10)
+    attendees: str = Field(default="", max_length=3000)
+    apologies: str = Field(default="", max_length=3000)
+    # The items as JSON: [{"title": …, "notes": …, "decisions": …}, …], standing items first.
+    items: str = Field(default="[]", max_length=200_000)
+    platform: str = Field(max_length=10)
+    written_by: str = Field(max_length=64)
+    written_by_name: str = Field(max_length=100)
+    written_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+    approved_by: str | None = Field(default=None, max_length=64)
+    approved_by_name: str | None = Field(default=None, max_length=100)
+    approved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
+                                                                         nullable=True))
 
 
 class MeetingSettings(SQLModel, table=True):

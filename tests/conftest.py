@@ -89,19 +89,33 @@ def frozen_at() -> datetime | None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """With FROZEN_AT=all, each test marked `clock` runs once at each of FROZEN_INSTANTS, in one
     pytest process (ids like test_x[sqlite-2027-10-31T01:30+00:00])."""
-    if (os.environ.get(FROZEN_AT_VARIABLE, "").strip() == "all"
-            and metafunc.definition.get_closest_marker("clock")):
+    if metafunc.definition.get_closest_marker("clock") and "now" not in metafunc.fixturenames:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid} is marked clock: it takes today "
+                                "from the `now` fixture")
+    if os.environ.get(FROZEN_AT_VARIABLE, "").strip() == "all" and metafunc.definition \
+            .get_closest_marker("clock"):
         metafunc.parametrize("now", FROZEN_INSTANTS, indirect=True)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test marked `clock` gets the `now` fixture first, so the clock is moved before any
-    other fixture (a database, a running bot) reads it."""
+    other fixture (a database, a running bot) reads it. At frozen instants they run on SQLite
+    only: no date is computed in SQL (times are stored in UTC and read back as they went in),
+    so PostgreSQL adds time, not coverage; the run at the real now has both."""
+    frozen, kept = bool(os.environ.get(FROZEN_AT_VARIABLE, "").strip()), []
     for item in items:
         if isinstance(item, pytest.Function) and item.get_closest_marker("clock"):
             if "now" in item.fixturenames:
                 item.fixturenames.remove("now")
             item.fixturenames.insert(0, "now")
+            if frozen and getattr(item, "callspec", None) is not None \
+                    and item.callspec.params.get("db") == "postgres":
+                continue
+        kept.append(item)
+    if len(kept) < len(items):
+        staying = {id(item) for item in kept}
+        config.hook.pytest_deselected(items=[i for i in items if id(i) not in staying])
+        items[:] = kept
 
 
 @pytest.fixture

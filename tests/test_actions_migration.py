@@ -41,7 +41,7 @@ async def test_each_old_walk_step_becomes_an_action(backend: str, tmp_path: Path
             await conn.close()
         database = Database(scratch.url)
     try:
-        await database.upgrade("0021")  # one owner and due date per walk
+        await database.upgrade("0027")  # one owner and due date per walk
         async with database.engine.begin() as conn:
             await conn.execute(text(
                 "INSERT INTO partnership (id, workspace, name, name_key, kind, timezone, "

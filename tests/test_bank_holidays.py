@@ -18,14 +18,18 @@ from handlers.dates import format_date
 from handlers.dispatch import SCHEDULED
 from handlers.meetings import MoveOffHoliday
 from handlers.replies import ChannelPost
-from handlers.schoolyear import short_date
 from storage.db import Database
 from storage.models import DeliveryStatus, Meeting, ScheduledDelivery
 from storage.types import LONDON, utcnow
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, RunningTeamsBot
+from tests.support.cards import card_text
+from tests.support.fake_connector import REPLY
 from tests.support.learning import ANN, PARTNERSHIP, ok, say
 from tests.support.slack_requests import block_action
 from tests.test_meetings_slack import CHANNEL, command, dumps, linked_partnership, posted
+from tests.test_teams_features import linked_partnership as teams_linked_partnership
+from tests.test_teams_features import say as teams_say
+from tests.test_teams_features import submit_actions
 
 
 def uk(day: date, hour: int = 12, minute: int = 0) -> datetime:
@@ -96,7 +100,8 @@ async def test_a_monday_digest_on_a_bank_holiday_goes_the_next_working_day(
     with time_machine.travel(linked_on, tick=True):
         said = await linked_at(db, utcnow())
         row, = await digest_rows(db)
-    moment = format_date(sent_on) + " at 08:00"
+    moment = f"{format_date(sent_on)} at 08:00 ({format_date(holiday)} is a bank holiday: " \
+             f"{bank_holiday(holiday)})"
     assert f"Mondays at 08:00 (UK time), the next on {moment}" in said
     assert (row.dedupe_key, row.status) == (f"digest:1:{week}", DeliveryStatus.PENDING)
     assert row.due_at == uk(sent_on, 8).astimezone(UTC)
@@ -109,7 +114,9 @@ async def test_a_monday_digest_on_a_bank_holiday_goes_the_next_working_day(
     text = made.reply.plain_text()
     first, last = holiday - timedelta(days=7), holiday - timedelta(days=1)
     late = (sent_on - holiday).days
-    assert f"nothing logged from {short_date(first)} to {short_date(last)}" in text
+    # (its first digest: what was logged since the week began, "since Monday 22 March")
+    assert f"nothing logged since {format_date(first).rsplit(' ', 1)[0]}," in text
+    assert last == holiday - timedelta(days=1)
     assert (f"Posted {'a day' if late == 1 else f'{late} days'} late this week: "
             f"{format_date(holiday)} is a bank holiday in England and Wales "
             f"({bank_holiday(holiday)})") in text
@@ -141,7 +148,11 @@ async def test_a_partnership_may_keep_its_digest_on_bank_holidays(db: Database) 
         assert row.due_at == uk(date(2026, 8, 31), 8).astimezone(UTC)
 
         moved = await ok(db, "partnership", f"digest {PARTNERSHIP} holidays: move", ann)
-        assert "Next: Tuesday 1 September 2026 at 08:00" in moved.reply.plain_text()
+        assert ("Next: Tuesday 1 September 2026 at 08:00 (Monday 31 August 2026 is a bank "
+                "holiday: Late Summer Bank Holiday)") in moved.reply.plain_text()
+        shown = (await ok(db, "partnership", f"digest {PARTNERSHIP}", ann)).reply.plain_text()
+        assert "Bank holidays: posted the next working day" in shown
+        assert "Next: Tuesday 1 September 2026 at 08:00 (Monday 31 August 2026" in shown
         refused = await say(db, "partnership", f"digest {PARTNERSHIP} holidays: sometimes", ann)
         assert "`holidays:` takes `move` or `keep`, not “sometimes”" in refused.reply.title
 
@@ -198,3 +209,21 @@ async def test_a_meeting_on_a_working_day_has_no_warning(bot: RunningBot) -> Non
     answer = await command(bot, "schedule East Barnet Area when: 30/3/2027 10:00 to 11:00", 3)
     assert "Scheduled East Barnet Area meeting" in answer
     assert "bank holiday" not in answer and MoveOffHoliday.kind not in answer
+
+
+@pytest.mark.time_machine(datetime(2027, 3, 22, 12, 0, tzinfo=LONDON))
+async def test_in_teams_the_warning_has_the_same_button(teams_bot: RunningTeamsBot) -> None:
+    await teams_linked_partnership(teams_bot)
+    card = await teams_say(teams_bot,
+                           "meeting schedule East Barnet Area when: 29/3/2027 10:00 to 11:00")
+    text = card_text(card)
+    assert "is a bank holiday in England and Wales (Easter Monday)" in text
+    assert "meeting move 1 when: 30/3/2027 10:00 to 11:00" in text
+    move = next(a for a in submit_actions(card) if a["title"] == "Move to Tue 30 Mar")
+    await teams_bot.teams.post(teams_bot.teams.card_submit(move["data"]))
+    await teams_bot.connector.wait_until(
+        lambda: any("Moved East Barnet Area meeting" in card_text(c.card)
+                    for c in teams_bot.connector.of(REPLY)))
+    async with teams_bot.db.session() as session:
+        meeting = (await session.exec(select(Meeting))).one()
+    assert meeting.starts_at == datetime(2027, 3, 30, 9, 0, tzinfo=UTC)

@@ -31,7 +31,7 @@ from tests.support.learning import ok, set_up_partnerships
 from tests.test_outbox import sender
 
 POLL = 0.02
-TITLE = "Weekly digest for East Barnet Area: 23 Feb 2026 to 1 Mar 2026"
+TITLE = "Weekly digest for East Barnet Area: since Monday 23 February"
 
 
 async def due_at_monday(db: Database) -> Partnership:

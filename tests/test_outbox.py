@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from aiohttp import ClientSession
 from sqlmodel import col, select
 
@@ -24,6 +25,7 @@ from handlers.replies import Outcome
 from storage import outbox
 from storage.db import Database
 from storage.models import DeliveryStatus, PostedMessage, ScheduledDelivery
+from storage.types import utcnow
 from tests.conftest import FakeClock, moving
 from tests.conftest import test_settings as settings_for
 from tests.support.databases import PATIENT
@@ -36,7 +38,7 @@ ANN = caller("Ann", channel="C0HEADS001")
 
 async def say(db: Database, text: str, who: Caller = ANN, now: datetime | None = None) -> Outcome:
     command, _, rest = text.partition(" ")
-    return await run_command(db, command, rest, replace(who, now=now or datetime.now(UTC)))
+    return await run_command(db, command, rest, replace(who, now=now or utcnow()))
 
 
 async def partnership_with_channel(db: Database) -> None:
@@ -209,12 +211,13 @@ async def test_retries_stop_when_the_meeting_starts(db: Database, fake_slack: Fa
     assert "no time left to try again" in (hour_before.last_error or "")
 
 
+@pytest.mark.clock
 async def test_moving_or_cancelling_a_meeting_moves_or_cancels_its_reminders(
-    db: Database, fake_slack: FakeSlack
+    db: Database, fake_slack: FakeSlack, now: datetime
 ) -> None:
     await partnership_with_channel(db)
     start = await schedule(db, days=3)
-    new_day = day_ahead(5)
+    new_day = day_ahead(5, now)
     await say(db, f"meeting move 1 when: {uk_short(new_day, '14:00 to 15:00')}")
     by_key = {r.dedupe_key: r for r in await rows(db)}
     assert {k: r.status for k, r in by_key.items()} == {

@@ -165,7 +165,7 @@ async def test_retention_removes_old_notes_and_keeps_the_walk(db: Database) -> N
 
 
 PERSON_COLUMNS = ("user_id", "created_by", "linked_by", "logged_by", "owner", "added_by",
-                  "updated_by", "display_name", "done_by", "by_")
+                  "updated_by", "display_name", "done_by", "by_", "written_by", "approved_by")
 
 
 def test_every_table_that_names_people_is_covered() -> None:

@@ -55,10 +55,12 @@ async def deliveries(db: Database) -> list[ScheduledDelivery]:
         return list(result.all())
 
 
-async def test_reminders_fire_on_time_and_not_before(db: Database, fake_slack: FakeSlack) -> None:
-    clock = FakeClock()
+@pytest.mark.clock
+async def test_reminders_fire_on_time_and_not_before(db: Database, fake_slack: FakeSlack,
+                                                    now: datetime) -> None:
+    clock = FakeClock(now)
     async with running_bot(db, fake_slack, clock, POLL) as bot:
-        start = await schedule_meeting(bot, day_ahead(3))
+        start = await schedule_meeting(bot, day_ahead(3, now))
         on_the_eve, hour_before = day_before(start), start - timedelta(hours=1)
         clock.set(on_the_eve - timedelta(seconds=1))
         await bot.polls(3)

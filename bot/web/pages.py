@@ -36,7 +36,7 @@ from bot.web.app import (
 from handlers import digest
 from handlers.calendar import meeting_calendar
 from handlers.chart import coverage_png
-from handlers.cpd import format_hours
+from handlers.cpd import attendance_words, format_hours
 from handlers.dates import TimeRange, format_date, format_time_range
 from handlers.lookup import membership
 from handlers.meetings import ANSWER_LABELS, timezone_of
@@ -313,6 +313,9 @@ async def coverage(request: web.Request) -> web.Response:
         request, "coverage.html", who=who, period=period, periods=_periods(today),
         themes=themes, totals=totals, sessions=sessions, schools=schools, grid=grid,
         hours=lambda total: format_hours(total.minutes) if total.minutes else "–",
+        attendance=lambda total: attendance_words(
+            total.sessions - total.without_schools, total.without_schools,
+            total.attendees_without_schools),
         first=page * PAGE_SIZE + 1, pager=_pager(request, page, schools.more),
         chart=bool(sessions and schools.total), **_context(partnership, "/cpd"))
 

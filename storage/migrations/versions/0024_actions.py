@@ -1,7 +1,7 @@
 """actions with an owner and a due date; a walk's next steps become actions, each its own
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0027
 Create Date: 2026-11-30 20:30:00
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0024'
-down_revision: str | None = '0021'
+down_revision: str | None = '0027'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
