@@ -95,7 +95,6 @@ async def settle(bot: Any, n: int = 4) -> None:
     await bot.polls(n)
 
 
-@pytest.mark.clock
 async def test_nudges_before_and_overdue_once_each_in_working_hours(
     db: Database, fake_slack: FakeSlack,
 ) -> None:
@@ -190,14 +189,14 @@ async def test_nudges_before_and_overdue_once_each_in_working_hours(
 
 @pytest.mark.clock
 async def test_forget_me_tells_the_leads_privately_with_a_command_each(
-    db: Database, fake_slack: FakeSlack,
+    db: Database, fake_slack: FakeSlack, now: datetime,
 ) -> None:
     clock = FakeClock()
     async with running_bot(db, fake_slack, clock, POLL) as bot:
         await bot.ask("/partnership", "create East Barnet Area")
         await bot.ask("/partnership", "join East Barnet Area school: Monkfrith")
         await bot.ask("/partnership", "join East Barnet Area school: Danegrove", **BEN)
-        soon = (datetime.now(LONDON) + timedelta(days=30)).date()
+        soon = (now.astimezone(LONDON) + timedelta(days=30)).date()
         due = f"{soon.day}/{soon.month}/{soon.year}"
         await bot.ask("/partnership", f"action East Barnet Area share the plan owner: ben "
                                       f"due: {due}")
@@ -227,8 +226,10 @@ async def test_forget_me_tells_the_leads_privately_with_a_command_each(
         assert "Action 1 is now cy's" in str(done)
 
 
-async def test_nudges_and_unowned_in_the_shell(sqlite_db: Database, tmp_path: Path) -> None:
-    soon = (datetime.now(LONDON) + timedelta(days=30)).date()
+@pytest.mark.clock
+async def test_nudges_and_unowned_in_the_shell(sqlite_db: Database, tmp_path: Path,
+                                              now: datetime) -> None:
+    soon = (now.astimezone(LONDON) + timedelta(days=30)).date()
     typed = io.StringIO(
         "partnership nudges off\n"
         "partnership nudges\n"
