@@ -200,6 +200,12 @@ class OutboxSender:
         errors: list[DeliveryError] = []
         notes: list[str] = []
         held_until = item.lease_until
+        if message.only_channel is not None:
+            # A post queued for one channel (bot/delivery.py): the others had theirs.
+            todo = [link for link in todo if link.channel_id == message.only_channel]
+            if not todo:
+                await outbox.mark_sent(self.db, item, self.clock())
+                return
         for index, link in enumerate(todo):
             if not await self._within_pace(item, link, workspace, first=index == 0):
                 return  # back in the queue; the channels done so far are recorded
@@ -214,7 +220,7 @@ class OutboxSender:
             found = await self._already_posted(item, link)
             try:
                 ref = found if found is not None else \
-                    await self.delivery.post_to(link, message.reply, item.dedupe_key)
+                    await self.delivery.send_queued(link, message, item.dedupe_key)
             except DeliveryError as error:
                 errors.append(error)
                 if error.retry_after is not None:

@@ -32,6 +32,7 @@ from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
 from handlers.parsing import ParseError
 from handlers.replies import Attachment, ChannelPost, Outcome, Reply, Skip
+from handlers.reply_codec import QUEUED_POST_KIND, render_queued
 from storage import dedupe
 from storage.db import UNAVAILABLE, Database, NoTimeLeft, value_out_of_range, wrote
 
@@ -57,6 +58,7 @@ SCHEDULED: dict[str, ScheduledRenderer] = {
     digest.DIGEST_KIND: digest.render_scheduled,
     nudges.NUDGE_KIND: nudges.render_nudge,
     nudges.UNOWNED_KIND: nudges.render_unowned,
+    QUEUED_POST_KIND: render_queued,
 }
 PLANNERS: list[Planner] = [digest.plan_due, nudges.plan_due]
 

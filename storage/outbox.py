@@ -68,9 +68,11 @@ async def enqueue(
     due_at: datetime,
     expires_at: datetime | None = None,
     payload: dict[str, Any] | None = None,
+    slot: datetime | None = None,
 ) -> bool:
     """Queue a delivery in the caller's transaction. False when that key was queued before
-    (whatever became of it): a key is delivered at most once, ever.
+    (whatever became of it): a key is delivered at most once, ever. `slot` is a posting slot
+    already booked for its first post (storage/pacing.py), used by its sender then.
 
     One INSERT that does nothing on a key already there, so two processes queueing the same
     key at the same moment both succeed and only one row results (no IntegrityError)."""
@@ -79,7 +81,7 @@ async def enqueue(
         "kind": kind, "partnership_id": partnership_id, "dedupe_key": dedupe_key,
         "due_at": due_at, "next_attempt_at": due_at, "expires_at": expires_at,
         "status": DeliveryStatus.PENDING.value, "attempts": 0,
-        "payload": json.dumps(payload or {}), "created_at": utcnow(),
+        "payload": json.dumps(payload or {}), "created_at": utcnow(), "slot": slot,
     }
     insert = _insert_for(session).values(**values).on_conflict_do_nothing(
         index_elements=[col(table.dedupe_key)]).returning(col(table.id))

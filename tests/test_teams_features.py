@@ -39,7 +39,7 @@ def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def submit_actions(card: dict[str, Any]) -> list[dict[str, Any]]:
-    return elements(card, "Action.Submit")
+    return elements(card, lambda node: node.get("type") in ("Action.Submit", "Action.Execute"))
 
 
 async def test_a_walk_logged_by_message(teams_bot: RunningTeamsBot) -> None:
