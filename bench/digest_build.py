@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from bench.cpd_summary import bulk_insert, settle
+from bench.cpd_summary import bulk_insert, settle, walk_steps
 from bot.slack import render as slack_render
 from bot.teams import render as teams_render
 from handlers import digest
@@ -129,19 +129,21 @@ async def _year_of_data(db: Database, ids: list[int], schools_of: dict[int, list
                         rng: random.Random) -> None:
     now = utcnow()
     walks, sessions, meetings = [], [], []
+    steps: list[dict[str, Any] | None] = []
     for pid in ids:
         for _ in range(WALKS):
             walked = _past(day, rng)
-            steps = rng.random() < 0.25
+            has_steps = rng.random() < 0.25
+            done = has_steps and rng.random() < 0.5
+            steps.append({"due_on": walked + timedelta(days=rng.randrange(10, 90)),
+                          "status": "done" if done else "open",
+                          "closed_at": now if done else None} if has_steps else None)
             walks.append({
                 "partnership_id": pid, "host_school_id": rng.choice(schools_of[pid]),
                 "walked_on": walked, "focus": "Progression in foundation subjects",
                 "year_groups": "Y1, Y3", "strengths": "Clear sequencing", "development": None,
-                "next_steps": "Share the plans" if steps else None, "owner_user_id": None,
-                "owner_name": "A Head" if steps else None,
-                "due_on": walked + timedelta(days=rng.randrange(10, 90)) if steps else None,
-                "done_at": now if steps and rng.random() < 0.5 else None, "done_by": None,
-                "platform": "slack", "logged_by_user_id": "U0BENCH001",
+                "next_steps": "Share the plans" if has_steps else None, "platform": "slack",
+                "logged_by_user_id": "U0BENCH001",
                 "logged_by_name": "Bench Head", "created_at": _logged(walked, rng)})
         for _ in range(SESSIONS):
             held = _past(day, rng)
@@ -163,6 +165,7 @@ async def _year_of_data(db: Database, ids: list[int], schools_of: dict[int, list
                 "sequence": 0, "cancel_reason": None, "created_by": "U0BENCH001",
                 "created_at": now, "updated_at": now})
     await bulk_insert(db, LearningWalk, walks)
+    await walk_steps(db, walks, steps)
     await bulk_insert(db, CpdSession, sessions)
     await bulk_insert(db, Meeting, meetings)
     async with db.engine.connect() as conn:

@@ -168,7 +168,10 @@ class OutboxSender:
                                     f"no renderer for kind {item.kind!r}")
             log.error("delivery %s has unknown kind %s", item.id, item.kind)
             return
-        target = await outbox.target_of(self.db, item)
+        to = item.payload.get("to")
+        # A private message names its one recipient; anything else goes to the channels.
+        target = await (outbox.direct_target(self.db, item, to) if isinstance(to, dict)
+                        else outbox.target_of(self.db, item))
         links, workspace = self.delivery.reachable(target.links), target.workspace
         todo = [link for link in links if (link.platform, link.channel_id) not in target.done]
         # Looked at before the message is built, so a crowd of digests held back by the pace

@@ -379,7 +379,7 @@ def _meeting_line(item: MeetingItem) -> str:
 
 
 def step_fact(item: StepItem, today: date) -> Fact:
-    """An open next step: the walk it came from, its owner and when it was due."""
+    """An open action: its number and words (or the walk it came from), owner, when due."""
     owner = (Person(item.owner_name, item.owner_user_id, item.platform),) \
         if item.owner_name or item.owner_user_id else ()
     if item.due_on is None:
@@ -388,8 +388,16 @@ def step_fact(item: StepItem, today: date) -> Fact:
         late = (today - item.due_on).days
         due = f"due {short_date(item.due_on)}" + (f" ({_plural(late, 'day')} overdue)"
                                                   if late > 0 else "")
-    return Fact(f"Walk #{item.walk_id} at {item.host}: {item.focus}",
+    # A walk's step is named by its walk, never by its words: they are the walk's notes.
+    label = (f"Walk #{item.walk_id} at {item.host}: {item.focus} (action {item.action_id})"
+             if item.walk_id is not None else
+             f"Action {item.action_id}: {_short(item.description)}")
+    return Fact(label,
                 f"· {due}" if owner else f"{due}, no owner named", people=owner)
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def coverage_lines(coverage: Coverage, term: Term) -> list[str]:

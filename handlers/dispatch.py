@@ -19,6 +19,7 @@ from handlers import (  # noqa: F401
     home,
     meetings,
     minutes,
+    nudges,
     partnership,
     privacy,
     walk,
@@ -55,9 +56,11 @@ SCHEDULED: dict[str, ScheduledRenderer] = {
     meetings.REMINDER_KIND: meetings.render_reminder,
     meetings.AGENDA_KIND: meetings.render_agenda_reminder,
     digest.DIGEST_KIND: digest.render_scheduled,
+    nudges.NUDGE_KIND: nudges.render_nudge,
+    nudges.UNOWNED_KIND: nudges.render_unowned,
     QUEUED_POST_KIND: render_queued,
 }
-PLANNERS: list[Planner] = [digest.plan_due]
+PLANNERS: list[Planner] = [digest.plan_due, nudges.plan_due]
 
 
 def command_names() -> list[str]:

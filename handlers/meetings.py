@@ -35,7 +35,7 @@ from handlers.logbook import member_partnership, my_partnerships
 from handlers.lookup import find_partnership, require_lead, require_member
 from handlers.parsing import FieldProblem, ParseError, check_length, parse_fields, row_number
 from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section, Tone, Visibility
-from storage import outbox, queries
+from storage import actions, outbox, queries
 from storage.models import (
     AccessRole,
     AgendaItem,
@@ -1515,18 +1515,24 @@ def _date_of(meeting: Meeting) -> str:
 
 
 async def matters_arising(session: AsyncSession, partnership_id: int) -> list[str]:
-    """What the partnership still has open, carried to the next meeting: the open next steps
-    of its learning walks (the one place open follow-ups are kept today), oldest due first."""
-    walks = await queries.open_next_steps(session, partnership_id, MATTERS_SHOWN + 1)
+    """What the partnership still has open, carried to the next meeting: its open actions
+    (typed, or learning walks' next steps), soonest due first. Shown to members only (the
+    channel's card never carries the agenda's standing items)."""
+    rows = await actions.open_actions_for(session, partnership_id, MATTERS_SHOWN + 1)
     lines = []
-    for walk, school in walks[:MATTERS_SHOWN]:
-        steps = _shorten(walk.next_steps or "", 160)
-        owner = f"; owner {walk.owner_name}" if walk.owner_name else ""
-        due = f"; due {format_date(walk.due_on)}" if walk.due_on else ""
-        lines.append(f"Walk {walk.id} at {school} ({format_date(walk.walked_on)}): "
-                     f"{steps}{owner}{due}")
-    if len(walks) > MATTERS_SHOWN:
-        lines.append("…and more: the walk list shows them all.")
+    for row in rows[:MATTERS_SHOWN]:
+        action = row.action
+        words = _shorten(action.description, 160)
+        if row.walk is not None:
+            what = (f"Walk {row.walk.id} at {row.walk_host.name if row.walk_host else 'a school'}"
+                    f" ({format_date(row.walk.walked_on)}), action {action.id}: {words}")
+        else:
+            what = f"Action {action.id}: {words}"
+        owner = f"; owner {row.owner_label}" if row.owner_label != "no owner" else "; no owner"
+        due = f"; due {format_date(action.due_on)}" if action.due_on else ""
+        lines.append(f"{what}{owner}{due}")
+    if len(rows) > MATTERS_SHOWN:
+        lines.append("…and more: `partnership actions <partnership>` shows them all.")
     return lines
 
 

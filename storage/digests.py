@@ -19,6 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import learning
 from storage.models import (
+    Action,
+    ActionStatus,
     ChangeAction,
     ChannelLink,
     CpdAttendance,
@@ -314,49 +316,50 @@ async def meetings_ahead(session: AsyncSession, partnership_ids: Sequence[int], 
 
 @dataclass(frozen=True)
 class StepItem:
-    """A walk's open next steps: where and what the walk was about, who owns them, when due."""
+    """An open action: what it is, the walk it came from (if any), who owns it, when due."""
 
-    walk_id: int
-    walked_on: date
-    host: str
-    focus: str
+    action_id: int
+    description: str
     due_on: date | None
     owner_name: str | None
     owner_user_id: str | None
     platform: str
+    walk_id: int | None
+    host: str | None
+    focus: str | None
 
 
-_STEP_COLUMNS = (LearningWalk.id, LearningWalk.walked_on, School.name, LearningWalk.focus,
-                 LearningWalk.due_on, LearningWalk.owner_name, LearningWalk.owner_user_id,
-                 LearningWalk.platform)
+_STEP_COLUMNS = (Action.id, Action.description, Action.due_on, Action.owner_name,
+                 Action.owner_user_id, Action.platform, LearningWalk.id, School.name,
+                 LearningWalk.focus)
+
+
+def _steps() -> Any:
+    return (select(*_STEP_COLUMNS, _total())  # type: ignore[call-overload]
+            .outerjoin(LearningWalk, col(LearningWalk.id) == Action.walk_id)
+            .outerjoin(School, col(School.id) == LearningWalk.host_school_id))
 
 
 async def overdue_steps(session: AsyncSession, partnership_id: int, today: date,
                         limit: int) -> Capped[StepItem]:
-    """Open next steps due before `today`, the longest overdue first (from the partial index of
-    open steps)."""
+    """Open actions due before `today`, the longest overdue first (from the partial index of
+    open actions)."""
     rows = await session.exec(
-        select(*_STEP_COLUMNS, _total())  # type: ignore[call-overload]
-        .join(School, col(School.id) == LearningWalk.host_school_id)
-        .where(LearningWalk.partnership_id == partnership_id,
-               col(LearningWalk.next_steps).is_not(None), col(LearningWalk.done_at).is_(None),
-               col(LearningWalk.due_on) < today)
-        .order_by(col(LearningWalk.due_on), col(LearningWalk.id)).limit(limit)
+        _steps().where(Action.partnership_id == partnership_id,
+                       Action.status == ActionStatus.OPEN.value, col(Action.due_on) < today)
+        .order_by(col(Action.due_on), col(Action.id)).limit(limit)
     )
     return _capped(rows.all(), StepItem)
 
 
 async def steps_owned(session: AsyncSession, partnership_ids: Sequence[int], platform: str,
                       user_id: str, limit: int) -> Capped[StepItem]:
-    """Open next steps this person owns, soonest due first (undated last)."""
+    """Open actions this person owns, soonest due first (undated last)."""
     rows = await session.exec(
-        select(*_STEP_COLUMNS, _total())  # type: ignore[call-overload]
-        .join(School, col(School.id) == LearningWalk.host_school_id)
-        .where(col(LearningWalk.partnership_id).in_(partnership_ids),
-               LearningWalk.platform == platform, LearningWalk.owner_user_id == user_id,
-               col(LearningWalk.next_steps).is_not(None), col(LearningWalk.done_at).is_(None))
-        .order_by(col(LearningWalk.due_on).is_(None), col(LearningWalk.due_on),
-                  col(LearningWalk.id)).limit(limit)
+        _steps().where(col(Action.partnership_id).in_(partnership_ids),
+                       Action.platform == platform, Action.owner_user_id == user_id,
+                       Action.status == ActionStatus.OPEN.value)
+        .order_by(col(Action.due_on).is_(None), col(Action.due_on), col(Action.id)).limit(limit)
     )
     return _capped(rows.all(), StepItem)
 

@@ -17,6 +17,8 @@ from sqlmodel.sql.expression import Select
 
 from storage import core
 from storage.models import (
+    Action,
+    ActionStatus,
     CpdAttendance,
     CpdAttendee,
     CpdSession,
@@ -155,17 +157,17 @@ async def walk_counts(
     session: AsyncSession, partnership_ids: Sequence[int], school_id: int | None,
     since: date | None, today: date,
 ) -> WalkCounts:
-    """How many walks match (counted in an index), and how many of their next steps are open
-    or overdue (counted in the partial index of open steps)."""
+    """How many walks match (counted in an index), and how many of their next steps (actions)
+    are open or overdue."""
     conditions = _walk_filter(partnership_ids, school_id, since)
     walks = (await session.exec(
         select(func.count()).select_from(LearningWalk).where(*conditions)  # type: ignore[arg-type]
     )).one()
     open_steps = await session.exec(
         select(func.count(), func.coalesce(func.sum(
-            case((col(LearningWalk.due_on) < today, 1), else_=0)), 0))
-        .where(*conditions, col(LearningWalk.next_steps).is_not(None),  # type: ignore[arg-type]
-               col(LearningWalk.done_at).is_(None))
+            case((col(Action.due_on) < today, 1), else_=0)), 0))
+        .join(LearningWalk, col(LearningWalk.id) == Action.walk_id)
+        .where(*conditions, Action.status == ActionStatus.OPEN.value)  # type: ignore[arg-type]
     )
     open_count, overdue = open_steps.one()
     return WalkCounts(int(walks), int(open_count), int(overdue))

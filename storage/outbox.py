@@ -320,6 +320,22 @@ async def target_of(db: Database, claimed: Claimed) -> Target:
     return Target(rows[0].partnership_workspace if rows else "", links, done)
 
 
+async def direct_target(db: Database, claimed: Claimed, to: dict[str, Any]) -> Target:
+    """A private message's `Target`: the one person in `to` ({"platform", "user_id"}), as a
+    "channel" whose id is theirs (Slack posts it in the app's direct messages with them)."""
+    async with db.session() as session:
+        workspace = (await session.exec(select(Partnership.workspace).where(
+            Partnership.id == claimed.partnership_id))).first()
+        reached = (await session.exec(select(PostedMessage.id).where(
+            PostedMessage.key == claimed.dedupe_key))).first()
+    link = ChannelLink.model_construct(
+        id=None, partnership_id=claimed.partnership_id, platform=str(to.get("platform")),
+        channel_id=str(to.get("user_id")), channel_name="direct message",
+        conversation_ref=to.get("ref"), linked_by=None)
+    done = {(link.platform, link.channel_id)} if reached is not None else set()
+    return Target(workspace or "", [link], done)
+
+
 async def posts_of(session: AsyncSession, key: str) -> Sequence[PostedMessage]:
     result = await session.exec(select(PostedMessage).where(PostedMessage.key == key)
                                 .order_by(col(PostedMessage.id)))

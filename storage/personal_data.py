@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import learning
 from storage.models import (
     AccessRole,
+    Action,
     AgendaItem,
     ChangeAction,
     ChannelLink,
@@ -33,6 +34,7 @@ from storage.models import (
     MeetingMinutes,
     MeetingSettings,
     Member,
+    NudgeSetting,
     Partnership,
     RecordChange,
     Rsvp,
@@ -148,8 +150,6 @@ def _walks_naming(person: Person) -> ColumnElement[bool]:
         col(LearningWalk.id).in_(walked),
         (col(LearningWalk.platform) == person.platform)
         & (col(LearningWalk.logged_by_user_id) == person.user_id),
-        (col(LearningWalk.platform) == person.platform)
-        & (col(LearningWalk.owner_user_id) == person.user_id),
     )
 
 
@@ -164,8 +164,6 @@ async def export_walks(session: AsyncSession, person: Person) -> list[Record]:
         roles = []
         if walk.logged_by_user_id == person.user_id and walk.platform == person.platform:
             roles.append("logged it")
-        if walk.owner_user_id == person.user_id:
-            roles.append("owns its next steps")
         walkers = (await session.exec(select(WalkWalker.user_id).where(
             WalkWalker.walk_id == walk.id))).all()
         if person.user_id in walkers:
@@ -173,9 +171,66 @@ async def export_walks(session: AsyncSession, person: Person) -> list[Record]:
         records.append(Record("learning walk", {
             "partnership": partnership.name, "walk": str(walk.id), "date": _text(walk.walked_on),
             "focus": walk.focus, "your part": ", ".join(roles),
-            "next steps": _text(walk.next_steps), "due": _text(walk.due_on),
+            "next steps": _text(walk.next_steps),
         }))
     return records
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+def _actions_naming(person: Person) -> ColumnElement[bool]:
+    return (col(Action.partnership_id).in_(_in_workspace(person))
+            & (col(Action.platform) == person.platform)
+            & ((col(Action.owner_user_id) == person.user_id)
+               | (col(Action.created_by_user_id) == person.user_id)
+               | (col(Action.closed_by_user_id) == person.user_id)))
+
+
+async def export_actions(session: AsyncSession, person: Person) -> list[Record]:
+    rows = await session.exec(
+        select(Action, Partnership).join(Partnership, col(Partnership.id) == Action.partnership_id)
+        .where(_actions_naming(person)).order_by(col(Action.id)))
+    records = []
+    for action, partnership in rows.all():
+        roles = [role for role, user in (("owner", action.owner_user_id),
+                                         ("raised it", action.created_by_user_id),
+                                         ("closed it", action.closed_by_user_id))
+                 if user == person.user_id]
+        records.append(Record("action", {
+            "partnership": partnership.name, "action": str(action.id),
+            "what": action.description, "your part": ", ".join(roles),
+            "due": _text(action.due_on), "status": action.status,
+        }))
+    return records
+
+
+async def open_actions_left_without_owner(session: AsyncSession,
+                                          person: Person) -> list[tuple[int, int, str]]:
+    """(partnership id, action id, words) of the open actions this person owns: what their
+    erasure leaves without an owner, so the partnerships' leads can be told."""
+    rows = await session.exec(select(Action.partnership_id, Action.id, Action.description).where(
+        col(Action.partnership_id).in_(_in_workspace(person)),
+        col(Action.platform) == person.platform, col(Action.owner_user_id) == person.user_id,
+        col(Action.status) == "open").order_by(col(Action.id)))
+    return [(int(p), int(a or 0), str(d)) for p, a, d in rows.all()]
+
+
+async def erase_actions(session: AsyncSession, person: Person) -> int:
+    here = (col(Action.partnership_id).in_(_in_workspace(person))
+            & (col(Action.platform) == person.platform))
+    changed = 0
+    for user_column, values in (
+            (Action.owner_user_id, {"owner_user_id": None, "owner_name": ERASED}),
+            (Action.created_by_user_id, {"created_by_user_id": "", "created_by_name": ERASED}),
+            (Action.closed_by_user_id, {"closed_by_user_id": None, "closed_by_name": ERASED})):
+        result = await session.exec(update(Action).where(
+            here, col(user_column) == person.user_id).values(**values))
+        changed += int(result.rowcount)
+    result = await session.exec(delete(NudgeSetting).where(
+        col(NudgeSetting.workspace) == person.workspace,
+        col(NudgeSetting.platform) == person.platform,
+        col(NudgeSetting.user_id) == person.user_id))
+    return changed + int(result.rowcount)
 
 
 async def _display_names(session: AsyncSession, person: Person) -> list[str]:
@@ -190,18 +245,9 @@ async def erase_walks(session: AsyncSession, person: Person) -> int:
     walks = select(LearningWalk.id).where(in_workspace)
     changed = 0
     # "Done by" keeps a name only: the person's names as a member here.
-    names = await _display_names(session, person)
-    if names:
-        result = await session.exec(update(LearningWalk).where(
-            in_workspace, col(LearningWalk.done_by).in_(names)).values(done_by=ERASED))
-        changed += int(result.rowcount)
     result = await session.exec(update(WalkWalker).where(
         col(WalkWalker.user_id) == person.user_id, col(WalkWalker.walk_id).in_(walks))
         .values(user_id=None, name=ERASED))
-    changed += int(result.rowcount)
-    result = await session.exec(update(LearningWalk).where(
-        in_workspace, col(LearningWalk.owner_user_id) == person.user_id)
-        .values(owner_user_id=None, owner_name=ERASED))
     changed += int(result.rowcount)
     result = await session.exec(update(LearningWalk).where(
         in_workspace, col(LearningWalk.platform) == person.platform,
@@ -416,6 +462,7 @@ async def erase_web(session: AsyncSession, person: Person) -> int:
 # last: the others look up the person's names there).
 SOURCES: list[tuple[Exporter, Eraser]] = [
     (export_walks, erase_walks),
+    (export_actions, erase_actions),
     (export_cpd, erase_cpd),
     (export_meetings, erase_meetings),
     (export_created, erase_created),
@@ -445,4 +492,4 @@ async def erase(session: AsyncSession, person: Person) -> int:
 COVERED = {"partnership", "member", "channel_link", "learning_walk", "walk_walker",
            "cpd_session", "cpd_attendee", "meeting", "agenda_item", "rsvp", "meeting_settings",
            "meeting_minutes", "digest_settings", "record_change", "web_link", "web_session",
-           "file_link"}
+           "file_link", "partnership_action", "nudge_setting"}

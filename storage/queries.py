@@ -16,7 +16,6 @@ from storage import core
 from storage.models import (
     AgendaItem,
     ChannelLink,
-    LearningWalk,
     Meeting,
     MeetingMinutes,
     MeetingSettings,
@@ -387,21 +386,6 @@ async def next_meeting(session: AsyncSession, meeting: Meeting) -> Meeting | Non
                               Meeting.id != meeting.id)
         .order_by(col(Meeting.starts_at), col(Meeting.id)).limit(1))
     return result.first()
-
-
-async def open_next_steps(session: AsyncSession, partnership_id: int,
-                          limit: int) -> list[tuple[LearningWalk, str]]:
-    """The partnership's walks with next steps still open (with the host school's name),
-    the earliest due first, then the oldest walk."""
-    result = await session.exec(
-        select(LearningWalk, School.name)
-        .join(School, col(School.id) == LearningWalk.host_school_id)
-        .where(LearningWalk.partnership_id == partnership_id,
-               col(LearningWalk.next_steps).is_not(None), col(LearningWalk.done_at).is_(None))
-        .order_by(col(LearningWalk.due_on).is_(None), col(LearningWalk.due_on),
-                  col(LearningWalk.walked_on), col(LearningWalk.id))
-        .limit(limit))
-    return [(walk, name) for walk, name in result.all()]
 
 
 async def minutes_of(session: AsyncSession, meeting_id: int) -> Sequence[MeetingMinutes]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import and_, exists, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +29,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import core, learning, queries
 from storage.learning import CpdTally
 from storage.models import (
+    Action,
+    ActionStatus,
     CpdAttendance,
     CpdSession,
     LearningWalk,
@@ -298,28 +300,33 @@ APOLOGIES_SOURCE = ("Attendance and apologies are those recorded in a meeting's 
 
 async def actions_in(session: AsyncSession, partnership_id: int, period: ReportPeriod,
                      as_of: date, school_id: int | None) -> dict[int, ActionCounts]:
-    """Actions per school (the walk's host): raised and done in the period, and those open and
-    overdue as at `as_of`. Today an action is a learning walk's next steps (one per walk, with
-    its owner, due date and done mark); this is the one function to change when actions become
-    records of their own."""
-    start = day_start(period.first)
-    conditions: list[Any] = [LearningWalk.partnership_id == partnership_id,
-                  col(LearningWalk.next_steps).is_not(None),
-                  col(LearningWalk.walked_on) <= period.last,
-                  or_(col(LearningWalk.done_at).is_(None), col(LearningWalk.done_at) >= start)]
+    """Actions per school (the owning school, else the school of the walk it came from): raised
+    and done in the period, and those open and overdue as at `as_of` (dropped ones count as
+    open until dropped, never as done)."""
+    end = day_start(period.last + timedelta(days=1))
+    school = func.coalesce(col(Action.owner_school_id), col(LearningWalk.host_school_id))
+    conditions: list[Any] = [Action.partnership_id == partnership_id,
+                             col(Action.created_at) < end,
+                             or_(col(Action.closed_at).is_(None),
+                                 col(Action.closed_at) >= day_start(period.first))]
     if school_id is not None:
-        conditions.append(LearningWalk.host_school_id == school_id)
-    rows = (await session.exec(
-        select(col(LearningWalk.host_school_id), col(LearningWalk.walked_on),
-               col(LearningWalk.due_on), col(LearningWalk.done_at)).where(*conditions))).all()
+        conditions.append(school == school_id)
+    rows = await core.rows(session, sa_select(
+        school, col(Action.created_at), col(Action.due_on), col(Action.status),
+        col(Action.closed_at))
+        .outerjoin(LearningWalk, col(LearningWalk.id) == col(Action.walk_id))
+        .where(*conditions))
     counts: dict[int, ActionCounts] = defaultdict(ActionCounts)
-    for host_id, walked_on, due_on, done_at in rows:
-        done_on = done_at.astimezone(LONDON).date() if done_at is not None else None
-        raised = period.first <= walked_on
-        done = done_on is not None and period.first <= done_on <= period.last
-        still_open = walked_on <= as_of and (done_on is None or done_on > as_of)
+    for owner_school, created_at, due_on, status, closed_at in rows:
+        made_on = created_at.astimezone(LONDON).date()
+        closed_on = closed_at.astimezone(LONDON).date() if closed_at is not None else None
+        raised = period.first <= made_on
+        done = (status == ActionStatus.DONE.value and closed_on is not None
+                and period.first <= closed_on <= period.last)
+        still_open = made_on <= as_of and (closed_on is None or closed_on > as_of)
         overdue = still_open and due_on is not None and due_on < as_of
-        counts[host_id] += ActionCounts(int(raised), int(done), int(still_open), int(overdue))
+        counts[owner_school or 0] += ActionCounts(int(raised), int(done), int(still_open),
+                                                  int(overdue))
     return dict(counts)
 
 

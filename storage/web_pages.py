@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, text, tuple_
+from sqlalchemy import bindparam, case, exists, func, text, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import learning
 from storage.models import (
+    Action,
+    ActionStatus,
     CpdSession,
     LearningWalk,
     Meeting,
@@ -155,7 +157,8 @@ def _sqlite(session: AsyncSession) -> bool:
 
 # --- walks ----------------------------------------------------------------------------------
 
-OPEN = col(LearningWalk.next_steps).is_not(None) & col(LearningWalk.done_at).is_(None)
+OPEN = exists(select(Action.id).where(col(Action.walk_id) == LearningWalk.id,
+                                     Action.status == ActionStatus.OPEN.value))
 
 
 async def walks_page(session: AsyncSession, partnership_id: int, before: tuple[date, int] | None,

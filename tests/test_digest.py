@@ -37,8 +37,8 @@ Queenswell
 Meetings in the next two weeks (1)
 Heads' network meeting: Thursday 5 March 2026, 11:30–12:30 (GMT) · Monkfrith · Going: 1 · Can't make it: 0 · Maybe: 1 (meeting 1)
 Overdue next steps (2)
-Walk #1 at Danegrove: reading for pleasure: Ann Smith · due 10 Feb 2026 (20 days overdue)
-Walk #2 at Monkfrith: progression in foundation subjects: Ben Day · due 27 Feb 2026 (3 days overdue)
+Walk #1 at Danegrove: reading for pleasure (action 1): Ann Smith · due 10 Feb 2026 (20 days overdue)
+Walk #2 at Monkfrith: progression in foundation subjects (action 2): Ben Day · due 27 Feb 2026 (3 days overdue)
 CPD coverage this spring term 2026
 Subject leadership: curriculum and progression in foundation subjects: none yet
 SENCO leadership: impact of interventions: 1 session, 12 attendees (schools not recorded)

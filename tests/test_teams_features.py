@@ -120,11 +120,15 @@ async def test_the_walk_form_card_ticks_quiet_and_names_one_owner(
     await linked_partnership(teams_bot)
     form = await say(teams_bot, "walk")
     fields = inputs(form)
-    quiet, owner, walkers = fields["Channel note"], fields["Who owns the next steps"], \
+    quiet, owner, walkers = fields["Channel note"], fields["Who owns step 1"], \
         fields["Walkers"]
     assert (quiet["style"], quiet["isMultiSelect"]) == ("expanded", True)
     assert "choices.data" not in quiet and quiet["choices"][0]["value"] == "quiet"
     assert owner["isMultiSelect"] is False and walkers["isMultiSelect"] is True
+    # Three next-step rows, each with its owner (one person) and due date.
+    for n in (2, 3):
+        assert fields[f"Who owns step {n}"]["isMultiSelect"] is False
+        assert f"Next step {n}" in fields and f"Step {n} due by" in fields
     [submit] = submit_actions(form)
     data = dict(submit["data"])
     data[fields["Partnership"]["id"]] = fields["Partnership"]["choices"][0]["value"]

@@ -58,9 +58,11 @@ from handlers.report_files import (
     xlsx,
 )
 from handlers.schoolyear import previous_term, school_term, school_year_start, short_date
-from storage import digests, learning, queries, reports, web_access, web_pages
+from storage import actions, digests, learning, queries, reports, web_access, web_pages
 from storage.models import (
     AccessRole,
+    Action,
+    ActionStatus,
     LearningWalk,
     Meeting,
     MeetingStatus,
@@ -382,18 +384,24 @@ class StepState:
     text: str
 
 
-def step_state(walk: LearningWalk, today: date) -> StepState:
-    if walk.next_steps is None:
+def step_state(walk: LearningWalk, steps: Sequence[Action], today: date) -> StepState:
+    """The state of a walk's next steps (its actions): open, overdue or done."""
+    if not steps:
         return StepState("", "none recorded")
-    if walk.done_at is not None:
-        done = short_date(walk.done_at.astimezone(LONDON).date())
-        return StepState("done", f"done {done}" + (f" by {walk.done_by}" if walk.done_by
-                                                    else ""))
-    parts = [walk.owner_name or ""] if walk.owner_name else []
-    if walk.due_on is not None:
-        parts.append(f"due {short_date(walk.due_on)}")
-    overdue = walk.due_on is not None and walk.due_on < today
-    return StepState("overdue" if overdue else "open", ", ".join(parts) or "no owner or date")
+    open_ = [a for a in steps if a.status == ActionStatus.OPEN.value]
+    if not open_:
+        done = [a.closed_at for a in steps if a.closed_at is not None]
+        when = f" {short_date(max(done).astimezone(LONDON).date())}" if done else ""
+        by = {a.closed_by_name for a in steps if a.closed_by_name}
+        return StepState("done", f"done{when}" + (f" by {', '.join(sorted(by))}" if by else ""))
+    parts = []
+    for a in open_:
+        bits = [a.owner_name or ""] if a.owner_name else []
+        if a.due_on is not None:
+            bits.append(f"due {short_date(a.due_on)}")
+        parts.append(", ".join(bits) or "no owner or date")
+    overdue = any(a.due_on is not None and a.due_on < today for a in open_)
+    return StepState("overdue" if overdue else "open", "; ".join(parts))
 
 
 async def walks(request: web.Request) -> web.Response:
@@ -407,13 +415,16 @@ async def walks(request: web.Request) -> web.Response:
         found = await web_pages.walks_page(session, partnership.id, before, open_only,
                                            PAGE_SIZE)
         tally = await learning.walk_counts(session, [partnership.id], None, None, today)
+        steps = await actions.actions_of_walks(session, [r[0].id for r in found.rows
+                                                         if r[0].id is not None])
     older = None
     if found.more:
         last = found.rows[-1][0]
         older = f"?{urlencode({**request.query, 'before': f'{last.walked_on}.{last.id}'})}"
     return render(request, "walks.html", who=who, rows=found.rows, tally=tally,
                   open_only=open_only, older=older, first_page=before is None,
-                  state=lambda w: step_state(w, today), short_date=short_date,
+                  state=lambda w: step_state(w, steps.get(w.id, []), today),
+                  short_date=short_date,
                   **_context(partnership, "/walks"))
 
 
@@ -429,9 +440,11 @@ async def walk_page(request: web.Request) -> web.Response:
             raise PageError(404, "There is no such walk in this partnership.",
                             "Its walks are listed on the Learning walks page.")
         walkers = (await learning.walkers_of(session, [walk_id])).get(walk_id, [])
+        steps = await actions.actions_of_walk(session, walk_id)
     walk, school = found
     return render(request, "walk.html", who=who, walk=walk, school=school, walkers=walkers,
-                  state=step_state(walk, today), format_date=format_date,
+                  state=step_state(walk, steps, today), steps=steps,
+                  format_date=format_date,
                   removed=walk.notes_removed_at is not None, **_context(partnership, "/walks"))
 
 

@@ -17,6 +17,7 @@ from handlers.meetings import MeetingRsvp
 from handlers.replies import Outcome
 from storage.db import Database
 from storage.models import (
+    Action,
     CpdAttendance,
     CpdSession,
     CpdTheme,
@@ -128,10 +129,9 @@ async def add_plenty(db: Database, partnership: Partnership, n: int) -> None:
                     for k in range(n)]
         walks = [LearningWalk(partnership_id=pid, host_school_id=schools[k].id or 0,
                               walked_on=week[k], focus=f"Extra focus {k:03d}",
-                              next_steps="Follow up", owner_name="Ben Day",
-                              owner_user_id=BEN.user_id, due_on=date(2026, 2, 1),
-                              platform="slack", logged_by_user_id=ANN.user_id,
-                              logged_by_name=ANN.user_name, created_at=evening_of(week[k]))
+                              next_steps="Follow up", platform="slack",
+                              logged_by_user_id=ANN.user_id, logged_by_name=ANN.user_name,
+                              created_at=evening_of(week[k]))
                  for k in range(n)]
         starts = [DUE + timedelta(hours=1 + k) for k in range(n)]
         meetings = [Meeting(partnership_id=pid, uid=f"extra-{k}@test", title=f"Extra {k:03d}",
@@ -141,5 +141,10 @@ async def add_plenty(db: Database, partnership: Partnership, n: int) -> None:
         await session.flush()
         session.add_all(CpdAttendance(session_id=c.id or 0, school_id=c.host_school_id or 0)
                         for c in sessions)
+        session.add_all(Action(partnership_id=pid, description="Follow up", platform="slack",
+                               owner_user_id=BEN.user_id, owner_name="Ben Day",
+                               due_on=date(2026, 2, 1), source="walk", walk_id=w.id,
+                               created_by_user_id=ANN.user_id, created_by_name=ANN.user_name)
+                        for w in walks)
         session.add_all(Rsvp(meeting_id=m.id or 0, platform="slack", user_id=BEN.user_id,
                              display_name=BEN.user_name, answer="going") for m in meetings)
