@@ -301,24 +301,28 @@ APOLOGIES_SOURCE = ("Attendance and apologies are those recorded in a meeting's 
 async def actions_in(session: AsyncSession, partnership_id: int, period: ReportPeriod,
                      as_of: date, school_id: int | None) -> dict[int, ActionCounts]:
     """Actions per school (the owning school, else the school of the walk it came from): raised
-    and done in the period, and those open and overdue as at `as_of` (dropped ones count as
-    open until dropped, never as done)."""
+    in the period (a walk's steps on the walk's day), done in it, and those open and overdue as
+    at `as_of` (dropped ones count as open until dropped, never as done)."""
     end = day_start(period.last + timedelta(days=1))
     school = func.coalesce(col(Action.owner_school_id), col(LearningWalk.host_school_id))
     conditions: list[Any] = [Action.partnership_id == partnership_id,
-                             col(Action.created_at) < end,
+                             or_(col(Action.created_at) < end,
+                                 col(LearningWalk.walked_on) <= period.last),
                              or_(col(Action.closed_at).is_(None),
                                  col(Action.closed_at) >= day_start(period.first))]
     if school_id is not None:
         conditions.append(school == school_id)
     rows = await core.rows(session, sa_select(
-        school, col(Action.created_at), col(Action.due_on), col(Action.status),
-        col(Action.closed_at))
+        school, col(Action.created_at), col(LearningWalk.walked_on), col(Action.due_on),
+        col(Action.status), col(Action.closed_at))
         .outerjoin(LearningWalk, col(LearningWalk.id) == col(Action.walk_id))
         .where(*conditions))
     counts: dict[int, ActionCounts] = defaultdict(ActionCounts)
-    for owner_school, created_at, due_on, status, closed_at in rows:
-        made_on = created_at.astimezone(LONDON).date()
+    for owner_school, created_at, walked_on, due_on, status, closed_at in rows:
+        # A walk's next steps were raised on the day of the walk, however late it was logged.
+        made_on = walked_on if walked_on is not None else created_at.astimezone(LONDON).date()
+        if made_on > period.last:
+            continue
         closed_on = closed_at.astimezone(LONDON).date() if closed_at is not None else None
         raised = period.first <= made_on
         done = (status == ActionStatus.DONE.value and closed_on is not None
