@@ -48,11 +48,18 @@ areas for development, next steps, who owns them and by when)</td><td>The partne
 challenge and follow-up</td><td>Notes: the partnership's retention period (2 years unless a
 lead changes it), then they are removed; the date, school and focus stay for the
 counts</td></tr>
+<tr><td>Actions (a walk's next steps among them): what is to be done, its owner, due date and
+state, who raised and closed it; whether you turned the reminders about your actions
+off</td><td>Follow-up, and reminding owners before a date</td><td>Until the walk or partnership
+is deleted; when you ask to be forgotten your name is removed and the partnership's leads are
+told which open actions lost their owner</td></tr>
 <tr><td>CPD sessions: title, theme, date, hours, host, facilitator, attendance as given (a
 head count, the schools, the people who came), impact</td><td>CPD records and
 coverage</td><td>Until deleted</td></tr>
-<tr><td>Meetings, agenda items, and who replied going, maybe or not</td><td>Meetings and
-reminders</td><td>Until deleted</td></tr>
+<tr><td>Meetings, agenda items, who replied going, maybe or not (with an apology's reason
+if you gave one), and minutes with who wrote and approved them</td><td>Meetings, reminders and
+the record of what was agreed</td><td>Until deleted; when you ask to be forgotten you are
+removed from the replies and as writer or approver of minutes</td></tr>
 <tr><td>Weekly digest settings, and reminders and digests waiting to be posted</td><td>Posting
 them on time, once</td><td>Until sent, and a record that they were</td></tr>
 <tr><td>The bot's own access to your Slack workspace (its token, encrypted where the

@@ -33,7 +33,8 @@ from storage.types import LONDON
 MAX_DESCRIPTION = 500
 MAX_REASON = 300
 SHOWN = 30
-EXAMPLE = "partnership action East Barnet Area share the phonics plan owner: Justine due: 12/1/2027"
+EXAMPLE = ("partnership action East Barnet Area share the phonics plan owner: Justine "
+           "due: in 2 weeks")
 ACTIONS = "Actions"
 
 
@@ -95,10 +96,10 @@ def parse_action(rest: str, caller: Caller) -> ActionRequest:
         check_length("reason", reason, MAX_REASON)
         return CloseAction(number, ActionStatus.DROPPED, plain_text(reason))
     if verb in ("later", "postpone", "extend"):
-        number, extra = _number(after, "partnership action later 12 due: 2/2/2027", caller)
+        number, extra = _number(after, "partnership action later 12 due: in 2 weeks", caller)
         due = parse_fields(extra, ["due"]).get("due")
         if not due:
-            example = f"partnership action later {number} due: 2/2/2027"
+            example = f"partnership action later {number} due: in 2 weeks"
             raise ParseError("When will it be done? Give the new date with `due:`.",
                              f"For example {caller.cmd(example)}.")
         return Reassign(number, None, due)

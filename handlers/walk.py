@@ -184,9 +184,9 @@ class WalkLog(LogKind[WalkDraft]):
                   "`due:` (when they are due)",
                   "Several next steps, each with its own owner and due date: separate them "
                   "with `;` and put the owner and date in brackets after each, e.g. "
-                  "`next steps: share the phonics plan (Justine, 12/1/2027); audit reading "
-                  "books (Ben Day, 19/1/2027)`. A step without brackets takes `owner:` and "
-                  "`due:`. Each step becomes an action (`partnership actions`).",
+                  "`next steps: share the phonics plan (Justine, in 2 weeks); audit "
+                  "reading books (Ben Day, in 3 weeks)`. A step without brackets takes "
+                  "`owner:` and `due:`. Each step becomes an action (`partnership actions`).",
                   "Add `quiet` after the partnership's name to post nothing in its channel.")
     edit_example = "date: yesterday focus: phonics in Reception"
     deleted_with = "its notes, walkers and next steps"

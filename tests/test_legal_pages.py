@@ -82,6 +82,7 @@ IN_THE_NOTICE = {
     "members": "your chat account id, display name, school, job title",
     "linked channels": "Linked channels",
     "learning walks": "Learning walks: date, host school, focus, year groups, walkers",
+    "actions": "Actions (a walk's next steps among them)",
     "CPD sessions": "CPD sessions: title, theme, date, hours, host, facilitator",
     "meetings": "Meetings, agenda items",
     "Slack installations": "its token, encrypted",
