@@ -39,7 +39,7 @@ async def seen(db: Database, key: str) -> bool:
     """Whether `key` was claimed by a request that has committed."""
     async with db.engine.connect() as conn:
         found = await conn.execute(
-            select(RequestSeen.key).where(col(RequestSeen.key) == key[:120]))
+            select(col(RequestSeen.key)).where(col(RequestSeen.key) == key[:120]))
         return found.first() is not None
 
 

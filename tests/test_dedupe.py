@@ -78,7 +78,7 @@ async def test_a_concurrent_claim_waits_for_the_first_and_loses(db: Database) ->
     await asyncio.sleep(0.3)
     assert not two.done()  # it waits on the first's uncommitted key
     release.set()
-    assert await asyncio.wait_for(asyncio.gather(one, two), 30) == [True, False]
+    assert list(await asyncio.wait_for(asyncio.gather(one, two), 30)) == [True, False]
 
 
 async def test_the_clean_up_forgets_only_ids_older_than_a_day(db: Database) -> None:
