@@ -41,6 +41,10 @@ from tests.support.teams_requests import TeamsClientSim
 BACKENDS = ["sqlite", "postgres"]
 
 
+# The Hypothesis seed of the run: tests/support/seeds.py.
+pytest_plugins = ["tests.support.seeds"]
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Captured log lines (caplog.text, and the report of a failing test) in the bot's own

@@ -1,6 +1,7 @@
-"""CI requires PostgreSQL (REQUIRE_POSTGRES=1 in .ci/run): there a PostgreSQL that does not
-answer, or lacks the database, fails the PostgreSQL tests; a local run without the switch skips
-them, saying why. Each case runs one PostgreSQL test in a pytest of its own."""
+"""What CI holds to. PostgreSQL is required (REQUIRE_POSTGRES=1 in .ci/run): there a PostgreSQL
+that does not answer, or lacks the database, fails the PostgreSQL tests; a local run without the
+switch skips them, saying why (each case runs one PostgreSQL test in a pytest of its own). And
+the Hypothesis seed is fixed there, and named in every run's header."""
 
 from __future__ import annotations
 
@@ -65,3 +66,13 @@ def test_ci_sets_the_switch() -> None:
     script = (ROOT / ".ci" / "run").read_text()
     assert f"export {REQUIRE_SWITCH}=1" in script
     assert script.index(f"export {REQUIRE_SWITCH}=1") < script.index("exec ./test.sh")
+
+
+def test_ci_fixes_the_hypothesis_seed_and_every_run_uses_one(pytestconfig: pytest.Config) -> None:
+    from hypothesis import core
+
+    script = (ROOT / ".ci" / "run").read_text()
+    assert 'export HYPOTHESIS_SEED="${HYPOTHESIS_SEED:-' in script
+    # This run's seed (tests/support/seeds.py), handed to Hypothesis for every test.
+    seed = pytestconfig.option.hypothesis_seed
+    assert seed is not None and core.global_force_seed == int(seed)
