@@ -16,7 +16,6 @@ from bot.logs import OWN_LOGGERS, JsonFormatter, TextFormatter
 from tests.conftest import RunningBot
 from tests.support.fake_slack import Call
 from tests.support.learning import PARTNERSHIP
-from tests.test_retries import settled
 
 # Each note field and what is written in it (distinct words, so any leak is found).
 NOTES = {
@@ -73,7 +72,7 @@ async def test_notes_reach_no_channel_log_or_digest(bot: RunningBot, fields: tup
     assert all(EDITED[f] in shown for f in fields), shown
     digest = await bot.ask_text("/partnership", f"digest {PARTNERSHIP} preview")
     assert f"focus: {FOCUS} again" in digest  # the walk is in it
-    await settled(bot)
+    await bot.fake.quiet()
 
     channel = "\n".join(json.dumps(c.body, ensure_ascii=False) for c in in_heads(bot))
     # The channel had the walk's note, and its edit: what the channel may see.

@@ -35,8 +35,6 @@ HEADS = {"channel_id": "C0HEADS001", "channel_name": "heads"}
 BEN = {"user_id": "U0BEN00001", "user_name": "ben"}
 ALREADY = "Already done."
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
-# How long a check that nothing more arrived waits after the last expected answer.
-SETTLE = 0.5
 
 pytestmark = pytest.mark.parametrize("together", [False, True], ids=["after", "alongside"])
 
@@ -47,15 +45,6 @@ async def count(bot: RunningBot | RunningTeamsBot, table: type, *where: Any) -> 
         for condition in where:
             query = query.where(condition)
         return int((await session.exec(query)).one())
-
-
-async def settled(bot: RunningBot) -> None:
-    """Wait until the fake Slack has had no call for SETTLE seconds: a late post would show."""
-    while True:
-        before = len(bot.fake.calls)
-        await asyncio.sleep(SETTLE)
-        if len(bot.fake.calls) == before:
-            return
 
 
 def text_of(call: Call) -> str:
@@ -99,7 +88,7 @@ async def command_twice(bot: RunningBot, command: str, text: str, together: bool
     await twice(send, lambda: bot.fake.wait_until(
         lambda: bool(bot.fake.answer_to(response_url)), within=20), together)
     await bot.fake.wait_until(lambda: len(bot.fake.answer_to(response_url)) >= 2, within=20)
-    await settled(bot)
+    await bot.fake.quiet()
     return [text_of(c) for c in bot.fake.answer_to(response_url)]
 
 
@@ -118,7 +107,7 @@ async def interaction_twice(bot: RunningBot, payload: dict[str, Any],
         lambda: len(bot.fake.of("chat.postEphemeral")) > before, within=20), together)
     await bot.fake.wait_until(lambda: len(bot.fake.of("chat.postEphemeral")) >= before + 2,
                               within=20)
-    await settled(bot)
+    await bot.fake.quiet()
     return [text_of(c) for c in bot.fake.of("chat.postEphemeral")[before:]]
 
 
@@ -176,7 +165,7 @@ async def test_an_rsvp_retried(bot: RunningBot, together: bool) -> None:
     await linked(bot)
     await schedule(bot, None)
     await bot.fake.wait_until(lambda: len(bot.fake.shared_files()) == 1)
-    await settled(bot)
+    await bot.fake.quiet()
     async with bot.db.session() as session:
         card = (await session.exec(select(PostedMessage))).one()
     assert card.message_ref is not None
@@ -230,7 +219,7 @@ async def test_a_teams_activity_retried(teams_bot: RunningTeamsBot, together: bo
         await bot.connector.wait_for(REPLY, before + 1, within=20)
         await bot.teams.post(activity)
     replies = await bot.connector.wait_for(REPLY, before + 2, within=20)
-    await asyncio.sleep(SETTLE)
+    await bot.connector.quiet()
     answers = [card_text(c.card) for c in bot.connector.of(REPLY)[before:]]
     done_once(answers, "Logged learning walk #")  # (a rolled-back twin may use up #1)
     assert await count(bot, LearningWalk) == 1
