@@ -48,7 +48,7 @@ TARGETS = (
             "not (test_a_teams or rsvp or form or cpd or meeting)")),
     Target("outbox claim", "storage.outbox",
            ("_claimable", "claim_due", "_guarded", "_guarded_update", "renew", "mark_sent"),
-           ("tests/test_outbox.py", "tests/test_crash_window.py", "-k", "sqlite")),
+           ("tests/test_outbox_claim.py", "tests/test_outbox.py", "tests/test_crash_window.py")),
     Target("membership", "handlers.lookup",
            ("_known_membership", "membership", "require_member", "require_lead"),
            ("tests/test_access.py", "tests/test_partnership_commands.py", "-k", "sqlite")),
