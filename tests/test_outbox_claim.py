@@ -68,3 +68,20 @@ async def test_a_lease_run_out_is_taken_over_and_the_first_claim_loses(db: Datab
     assert await outbox.mark_sent(db, second, later) is True
     assert (await row(db, "test:0")).status == DeliveryStatus.SENT
     assert await outbox.claim_due(db, later + timedelta(hours=1), limit=1) == []
+
+
+async def test_a_post_is_recorded_even_when_the_claim_was_lost(db: Database) -> None:
+    await queued(db, 1)
+    now = utcnow()
+    [first] = await outbox.claim_due(db, now, limit=1)
+    later = now + timedelta(seconds=1) + outbox.LEASE
+    [second] = await outbox.claim_due(db, later, limit=1)
+    post = outbox.Post("slack", "C0HEADS001", "1700000000.000100")
+    assert await outbox.mark_sent(db, first, later, post) is False  # the post did go out
+    async with db.session() as session:
+        posts = await outbox.posts_of(session, "test:0")
+    assert [(p.channel_id, p.message_ref) for p in posts] == [("C0HEADS001",
+                                                               "1700000000.000100")]
+    assert (await row(db, "test:0")).status == DeliveryStatus.SENDING
+    assert await outbox.mark_sent(db, second, later, post) is True
+    assert (await row(db, "test:0")).status == DeliveryStatus.SENT
