@@ -31,6 +31,7 @@ from handlers.schoolyear import today_in_london
 from handlers.themes import DEFAULT_THEMES
 from storage.db import Database
 from storage.models import (
+    Action,
     CpdAttendance,
     CpdSession,
     CpdTheme,
@@ -104,19 +105,19 @@ async def seed(db: Database, rows: int, rng: random.Random) -> None:
     ids = list(schools)
     now = utcnow()
     walks: list[dict[str, Any]] = []
+    steps: list[dict[str, Any] | None] = []
     sessions: list[dict[str, Any]] = []
     for _ in range(rows):
         pid = rng.choice(ids)
         day = today - timedelta(days=rng.randrange(YEARS * 365))
         open_steps = rng.random() < 0.3
+        steps.append({"due_on": day + timedelta(days=30)} if open_steps else None)
         walks.append({
             "partnership_id": pid, "host_school_id": rng.choice(schools[pid]),
             "walked_on": day, "focus": "Progression in foundation subjects",
             "year_groups": "Y1, Y3", "strengths": "Clear sequencing", "development": None,
-            "next_steps": "Share plans" if open_steps else None, "owner_user_id": None,
-            "owner_name": "A Head" if open_steps else None,
-            "due_on": day + timedelta(days=30) if open_steps else None, "done_at": None,
-            "done_by": None, "platform": "slack", "logged_by_user_id": CALLER.user_id,
+            "next_steps": "Share plans" if open_steps else None, "platform": "slack",
+            "logged_by_user_id": CALLER.user_id,
             "logged_by_name": CALLER.user_name, "created_at": now,
         })
         pid = rng.choice(ids)
@@ -130,6 +131,7 @@ async def seed(db: Database, rows: int, rng: random.Random) -> None:
             "created_at": now,
         })
     await bulk_insert(db, LearningWalk, walks)
+    await walk_steps(db, walks, steps)
     await bulk_insert(db, CpdSession, sessions)
     await seed_attendance(db, schools, rng)
     await settle(db)
@@ -159,6 +161,27 @@ async def bulk_insert(db: Database, model: Any, rows: Sequence[dict[str, Any]]) 
     for start in range(0, len(rows), BATCH):
         async with db.engine.begin() as conn:
             await conn.execute(insert(model.__table__), list(rows[start : start + BATCH]))
+
+
+async def walk_steps(db: Database, walks: Sequence[dict[str, Any]],
+                     steps: Sequence[dict[str, Any] | None]) -> None:
+    """Right after `bulk_insert(db, LearningWalk, walks)`: `steps[i]` (due_on, status, …), if
+    any, as the action of `walks[i]` (the walks' ids are the table's newest, in insert order)."""
+    if not walks:
+        return
+    async with db.engine.connect() as conn:
+        ids = [int(i) for i in (await conn.execute(text(
+            "SELECT id FROM learning_walk ORDER BY id DESC LIMIT :n"), {"n": len(walks)}
+        )).scalars().all()][::-1]
+    rows = [{"partnership_id": walk["partnership_id"], "description": walk["next_steps"],
+             "platform": walk["platform"], "owner_user_id": None, "owner_name": "A Head",
+             "owner_school_id": None, "source": "walk", "walk_id": walk_id,
+             "agenda_item_id": None, "drop_reason": None, "status": "open",
+             "created_by_user_id": walk["logged_by_user_id"],
+             "created_by_name": walk["logged_by_name"], "created_at": walk["created_at"],
+             "closed_by_user_id": None, "closed_by_name": None, "closed_at": None, **step}
+            for walk_id, walk, step in zip(ids, walks, steps, strict=True) if step is not None]
+    await bulk_insert(db, Action, rows)
 
 
 async def time_commands(db: Database, backend: str, rows: int) -> list[Timing]:

@@ -7,7 +7,7 @@ Each partnership has 8 schools from its local authority (20 authorities of 60 sc
 school sits in about three partnerships), the six default CPD themes, and over the past year
 about 40 learning walks (a quarter with next steps, some overdue), 35 CPD sessions attended by
 two or three schools, 12 meetings (two in the fortnight ahead) with six replies each. A digest
-is built as the outbox does when it falls due: the partnership and its settings, the ten
+is built as the outbox does when it falls due: the partnership and its settings, the twelve
 statements of `handlers.digest.gather`, the neutral reply, then its Block Kit message and
 Adaptive Card. The chart (matplotlib) is timed apart, on a sample, since it is drawn off the
 event loop in a worker thread.
@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from bench.cpd_summary import bulk_insert, settle
+from bench.cpd_summary import bulk_insert, settle, walk_steps
 from bot.slack import render as slack_render
 from bot.teams import render as teams_render
 from handlers import digest
@@ -117,33 +117,43 @@ def _past(day: date, rng: random.Random) -> date:
     return day - timedelta(days=rng.randrange(1, 366))
 
 
+def _logged(happened: date, rng: random.Random) -> datetime:
+    """When a record was logged: the evening it happened, or up to a week later (the digest
+    reports what was logged since the last one, so this is what it selects on)."""
+    return datetime.combine(happened + timedelta(days=rng.choice((0, 0, 1, 3, 6))),
+                            clock_time(17, 0), tzinfo=LONDON).astimezone(UTC)
+
+
 async def _year_of_data(db: Database, ids: list[int], schools_of: dict[int, list[int]],
                         themes_of: dict[int, list[int]], day: date, due: datetime,
                         rng: random.Random) -> None:
     now = utcnow()
     walks, sessions, meetings = [], [], []
+    steps: list[dict[str, Any] | None] = []
     for pid in ids:
         for _ in range(WALKS):
             walked = _past(day, rng)
-            steps = rng.random() < 0.25
+            has_steps = rng.random() < 0.25
+            done = has_steps and rng.random() < 0.5
+            steps.append({"due_on": walked + timedelta(days=rng.randrange(10, 90)),
+                          "status": "done" if done else "open",
+                          "closed_at": now if done else None} if has_steps else None)
             walks.append({
                 "partnership_id": pid, "host_school_id": rng.choice(schools_of[pid]),
                 "walked_on": walked, "focus": "Progression in foundation subjects",
                 "year_groups": "Y1, Y3", "strengths": "Clear sequencing", "development": None,
-                "next_steps": "Share the plans" if steps else None, "owner_user_id": None,
-                "owner_name": "A Head" if steps else None,
-                "due_on": walked + timedelta(days=rng.randrange(10, 90)) if steps else None,
-                "done_at": now if steps and rng.random() < 0.5 else None, "done_by": None,
-                "platform": "slack", "logged_by_user_id": "U0BENCH001",
-                "logged_by_name": "Bench Head", "created_at": now})
+                "next_steps": "Share the plans" if has_steps else None, "platform": "slack",
+                "logged_by_user_id": "U0BENCH001",
+                "logged_by_name": "Bench Head", "created_at": _logged(walked, rng)})
         for _ in range(SESSIONS):
+            held = _past(day, rng)
             sessions.append({
                 "partnership_id": pid, "theme_id": rng.choice(themes_of[pid]),
-                "title": "Session", "held_on": _past(day, rng),
+                "title": "Session", "held_on": held,
                 "minutes": rng.choice((None, 60, 90)), "host_school_id":
                 rng.choice(schools_of[pid]), "facilitator": None, "attendee_count": None,
                 "impact": None, "platform": "slack", "logged_by_user_id": "U0BENCH001",
-                "logged_by_name": "Bench Head", "created_at": now})
+                "logged_by_name": "Bench Head", "created_at": _logged(held, rng)})
         for k in range(MEETINGS):
             # Two in the fortnight after the digest, the rest spread over the past year.
             start = due + timedelta(days=3 + 7 * k) if k < 2 else \
@@ -155,6 +165,7 @@ async def _year_of_data(db: Database, ids: list[int], schools_of: dict[int, list
                 "sequence": 0, "cancel_reason": None, "created_by": "U0BENCH001",
                 "created_at": now, "updated_at": now})
     await bulk_insert(db, LearningWalk, walks)
+    await walk_steps(db, walks, steps)
     await bulk_insert(db, CpdSession, sessions)
     await bulk_insert(db, Meeting, meetings)
     async with db.engine.connect() as conn:
@@ -281,7 +292,7 @@ async def measure(make_db: Callable[[str], Awaitable[Database]], backend: str,
           f"resident memory of the process {rss_mb():.0f} MB, peak "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (seeding "
           "included)")
-    print("a digest = its partnership and settings, the 10 statements of digest.gather, the "
+    print("a digest = its partnership and settings, the 12 statements of digest.gather, the "
           "neutral reply, Block Kit and an Adaptive Card; built one after another, as the "
           "outbox does; traced peak = the most Python memory allocated at once while building "
           "them all (tracemalloc, in a second pass)")

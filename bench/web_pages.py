@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import text
 
-from bench.cpd_summary import bulk_insert, settle
+from bench.cpd_summary import bulk_insert, settle, walk_steps
 from bot.config import Settings
 from bot.server import build_web_app
 from handlers.schoolyear import school_year_start, today_in_london
@@ -98,6 +98,7 @@ async def seed_partnership(db: Database, name: str, schools: int, walks: int, se
          "job_title": "headteacher", "access_role": "lead" if k == 0 else "member",
          "joined_at": now} for k in range(schools)])
     rows: list[dict[str, Any]] = []
+    steps: list[dict[str, Any] | None] = []
     for _ in range(walks):
         day = today - timedelta(days=rng.randrange(10 * 365))
         open_steps = rng.random() < 0.3
@@ -105,12 +106,11 @@ async def seed_partnership(db: Database, name: str, schools: int, walks: int, se
             "partnership_id": pid, "host_school_id": rng.choice(school_ids), "walked_on": day,
             "focus": "Progression in foundation subjects", "year_groups": "Y1, Y3",
             "strengths": "Clear sequencing", "development": None,
-            "next_steps": "Share plans" if open_steps else None, "owner_user_id": None,
-            "owner_name": "A Head" if open_steps else None,
-            "due_on": day + timedelta(days=30) if open_steps else None, "done_at": None,
-            "done_by": None, "platform": "slack", "logged_by_user_id": USER,
-            "logged_by_name": "Bench Head", "created_at": now})
+            "next_steps": "Share plans" if open_steps else None, "platform": "slack",
+            "logged_by_user_id": USER, "logged_by_name": "Bench Head", "created_at": now})
+        steps.append({"due_on": day + timedelta(days=30)} if open_steps else None)
     await bulk_insert(db, LearningWalk, rows)
+    await walk_steps(db, rows, steps)
     year = school_year_start(today)
     await bulk_insert(db, CpdSession, [
         {"partnership_id": pid, "theme_id": rng.choice(theme_ids), "title": "Session",

@@ -48,8 +48,9 @@ areas for development, next steps, who owns them and by when)</td><td>The partne
 challenge and follow-up</td><td>Notes: the partnership's retention period (2 years unless a
 lead changes it), then they are removed; the date, school and focus stay for the
 counts</td></tr>
-<tr><td>CPD sessions: title, theme, date, hours, host, facilitator, attending schools,
-impact</td><td>CPD records and coverage</td><td>Until deleted</td></tr>
+<tr><td>CPD sessions: title, theme, date, hours, host, facilitator, attendance as given (a
+head count, the schools, the people who came), impact</td><td>CPD records and
+coverage</td><td>Until deleted</td></tr>
 <tr><td>Meetings, agenda items, and who replied going, maybe or not</td><td>Meetings and
 reminders</td><td>Until deleted</td></tr>
 <tr><td>Weekly digest settings, and reminders and digests waiting to be posted</td><td>Posting

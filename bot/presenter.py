@@ -42,8 +42,13 @@ async def present(outcome: Outcome, surface: Surface, delivery: Delivery) -> Non
         # is only told that it was already done.
         await surface.reply(outcome.reply, [], None)
         return
-    # A form is opened first: Slack's trigger_id lives only about three seconds.
+    # A form is opened first: Slack's trigger_id lives only about three seconds. The form
+    # then stands for the reply; what else the outcome changed (a card) is still shown.
     if outcome.form is not None and await surface.open_form(outcome.form):
+        if outcome.channel_posts:
+            await delivery.deliver(outcome.channel_posts)
+        if outcome.updated_message is not None:
+            await surface.update_source(outcome.updated_message)
         return
     problems = await delivery.deliver(outcome.channel_posts)
     if outcome.updated_message is not None:

@@ -27,6 +27,9 @@ def render(reply: Reply) -> str:
         out.extend(f"  • {_plain(line)}" for line in section.lines)
         if section.buttons:
             out.append("  [" + "] [".join(b.label for b in section.buttons) + "]")
+            typed = [b.typed for b in section.buttons if b.typed]
+            if typed:  # nothing to press here: what to type instead
+                out.append("  Or type: " + " · ".join(typed))
         # No clicking in a terminal: a link is shown in full, to copy into a browser.
         out.extend(f"  {link.label}: {link.url}" for link in section.links)
     return "\n".join(out)
@@ -82,4 +85,8 @@ def _form_field(form_field: FormField) -> str:
     line = f"  {key}  {form_field.label} ({', '.join(notes)})"
     if form_field.hint:
         line += f"\n      {_plain(form_field.hint)}"
+    if isinstance(form_field.initial, str) and form_field.initial.strip():
+        # What the form would show filled in (a draft's text, a record being edited).
+        filled = " / ".join(form_field.initial.split("\n"))
+        line += f"\n      now: {filled if len(filled) <= 200 else filled[:199] + '…'}"
     return line

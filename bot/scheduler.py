@@ -37,7 +37,7 @@ from storage.db import UNAVAILABLE, Database, DatabaseStalled
 from storage.models import ChannelLink, DeliveryStatus
 from storage.outbox import Claimed
 from storage.retention import housekeeping
-from storage.types import LONDON
+from storage.types import LONDON, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ HISTORY_MARGIN = timedelta(minutes=10)
 
 
 def system_clock() -> datetime:
-    return datetime.now(UTC)
+    return utcnow()
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
@@ -168,7 +168,10 @@ class OutboxSender:
                                     f"no renderer for kind {item.kind!r}")
             log.error("delivery %s has unknown kind %s", item.id, item.kind)
             return
-        target = await outbox.target_of(self.db, item)
+        to = item.payload.get("to")
+        # A private message names its one recipient; anything else goes to the channels.
+        target = await (outbox.direct_target(self.db, item, to) if isinstance(to, dict)
+                        else outbox.target_of(self.db, item))
         links, workspace = self.delivery.reachable(target.links), target.workspace
         todo = [link for link in links if (link.platform, link.channel_id) not in target.done]
         # Looked at before the message is built, so a crowd of digests held back by the pace
@@ -197,6 +200,12 @@ class OutboxSender:
         errors: list[DeliveryError] = []
         notes: list[str] = []
         held_until = item.lease_until
+        if message.only_channel is not None:
+            # A post queued for one channel (bot/delivery.py): the others had theirs.
+            todo = [link for link in todo if link.channel_id == message.only_channel]
+            if not todo:
+                await outbox.mark_sent(self.db, item, self.clock())
+                return
         for index, link in enumerate(todo):
             if not await self._within_pace(item, link, workspace, first=index == 0):
                 return  # back in the queue; the channels done so far are recorded
@@ -211,7 +220,7 @@ class OutboxSender:
             found = await self._already_posted(item, link)
             try:
                 ref = found if found is not None else \
-                    await self.delivery.post_to(link, message.reply, item.dedupe_key)
+                    await self.delivery.send_queued(link, message, item.dedupe_key)
             except DeliveryError as error:
                 errors.append(error)
                 if error.retry_after is not None:
@@ -338,7 +347,7 @@ class OutboxScheduler:
             # rather than APScheduler warning that it skipped it.
             max_instances=2,
             # The first poll right away: deliveries that fell due while the bot was down.
-            next_run_time=datetime.now(UTC),
+            next_run_time=utcnow(),
         )
         # Retention and clean-up, daily in the small hours; idempotent, so several processes
         # running it is harmless.
@@ -348,7 +357,7 @@ class OutboxScheduler:
             self._plan, "interval", seconds=self.plan_seconds, id=self.PLAN_JOB_ID,
             coalesce=True, misfire_grace_time=None, max_instances=1,
             # At start too: partnerships whose digest was never queued (or the bot was down).
-            next_run_time=datetime.now(UTC),
+            next_run_time=utcnow(),
         )
         # APScheduler logs every run at INFO; a poll every few seconds would drown the log.
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)

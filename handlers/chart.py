@@ -27,6 +27,9 @@ class CoverageGrid:
     schools: list[str]
     # counts[theme][school]: sessions of that theme the school's staff attended
     counts: list[list[int]]
+    # Attendance the grid can't show: sessions that gave a head count or names but not the
+    # schools ("SENCO leadership: 14 attendees (schools not recorded)"), printed beneath it.
+    notes: tuple[str, ...] = ()
 
 
 def _short(label: str) -> str:
@@ -66,6 +69,10 @@ def coverage_png(grid: CoverageGrid) -> bytes:
         side.set_color("#d5dbe3")
     figure.suptitle("\n".join(textwrap.wrap(grid.title, int(width * 11))), fontsize=10,
                     x=0.01, ha="left")
+    if grid.notes:
+        lines = [wrapped for note in grid.notes
+                 for wrapped in textwrap.wrap(note, int(width * 13))]
+        figure.supxlabel("\n".join(lines), fontsize=8, x=0.01, ha="left")
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()

@@ -26,7 +26,7 @@ from handlers.buttons import ButtonData
 from handlers.context import Caller
 from handlers.forms import FormValues
 from handlers.parsing import ParseError, split_subcommand
-from handlers.replies import Outcome, Reply, Section
+from handlers.replies import Button, Outcome, Reply, Section
 
 R = TypeVar("R")
 B = TypeVar("B", bound=ButtonData)
@@ -223,3 +223,27 @@ def button(payload: type[B]) -> Callable[[ButtonHandler[B]], ButtonHandler[B]]:
         return handler
 
     return declare
+
+
+@dataclass(frozen=True)
+class RunCommand(ButtonData, kind="command.run"):
+    """A button that runs a command as if its presser had typed it: one reading of a question
+    ("Thursday 3 December or Thursday 10 December?"). It runs with the presser's own rights, so
+    it can do nothing they could not type; handlers.dispatch runs it."""
+
+    command: str  # "meeting"
+    text: str  # what follows the command: "schedule East Barnet Area when: …"
+
+
+def choice_buttons(command: str, texts: Sequence[str], labels: Sequence[str]) -> list[Button]:
+    """A button for each ready-to-use command (none where one would be too long for a
+    button's value: the typed commands beside them still work)."""
+    buttons: list[Button] = []
+    for text, label in zip(texts, labels, strict=True):
+        data = RunCommand(command, text)
+        try:
+            data.pack()
+        except ValueError:
+            return []
+        buttons.append(Button(label[:75], data, "primary" if not buttons else None))
+    return buttons

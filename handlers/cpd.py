@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import cast
@@ -35,8 +35,9 @@ from handlers.logbook import (
     school_of_partnership,
     since_date,
 )
+from handlers.mentions import PersonRef, link_members
 from handlers.parsing import ParseError, parse_fields
-from handlers.replies import Fact, Outcome, Reply, Section, Visibility
+from handlers.replies import Fact, Outcome, Person, Reply, Section, Visibility
 from handlers.schoolyear import (
     school_term,
     school_year_label,
@@ -46,7 +47,14 @@ from handlers.schoolyear import (
 )
 from handlers.themes import match_theme, theme_problem, themes_of
 from storage import learning, queries
-from storage.models import CpdAttendance, CpdSession, CpdTheme, Partnership, School
+from storage.models import (
+    CpdAttendance,
+    CpdAttendee,
+    CpdSession,
+    CpdTheme,
+    Partnership,
+    School,
+)
 from storage.names import name_key
 
 FORM_ID = "cpd.log"
@@ -56,11 +64,14 @@ MAX_FACILITATOR = 100
 MAX_IMPACT = 1500
 MAX_ATTENDEES_TEXT = 1000
 MAX_HEADCOUNT = 10_000
+# Named attendees of one session: a whole staff meeting's worth.
+MAX_PEOPLE = 200
 # One session: a longer course is logged a day at a time.
 MAX_MINUTES = 24 * 60
 PAGE = 15
 
-EXAMPLE = ("cpd log East Barnet Area title: Phonics refresher theme: TA training date: 5/2/2026 "
+# "yesterday" rather than a date: an example that is right on every day it is shown.
+EXAMPLE = ("cpd log East Barnet Area title: Phonics refresher theme: TA training date: yesterday "
            "hours: 1.5")
 
 cpd = Command("cpd", "Log CPD sessions and see them by theme and school",
@@ -98,16 +109,17 @@ def parse_summary(rest: str, caller: Caller) -> SummaryRequest:
 
 @dataclass(frozen=True)
 class Attendance:
-    """Who came: a head count, or the schools (issue: both may be given later)."""
+    """Who came, as it was given: a head count, the schools, or both (the people who came are
+    the `people:` field)."""
 
     count: int | None
     schools: tuple[School, ...]
 
     @property
     def shown(self) -> str:
-        if self.count is not None:
-            return f"{self.count:,}"
-        return ", ".join(s.name for s in self.schools)
+        """As the attendees box takes it back: "14, Monkfrith, Danegrove"."""
+        counted = [str(self.count)] if self.count is not None else []
+        return ", ".join([*counted, *(s.name for s in self.schools)])
 
 
 @dataclass
@@ -120,36 +132,41 @@ class CpdDraft:
     facilitator: str | None
     attendee_count: int | None
     attending: list[School]
+    people: list[PersonRef]
     impact: str | None
+    linked: list[str] = field(default_factory=list)
 
 
 class CpdLog(LogKind[CpdDraft]):
     command = "cpd"
     noun = "session"
     form_id = FORM_ID
-    fields = ("title", "theme", "date", "hours", "host", "facilitator", "attendees", "impact")
+    fields = ("title", "theme", "date", "hours", "host", "facilitator", "attendees", "people",
+              "impact")
     aliases = MappingProxyType({
         "length": "hours", "duration": "hours", "school": "host", "held at": "host",
         "facilitated by": "facilitator", "led by": "facilitator", "attended": "attendees",
-        "attendance": "attendees"})
+        "attendance": "attendees", "participants": "people", "attended by": "people"})
     structured = frozenset({"theme", "date", "hours", "length", "duration", "host", "school",
                             "held at", "facilitator", "facilitated by", "led by", "attendees",
-                            "attended", "attendance"})
+                            "attended", "attendance", "people", "participants",
+                            "attended by"})
     doing = "log CPD sessions"
     usage = "log <partnership> title: … theme: … date: …"
     help_heading = "Log a session"
     help_notes = ("Optional: `hours:` (1.5, 90 minutes), `host:` (the school), `facilitator:`, "
-                  "`attendees:` (a number, or schools: Monkfrith, Danegrove, or `all`), "
-                  "`impact:` (intended and observed)",
+                  "`attendees:` (a head count, the schools, or both: `14`, `Monkfrith, "
+                  "Danegrove`, `all`, `14, Monkfrith, Danegrove`), `people:` (names or "
+                  "@mentions of who came), `impact:` (intended and observed)",
                   "The theme may be loose (“SENCO”, “TA training”): I find the closest of the "
                   "partnership's themes, or ask. Add `quiet` after the partnership's name to "
                   "post nothing in its channel.")
 
-    edit_example = "date: 3/12/2026 hours: 2"
+    edit_example = "date: yesterday hours: 2"
     deleted_with = "its attendance and impact notes"
     draft_fields = MappingProxyType({
         "title": "title", "theme": "theme", "date": "held_on", "hours": "minutes",
-        "host": "host", "facilitator": "facilitator", "impact": "impact"})
+        "host": "host", "facilitator": "facilitator", "people": "people", "impact": "impact"})
 
     def example(self, partnership: str = "East Barnet Area") -> str:
         return EXAMPLE.replace("East Barnet Area", partnership)
@@ -168,11 +185,13 @@ class CpdLog(LogKind[CpdDraft]):
         record = found.record
         assert isinstance(record, CpdSession) and record.id is not None
         attending = (await learning.attending_schools(session, [record.id])).get(record.id, [])
+        people = (await learning.attendees_of(session, [record.id])).get(record.id, [])
         host = await session.get(School, record.host_school_id) if record.host_school_id else None
         return {"title": record.title, "theme": await session.get(CpdTheme, record.theme_id),
                 "date": record.held_on, "hours": record.minutes, "host": host,
                 "facilitator": record.facilitator,
                 "attendees": Attendance(record.attendee_count, tuple(attending)),
+                "people": [PersonRef(p.user_id, p.name) for p in people],
                 "impact": record.impact}
 
     async def remove(self, found: Found, session: AsyncSession) -> None:
@@ -183,19 +202,28 @@ class CpdLog(LogKind[CpdDraft]):
                    session: AsyncSession) -> CpdDraft:
         title = reader.text("title", "session's title", MAX_TITLE, required=True)
         theme = await _theme(reader, partnership, session)
-        held_on = reader.date("date", "session's date", "past", required=True)
+        held_on = reader.date("date", "session's date", "done", required=True)
         minutes = _minutes(reader)
         host = await school_field(reader, "host", "host school", partnership, session)
         facilitator = reader.text("facilitator", "facilitator's name", MAX_FACILITATOR)
         headcount, attending = await _attendees(reader, partnership, session)
+        people = reader.people("people", "people", MAX_PEOPLE)
         impact = reader.text("impact", "impact", MAX_IMPACT)
         if held_on is not None and held_on > reader.today:
             reader.add("date", f"The session's date, {format_date(held_on)}, is still to come.",
                        "Log a session once it has happened.")
+        # People are matched with the members ("Ann" is Ann Smith); with none, no look-up.
+        assert partnership.id is not None
+        members = await learning.members_on(session, partnership.id, reader.caller.platform) \
+            if people else []
+        linked = link_members(people, members)
+        for typed, names in linked.ambiguous:
+            reader.add("people", f"“{typed}” could be {' or '.join(names)}.",
+                       "Give the full name, or @mention them.")
         reader.check()
         assert title is not None and theme is not None and held_on is not None
         return CpdDraft(title, theme, held_on, minutes, host, facilitator, headcount, attending,
-                        impact)
+                        linked.people, impact, linked.notes)
 
     async def save(self, draft: CpdDraft, partnership: Partnership, caller: Caller,
                    session: AsyncSession, found: Found | None = None) -> Logged:
@@ -209,6 +237,7 @@ class CpdLog(LogKind[CpdDraft]):
             assert isinstance(found.record, CpdSession)
             record = found.record
             await learning.delete_attendance(session, record.id or 0)
+            await learning.delete_attendees(session, record.id or 0)
         record.theme_id, record.title, record.held_on = draft.theme.id, draft.title, draft.held_on
         record.minutes, record.facilitator, record.impact = (draft.minutes, draft.facilitator,
                                                              draft.impact)
@@ -219,9 +248,12 @@ class CpdLog(LogKind[CpdDraft]):
         assert record.id is not None
         session.add_all(CpdAttendance(session_id=record.id, school_id=school.id)
                         for school in draft.attending if school.id is not None)
-        facts = _session_facts(record, draft.theme, draft.host, draft.attending)
+        people = [CpdAttendee(session_id=record.id, user_id=p.user_id, name=p.name, position=n)
+                  for n, p in enumerate(draft.people)]
+        session.add_all(people)
+        facts = _session_facts(record, draft.theme, draft.host, draft.attending, people)
         lines = [f"See it with {caller.cmd(f'cpd show {record.id}')}; the partnership's CPD so "
-                 f"far: {caller.cmd(f'cpd summary {partnership.name}')}."]
+                 f"far: {caller.cmd(f'cpd summary {partnership.name}')}.", *draft.linked]
         note = Reply(title=f"{record.logged_by_name} logged a CPD session: {record.title}",
                      sections=[Section(facts=list(facts))], visibility=Visibility.PUBLIC)
         return Logged(record.id, f"Logged CPD session #{record.id}: {record.title}", facts,
@@ -256,8 +288,10 @@ class CpdLog(LogKind[CpdDraft]):
                 *host_field,
                 FormField("facilitator", "Facilitator", max_length=MAX_FACILITATOR),
                 FormField("attendees", "Attendees", max_length=MAX_ATTENDEES_TEXT,
-                          placeholder="e.g. 24, or Monkfrith, Danegrove",
-                          hint="A head count, or the schools that came (or “all”)."),
+                          placeholder="e.g. 24, or Monkfrith, Danegrove, or both",
+                          hint="A head count, the schools that came (or “all”), or both."),
+                FormField("people", "People who came", FieldKind.USERS,
+                          hint="Optional: who attended, if you want them named."),
                 FormField("impact", "Impact", FieldKind.LONG_TEXT, max_length=MAX_IMPACT,
                           hint="Intended and observed impact on teaching and on pupils."),
             ], current, shown={"theme": lambda theme: theme.name,
@@ -337,9 +371,27 @@ _HEADCOUNT = re.compile(r"([0-9][0-9,]*)(?:\s+(?:staff|people|teachers|tas|atten
 _LIST_SEPARATORS = re.compile(r"\s*(?:[,;&]|\band\b)\s*", re.IGNORECASE)
 
 
+_ALL = ("all", "all schools", "everyone")
+
+
+def _headcount(reader: FieldReader, text: str) -> int | None:
+    """ "24", "24 staff", "1,200" as a head count; None (with a problem noted when it is a
+    number out of range) otherwise."""
+    match = _HEADCOUNT.fullmatch(text.strip().lower())
+    if match is None:
+        return None
+    count = int(match[1].replace(",", ""))
+    if not 0 < count <= MAX_HEADCOUNT:
+        reader.add("attendees", f"{count:,} is not a head count I can record.",
+                   f"Give a number from 1 to {MAX_HEADCOUNT:,}, or the schools that came.")
+        return None
+    return count
+
+
 async def _attendees(reader: FieldReader, partnership: Partnership,
                      session: AsyncSession) -> tuple[int | None, list[School]]:
-    """A head count ("24"), or the schools that came ("Monkfrith, Danegrove", "all")."""
+    """As given: a head count ("24"), the schools that came ("Monkfrith, Danegrove", "all"),
+    or both ("24, Monkfrith, Danegrove")."""
     assert partnership.id is not None
     if reader.unchanged("attendees"):
         kept = cast(Attendance, reader.kept("attendees"))
@@ -347,26 +399,30 @@ async def _attendees(reader: FieldReader, partnership: Partnership,
     text = reader.text("attendees", "attendees", MAX_ATTENDEES_TEXT)
     if text is None:
         return None, []
-    if match := _HEADCOUNT.fullmatch(text.lower()):
-        count = int(match[1].replace(",", ""))
-        if not 0 < count <= MAX_HEADCOUNT:
-            reader.add("attendees", f"{count:,} is not a head count I can record.",
-                       f"Give a number from 1 to {MAX_HEADCOUNT:,}, or the schools that came.")
-            return None, []
-        return count, []
-    if text.lower() in ("all", "all schools", "everyone"):
-        return None, list(await queries.schools_of(session, partnership.id))
+    if _HEADCOUNT.fullmatch(text.strip().lower()):  # "1,200": one number, commas and all
+        return _headcount(reader, text), []
+    count: int | None = None
     schools: dict[int, School] = {}
-    for name in (n for n in _LIST_SEPARATORS.split(text) if n.strip()):
-        school = await school_of_partnership(reader, "attendees", name.strip(), partnership,
-                                             session)
-        if school is not None and school.id is not None:
-            schools[school.id] = school
-    return None, sorted(schools.values(), key=lambda s: name_key(s.name))
+    for name in (n.strip() for n in _LIST_SEPARATORS.split(text) if n.strip()):
+        if _HEADCOUNT.fullmatch(name.lower()):
+            if count is not None:
+                reader.add("attendees", "Please give one head count.",
+                           "For example `attendees: 24, Monkfrith, Danegrove`.")
+                continue
+            count = _headcount(reader, name)
+        elif name.lower() in _ALL:
+            schools.update((s.id, s) for s in await queries.schools_of(session, partnership.id)
+                           if s.id is not None)
+        else:
+            school = await school_of_partnership(reader, "attendees", name, partnership,
+                                                 session)
+            if school is not None and school.id is not None:
+                schools[school.id] = school
+    return count, sorted(schools.values(), key=lambda s: name_key(s.name))
 
 
 def _session_facts(cpd: CpdSession, theme: CpdTheme, host: School | None,
-                   attending: Sequence[School]) -> list[Fact]:
+                   attending: Sequence[School], people: Sequence[CpdAttendee]) -> list[Fact]:
     facts = [Fact("Theme", theme.name), Fact("Date", format_date(cpd.held_on))]
     if cpd.minutes:
         facts.append(Fact("Length", format_hours(cpd.minutes)))
@@ -376,8 +432,11 @@ def _session_facts(cpd: CpdSession, theme: CpdTheme, host: School | None,
         facts.append(Fact("Facilitator", cpd.facilitator))
     if cpd.attendee_count is not None:
         facts.append(Fact("Attendees", f"{cpd.attendee_count:,}"))
-    elif attending:
+    if attending:
         facts.append(Fact("Schools attending", ", ".join(s.name for s in attending)))
+    if people:
+        facts.append(Fact("People attending",
+                          people=tuple(Person(p.name, p.user_id, cpd.platform) for p in people)))
     return facts
 
 
@@ -458,8 +517,9 @@ async def show(cpd_id: int, caller: Caller, session: AsyncSession) -> Outcome:
     found = await learning.cpd_in_workspace(session, caller.workspace, cpd_id)
     row = await for_member(found, caller, session, f"CPD session #{cpd_id}", "cpd list")
     attending = (await learning.attending_schools(session, [cpd_id])).get(cpd_id, [])
+    people = (await learning.attendees_of(session, [cpd_id])).get(cpd_id, [])
     facts = [Fact("Partnership", row.partnership.name),
-             *_session_facts(row.cpd, row.theme, row.host, attending),
+             *_session_facts(row.cpd, row.theme, row.host, attending, people),
              Fact("Logged by", row.cpd.logged_by_name)]
     sections = [Section(facts=facts)]
     if row.cpd.impact:
@@ -491,9 +551,9 @@ async def summary(request: SummaryRequest, caller: Caller, session: AsyncSession
               if request.since is None else f"since {short_date(since)}")
     total = found.total
     facts = [Fact("Sessions", f"{total.sessions:,}"), Fact("Hours", _hours_of(total))]
-    if found.headcount_sessions:
-        facts.append(Fact("Head count", f"{found.headcount:,} at {found.headcount_sessions:,} "
-                                        f"session{'s' if found.headcount_sessions != 1 else ''}"))
+    if total.sessions:
+        facts.append(Fact("Attendance", attendance_words(
+            found.with_schools, found.without_schools, found.attendees_without_schools)))
     active = [t for t in themes if not t.retired]
     theme_lines = [f"{t.name}: {_tally_text(found.by_theme.get(t.id or 0))}" for t in active]
     theme_lines += [f"{t.name} (no longer a theme): {_tally_text(found.by_theme[t.id])}"
@@ -509,6 +569,27 @@ async def summary(request: SummaryRequest, caller: Caller, session: AsyncSession
         sections.insert(1, Section(lines=[f"No sessions logged in {period}. Log one with "
                                           f"{caller.cmd('cpd')}."]))
     return Outcome(Reply(title=f"CPD in {partnership.name}, {period}", sections=sections))
+
+
+def _sessions(n: int) -> str:
+    return f"{n:,} session{'s' if n != 1 else ''}"
+
+
+def attendance_words(with_schools: int, without_schools: int, attendees: int) -> str:
+    """How attendance was recorded, in words a governor reads right: "schools recorded at 3
+    sessions; 14 attendees at 1 session (schools not recorded)". Attendees counted without
+    their schools are never turned into schools that did not attend."""
+    if attendees:
+        unknown = f"{attendees:,} attendee{'s' if attendees != 1 else ''}"
+    else:
+        unknown = "attendance not recorded"
+    if not with_schools:
+        return unknown + (" (schools not recorded)" if attendees else "")
+    known = f"schools recorded at {_sessions(with_schools)}"
+    if not without_schools:
+        return known
+    return (f"{known}; {unknown} at {_sessions(without_schools)}"
+            + (" (schools not recorded)" if attendees else ""))
 
 
 def _hours_of(tally: learning.CpdTally) -> str:

@@ -22,10 +22,12 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.bankholidays import REGION, bank_holiday, is_working_day, next_working_day
 from handlers.chart import MAX_SCHOOLS_SHOWN, CoverageGrid, coverage_png
 from handlers.context import Caller
 from handlers.cpd import format_hours
 from handlers.dates import (
+    MONTHS,
     WEEKDAYS,
     DateError,
     TimeRange,
@@ -55,6 +57,7 @@ from storage import digests, outbox, queries
 from storage.db import Database
 from storage.digests import Capped, Coverage, CpdItem, MeetingItem, StepItem, WalkItem
 from storage.models import (
+    BankHolidays,
     DeliveryStatus,
     DigestSettings,
     Partnership,
@@ -63,7 +66,7 @@ from storage.models import (
     ScheduledDelivery,
 )
 from storage.names import tidy_name
-from storage.types import LONDON
+from storage.types import LONDON, utcnow
 
 DIGEST_KIND = "digest"
 # Items shown per list; the rest are counted ("…and 12 more") with the command that lists them.
@@ -88,12 +91,14 @@ class Timing:
     weekday: int = 0
     at: time = time(8, 0)
     quiet: QuietWeek = QuietWeek.NOTE
+    bank_holidays: BankHolidays = BankHolidays.MOVE
 
     @classmethod
     def of(cls, row: DigestSettings | None) -> Timing:
         if row is None:
             return cls()
-        return cls(row.enabled, row.weekday, time(row.hour, row.minute), QuietWeek(row.quiet_week))
+        return cls(row.enabled, row.weekday, time(row.hour, row.minute), QuietWeek(row.quiet_week),
+                   BankHolidays(row.bank_holidays))
 
     def describe(self, tz: ZoneInfo) -> str:
         """"Mondays at 08:00 (UK time)"."""
@@ -104,6 +109,10 @@ class Timing:
         return ("a one-line “quiet week” note" if self.quiet is QuietWeek.NOTE
                 else "nothing at all")
 
+    def holiday_words(self) -> str:
+        return ("posted the next working day" if self.bank_holidays is BankHolidays.MOVE
+                else "posted as usual")
+
 
 def next_send(timing: Timing, tz: ZoneInfo, after: datetime) -> datetime:
     """The first send time at or after `after`, on the partnership's local clock (so 08:00
@@ -113,6 +122,29 @@ def next_send(timing: Timing, tz: ZoneInfo, after: datetime) -> datetime:
     fire: datetime | None = trigger.get_next_fire_time(None, after.astimezone(tz))
     assert fire is not None  # a weekly trigger always fires again
     return fire.astimezone(UTC)
+
+
+def moved_off_holidays(timing: Timing, tz: ZoneInfo, regular: datetime) -> datetime:
+    """When the digest whose regular time is `regular` goes out: then, or, when that day is an
+    England and Wales bank holiday and the partnership has not chosen to keep it, at the same
+    time on the next working day (Easter Monday's on Tuesday; Christmas's after Boxing Day)."""
+    local = regular.astimezone(tz)
+    if timing.bank_holidays is BankHolidays.KEEP or bank_holiday(local.date()) is None:
+        return regular
+    return datetime.combine(next_working_day(local.date()), local.time(),
+                            tzinfo=tz).astimezone(UTC)
+
+
+def regular_day(timing: Timing, day: date) -> date:
+    """The day a digest posted on `day` stands for: `day`, or the bank holiday on the
+    partnership's digest day it was moved off (the week it looks back on ends before that)."""
+    if timing.bank_holidays is BankHolidays.MOVE:
+        back = day - timedelta(days=1)
+        while back > day - timedelta(days=7) and not is_working_day(back):
+            if back.weekday() == timing.weekday and bank_holiday(back) is not None:
+                return back
+            back -= timedelta(days=1)
+    return day
 
 
 def iso_week(moment: datetime, tz: ZoneInfo) -> str:
@@ -140,15 +172,19 @@ def digest_key(partnership_id: int, week: str) -> str:
 def _candidates(partnership: Partnership, timing: Timing, now: datetime) -> list[tuple[datetime,
                                                                                       str]]:
     """The next send time and the one in the following week, with their keys: when this
-    week's digest has already gone, the next is the following week's."""
+    week's digest has already gone, the next is the following week's. A digest moved off a bank
+    holiday keeps the key of its regular day's week, and may still be ahead when its regular
+    time has passed, so the search starts a week back."""
     assert partnership.id is not None
     tz = timezone_of(partnership)
-    first = next_send(timing, tz, now)
-    local = first.astimezone(tz)
-    following_monday = datetime.combine(local.date() + timedelta(days=7 - local.weekday()),
-                                        time(0), tzinfo=tz)
-    second = next_send(timing, tz, following_monday)
-    return [(fire, digest_key(partnership.id, iso_week(fire, tz))) for fire in (first, second)]
+    found: list[tuple[datetime, str]] = []
+    regular = next_send(timing, tz, now - timedelta(days=7))
+    while len(found) < 2:
+        fire = moved_off_holidays(timing, tz, regular)
+        if fire >= now:
+            found.append((fire, digest_key(partnership.id, iso_week(regular, tz))))
+        regular = next_send(timing, tz, regular + timedelta(minutes=1))
+    return found
 
 
 async def plan(session: AsyncSession, partnership: Partnership, timing: Timing, now: datetime,
@@ -215,9 +251,16 @@ class DigestData:
     sent_at: datetime
     first: date  # the week looked back on, inclusive
     last: date
+    # What was logged after `since` (the last digest's due time, or the week's start when
+    # there was none) up to `sent_at` is reported, whatever date it happened on.
+    since: datetime
+    first_digest: bool
     term: Term
+    # The bank holiday it was moved off, with its name, or None.
+    moved_from: tuple[date, str] | None
     cpd: Capped[CpdItem]
     walks: Capped[WalkItem]
+    deleted: Capped[str]
     joined: Capped[str]
     meetings: Capped[MeetingItem]
     overdue: Capped[StepItem]
@@ -225,32 +268,58 @@ class DigestData:
 
     @property
     def quiet(self) -> bool:
-        """Nothing happened, nothing is coming, nothing is late."""
-        return not (self.cpd.total or self.walks.total or self.joined.total
-                    or self.meetings.total or self.overdue.total)
+        """Nothing was logged, nothing is coming, nothing is late."""
+        return not (self.cpd.total or self.walks.total or self.deleted.total
+                    or self.joined.total or self.meetings.total or self.overdue.total)
 
     @property
     def week(self) -> str:
-        return iso_week(self.sent_at, self.tz)
+        regular = self.moved_from[0] if self.moved_from else self.sent_at.astimezone(self.tz)
+        year, week, _ = regular.isocalendar()
+        return f"{year}-W{week:02d}"
+
+    @property
+    def period(self) -> str:
+        """"week ending Sunday 29 November" when the last digest went out within the week;
+        "since Monday 23 November" for the first digest, or when the last was longer ago (the
+        digest was off, or a week's failed): never a phrase that reads as the coming week."""
+        start = datetime.combine(self.first, time(0), tzinfo=self.tz)
+        if not self.first_digest and self.since >= start:
+            return f"week ending {_long_day(self.last, self.sent_at.astimezone(self.tz).year)}"
+        since = self.since.astimezone(self.tz).date() if not self.first_digest else self.first
+        return f"since {_long_day(since, self.sent_at.astimezone(self.tz).year)}"
 
 
-async def gather(session: AsyncSession, partnership: Partnership, sent_at: datetime) -> DigestData:
-    """The digest sent at `sent_at`: the seven days before its day, the two weeks after its
-    moment, next steps overdue on its day, and the term's CPD. Ten statements, however much
-    the partnership has logged."""
+def _long_day(day: date, this_year: int) -> str:
+    """"Sunday 29 November", with the year when it is not the digest's own."""
+    year = f" {day.year}" if day.year != this_year else ""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}{year}"
+
+
+async def gather(session: AsyncSession, partnership: Partnership, sent_at: datetime,
+                 timing: Timing | None = None) -> DigestData:
+    """The digest sent at `sent_at`: what was logged or changed since the last digest (or, for
+    the first, since the start of the seven days before its day: its regular day, when it was
+    moved off a bank holiday), the two weeks after its moment, next steps overdue on its day,
+    and the term's CPD. Twelve statements, however much the partnership has logged."""
     assert partnership.id is not None
     tz = timezone_of(partnership)
     day = sent_at.astimezone(tz).date()
-    first, last = day - timedelta(days=7), day - timedelta(days=1)
+    regular = regular_day(timing or Timing(), day)
+    holiday = bank_holiday(regular) if regular != day else None
+    moved_from = (regular, holiday) if holiday is not None else None
+    first, last = regular - timedelta(days=7), regular - timedelta(days=1)
     week_start = datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC)
-    week_end = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    previous = await digests.last_digest_due(session, digest_prefix(partnership.id), sent_at)
+    since = previous if previous is not None else week_start
     term = school_term(day)
     pid = partnership.id
     return DigestData(
-        partnership, tz, sent_at, first, last, term,
-        cpd=await digests.cpd_held(session, pid, first, last, LIST_CAP),
-        walks=await digests.walks_done(session, pid, first, last, LIST_CAP),
-        joined=await digests.schools_joined(session, pid, week_start, week_end, NAMES_SHOWN),
+        partnership, tz, sent_at, first, last, since, previous is None, term, moved_from,
+        cpd=await digests.cpd_logged(session, pid, since, sent_at, LIST_CAP),
+        walks=await digests.walks_logged(session, pid, since, sent_at, LIST_CAP),
+        deleted=await digests.records_deleted(session, pid, since, sent_at, LIST_CAP),
+        joined=await digests.schools_joined(session, pid, since, sent_at, NAMES_SHOWN),
         meetings=await digests.meetings_ahead(session, [pid], sent_at, sent_at + AHEAD,
                                               LIST_CAP),
         overdue=await digests.overdue_steps(session, pid, day, LIST_CAP),
@@ -271,12 +340,24 @@ def _more(capped: Capped[Any], command: str) -> list[str]:
     return [f"…and {capped.hidden:,} more: `{command}` lists them."] if capped.hidden else []
 
 
+EDITED = "edited since the last digest"
+
+
 def _cpd_line(item: CpdItem) -> str:
     parts = [day_label(item.held_on), item.title, item.theme]
     if item.host:
         parts.append(f"at {item.host}")
     if item.minutes:
         parts.append(format_hours(item.minutes))
+    if item.edited:
+        parts.append(EDITED)
+    return " · ".join(parts)
+
+
+def _walk_line(item: WalkItem) -> str:
+    parts = [day_label(item.walked_on), item.host, f"focus: {item.focus}"]
+    if item.edited:
+        parts.append(EDITED)
     return " · ".join(parts)
 
 
@@ -298,7 +379,7 @@ def _meeting_line(item: MeetingItem) -> str:
 
 
 def step_fact(item: StepItem, today: date) -> Fact:
-    """An open next step: the walk it came from, its owner and when it was due."""
+    """An open action: its number and words (or the walk it came from), owner, when due."""
     owner = (Person(item.owner_name, item.owner_user_id, item.platform),) \
         if item.owner_name or item.owner_user_id else ()
     if item.due_on is None:
@@ -307,8 +388,16 @@ def step_fact(item: StepItem, today: date) -> Fact:
         late = (today - item.due_on).days
         due = f"due {short_date(item.due_on)}" + (f" ({_plural(late, 'day')} overdue)"
                                                   if late > 0 else "")
-    return Fact(f"Walk #{item.walk_id} at {item.host}: {item.focus}",
+    # A walk's step is named by its walk, never by its words: they are the walk's notes.
+    label = (f"Walk #{item.walk_id} at {item.host}: {item.focus} (action {item.action_id})"
+             if item.walk_id is not None else
+             f"Action {item.action_id}: {_short(item.description)}")
+    return Fact(label,
                 f"· {due}" if owner else f"{due}, no owner named", people=owner)
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def coverage_lines(coverage: Coverage, term: Term) -> list[str]:
@@ -326,16 +415,37 @@ def coverage_lines(coverage: Coverage, term: Term) -> list[str]:
         if not sessions:
             lines.append(f"{name}: none yet")
             continue
-        reached = sum(1 for s in coverage.schools if coverage.attended.get((theme.id, s.id or 0)))
-        attended = f", {reached} of {_plural(schools, 'school')} attended" if schools else ""
-        lines.append(f"{name}: {_plural(sessions, 'session')}{attended}")
+        lines.append(f"{name}: {_plural(sessions, 'session')}"
+                     f"{theme_attendance(coverage, theme.id, schools)}")
     untouched = [s.name for s in coverage.schools
                  if not any(coverage.attended.get((t.id or 0, s.id or 0)) for t in coverage.themes)]
-    if untouched:
+    if untouched and any(coverage.with_schools(t.id or 0) for t in coverage.themes):
         shown = ", ".join(untouched[:NAMES_SHOWN])
         more = f" and {len(untouched) - NAMES_SHOWN} more" if len(untouched) > NAMES_SHOWN else ""
-        lines.append(f"No CPD attended yet this term: {shown}{more}.")
+        unknown = sum(coverage.without_schools.values())
+        caveat = (f" (at {_plural(unknown, 'session')} the schools were not recorded)"
+                  if unknown else "")
+        lines.append(f"No CPD attended yet this term: {shown}{more}{caveat}.")
     return lines
+
+
+def theme_attendance(coverage: Coverage, theme_id: int, schools: int) -> str:
+    """After a theme's session count: ", 2 of 3 schools attended", counted only over the
+    sessions that recorded their schools, and ", 14 attendees (schools not recorded)" for the
+    ones that did not ("…at 1 session" when the theme has both kinds)."""
+    parts = []
+    with_schools = coverage.with_schools(theme_id)
+    if with_schools and schools:
+        reached = sum(1 for s in coverage.schools if coverage.attended.get((theme_id, s.id or 0)))
+        parts.append(f"{reached} of {_plural(schools, 'school')} attended")
+    unschooled = coverage.without_schools.get(theme_id, 0)
+    if unschooled:
+        people = coverage.attendees_without_schools.get(theme_id, 0)
+        words = (f"{_plural(people, 'attendee')}" if people else "attendance not recorded")
+        if with_schools:
+            words += f" at {_plural(unschooled, 'session')}"
+        parts.append(words + (" (schools not recorded)" if people else ""))
+    return "".join(f", {p}" if n == 0 else f"; {p}" for n, p in enumerate(parts))
 
 
 def digest_reply(data: DigestData, timing: Timing) -> Reply:
@@ -353,12 +463,17 @@ def digest_reply(data: DigestData, timing: Timing) -> Reply:
         else:
             empty.append(nothing)
 
-    since = data.first.isoformat()
     listed(data.cpd, "CPD sessions", "CPD sessions", [_cpd_line(i) for i in data.cpd.items],
            f"/cpd list {name}")
     listed(data.walks, "Learning walks", "learning walks",
-           [f"{day_label(w.walked_on)} · {w.host} · focus: {w.focus}" for w in data.walks.items],
-           f"/walk list {name} since: {since}")
+           [_walk_line(w) for w in data.walks.items],
+           # the earliest walk listed is the earliest of all: they come by date
+           f"/walk list {name}" + (f" since: {data.walks.items[0].walked_on.isoformat()}"
+                                   if data.walks.items else ""))
+    if data.deleted.total:
+        sections.append(Section(heading=f"Deleted ({data.deleted.total:,})",
+                                lines=list(data.deleted.items)
+                                + _more(data.deleted, f"/cpd list {name}")))
     listed(data.joined, "Schools that joined", "new schools", list(data.joined.items),
            f"/partnership info {name}")
     listed(data.meetings, "Meetings in the next two weeks", "meetings in the next two weeks",
@@ -379,18 +494,38 @@ def digest_reply(data: DigestData, timing: Timing) -> Reply:
     if data.coverage.total and data.coverage.schools:
         buttons.append(see_the_chart(data.partnership.id))
     sections.append(Section(lines=[
-        f"Posted {timing.describe(data.tz)}. `/partnership digest {name}` shows the settings; "
-        "a lead can change them."],
+        f"Lists what was logged {_logged_since(data)}, whatever day it happened on. Posted "
+        f"{timing.describe(data.tz)}{_moved_words(data)}. `/partnership digest {name}` shows "
+        "the settings; a lead can change them."],
         buttons=buttons))
-    return Reply(title=f"Weekly digest for {name}: {short_date(data.first)} to "
-                       f"{short_date(data.last)}",
+    return Reply(title=f"Weekly digest for {name}: {data.period}",
                  sections=sections, visibility=Visibility.PUBLIC)
 
 
+def _logged_since(data: DigestData) -> str:
+    """"since the last digest (Monday 23 November 2026 at 08:00)", or since the week began."""
+    if data.first_digest:
+        return f"since {_long_day(data.first, data.last.year)}"
+    return f"since the last digest ({_moment(data.since, data.tz)})"
+
+
+def _moved_words(data: DigestData) -> str:
+    """", a day late this week: Monday 31 August is the Late Summer Bank Holiday", or ""."""
+    if data.moved_from is None:
+        return ""
+    day, holiday = data.moved_from
+    late = (data.sent_at.astimezone(data.tz).date() - day).days
+    return (f", {'a day' if late == 1 else f'{late} days'} late this week: "
+            f"{format_date(day)} is a bank holiday in {REGION} ({holiday})")
+
+
 def quiet_reply(data: DigestData) -> Reply:
-    return Reply(title=f"A quiet week in {data.partnership.name}: nothing logged from "
-                       f"{short_date(data.first)} to {short_date(data.last)}, no meetings in "
-                       "the next two weeks, and nothing overdue.",
+    moved = _moved_words(data).removeprefix(", ")
+    return Reply(title=f"A quiet week in {data.partnership.name}: nothing logged "
+                       f"{_logged_since(data)}, no meetings in the next two weeks, and "
+                       "nothing overdue.",
+                 sections=[Section(lines=[f"Posted {moved}."])]
+                 if moved else [],
                  visibility=Visibility.PUBLIC)
 
 
@@ -419,7 +554,23 @@ def coverage_grid(coverage: Coverage, term: Term, partnership: str,
         schools=[s.name for s in shown],
         counts=[[coverage.attended.get((t.id or 0, s.id or 0), 0) for s in shown]
                 for t in themes],
+        notes=tuple(unrecorded_notes(coverage)),
     )
+
+
+def unrecorded_notes(coverage: Coverage) -> list[str]:
+    """The chart's notes for the themes with sessions that did not record their schools:
+    their attendees are shown as given, not as schools that stayed away."""
+    notes = []
+    for theme in coverage.themes:
+        unschooled = coverage.without_schools.get(theme.id or 0, 0)
+        if not unschooled:
+            continue
+        people = coverage.attendees_without_schools.get(theme.id or 0, 0)
+        counted = _plural(people, "attendee") if people else "attendance not recorded"
+        notes.append(f"{theme.name}: {counted} at {_plural(unschooled, 'session')} "
+                     "(schools not recorded)")
+    return notes
 
 
 async def chart(data: DigestData) -> Attachment | None:
@@ -445,7 +596,7 @@ async def render_scheduled(payload: dict[str, Any], due_at: datetime, now: datet
     if not timing.enabled:
         return None
     assert partnership.id is not None
-    data = await gather(session, partnership, due_at)
+    data = await gather(session, partnership, due_at, timing)
     if data.quiet:
         if timing.quiet is QuietWeek.SKIP:
             return Skip("a quiet week: nothing to report, and quiet weeks are set to send "
@@ -465,7 +616,12 @@ _QUIET_WORDS = {
     "skip": QuietWeek.SKIP, "nothing": QuietWeek.SKIP, "none": QuietWeek.SKIP,
     "silent": QuietWeek.SKIP, "no": QuietWeek.SKIP, "off": QuietWeek.SKIP,
 }
-FIELDS = ("day", "time", "quiet")
+_HOLIDAY_WORDS = {
+    "move": BankHolidays.MOVE, "next": BankHolidays.MOVE, "next working day": BankHolidays.MOVE,
+    "skip": BankHolidays.MOVE, "keep": BankHolidays.KEEP, "send": BankHolidays.KEEP,
+    "as usual": BankHolidays.KEEP, "post": BankHolidays.KEEP,
+}
+FIELDS = ("day", "time", "quiet", "holidays", "bank holidays")
 EXAMPLE = "partnership digest East Barnet Area day: Monday time: 08:00"
 
 
@@ -476,6 +632,7 @@ class DigestRequest:
     weekday: int | None = None
     at: time | None = None
     quiet: QuietWeek | None = None
+    bank_holidays: BankHolidays | None = None
 
 
 def parse_request(text: str, caller: Caller) -> DigestRequest:
@@ -509,10 +666,18 @@ def parse_request(text: str, caller: Caller) -> DigestRequest:
             raise ParseError(f"`quiet:` takes `note` or `skip`, not “{parsed.fields['quiet']}”.",
                              "`quiet: note` posts a one-line note in a week with nothing to "
                              "report; `quiet: skip` posts nothing then.")
+    holidays_given = parsed.get("holidays") or parsed.get("bank holidays")
+    bank_holidays = None
+    if holidays_given is not None:
+        bank_holidays = _HOLIDAY_WORDS.get(" ".join(holidays_given.lower().split()))
+        if bank_holidays is None:
+            raise ParseError(f"`holidays:` takes `move` or `keep`, not “{holidays_given}”.",
+                             "`holidays: move` posts the digest the next working day when its "
+                             "day is a bank holiday; `holidays: keep` posts it on the holiday.")
     action: Action = verb or ("set" if parsed.fields else "show")
     if verb == "on" and parsed.fields:
         action = "set"
-    return DigestRequest(name, action, weekday, at, quiet)
+    return DigestRequest(name, action, weekday, at, quiet, bank_holidays)
 
 
 async def run(request: DigestRequest, caller: Caller, session: AsyncSession) -> Outcome:
@@ -536,6 +701,15 @@ def _moment(moment: datetime, tz: ZoneInfo) -> str:
     return f"{format_date(local.date())} at {local:%H:%M}"
 
 
+def _next_moment(fire: datetime, timing: Timing, tz: ZoneInfo) -> str:
+    """When the next digest goes, and why, when a bank holiday moved it."""
+    day = fire.astimezone(tz).date()
+    regular = regular_day(timing, day)
+    why = (f" ({format_date(regular)} is a bank holiday: {bank_holiday(regular)})"
+           if regular != day else "")
+    return _moment(fire, tz) + why
+
+
 async def change(session: AsyncSession, partnership: Partnership, request: DigestRequest,
                  caller: Caller) -> Reply:
     assert partnership.id is not None
@@ -549,6 +723,8 @@ async def change(session: AsyncSession, partnership: Partnership, request: Diges
         row.hour, row.minute = request.at.hour, request.at.minute
     if request.quiet is not None:
         row.quiet_week = request.quiet.value
+    if request.bank_holidays is not None:
+        row.bank_holidays = request.bank_holidays.value
     row.enabled = request.action != "off"
     row.updated_by, row.updated_at = caller.user_id, caller.now
     session.add(row)
@@ -563,11 +739,12 @@ async def change(session: AsyncSession, partnership: Partnership, request: Diges
                              "Turn it back on with "
                              + caller.cmd(f"partnership digest {name} on") + ".")
     links = await queries.channel_links(session, partnership.id)
-    lines = [f"In a quiet week it posts {timing.quiet_words()}."]
+    lines = [f"In a quiet week it posts {timing.quiet_words()}.",
+             f"When its day is a bank holiday it is {timing.holiday_words()}."]
     if links:
         fire = await plan(session, partnership, timing, caller.now)
         if fire is not None:
-            lines.insert(0, f"Next: {_moment(fire, tz)}, in {_channels(links)}.")
+            lines.insert(0, f"Next: {_next_moment(fire, timing, tz)}, in {_channels(links)}.")
     else:
         lines.insert(0, f"{name} has no channel yet, so it will start once a lead links one "
                         f"with {caller.cmd(f'partnership channel {name}')}.")
@@ -587,10 +764,11 @@ async def describe(session: AsyncSession, partnership: Partnership, caller: Call
     facts = [Fact("Status", "on" if timing.enabled else "off"),
              Fact("When", timing.describe(tz)),
              Fact("Quiet weeks", timing.quiet_words()),
+             Fact("Bank holidays", timing.holiday_words()),
              Fact("Channels", _channels(links) or "none linked yet")]
     waiting = await digests.waiting_delivery(session, prefix)
     if waiting is not None and timing.enabled:
-        facts.append(Fact("Next", _moment(waiting.due_at, tz)))
+        facts.append(Fact("Next", _next_moment(waiting.due_at, timing, tz)))
     last = await digests.latest_delivery(session, prefix, caller.now)
     if last is not None:
         facts.append(Fact("Last", _delivery_state(last, tz)))
@@ -600,7 +778,7 @@ async def describe(session: AsyncSession, partnership: Partnership, caller: Call
         Section(lines=[
             f"{caller.cmd(f'partnership digest {name} preview')} shows this week's as it stands.",
             "A lead changes it with " + caller.cmd(EXAMPLE.replace("East Barnet Area", name))
-            + ", `quiet: note` or `quiet: skip`, or "
+            + ", `quiet: note` or `quiet: skip`, `holidays: move` or `holidays: keep`, or "
             + caller.cmd(f"partnership digest {name} off") + ".",
         ]),
     ])
@@ -624,8 +802,8 @@ async def preview(session: AsyncSession, partnership: Partnership, caller: Calle
     tz = timezone_of(partnership)
     timing = Timing.of(await digests.digest_settings(session, partnership.id))
     links = await queries.channel_links(session, partnership.id)
-    send_at = next_send(timing, tz, caller.now)
-    data = await gather(session, partnership, send_at)
+    send_at = _candidates(partnership, timing, caller.now)[0][0]
+    data = await gather(session, partnership, send_at, timing)
     where = _channels(links) or "its channel (none is linked yet)"
     when = f"on {_moment(send_at, tz)}"
     if not timing.enabled:
@@ -651,7 +829,8 @@ def help_lines(caller: Caller) -> list[str]:
     return [
         f"{c('partnership digest East Barnet Area')}: when its weekly digest is posted, and "
         "what went out last",
-        f"{c(EXAMPLE)}: post it then (leads; also `quiet: note` or `quiet: skip`, and "
+        f"{c(EXAMPLE)}: post it then (leads; also `quiet: note` or `quiet: skip`, "
+        "`holidays: move` or `holidays: keep`, and "
         f"{c('partnership digest East Barnet Area off')})",
         f"{c('partnership digest East Barnet Area preview')}: see it now, only you",
     ]
@@ -668,7 +847,7 @@ async def after_linking(session: AsyncSession, partnership: Partnership, caller:
     if not timing.enabled:
         return f"Its weekly digest is off; {change_it} shows how to turn it on."
     fire = await plan(session, partnership, timing, caller.now)
-    when = f", the next on {_moment(fire, tz)}" if fire is not None else ""
+    when = f", the next on {_next_moment(fire, timing, tz)}" if fire is not None else ""
     return (f"Its weekly digest will be posted here {timing.describe(tz)}{when}; "
             f"{change_it} shows how to change that.")
 
@@ -680,7 +859,7 @@ def week_asked(text: str | None) -> str:
     """A week as typed ("2026-w10"), or this week in the UK: "2026-W10". ValueError, saying
     how to write it, if it is not an ISO week."""
     if text is None:
-        return iso_week(datetime.now(UTC), LONDON)
+        return iso_week(utcnow(), LONDON)
     try:
         monday = parse_iso_week(text)
     except ValueError:

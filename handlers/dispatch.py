@@ -13,14 +13,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 # home, privacy and web are imported for the buttons they declare (handlers.commands.button).
-from handlers import cpd, digest, home, meetings, partnership, privacy, walk, web  # noqa: F401
+from handlers import (  # noqa: F401
+    cpd,
+    digest,
+    home,
+    meetings,
+    minutes,
+    nudges,
+    partnership,
+    privacy,
+    walk,
+    web,
+)
 from handlers.buttons import ButtonData, StaleButton, decode
-from handlers.commands import BUTTONS, FORMS, Command
+from handlers.commands import BUTTONS, FORMS, Command, RunCommand, button
 from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
 from handlers.parsing import ParseError
 from handlers.replies import Attachment, ChannelPost, Outcome, Reply, Section, Skip
+from handlers.reply_codec import QUEUED_POST_KIND, render_queued
 from storage import dedupe
 from storage.db import UNAVAILABLE, Database, NoTimeLeft, value_out_of_range, wrote
 
@@ -42,13 +54,26 @@ COMMANDS: dict[str, Command] = {
 }
 SCHEDULED: dict[str, ScheduledRenderer] = {
     meetings.REMINDER_KIND: meetings.render_reminder,
+    meetings.AGENDA_KIND: meetings.render_agenda_reminder,
     digest.DIGEST_KIND: digest.render_scheduled,
+    nudges.NUDGE_KIND: nudges.render_nudge,
+    nudges.UNOWNED_KIND: nudges.render_unowned,
+    QUEUED_POST_KIND: render_queued,
 }
-PLANNERS: list[Planner] = [digest.plan_due]
+PLANNERS: list[Planner] = [digest.plan_due, nudges.plan_due]
 
 
 def command_names() -> list[str]:
     return sorted(COMMANDS)
+
+
+@button(RunCommand)
+async def run_chosen(pressed: RunCommand, caller: Caller, session: AsyncSession) -> Outcome:
+    """A reading chosen by button: the command runs as if typed, in the press's transaction."""
+    found = COMMANDS.get(pressed.command)
+    if found is None:
+        return Outcome(out_of_date(caller))
+    return await found.run(pressed.text, caller, session)
 
 
 @dataclass

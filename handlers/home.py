@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import cpd, logbook, walk
+from handlers.actions import ActionDone
 from handlers.buttons import ButtonData
 from handlers.commands import button
 from handlers.context import Caller
@@ -76,15 +77,16 @@ async def build(caller: Caller, session: AsyncSession) -> Outcome:
     if meetings.hidden:
         sections.append(Section(lines=[f"…and {meetings.hidden} more: "
                                        f"{caller.cmd('meeting list')} shows them all."]))
-    sections.append(Section(heading=f"Next steps you own ({steps.total})" if steps.total
-                            else "Next steps you own",
+    sections.append(Section(heading=f"Actions you own ({steps.total})" if steps.total
+                            else "Actions you own",
                             lines=[] if steps.total else ["None open. Well done."]))
     for step in steps.items:
         sections.append(Section(facts=[step_fact(step, today)], buttons=[
-            Button("Mark done", walk.WalkDone(step.walk_id))]))
+            Button("Mark done", ActionDone(step.action_id))]))
     if steps.hidden:
         sections.append(Section(lines=[f"…and {steps.hidden} more: "
-                                       f"{caller.cmd('walk list')} shows every walk."]))
+                                       f"{caller.cmd('partnership actions <p> mine')} shows "
+                                       "them all."]))
     cpd_lines = [f"{day_label(c.held_on)} · {c.title} · {c.theme} · {c.partnership}"
                  for c in recent.items]
     if recent.hidden:

@@ -19,6 +19,16 @@ class OpenInBrowser(ButtonData, kind="web.open"):
 
 
 @dataclass(frozen=True)
+class OpenReport(ButtonData, kind="web.report"):
+    """Open the termly report's page: a partnership's, for a period and perhaps one school."""
+
+    partnership_id: int
+    first: str  # ISO dates
+    last: str
+    school_id: int  # 0: the whole partnership
+
+
+@dataclass(frozen=True)
 class AddToCalendar(ButtonData, kind="web.invite"):
     meeting_id: int
 
@@ -30,6 +40,11 @@ class SeeTheChart(ButtonData, kind="web.chart"):
 
 def open_in_browser(partnership_id: int | None = None) -> Button:
     return Button("Open in browser", OpenInBrowser(partnership_id or 0))
+
+
+def open_report(partnership_id: int, first: str, last: str, school_id: int | None) -> Button:
+    return Button("Open the report in your browser",
+                  OpenReport(partnership_id, first, last, school_id or 0))
 
 
 def add_to_calendar(meeting_id: int, label: str = "Add to calendar") -> Button:

@@ -18,17 +18,18 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.buttons import ButtonData
-from handlers.commands import Access, Command, button, form
+from handlers.commands import Access, Command, button, choice_buttons, form
 from handlers.context import Caller
-from handlers.dates import DateError, Prefer, format_date, parse_date
+from handlers.dates import Ambiguous, DateError, Prefer, format_date, parse_date
 from handlers.errors import CommandError
+from handlers.examples import today_of
 from handlers.forms import Choice, FieldErrors, FieldKind, Form, FormField, FormValues
 from handlers.lookup import find_partnership, quoted_list, require_lead, require_member
 from handlers.mentions import PersonRef, parse_people, plain_text
 from handlers.parsing import Parsed, ParseError, parse_fields, row_number
 from handlers.replies import Button, ChannelPost, Fact, Outcome, Reply, Section, Tone
 from handlers.schools import pick_among
-from handlers.schoolyear import short_date, today_in_london
+from handlers.schoolyear import short_date
 from storage import changes, learning, queries
 from storage.models import AccessRole, ChangeAction, Partnership, School
 from storage.names import name_key
@@ -48,6 +49,8 @@ class Problem:
     field: str
     problem: str
     hint: str = ""
+    # A question rather than a refusal: the field's readings, each a value to type instead.
+    choices: tuple[str, ...] = ()
 
 
 class Invalid(Exception):
@@ -63,6 +66,22 @@ class Invalid(Exception):
         if rest:
             hints.append("Also: " + " ".join(p.problem for p in rest))
         return ParseError(first.problem, *hints)
+
+    def question(self, caller: Caller, command: str,
+                 retype: Callable[[str, str], str]) -> CommandError | None:
+        """When the one problem is a question ("Thursday 5 February" on a Friday): each reading
+        as the command to type (`retype(field, value)`, after the command's name) and a button
+        that runs it. None otherwise."""
+        if len(self.problems) != 1 or not self.problems[0].choices:
+            return None
+        asked = self.problems[0]
+        commands = [retype(asked.field, choice) for choice in asked.choices]
+        return CommandError(Reply(
+            title=asked.problem, tone=Tone.WARNING,
+            sections=[Section(
+                lines=["Which did you mean? Nothing is saved until you choose:",
+                       *(caller.cmd(f"{command} {text}") for text in commands)],
+                buttons=choice_buttons(command, commands, asked.choices))]))
 
     def for_form(self) -> FieldErrors:
         errors: dict[str, str] = {}
@@ -149,6 +168,13 @@ class FieldReader:
             return None
         try:
             return parse_date(self._as_typed(raw), self.today, prefer)
+        except Ambiguous as question:
+            # Never a guess: each reading, as the field to type instead.
+            listed = " or ".join(f"`{name}: {choice}`" for choice in question.choices)
+            self.problems.append(Problem(name, date_problem(name, question)[0],
+                                         f"Which did you mean? Write {listed}.",
+                                         question.choices))
+            return None
         except DateError as error:
             self.add(name, *date_problem(name, error))
             return None
@@ -538,8 +564,17 @@ async def log(kind: LogKind[Draft], request: LogRequest, caller: Caller,
     try:
         draft = await _read(kind, request.fields, False, partnership, caller, session)
     except Invalid as problems:
-        raise problems.for_text() from None
+        asked = problems.question(caller, kind.command,
+                                  lambda field, value: _log_text(request, field, value))
+        raise (asked or problems.for_text()) from None
     return await _save(kind, draft, partnership, caller, session, request.quiet)
+
+
+def _log_text(request: LogRequest, field: str, value: str) -> str:
+    """The log command for `request` with `field` set to `value`."""
+    fields = " ".join(f"{name}: {value if name == field else typed}"
+                      for name, typed in request.fields.items())
+    return f"log {request.partnership}{' quiet' if request.quiet else ''} {fields}"
 
 
 async def submit(kind: LogKind[Draft], values: FormValues, caller: Caller,
@@ -556,7 +591,7 @@ async def submit(kind: LogKind[Draft], values: FormValues, caller: Caller,
 async def _read(kind: LogKind[Draft], values: Mapping[str, str | list[str]], from_form: bool,
                 partnership: Partnership, caller: Caller, session: AsyncSession,
                 current: Mapping[str, object] | None = None) -> Draft:
-    reader = FieldReader(dict(values), from_form=from_form, today=today_in_london(),
+    reader = FieldReader(dict(values), from_form=from_form, today=today_of(caller.now),
                          caller=caller, example=kind.example(partnership.name), current=current)
     return await kind.read(reader, partnership, session)
 
@@ -790,7 +825,7 @@ async def edit(kind: LogKind[Draft], number: int, values: Mapping[str, str | lis
     found = await kind.find(session, caller, number)
     await may_change(found, caller, session, "change")
     before = await kind.current(found, session)
-    reader = FieldReader(values, from_form=from_form, today=today_in_london(), caller=caller,
+    reader = FieldReader(values, from_form=from_form, today=today_of(caller.now), caller=caller,
                          example=f"{kind.command} edit {number} {kind.edit_example}",
                          current=before)
     try:

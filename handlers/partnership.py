@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import digest, privacy, schools, short_names, web
+from handlers import actions, digest, privacy, report, schools, short_names, web
 from handlers.commands import Access, Command, HelpLine
 from handlers.context import Caller
 from handlers.errors import CommandError
@@ -517,7 +517,9 @@ partnership.subcommand(
     help=[("partnership digest East Barnet Area",
            "when its weekly digest is posted, and what went out last"),
           HelpLine(digest.EXAMPLE, lambda c: "post it then (leads; also `quiet: note` or "
-                   f"`quiet: skip`, and {c.cmd('partnership digest East Barnet Area off')})"),
+                   "`quiet: skip`, `holidays: move` (a bank holiday's digest the next working "
+                   "day, the default) or `holidays: keep`, and "
+                   f"{c.cmd('partnership digest East Barnet Area off')})"),
           ("partnership digest East Barnet Area preview", "see it now, only you")],
 )(digest.run)
 partnership.subcommand(
@@ -536,9 +538,41 @@ partnership.subcommand(
     help=[("partnership themes East Barnet Area",
            "its CPD themes; a lead changes them with `set: a; b; c`")],
 )(run_themes)
+partnership.subcommand(
+    "action", usage="action <partnership> <what> owner: … due: … or done|drop|later|reassign <n>",
+    access=Access.MEMBER, parse=actions.parse_action, group=actions.ACTIONS,
+    help=[(actions.EXAMPLE, "raise an action: its owner (a member, or one of its schools) and "
+                            "due date"),
+          ("partnership action done 12", "it is done (its owner, or a lead)"),
+          ("partnership action drop 12 reason: the visit was cancelled",
+           "drop it, saying why (its owner, or a lead)"),
+          ("partnership action reassign 12 owner: Ben Day due: 2/2/2027",
+           "give it to someone else, or a new date (its owner, or a lead)"),
+          ("partnership action later 12 due: 2/2/2027", "it needs more time: a new due date")],
+)(actions.run_action)
+partnership.subcommand(
+    "actions", usage="actions <partnership> [mine|overdue|done|all] [school: …]",
+    access=Access.MEMBER, parse=actions.parse_list, group=actions.ACTIONS,
+    help=[("partnership actions East Barnet Area", "its open actions, soonest due first"),
+          ("partnership actions East Barnet Area mine", "yours (`overdue`, `done`, `all`, "
+                                                         "`school: Monkfrith` also work)")],
+)(actions.list_actions)
+partnership.subcommand(
+    "nudges", usage="nudges [on|off]", access=Access.SELF, parse=actions.parse_nudges,
+    group=actions.ACTIONS,
+    help=[("partnership nudges off", "no private reminders about your actions (`on` again)")],
+)(actions.run_nudges)
 partnership.see_also("Walks, CPD and meetings", [
     ("meeting help", "schedule meetings, collect replies, send invites and reminders"),
 ])
+partnership.subcommand(
+    "report", usage="report <partnership> [term: …] [from: … to: …] [school: …]",
+    access=Access.MEMBER, parse=report.parse_report, group="Termly report",
+    help=[(report.EXAMPLE, "the termly report for governors: CPD by theme and school, walks, "
+           "actions, meetings and impact, as a PDF, a spreadsheet and a CSV, for you alone"),
+          ("partnership report East Barnet Area from: 1/9/2026 to: 30/11/2026 school: "
+           "Monkfrith", "for any dates, or for one of its schools")],
+)(report.run)
 partnership.subcommand(
     "mydata", "my-data", "export", usage="mydata", access=Access.SELF, group="Your data",
     help=[("partnership mydata", "a file of everything held about you")],

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers import nudges
 from handlers.buttons import ButtonData
 from handlers.commands import button
 from handlers.context import Caller
@@ -188,11 +189,19 @@ async def confirm_forget(answer: ForgetAnswer, caller: Caller,
 
 
 async def _erase(caller: Caller, session: AsyncSession) -> Outcome:
+    # Their open actions lose their owner: each partnership's leads are told, privately.
+    left = await personal_data.open_actions_left_without_owner(session, _person(caller))
     changed = await personal_data.erase(session, _person(caller))
+    if left:
+        await nudges.tell_leads_of_unowned(session, caller.now, left,
+                                           (caller.platform, caller.user_id))
+    told = ([f"{len(left)} open action{'s' if len(left) != 1 else ''} you owned "
+             f"{'have' if len(left) != 1 else 'has'} no owner now: the partnership's leads "
+             "were told, so they can give each to someone else."] if left else [])
     return Outcome(Reply.success(
         "Done: I have erased what I held about you.",
         f"{changed} record{'s' if changed != 1 else ''} changed. You are no longer in any "
-        "partnership here; join again any time.",
+        "partnership here; join again any time.", *told,
     ))
 
 

@@ -63,6 +63,9 @@ class Button:
     label: str
     data: ButtonData
     style: str | None = None  # "primary" | "danger" | None
+    # What to type for the same effect, as a command without its slash ("meeting reply 12
+    # going"): where there is nothing to press (the shell), the button says this instead.
+    typed: str | None = None
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, timedelta
 
-from storage.types import LONDON
+from storage.types import LONDON, utcnow
 
 # Not strftime("%b"): that follows the server's locale.
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -13,7 +14,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def today_in_london() -> date:
     """The date on a school's wall clock, whatever the server's time zone."""
-    return datetime.now(LONDON).date()
+    return utcnow().astimezone(LONDON).date()
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,38 @@ def school_year_label(day: date) -> str:
 def short_date(day: date) -> str:
     """A compact date for list lines: "5 Feb 2026"."""
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+TERM_SEASONS = ("autumn", "spring", "summer")
+TERM_HINT = ("Name a term like `autumn 2026`, `spring 2027` or `summer term 2027` (or `this "
+             "term`, `last term`), or give dates: `from: 1/9/2026 to: 30/11/2026`.")
+_TERM_WORDS = re.compile(r"(?:the\s+)?(?P<season>autumn|fall|spring|summer)(?:\s+term)?"
+                         r"(?:\s+(?P<year>\d{4}|\d{2}))?")
+_SEASON_MONTH = {"autumn": 9, "fall": 9, "spring": 1, "summer": 4}
+
+
+def previous_term(term: Term) -> Term:
+    return school_term(term.start - timedelta(days=1))
+
+
+def term_named(text: str, today: date) -> Term | None:
+    """The term `text` names: "autumn 2026", "spring term 2027", "summer 27", "this term",
+    "last term", or a season alone (its latest term that has begun). None if it names none.
+
+    A term's year is the calendar year it falls in, as `school_term` names it: the spring term
+    of the 2026–27 school year is "spring 2027"."""
+    words = " ".join(text.lower().replace("-", " ").split())
+    if words in ("this term", "this", "current term", "term"):
+        return school_term(today)
+    if words in ("last term", "last", "previous term"):
+        return previous_term(school_term(today))
+    match = _TERM_WORDS.fullmatch(words)
+    if match is None:
+        return None
+    month = _SEASON_MONTH[match["season"]]
+    if match["year"] is None:
+        year = today.year if today.month >= month else today.year - 1
+    else:
+        year = int(match["year"])
+        year += 2000 if year < 100 else 0
+    return school_term(date(year, month, 1))

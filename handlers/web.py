@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,7 +23,7 @@ from handlers.chart import coverage_png
 from handlers.commands import button
 from handlers.context import Caller
 from handlers.errors import CommandError
-from handlers.links import AddToCalendar, OpenInBrowser, SeeTheChart, link
+from handlers.links import AddToCalendar, OpenInBrowser, OpenReport, SeeTheChart, link
 from handlers.logbook import member_partnership
 from handlers.lookup import require_member
 from handlers.replies import Attachment, Outcome, Reply, Section, Tone
@@ -82,7 +83,10 @@ async def run(request: WebRequest, caller: Caller, session: AsyncSession) -> Out
 
 
 async def sign_in_reply(session: AsyncSession, caller: Caller,
-                        partnership: Partnership | None) -> Reply:
+                        partnership: Partnership | None,
+                        report: OpenReport | None = None) -> Reply:
+    """A sign-in link to the partnership's page (or the person's partnerships); with `report`,
+    to its termly report's page for that period and school instead."""
     base = _base(caller)
     try:
         token, expires = await web_access.new_sign_in(
@@ -90,10 +94,16 @@ async def sign_in_reply(session: AsyncSession, caller: Caller,
     except Paced as error:
         raise _paced(error) from None
     where = partnership.name if partnership else "your partnerships"
+    url = f"{base}{SIGN_IN_PATH}{token}"
+    if report is not None:
+        where = f"the termly report of {where}"
+        url += "?" + urlencode({"open": "report", "from": report.first, "to": report.last,
+                                **({"school": str(report.school_id)} if report.school_id
+                                   else {})})
     return Reply(title=f"Your private link to {where}, in your browser", sections=[Section(
         lines=[f"It works once, until {_clock(expires)} (15 minutes), and keeps that browser "
                "signed in for 8 hours. It is for you alone: please don't pass it on."],
-        links=[link("Open in browser", f"{base}{SIGN_IN_PATH}{token}")])])
+        links=[link("Open in browser", url)])])
 
 
 @button(OpenInBrowser)
@@ -106,6 +116,15 @@ async def open_in_browser(pressed: OpenInBrowser, caller: Caller,
         partnership = await _partnership_by_id(session, caller, pressed.partnership_id)
         await require_member(session, caller, partnership)
     return Outcome(await sign_in_reply(session, caller, partnership))
+
+
+@button(OpenReport)
+async def open_report(pressed: OpenReport, caller: Caller, session: AsyncSession) -> Outcome:
+    """"Open the report in your browser", under a report's reply: a sign-in link that lands on
+    the report's page, for a member of its partnership."""
+    partnership = await _partnership_by_id(session, caller, pressed.partnership_id)
+    await require_member(session, caller, partnership)
+    return Outcome(await sign_in_reply(session, caller, partnership, pressed))
 
 
 async def _partnership_by_id(session: AsyncSession, caller: Caller,

@@ -7,16 +7,21 @@ the caller has already settled (the outbox row names it, or the member asking be
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, case, exists, func
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import learning
 from storage.models import (
+    Action,
+    ActionStatus,
+    ChangeAction,
     ChannelLink,
     CpdAttendance,
     CpdSession,
@@ -29,6 +34,7 @@ from storage.models import (
     Member,
     Partnership,
     PartnershipSchool,
+    RecordChange,
     Rsvp,
     RsvpAnswer,
     ScheduledDelivery,
@@ -123,6 +129,25 @@ async def latest_delivery(session: AsyncSession, key_prefix: str,
     return result.first()
 
 
+# A digest that went out, or whose week was quiet and set to send nothing: either way, what was
+# logged up to its due time has had its turn.
+HAD_ITS_TURN = (DeliveryStatus.SENT.value, DeliveryStatus.SKIPPED.value)
+
+
+async def last_digest_due(session: AsyncSession, key_prefix: str,
+                          before: datetime) -> datetime | None:
+    """The due time of the partnership's last digest that went out (or was skipped as quiet)
+    before `before`: the next digest reports what was logged after it. A digest that failed or
+    was dropped reported nothing, so what it would have said goes into the next one."""
+    result = await session.exec(
+        select(ScheduledDelivery.due_at)
+        .where(col(ScheduledDelivery.dedupe_key).startswith(key_prefix, autoescape=True),
+               col(ScheduledDelivery.due_at) < before,
+               col(ScheduledDelivery.status).in_(HAD_ITS_TURN))
+        .order_by(col(ScheduledDelivery.due_at).desc()).limit(1))
+    return result.first()
+
+
 async def waiting_delivery(session: AsyncSession, key_prefix: str) -> ScheduledDelivery | None:
     result = await session.exec(
         select(ScheduledDelivery)
@@ -132,7 +157,25 @@ async def waiting_delivery(session: AsyncSession, key_prefix: str) -> ScheduledD
     return result.first()
 
 
-# --- what happened --------------------------------------------------------------------------
+# --- what was logged -------------------------------------------------------------------------
+# A digest reports what was logged or changed in its window (after the last digest's due time,
+# up to its own), whatever date it happened on: logging comes days after the event, so picking
+# records by the date they happened would leave late logs out of every digest. Each record is
+# in exactly one window by its logging time, so no digest repeats another's.
+
+
+def _within(column: Any, since: datetime, until: datetime) -> ColumnElement[bool]:
+    return and_(column > since, column <= until)
+
+
+def _edited_within(partnership_id: int, kind: str, record_id: Any, since: datetime,
+                   until: datetime) -> ColumnElement[bool]:
+    """The record was edited in the window (its audit trail says so)."""
+    return exists().where(col(RecordChange.partnership_id) == partnership_id,
+                          col(RecordChange.record_kind) == kind,
+                          col(RecordChange.record_id) == record_id,
+                          col(RecordChange.action) == ChangeAction.EDITED.value,
+                          _within(col(RecordChange.changed_at), since, until))
 
 
 @dataclass(frozen=True)
@@ -143,21 +186,26 @@ class CpdItem:
     theme: str
     host: str | None
     minutes: int | None
+    # Logged before the window and edited in it: shown again, marked as changed.
+    edited: bool = False
 
 
-async def cpd_held(session: AsyncSession, partnership_id: int, first: date, last: date,
-                   limit: int) -> Capped[CpdItem]:
-    """Sessions held from `first` to `last` (inclusive), oldest first."""
+async def cpd_logged(session: AsyncSession, partnership_id: int, since: datetime,
+                     until: datetime, limit: int) -> Capped[CpdItem]:
+    """Sessions logged, or edited, after `since` up to `until`, by the date they were held."""
     rows = await session.exec(
         select(CpdSession.id, CpdSession.held_on, CpdSession.title,  # type: ignore[call-overload]
-               CpdTheme.name, School.name, CpdSession.minutes, _total())
+               CpdTheme.name, School.name, CpdSession.minutes,
+               col(CpdSession.created_at) <= since, _total())
         .join(CpdTheme, col(CpdTheme.id) == CpdSession.theme_id)
         .outerjoin(School, col(School.id) == CpdSession.host_school_id)
         .where(CpdSession.partnership_id == partnership_id,
-               col(CpdSession.held_on) >= first, col(CpdSession.held_on) <= last)
+               or_(_within(col(CpdSession.created_at), since, until),
+                   _edited_within(partnership_id, "cpd", col(CpdSession.id), since, until)))
         .order_by(col(CpdSession.held_on), col(CpdSession.id)).limit(limit)
     )
-    return _capped(rows.all(), CpdItem)
+    return _capped(rows.all(), lambda i, on, title, theme, host, minutes, edited: CpdItem(
+        i, on, title, theme, host, minutes, bool(edited)))
 
 
 @dataclass(frozen=True)
@@ -166,28 +214,56 @@ class WalkItem:
     walked_on: date
     host: str
     focus: str
+    edited: bool = False
 
 
-async def walks_done(session: AsyncSession, partnership_id: int, first: date, last: date,
-                     limit: int) -> Capped[WalkItem]:
+async def walks_logged(session: AsyncSession, partnership_id: int, since: datetime,
+                       until: datetime, limit: int) -> Capped[WalkItem]:
+    """Walks logged, or edited, after `since` up to `until`, by the date they were walked."""
     rows = await session.exec(
         select(LearningWalk.id, LearningWalk.walked_on, School.name,  # type: ignore[call-overload]
-               LearningWalk.focus, _total())
+               LearningWalk.focus, col(LearningWalk.created_at) <= since, _total())
         .join(School, col(School.id) == LearningWalk.host_school_id)
         .where(LearningWalk.partnership_id == partnership_id,
-               col(LearningWalk.walked_on) >= first, col(LearningWalk.walked_on) <= last)
+               or_(_within(col(LearningWalk.created_at), since, until),
+                   _edited_within(partnership_id, "walk", col(LearningWalk.id), since,
+                                  until)))
         .order_by(col(LearningWalk.walked_on), col(LearningWalk.id)).limit(limit)
     )
-    return _capped(rows.all(), WalkItem)
+    return _capped(rows.all(), lambda i, on, host, focus, edited: WalkItem(
+        i, on, host, focus, bool(edited)))
 
 
-async def schools_joined(session: AsyncSession, partnership_id: int, start: datetime,
-                         end: datetime, limit: int) -> Capped[str]:
+async def records_deleted(session: AsyncSession, partnership_id: int, since: datetime,
+                          until: datetime, limit: int) -> Capped[str]:
+    """Walks and sessions deleted in the window, oldest deletion first, as their labels
+    ("CPD session #5, “Phonics” on Tuesday 24 November 2026")."""
+    rows = await session.exec(
+        select(RecordChange.changes, RecordChange.by_name, _total())
+        .where(RecordChange.partnership_id == partnership_id,
+               RecordChange.action == ChangeAction.DELETED.value,
+               _within(col(RecordChange.changed_at), since, until))
+        .order_by(col(RecordChange.changed_at), col(RecordChange.id)).limit(limit)
+    )
+
+    def label(changes: str, by: str) -> str:
+        try:
+            was = json.loads(changes).get("was")
+        except (ValueError, AttributeError):
+            was = None
+        return f"{was or 'A record'} (deleted by {by})"
+
+    return _capped(rows.all(), label)
+
+
+async def schools_joined(session: AsyncSession, partnership_id: int, since: datetime,
+                         until: datetime, limit: int) -> Capped[str]:
+    """Schools that joined after `since` up to `until`."""
     rows = await session.exec(
         select(School.name, _total())
         .join(PartnershipSchool, col(PartnershipSchool.school_id) == School.id)
         .where(PartnershipSchool.partnership_id == partnership_id,
-               col(PartnershipSchool.joined_at) >= start, col(PartnershipSchool.joined_at) < end)
+               _within(col(PartnershipSchool.joined_at), since, until))
         .order_by(col(PartnershipSchool.joined_at), col(School.name)).limit(limit)
     )
     return _capped(rows.all(), lambda name: name)
@@ -240,49 +316,50 @@ async def meetings_ahead(session: AsyncSession, partnership_ids: Sequence[int], 
 
 @dataclass(frozen=True)
 class StepItem:
-    """A walk's open next steps: where and what the walk was about, who owns them, when due."""
+    """An open action: what it is, the walk it came from (if any), who owns it, when due."""
 
-    walk_id: int
-    walked_on: date
-    host: str
-    focus: str
+    action_id: int
+    description: str
     due_on: date | None
     owner_name: str | None
     owner_user_id: str | None
     platform: str
+    walk_id: int | None
+    host: str | None
+    focus: str | None
 
 
-_STEP_COLUMNS = (LearningWalk.id, LearningWalk.walked_on, School.name, LearningWalk.focus,
-                 LearningWalk.due_on, LearningWalk.owner_name, LearningWalk.owner_user_id,
-                 LearningWalk.platform)
+_STEP_COLUMNS = (Action.id, Action.description, Action.due_on, Action.owner_name,
+                 Action.owner_user_id, Action.platform, LearningWalk.id, School.name,
+                 LearningWalk.focus)
+
+
+def _steps() -> Any:
+    return (select(*_STEP_COLUMNS, _total())  # type: ignore[call-overload]
+            .outerjoin(LearningWalk, col(LearningWalk.id) == Action.walk_id)
+            .outerjoin(School, col(School.id) == LearningWalk.host_school_id))
 
 
 async def overdue_steps(session: AsyncSession, partnership_id: int, today: date,
                         limit: int) -> Capped[StepItem]:
-    """Open next steps due before `today`, the longest overdue first (from the partial index of
-    open steps)."""
+    """Open actions due before `today`, the longest overdue first (from the partial index of
+    open actions)."""
     rows = await session.exec(
-        select(*_STEP_COLUMNS, _total())  # type: ignore[call-overload]
-        .join(School, col(School.id) == LearningWalk.host_school_id)
-        .where(LearningWalk.partnership_id == partnership_id,
-               col(LearningWalk.next_steps).is_not(None), col(LearningWalk.done_at).is_(None),
-               col(LearningWalk.due_on) < today)
-        .order_by(col(LearningWalk.due_on), col(LearningWalk.id)).limit(limit)
+        _steps().where(Action.partnership_id == partnership_id,
+                       Action.status == ActionStatus.OPEN.value, col(Action.due_on) < today)
+        .order_by(col(Action.due_on), col(Action.id)).limit(limit)
     )
     return _capped(rows.all(), StepItem)
 
 
 async def steps_owned(session: AsyncSession, partnership_ids: Sequence[int], platform: str,
                       user_id: str, limit: int) -> Capped[StepItem]:
-    """Open next steps this person owns, soonest due first (undated last)."""
+    """Open actions this person owns, soonest due first (undated last)."""
     rows = await session.exec(
-        select(*_STEP_COLUMNS, _total())  # type: ignore[call-overload]
-        .join(School, col(School.id) == LearningWalk.host_school_id)
-        .where(col(LearningWalk.partnership_id).in_(partnership_ids),
-               LearningWalk.platform == platform, LearningWalk.owner_user_id == user_id,
-               col(LearningWalk.next_steps).is_not(None), col(LearningWalk.done_at).is_(None))
-        .order_by(col(LearningWalk.due_on).is_(None), col(LearningWalk.due_on),
-                  col(LearningWalk.id)).limit(limit)
+        _steps().where(col(Action.partnership_id).in_(partnership_ids),
+                       Action.platform == platform, Action.owner_user_id == user_id,
+                       Action.status == ActionStatus.OPEN.value)
+        .order_by(col(Action.due_on).is_(None), col(Action.due_on), col(Action.id)).limit(limit)
     )
     return _capped(rows.all(), StepItem)
 
@@ -299,10 +376,17 @@ class Coverage:
     schools: list[School]
     sessions: dict[int, int] = field(default_factory=dict)  # theme id -> sessions
     attended: dict[tuple[int, int], int] = field(default_factory=dict)  # (theme, school)
+    # theme id -> sessions that did not record which schools came, and the attendees they
+    # counted (a head count, or the people named): schools are counted only where given.
+    without_schools: dict[int, int] = field(default_factory=dict)
+    attendees_without_schools: dict[int, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
         return sum(self.sessions.values())
+
+    def with_schools(self, theme_id: int) -> int:
+        return self.sessions.get(theme_id, 0) - self.without_schools.get(theme_id, 0)
 
 
 async def coverage(session: AsyncSession, partnership_id: int, first: date,
@@ -317,17 +401,24 @@ async def coverage(session: AsyncSession, partnership_id: int, first: date,
         .order_by(col(School.name)))).all())
     in_term = and_(col(CpdSession.partnership_id) == partnership_id,
                    col(CpdSession.held_on) >= first, col(CpdSession.held_on) <= last)
+    no_schools = ~learning.schools_given()
     per_theme = await session.exec(
-        select(CpdSession.theme_id, func.count()).where(in_term)
-        .group_by(col(CpdSession.theme_id)))
+        select(CpdSession.theme_id, func.count(),
+               func.coalesce(func.sum(case((no_schools, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((no_schools, learning.attendees_counted()),
+                                           else_=0)), 0))
+        .where(in_term).group_by(col(CpdSession.theme_id)))
+    themed = per_theme.all()
     per_school = await session.exec(
         select(CpdSession.theme_id, CpdAttendance.school_id, func.count())
         .join(CpdAttendance, col(CpdAttendance.session_id) == CpdSession.id)
         .where(in_term)
         .group_by(col(CpdSession.theme_id), col(CpdAttendance.school_id)))
     return Coverage(themes, schools,
-                    {theme: int(n) for theme, n in per_theme.all()},
-                    {(theme, school): int(n) for theme, school, n in per_school.all()})
+                    {theme: int(n) for theme, n, _, _ in themed},
+                    {(theme, school): int(n) for theme, school, n in per_school.all()},
+                    {theme: int(unschooled) for theme, _, unschooled, _ in themed if unschooled},
+                    {theme: int(people) for theme, _, _, people in themed if people})
 
 
 # --- the App Home ---------------------------------------------------------------------------

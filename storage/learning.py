@@ -10,14 +10,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import case, delete, func, union_all
+from sqlalchemy import case, delete, exists, func, union_all
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
 from storage import core
 from storage.models import (
+    Action,
+    ActionStatus,
     CpdAttendance,
+    CpdAttendee,
     CpdSession,
     CpdTheme,
     LearningWalk,
@@ -154,17 +157,17 @@ async def walk_counts(
     session: AsyncSession, partnership_ids: Sequence[int], school_id: int | None,
     since: date | None, today: date,
 ) -> WalkCounts:
-    """How many walks match (counted in an index), and how many of their next steps are open
-    or overdue (counted in the partial index of open steps)."""
+    """How many walks match (counted in an index), and how many of their next steps (actions)
+    are open or overdue."""
     conditions = _walk_filter(partnership_ids, school_id, since)
     walks = (await session.exec(
         select(func.count()).select_from(LearningWalk).where(*conditions)  # type: ignore[arg-type]
     )).one()
     open_steps = await session.exec(
         select(func.count(), func.coalesce(func.sum(
-            case((col(LearningWalk.due_on) < today, 1), else_=0)), 0))
-        .where(*conditions, col(LearningWalk.next_steps).is_not(None),  # type: ignore[arg-type]
-               col(LearningWalk.done_at).is_(None))
+            case((col(Action.due_on) < today, 1), else_=0)), 0))
+        .join(LearningWalk, col(LearningWalk.id) == Action.walk_id)
+        .where(*conditions, Action.status == ActionStatus.OPEN.value)  # type: ignore[arg-type]
     )
     open_count, overdue = open_steps.one()
     return WalkCounts(int(walks), int(open_count), int(overdue))
@@ -186,6 +189,38 @@ async def walkers_of(
 
 
 # --- CPD sessions ---------------------------------------------------------------------------
+
+
+async def attendees_of(
+    session: AsyncSession, cpd_ids: Sequence[int]
+) -> dict[int, list[CpdAttendee]]:
+    """The people recorded as attending each session, in the order given."""
+    if not cpd_ids:
+        return {}
+    result = await session.exec(
+        select(CpdAttendee).where(col(CpdAttendee.session_id).in_(cpd_ids))
+        .order_by(col(CpdAttendee.session_id), col(CpdAttendee.position)))
+    people: dict[int, list[CpdAttendee]] = defaultdict(list)
+    for person in result.all():
+        people[person.session_id].append(person)
+    return people
+
+
+def people_counted() -> Any:
+    """How many people a session records by name (a correlated count)."""
+    return (select(func.count()).where(col(CpdAttendee.session_id) == col(CpdSession.id))
+            .scalar_subquery())
+
+
+def schools_given() -> Any:
+    """Whether a session records the schools that came."""
+    return exists().where(col(CpdAttendance.session_id) == col(CpdSession.id))
+
+
+def attendees_counted() -> Any:
+    """A session's number of attendees as given: its head count, else the people it names
+    (0 when it records neither)."""
+    return func.coalesce(col(CpdSession.attendee_count), people_counted())
 
 
 @dataclass(frozen=True)
@@ -270,8 +305,11 @@ class CpdSummary:
     by_theme: dict[int, CpdTally]
     hosted: dict[int, CpdTally]
     attended: dict[int, CpdTally]
-    headcount: int
-    headcount_sessions: int
+    # Sessions that recorded the schools that came; the others, and the attendees they
+    # counted (a head count, or the people named) without saying from which schools.
+    with_schools: int
+    without_schools: int
+    attendees_without_schools: int
     themes_this_term: set[int]
 
     @property
@@ -285,12 +323,13 @@ async def cpd_summary(
     """Three grouped queries, each answered from `ix_cpd_session_partnership_date`'s range."""
     in_period = (CpdSession.partnership_id == partnership_id, col(CpdSession.held_on) >= since)
     unknown = func.sum(case((col(CpdSession.minutes).is_(None), 1), else_=0))
+    no_schools = ~schools_given()
     # Seven columns: more than sqlmodel's typed `select` takes, so its Select class directly.
     by_theme_and_host = cast(Select[int, int | None, int, int, int, int, int], (
         Select(col(CpdSession.theme_id), col(CpdSession.host_school_id), func.count(),
                func.coalesce(func.sum(col(CpdSession.minutes)), 0), unknown,
-               func.coalesce(func.sum(col(CpdSession.attendee_count)), 0),
-               func.count(col(CpdSession.attendee_count)))
+               func.coalesce(func.sum(case((no_schools, attendees_counted()), else_=0)), 0),
+               func.coalesce(func.sum(case((no_schools, 1), else_=0)), 0))
         .where(*in_period)
         .group_by(col(CpdSession.theme_id), col(CpdSession.host_school_id))
     ))
@@ -298,14 +337,15 @@ async def cpd_summary(
     grouped = await core.rows(session, by_theme_and_host)
     by_theme: dict[int, CpdTally] = defaultdict(CpdTally)
     hosted: dict[int, CpdTally] = defaultdict(CpdTally)
-    headcount = headcount_sessions = 0
-    for theme_id, host_id, n, minutes, without, people, counted in grouped:
+    sessions = without_schools = attendees = 0
+    for theme_id, host_id, n, minutes, without, people, unschooled in grouped:
         tally = CpdTally(int(n), int(minutes), int(without))
         by_theme[theme_id] += tally
         if host_id is not None:
             hosted[host_id] += tally
-        headcount += int(people)
-        headcount_sessions += int(counted)
+        sessions += int(n)
+        attendees += int(people)
+        without_schools += int(unschooled)
     attended_rows = await core.rows(session,
         select(col(CpdAttendance.school_id), func.count(),
                func.coalesce(func.sum(col(CpdSession.minutes)), 0), unknown)
@@ -320,8 +360,8 @@ async def cpd_summary(
             CpdSession.partnership_id == partnership_id,
             col(CpdSession.held_on) >= term_start, col(CpdSession.held_on) <= term_end)
     )
-    return CpdSummary(dict(by_theme), dict(hosted), attended, headcount, headcount_sessions,
-                      {row[0] for row in this_term})
+    return CpdSummary(dict(by_theme), dict(hosted), attended, sessions - without_schools,
+                      without_schools, attendees, {row[0] for row in this_term})
 
 
 # --- corrections --------------------------------------------------------------------------------
@@ -340,6 +380,11 @@ async def delete_attendance(session: AsyncSession, cpd_id: int) -> None:
     await session.exec(delete(CpdAttendance).where(col(CpdAttendance.session_id) == cpd_id))
 
 
+async def delete_attendees(session: AsyncSession, cpd_id: int) -> None:
+    await session.exec(delete(CpdAttendee).where(col(CpdAttendee.session_id) == cpd_id))
+
+
 async def delete_cpd(session: AsyncSession, cpd_id: int) -> None:
     await delete_attendance(session, cpd_id)
+    await delete_attendees(session, cpd_id)
     await session.exec(delete(CpdSession).where(col(CpdSession.id) == cpd_id))

@@ -267,10 +267,6 @@ class CpdTheme(SQLModel, table=True):
     retired: bool = Field(default=False)
 
 
-# A walk whose next steps are still to do.
-OPEN_STEPS = text("next_steps IS NOT NULL AND done_at IS NULL")
-
-
 class LearningWalk(SQLModel, table=True):
     """A learning walk: a focus looked at across a host school's classes. The notes concern
     staff (personal data): only the partnership's members may see them, and they are never
@@ -283,10 +279,6 @@ class LearningWalk(SQLModel, table=True):
         Index("ix_learning_walk_partnership_date", "partnership_id", "walked_on", "id"),
         # `/walk list school: <school>`, likewise.
         Index("ix_learning_walk_school_date", "host_school_id", "walked_on", "partnership_id"),
-        # Open and overdue next steps: only the open ones are in it, with every column the
-        # list's filters use, so counting them stays small however many walks there are.
-        Index("ix_learning_walk_open_steps", "partnership_id", "due_on", "walked_on",
-              "host_school_id", sqlite_where=OPEN_STEPS, postgresql_where=OPEN_STEPS),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -297,14 +289,8 @@ class LearningWalk(SQLModel, table=True):
     year_groups: str | None = Field(default=None, max_length=200)
     strengths: str | None = Field(default=None, max_length=1500)
     development: str | None = Field(default=None, max_length=1500)
+    # The next steps as typed; each step, with its owner and due date, is an Action.
     next_steps: str | None = Field(default=None, max_length=1500)
-    # The next steps' owner: a platform user id when known, and the name to show.
-    owner_user_id: str | None = Field(default=None, max_length=64)
-    owner_name: str | None = Field(default=None, max_length=100)
-    due_on: date | None = Field(default=None)
-    done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
-                                                                     nullable=True))
-    done_by: str | None = Field(default=None, max_length=100)
     # Who logged it, on which platform (user ids above are that platform's).
     platform: str = Field(max_length=10)
     logged_by_user_id: str = Field(max_length=64)
@@ -350,7 +336,7 @@ class CpdSession(SQLModel, table=True):
     minutes: int | None = Field(default=None)
     host_school_id: int | None = Field(default=None, foreign_key="school.id")
     facilitator: str | None = Field(default=None, max_length=100)
-    # A head count, when attendees were given as a number rather than schools.
+    # A head count, when one was given (with or without the schools and people who came).
     attendee_count: int | None = Field(default=None)
     impact: str | None = Field(default=None, max_length=1500)
     platform: str = Field(max_length=10)
@@ -369,6 +355,19 @@ class CpdAttendance(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="cpd_session.id", ondelete="CASCADE")
     school_id: int = Field(foreign_key="school.id", index=True)
+
+
+class CpdAttendee(SQLModel, table=True):
+    """A person who attended a CPD session: a platform user (id, on the session's platform; the
+    name when known) or a typed name. Personal data: exported and erased per person."""
+
+    __tablename__ = "cpd_attendee"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="cpd_session.id", ondelete="CASCADE", index=True)
+    user_id: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, max_length=100)
+    position: int = Field(default=0)
 
 
 # slack-sdk's tables for Slack installations, bot tokens and OAuth states, on the same metadata
@@ -408,6 +407,9 @@ class Meeting(SQLModel, table=True):
     # The invite's SEQUENCE, and part of each reminder's key: raised by every move or cancel.
     sequence: int = Field(default=0)
     cancel_reason: str | None = Field(default=None, max_length=500)
+    # The last day members may add agenda items (in the meeting's time zone); after it only
+    # leads can. None: no deadline.
+    agenda_by: date | None = Field(default=None)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                  nullable=False))
@@ -440,8 +442,42 @@ class Rsvp(SQLModel, table=True):
     user_id: str = Field(max_length=64)
     display_name: str = Field(max_length=100)
     answer: str = Field(max_length=12)
+    # With "can't make it": the apology's reason ("Ofsted call"), for the minutes.
+    reason: str | None = Field(default=None, max_length=300)
     answered_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                   nullable=False))
+
+
+class MinutesStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+
+
+class MeetingMinutes(SQLModel, table=True):
+    """One version of a meeting's minutes. A draft is changed in place by its writer (or a
+    lead); once approved a version is read-only, and a change makes the next version (kept
+    beside it)."""
+
+    __tablename__ = "meeting_minutes"
+    __table_args__ = (UniqueConstraint("meeting_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE")
+    version: int = Field(default=1)
+    status: str = Field(default=MinutesStatus.DRAFT.value, max_length=10)
+    attendees: str = Field(default="", max_length=3000)
+    apologies: str = Field(default="", max_length=3000)
+    # The items as JSON: [{"title": …, "notes": …, "decisions": …}, …], standing items first.
+    items: str = Field(default="[]", max_length=200_000)
+    platform: str = Field(max_length=10)
+    written_by: str = Field(max_length=64)
+    written_by_name: str = Field(max_length=100)
+    written_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+    approved_by: str | None = Field(default=None, max_length=64)
+    approved_by_name: str | None = Field(default=None, max_length=100)
+    approved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
+                                                                         nullable=True))
 
 
 class MeetingSettings(SQLModel, table=True):
@@ -537,6 +573,13 @@ class QuietWeek(StrEnum):
     SKIP = "skip"  # nothing at all
 
 
+class BankHolidays(StrEnum):
+    """What the weekly digest does when its day is an England and Wales bank holiday."""
+
+    MOVE = "move"  # posted the next working day, saying why
+    KEEP = "keep"  # posted on the holiday as usual
+
+
 class DigestSettings(SQLModel, table=True):
     """When a partnership's weekly digest is posted, in the partnership's time zone. A
     partnership without a row gets it on Mondays at 08:00, with a note in quiet weeks."""
@@ -550,6 +593,8 @@ class DigestSettings(SQLModel, table=True):
     hour: int = Field(default=8)
     minute: int = Field(default=0)
     quiet_week: str = Field(default=QuietWeek.NOTE.value, max_length=10)
+    bank_holidays: str = Field(default=BankHolidays.MOVE.value, max_length=10,
+                               sa_column_kwargs={"server_default": BankHolidays.MOVE.value})
     updated_by: str | None = Field(default=None, max_length=64)
     updated_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                  nullable=False))
@@ -668,3 +713,77 @@ class FileLink(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
                                                                     nullable=True))
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+class ActionSource(StrEnum):
+    TYPED = "typed"
+    WALK = "walk"
+    MEETING = "meeting"
+
+
+# Actions still to do: the only ones nudges, "matters arising" and overdue lists read.
+OPEN_ACTIONS = text("status = 'open'")
+
+
+class Action(SQLModel, table=True):
+    """Something someone (a member, or a school) will do by a date: typed on its own, a
+    learning walk's next step, or agreed at a meeting (an agenda item)."""
+
+    __tablename__ = "partnership_action"
+    __table_args__ = (
+        # `/partnership actions <p> [overdue]` and "matters arising": open ones by due date.
+        Index("ix_partnership_action_open", "partnership_id", "due_on", "id",
+              sqlite_where=OPEN_ACTIONS, postgresql_where=OPEN_ACTIONS),
+        # `mine`, the Home tab, the digest's "your actions", nudges: an owner's open ones.
+        Index("ix_partnership_action_owner", "platform", "owner_user_id", "status"),
+        Index("ix_partnership_action_partnership", "partnership_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", ondelete="CASCADE")
+    description: str = Field(max_length=1500)
+    # The owner: a platform user (id when known, name to show), or a school.
+    platform: str = Field(max_length=10)
+    owner_user_id: str | None = Field(default=None, max_length=64)
+    owner_name: str | None = Field(default=None, max_length=100)
+    owner_school_id: int | None = Field(default=None, foreign_key="school.id",
+                                        ondelete="SET NULL")
+    due_on: date | None = Field(default=None)
+    source: str = Field(default=ActionSource.TYPED.value, max_length=10)
+    walk_id: int | None = Field(default=None, foreign_key="learning_walk.id",
+                                ondelete="CASCADE", index=True)
+    # The agenda item of the meeting it came from.
+    agenda_item_id: int | None = Field(default=None, foreign_key="agenda_item.id",
+                                       ondelete="SET NULL")
+    status: str = Field(default=ActionStatus.OPEN.value, max_length=10)
+    drop_reason: str | None = Field(default=None, max_length=300)
+    created_by_user_id: str = Field(max_length=64)
+    created_by_name: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))
+    closed_by_user_id: str | None = Field(default=None, max_length=64)
+    closed_by_name: str | None = Field(default=None, max_length=100)
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(),
+                                                                       nullable=True))
+
+
+class NudgeSetting(SQLModel, table=True):
+    """Someone who has turned off the private nudges about their actions
+    (`/partnership nudges off`); no row means nudges are on."""
+
+    __tablename__ = "nudge_setting"
+    __table_args__ = (UniqueConstraint("workspace", "platform", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(max_length=64)
+    platform: str = Field(max_length=10)
+    user_id: str = Field(max_length=64)
+    nudges_off: bool = Field(default=False)
+    changed_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))

@@ -68,9 +68,11 @@ async def enqueue(
     due_at: datetime,
     expires_at: datetime | None = None,
     payload: dict[str, Any] | None = None,
+    slot: datetime | None = None,
 ) -> bool:
     """Queue a delivery in the caller's transaction. False when that key was queued before
-    (whatever became of it): a key is delivered at most once, ever.
+    (whatever became of it): a key is delivered at most once, ever. `slot` is a posting slot
+    already booked for its first post (storage/pacing.py), used by its sender then.
 
     One INSERT that does nothing on a key already there, so two processes queueing the same
     key at the same moment both succeed and only one row results (no IntegrityError)."""
@@ -79,7 +81,7 @@ async def enqueue(
         "kind": kind, "partnership_id": partnership_id, "dedupe_key": dedupe_key,
         "due_at": due_at, "next_attempt_at": due_at, "expires_at": expires_at,
         "status": DeliveryStatus.PENDING.value, "attempts": 0,
-        "payload": json.dumps(payload or {}), "created_at": utcnow(),
+        "payload": json.dumps(payload or {}), "created_at": utcnow(), "slot": slot,
     }
     insert = _insert_for(session).values(**values).on_conflict_do_nothing(
         index_elements=[col(table.dedupe_key)]).returning(col(table.id))
@@ -316,6 +318,22 @@ async def target_of(db: Database, claimed: Claimed) -> Target:
         if row.reached:
             done.add((link.platform, link.channel_id))
     return Target(rows[0].partnership_workspace if rows else "", links, done)
+
+
+async def direct_target(db: Database, claimed: Claimed, to: dict[str, Any]) -> Target:
+    """A private message's `Target`: the one person in `to` ({"platform", "user_id"}), as a
+    "channel" whose id is theirs (Slack posts it in the app's direct messages with them)."""
+    async with db.session() as session:
+        workspace = (await session.exec(select(Partnership.workspace).where(
+            Partnership.id == claimed.partnership_id))).first()
+        reached = (await session.exec(select(PostedMessage.id).where(
+            PostedMessage.key == claimed.dedupe_key))).first()
+    link = ChannelLink.model_construct(
+        id=None, partnership_id=claimed.partnership_id, platform=str(to.get("platform")),
+        channel_id=str(to.get("user_id")), channel_name="direct message",
+        conversation_ref=to.get("ref"), linked_by=None)
+    done = {(link.platform, link.channel_id)} if reached is not None else set()
+    return Target(workspace or "", [link], done)
 
 
 async def posts_of(session: AsyncSession, key: str) -> Sequence[PostedMessage]:

@@ -18,18 +18,23 @@ from sqlalchemy import ColumnElement, delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import learning
 from storage.models import (
     AccessRole,
+    Action,
     AgendaItem,
     ChangeAction,
     ChannelLink,
+    CpdAttendee,
     CpdSession,
     DigestSettings,
     FileLink,
     LearningWalk,
     Meeting,
+    MeetingMinutes,
     MeetingSettings,
     Member,
+    NudgeSetting,
     Partnership,
     RecordChange,
     Rsvp,
@@ -145,8 +150,6 @@ def _walks_naming(person: Person) -> ColumnElement[bool]:
         col(LearningWalk.id).in_(walked),
         (col(LearningWalk.platform) == person.platform)
         & (col(LearningWalk.logged_by_user_id) == person.user_id),
-        (col(LearningWalk.platform) == person.platform)
-        & (col(LearningWalk.owner_user_id) == person.user_id),
     )
 
 
@@ -161,8 +164,6 @@ async def export_walks(session: AsyncSession, person: Person) -> list[Record]:
         roles = []
         if walk.logged_by_user_id == person.user_id and walk.platform == person.platform:
             roles.append("logged it")
-        if walk.owner_user_id == person.user_id:
-            roles.append("owns its next steps")
         walkers = (await session.exec(select(WalkWalker.user_id).where(
             WalkWalker.walk_id == walk.id))).all()
         if person.user_id in walkers:
@@ -170,9 +171,66 @@ async def export_walks(session: AsyncSession, person: Person) -> list[Record]:
         records.append(Record("learning walk", {
             "partnership": partnership.name, "walk": str(walk.id), "date": _text(walk.walked_on),
             "focus": walk.focus, "your part": ", ".join(roles),
-            "next steps": _text(walk.next_steps), "due": _text(walk.due_on),
+            "next steps": _text(walk.next_steps),
         }))
     return records
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+def _actions_naming(person: Person) -> ColumnElement[bool]:
+    return (col(Action.partnership_id).in_(_in_workspace(person))
+            & (col(Action.platform) == person.platform)
+            & ((col(Action.owner_user_id) == person.user_id)
+               | (col(Action.created_by_user_id) == person.user_id)
+               | (col(Action.closed_by_user_id) == person.user_id)))
+
+
+async def export_actions(session: AsyncSession, person: Person) -> list[Record]:
+    rows = await session.exec(
+        select(Action, Partnership).join(Partnership, col(Partnership.id) == Action.partnership_id)
+        .where(_actions_naming(person)).order_by(col(Action.id)))
+    records = []
+    for action, partnership in rows.all():
+        roles = [role for role, user in (("owner", action.owner_user_id),
+                                         ("raised it", action.created_by_user_id),
+                                         ("closed it", action.closed_by_user_id))
+                 if user == person.user_id]
+        records.append(Record("action", {
+            "partnership": partnership.name, "action": str(action.id),
+            "what": action.description, "your part": ", ".join(roles),
+            "due": _text(action.due_on), "status": action.status,
+        }))
+    return records
+
+
+async def open_actions_left_without_owner(session: AsyncSession,
+                                          person: Person) -> list[tuple[int, int, str]]:
+    """(partnership id, action id, words) of the open actions this person owns: what their
+    erasure leaves without an owner, so the partnerships' leads can be told."""
+    rows = await session.exec(select(Action.partnership_id, Action.id, Action.description).where(
+        col(Action.partnership_id).in_(_in_workspace(person)),
+        col(Action.platform) == person.platform, col(Action.owner_user_id) == person.user_id,
+        col(Action.status) == "open").order_by(col(Action.id)))
+    return [(int(p), int(a or 0), str(d)) for p, a, d in rows.all()]
+
+
+async def erase_actions(session: AsyncSession, person: Person) -> int:
+    here = (col(Action.partnership_id).in_(_in_workspace(person))
+            & (col(Action.platform) == person.platform))
+    changed = 0
+    for user_column, values in (
+            (Action.owner_user_id, {"owner_user_id": None, "owner_name": ERASED}),
+            (Action.created_by_user_id, {"created_by_user_id": "", "created_by_name": ERASED}),
+            (Action.closed_by_user_id, {"closed_by_user_id": None, "closed_by_name": ERASED})):
+        result = await session.exec(update(Action).where(
+            here, col(user_column) == person.user_id).values(**values))
+        changed += int(result.rowcount)
+    result = await session.exec(delete(NudgeSetting).where(
+        col(NudgeSetting.workspace) == person.workspace,
+        col(NudgeSetting.platform) == person.platform,
+        col(NudgeSetting.user_id) == person.user_id))
+    return changed + int(result.rowcount)
 
 
 async def _display_names(session: AsyncSession, person: Person) -> list[str]:
@@ -187,18 +245,9 @@ async def erase_walks(session: AsyncSession, person: Person) -> int:
     walks = select(LearningWalk.id).where(in_workspace)
     changed = 0
     # "Done by" keeps a name only: the person's names as a member here.
-    names = await _display_names(session, person)
-    if names:
-        result = await session.exec(update(LearningWalk).where(
-            in_workspace, col(LearningWalk.done_by).in_(names)).values(done_by=ERASED))
-        changed += int(result.rowcount)
     result = await session.exec(update(WalkWalker).where(
         col(WalkWalker.user_id) == person.user_id, col(WalkWalker.walk_id).in_(walks))
         .values(user_id=None, name=ERASED))
-    changed += int(result.rowcount)
-    result = await session.exec(update(LearningWalk).where(
-        in_workspace, col(LearningWalk.owner_user_id) == person.user_id)
-        .values(owner_user_id=None, owner_name=ERASED))
     changed += int(result.rowcount)
     result = await session.exec(update(LearningWalk).where(
         in_workspace, col(LearningWalk.platform) == person.platform,
@@ -210,27 +259,73 @@ async def erase_walks(session: AsyncSession, person: Person) -> int:
 
 # --- CPD sessions ------------------------------------------------------------------------------
 
+def _attended_by(person: Person) -> Any:
+    """The sessions that name the person among the people who came."""
+    return select(CpdAttendee.session_id).where(CpdAttendee.user_id == person.user_id)
+
+
 async def export_cpd(session: AsyncSession, person: Person) -> list[Record]:
-    rows = await session.exec(
+    """Sessions the person logged or is named as attending, with the attendance as it was
+    given (a head count, the schools, the number of people named)."""
+    logged = (col(CpdSession.platform) == person.platform) \
+        & (col(CpdSession.logged_by_user_id) == person.user_id)
+    attended = (col(CpdSession.platform) == person.platform) \
+        & col(CpdSession.id).in_(_attended_by(person))
+    rows = (await session.exec(
         select(CpdSession, Partnership)
         .join(Partnership, col(Partnership.id) == CpdSession.partnership_id)
-        .where(Partnership.workspace == person.workspace,
-               CpdSession.platform == person.platform,
-               CpdSession.logged_by_user_id == person.user_id)
-        .order_by(col(CpdSession.held_on)))
-    return [Record("CPD session logged", {
-        "partnership": p.name, "session": str(s.id), "title": s.title,
-        "date": _text(s.held_on), "facilitator": _text(s.facilitator),
-    }) for s, p in rows.all()]
+        .where(Partnership.workspace == person.workspace, or_(logged, attended))
+        .order_by(col(CpdSession.held_on)))).all()
+    ids = [s.id for s, _ in rows if s.id is not None]
+    schools = await learning.attending_schools(session, ids)
+    people = await learning.attendees_of(session, ids)
+    records = []
+    for cpd, partnership in rows:
+        assert cpd.id is not None
+        came = people.get(cpd.id, [])
+        part = [*(["logged it"] if cpd.logged_by_user_id == person.user_id else []),
+                *(["attended"] if any(p.user_id == person.user_id for p in came) else [])]
+        kind = "CPD session logged" if part[:1] == ["logged it"] else "CPD session attended"
+        records.append(Record(kind, {
+            "partnership": partnership.name, "session": str(cpd.id), "title": cpd.title,
+            "date": _text(cpd.held_on), "facilitator": _text(cpd.facilitator),
+            "your part": ", ".join(part),
+            "attendance": attendance_as_given(cpd.attendee_count,
+                                              [s.name for s in schools.get(cpd.id, [])],
+                                              len(came)),
+        }))
+    return records
+
+
+def attendance_as_given(count: int | None, schools: list[str], people: int) -> str:
+    """"14 attendees (schools not recorded)", "Monkfrith, Danegrove; 14 attendees",
+    "3 people named (schools not recorded)", "not recorded"."""
+    parts = []
+    if schools:
+        parts.append(", ".join(schools))
+    if count is not None:
+        parts.append(f"{count:,} attendee{'s' if count != 1 else ''}")
+    if people:
+        parts.append(f"{people:,} {'person' if people == 1 else 'people'} named")
+    if not parts:
+        return "not recorded"
+    return "; ".join(parts) + ("" if schools else " (schools not recorded)")
 
 
 async def erase_cpd(session: AsyncSession, person: Person) -> int:
+    """The person's name comes off the sessions they logged and the ones naming them as
+    attending; the sessions, and how many came, stay."""
+    here = col(CpdSession.partnership_id).in_(_in_workspace(person))
     result = await session.exec(update(CpdSession).where(
-        col(CpdSession.partnership_id).in_(_in_workspace(person)),
-        col(CpdSession.platform) == person.platform,
+        here, col(CpdSession.platform) == person.platform,
         col(CpdSession.logged_by_user_id) == person.user_id)
         .values(logged_by_user_id="", logged_by_name=ERASED))
-    return int(result.rowcount)
+    sessions_here = select(CpdSession.id).where(here, CpdSession.platform == person.platform)
+    named = await session.exec(update(CpdAttendee).where(
+        col(CpdAttendee.user_id) == person.user_id,
+        col(CpdAttendee.session_id).in_(sessions_here))
+        .values(user_id=None, name=ERASED))
+    return int(result.rowcount) + int(named.rowcount)
 
 
 # --- meetings ----------------------------------------------------------------------------------
@@ -250,8 +345,20 @@ async def export_meetings(session: AsyncSession, person: Person) -> list[Record]
         Meeting, col(Meeting.id) == AgendaItem.meeting_id).where(
         col(AgendaItem.meeting_id).in_(_meetings_here(person)),
         AgendaItem.added_by == person.user_id))
-    return ([Record("meeting reply", {"meeting": m.title, "starts": _text(m.starts_at),
-                                      "answer": r.answer, "when": _text(r.answered_at)})
+    written = await session.exec(select(MeetingMinutes, Meeting).join(
+        Meeting, col(Meeting.id) == MeetingMinutes.meeting_id).where(
+        col(MeetingMinutes.meeting_id).in_(_meetings_here(person)),
+        MeetingMinutes.platform == person.platform,
+        or_(col(MeetingMinutes.written_by) == person.user_id,
+            col(MeetingMinutes.approved_by) == person.user_id)))
+    minutes = [Record("meeting minutes", {
+        "meeting": m.title, "version": str(n.version), "status": n.status,
+        "wrote": "yes" if n.written_by == person.user_id else "no",
+        "approved": _text(n.approved_at) if n.approved_by == person.user_id else ""})
+        for n, m in written.all()]
+    return minutes + ([Record("meeting reply", {"meeting": m.title, "starts": _text(m.starts_at),
+                                      "answer": r.answer, "reason": r.reason or "",
+                                      "when": _text(r.answered_at)})
              for r, m in replies.all()]
             + [Record("meeting scheduled", {"meeting": m.title, "starts": _text(m.starts_at)})
                for m in made.all()]
@@ -267,6 +374,7 @@ async def erase_meetings(session: AsyncSession, person: Person) -> int:
     for reply in replies:
         reply.user_id = f"erased:{reply.id}"
         reply.display_name = ERASED
+        reply.reason = None  # an apology's reason may say something about the person
         session.add(reply)
     changed = len(replies)
     for table, column in ((Meeting, Meeting.created_by), (AgendaItem, AgendaItem.added_by)):
@@ -274,6 +382,14 @@ async def erase_meetings(session: AsyncSession, person: Person) -> int:
                  else col(AgendaItem.meeting_id).in_(_meetings_here(person)))
         result = await session.exec(update(table).where(
             scope, col(column) == person.user_id).values({column: ""}))
+        changed += int(result.rowcount)
+    # Minutes stay (the partnership's record) without saying who wrote or approved them.
+    here_minutes = (col(MeetingMinutes.meeting_id).in_(_meetings_here(person)),
+                    col(MeetingMinutes.platform) == person.platform)
+    for who, name in ((MeetingMinutes.written_by, "written_by_name"),
+                      (MeetingMinutes.approved_by, "approved_by_name")):
+        result = await session.exec(update(MeetingMinutes).where(
+            *here_minutes, col(who) == person.user_id).values({who: "", name: ERASED}))
         changed += int(result.rowcount)
     for settings in (MeetingSettings, DigestSettings):
         result = await session.exec(update(settings).where(
@@ -346,6 +462,7 @@ async def erase_web(session: AsyncSession, person: Person) -> int:
 # last: the others look up the person's names there).
 SOURCES: list[tuple[Exporter, Eraser]] = [
     (export_walks, erase_walks),
+    (export_actions, erase_actions),
     (export_cpd, erase_cpd),
     (export_meetings, erase_meetings),
     (export_created, erase_created),
@@ -373,5 +490,6 @@ async def erase(session: AsyncSession, person: Person) -> int:
 
 # Tables with columns that name or identify people, all handled above.
 COVERED = {"partnership", "member", "channel_link", "learning_walk", "walk_walker",
-           "cpd_session", "meeting", "agenda_item", "rsvp", "meeting_settings",
-           "digest_settings", "record_change", "web_link", "web_session", "file_link"}
+           "cpd_session", "cpd_attendee", "meeting", "agenda_item", "rsvp", "meeting_settings",
+           "meeting_minutes", "digest_settings", "record_change", "web_link", "web_session",
+           "file_link", "partnership_action", "nudge_setting"}

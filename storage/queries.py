@@ -17,6 +17,7 @@ from storage.models import (
     AgendaItem,
     ChannelLink,
     Meeting,
+    MeetingMinutes,
     MeetingSettings,
     MeetingStatus,
     Member,
@@ -363,6 +364,36 @@ async def reminder_facts(session: AsyncSession, meeting_id: int) -> ReminderFact
         [_unprefixed(AgendaItem, "a_", row) for row in found if row.a_id is not None],
         {a.value: int(first._mapping[f"n_{a.value}"]) for a in RsvpAnswer},
         int(first.waiting), int(first.guests))
+
+
+async def previous_meeting(session: AsyncSession, meeting: Meeting) -> Meeting | None:
+    """The partnership's last meeting before this one (not a cancelled one)."""
+    result = await session.exec(
+        select(Meeting).where(Meeting.partnership_id == meeting.partnership_id,
+                              Meeting.status == MeetingStatus.SCHEDULED,
+                              col(Meeting.starts_at) < meeting.starts_at,
+                              Meeting.id != meeting.id)
+        .order_by(col(Meeting.starts_at).desc(), col(Meeting.id).desc()).limit(1))
+    return result.first()
+
+
+async def next_meeting(session: AsyncSession, meeting: Meeting) -> Meeting | None:
+    """The partnership's first meeting after this one (not a cancelled one)."""
+    result = await session.exec(
+        select(Meeting).where(Meeting.partnership_id == meeting.partnership_id,
+                              Meeting.status == MeetingStatus.SCHEDULED,
+                              col(Meeting.starts_at) > meeting.starts_at,
+                              Meeting.id != meeting.id)
+        .order_by(col(Meeting.starts_at), col(Meeting.id)).limit(1))
+    return result.first()
+
+
+async def minutes_of(session: AsyncSession, meeting_id: int) -> Sequence[MeetingMinutes]:
+    """Every version of a meeting's minutes, the newest first."""
+    result = await session.exec(
+        select(MeetingMinutes).where(MeetingMinutes.meeting_id == meeting_id)
+        .order_by(col(MeetingMinutes.version).desc()))
+    return result.all()
 
 
 async def agenda_of(session: AsyncSession, meeting_id: int) -> Sequence[AgendaItem]:

@@ -12,11 +12,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import dedupe, web_access
 from storage.db import Database
-from storage.models import LearningWalk, Partnership, WalkWalker
+from storage.models import Action, LearningWalk, Partnership, WalkWalker
 from storage.personal_data import ERASED
 from storage.types import LONDON
 
 log = logging.getLogger(__name__)
+
+# What an expired walk's next steps (actions) say once their words are removed.
+NOTES_REMOVED = "(removed with the walk's notes)"
 
 
 def _expired(cutoff: date) -> Any:
@@ -53,9 +56,14 @@ async def remove_old_walk_notes(db: Database, now: datetime) -> int:
             await session.exec(update(WalkWalker).where(
                 col(WalkWalker.walk_id).in_(select(LearningWalk.id).where(expired)))
                 .values(user_id=None, name=ERASED))
+            # The steps' words go with the notes; that there were steps, their dates and
+            # states stay, so the termly report's counts still add up.
+            await session.exec(update(Action).where(
+                col(Action.walk_id).in_(select(LearningWalk.id).where(expired)))
+                .values(description=NOTES_REMOVED, owner_user_id=None, owner_name=None))
             result = await session.exec(update(LearningWalk).where(
                 expired).values(strengths=None, development=None, next_steps=None,
-                                owner_user_id=None, owner_name=None, notes_removed_at=now))
+                                notes_removed_at=now))
             removed += int(result.rowcount)
     return removed
 

@@ -9,7 +9,6 @@ encrypted on its way into the database and decrypted on its way out."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
@@ -29,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from storage.types import utcnow
 
 if TYPE_CHECKING:
     # cryptography (about 9 MB) is imported only when a key is set: see token_cipher.
@@ -186,7 +187,7 @@ class SlackOAuthStateStore(AsyncSQLAlchemyOAuthStateStore):
 
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
         # slack-sdk keeps expiry times as naive UTC.
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = utcnow().replace(tzinfo=None)
         async with self.engine.begin() as conn:
             await conn.execute(delete(self.oauth_states).where(self.oauth_states.c.expire_at < now))
         state: str = await super().async_issue(*args, **kwargs)
@@ -196,7 +197,7 @@ class SlackOAuthStateStore(AsyncSQLAlchemyOAuthStateStore):
         """Use the state up: true once for a state we issued that has not expired. One DELETE,
         so two browsers coming back with the same state cannot both succeed; a failure is
         logged without the state (slack-sdk's own store writes it into its warning)."""
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = utcnow().replace(tzinfo=None)
         states = self.oauth_states
         try:
             async with self.engine.begin() as conn:

@@ -15,6 +15,9 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def utcnow() -> datetime:
+    """The current time, aware and in UTC: the code base's one clock. Nothing else in bot/,
+    handlers/ or storage/ reads the system clock for a date or time (tests/test_clock.py checks),
+    so the tests can freeze this one clock (time-machine) and run on any chosen day."""
     return datetime.now(UTC)
 
 

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, text, tuple_
+from sqlalchemy import bindparam, case, exists, func, text, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import learning
 from storage.models import (
+    Action,
+    ActionStatus,
     CpdSession,
     LearningWalk,
     Meeting,
@@ -96,21 +99,30 @@ class ThemeTotal:
     sessions: int
     minutes: int
     without_length: int
+    # Sessions that did not record which schools came, and the attendees they counted.
+    without_schools: int = 0
+    attendees_without_schools: int = 0
 
 
 async def theme_totals(session: AsyncSession, partnership_id: int, first: date,
                        last: date) -> dict[int, ThemeTotal]:
-    """Sessions and minutes per theme from `first` to `last`, read from the covering index
-    `ix_cpd_session_partnership_date` alone."""
+    """Sessions, minutes and how attendance was recorded, per theme from `first` to `last`:
+    the range of `ix_cpd_session_partnership_date`, with each session's attendance looked up
+    by its own indexes (cpd_attendance's unique key, cpd_attendee's session index)."""
     unknown = func.sum(case((col(CpdSession.minutes).is_(None), 1), else_=0))
+    no_schools = ~learning.schools_given()
     rows = await session.exec(
-        select(CpdSession.theme_id, func.count(),
-               func.coalesce(func.sum(col(CpdSession.minutes)), 0), unknown)
+        select(CpdSession.theme_id, func.count(),  # type: ignore[call-overload]
+               func.coalesce(func.sum(col(CpdSession.minutes)), 0), unknown,
+               func.coalesce(func.sum(case((no_schools, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((no_schools, learning.attendees_counted()),
+                                           else_=0)), 0))
         .where(CpdSession.partnership_id == partnership_id,
                col(CpdSession.held_on) >= first, col(CpdSession.held_on) <= last)
         .group_by(col(CpdSession.theme_id)))
-    return {theme: ThemeTotal(int(n), int(minutes or 0), int(without or 0))
-            for theme, n, minutes, without in rows.all()}
+    return {theme: ThemeTotal(int(n), int(minutes or 0), int(without or 0), int(unschooled),
+                              int(people))
+            for theme, n, minutes, without, unschooled, people in rows.all()}
 
 
 # From each school's attendance (its index) to the sessions, never the other way round: the
@@ -145,7 +157,8 @@ def _sqlite(session: AsyncSession) -> bool:
 
 # --- walks ----------------------------------------------------------------------------------
 
-OPEN = col(LearningWalk.next_steps).is_not(None) & col(LearningWalk.done_at).is_(None)
+OPEN = exists(select(Action.id).where(col(Action.walk_id) == LearningWalk.id,
+                                     Action.status == ActionStatus.OPEN.value))
 
 
 async def walks_page(session: AsyncSession, partnership_id: int, before: tuple[date, int] | None,

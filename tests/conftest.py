@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs
 
 import aiohttp
 import pytest
+import time_machine
 from aiohttp import web
 from cryptography.fernet import Fernet
 
@@ -26,6 +28,7 @@ from bot.logs import TextFormatter, access_log_options
 from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, system_clock
 from bot.server import DELIVERY_KEY, SCHEDULER_KEY, build_web_app
 from storage.db import Database
+from storage.types import LONDON, utcnow
 from tests.support.databases import (
     PATIENT,
     PostgresScratch,
@@ -55,6 +58,87 @@ def pytest_configure(config: pytest.Config) -> None:
         if handler is not None:
             handler.setFormatter(TextFormatter())
 OAUTH_REDIRECT_URI = "https://partnership-bot.example.org/slack/oauth_redirect"
+
+# --- the test clock -----------------------------------------------------------------------------
+# Tests that read the clock (today's date, "tomorrow", the next digest, a reminder's moment) are
+# marked `@pytest.mark.clock` and take "now" from the `now` fixture. test.sh runs them once more
+# at each of FROZEN_INSTANTS (FROZEN_AT=all; FROZEN_AT=<instant> for one): the fixture moves the
+# one clock (storage.types.utcnow, and every other reader of the system time) there with
+# time-machine, which lets it tick on from that instant so that servers and timeouts behave.
+FROZEN_AT_VARIABLE = "FROZEN_AT"
+# UK time unless an offset is given (the October Sunday's 01:30 happens twice: +01:00 is the
+# first, in BST, and +00:00 the second, in GMT).
+FROZEN_INSTANTS = (
+    "2027-01-04T08:30",  # a Monday 08:30, the first of a term (the digest went at 08:00)
+    "2027-02-28T23:59",  # a Sunday 23:59
+    "2028-02-29T12:00",  # 29 February
+    "2027-03-27T12:00",  # the Saturday before the clocks go forward
+    # 01:30 that Sunday does not exist (01:00 GMT becomes 02:00 BST): read as 01:30 GMT, which
+    # is 02:30 BST
+    "2027-03-28T01:30",
+    "2027-10-30T12:00",  # the Saturday before the clocks go back
+    "2027-10-31T01:30+01:00",  # that Sunday's first 01:30 (BST)
+    "2027-10-31T01:30+00:00",  # and its second (GMT)
+    "2027-08-31T23:59",  # the school year's last minute: 1 September next
+    "2027-12-31T23:59",  # the calendar year's
+)
+
+
+def instant(text: str) -> datetime:
+    """An instant as FROZEN_AT gives it: ISO 8601, UK time unless it has an offset."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LONDON)
+
+
+def frozen_at() -> datetime | None:
+    """FROZEN_AT as an aware instant (None when unset or `all`)."""
+    text = os.environ.get(FROZEN_AT_VARIABLE, "").strip()
+    return instant(text) if text and text != "all" else None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With FROZEN_AT=all, each test marked `clock` runs once at each of FROZEN_INSTANTS, in one
+    pytest process (ids like test_x[sqlite-2027-10-31T01:30+00:00])."""
+    if metafunc.definition.get_closest_marker("clock") and "now" not in metafunc.fixturenames:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid} is marked clock: it takes today "
+                                "from the `now` fixture")
+    if os.environ.get(FROZEN_AT_VARIABLE, "").strip() == "all" and metafunc.definition \
+            .get_closest_marker("clock"):
+        metafunc.parametrize("now", FROZEN_INSTANTS, indirect=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test marked `clock` gets the `now` fixture first, so the clock is moved before any
+    other fixture (a database, a running bot) reads it. At frozen instants they run on SQLite
+    only: no date is computed in SQL (times are stored in UTC and read back as they went in),
+    so PostgreSQL adds time, not coverage; the run at the real now has both."""
+    frozen, kept = bool(os.environ.get(FROZEN_AT_VARIABLE, "").strip()), []
+    for item in items:
+        if isinstance(item, pytest.Function) and item.get_closest_marker("clock"):
+            if "now" in item.fixturenames:
+                item.fixturenames.remove("now")
+            item.fixturenames.insert(0, "now")
+            if frozen and getattr(item, "callspec", None) is not None \
+                    and item.callspec.params.get("db") == "postgres":
+                continue
+        kept.append(item)
+    if len(kept) < len(items):
+        staying = {id(item) for item in kept}
+        config.hook.pytest_deselected(items=[i for i in items if id(i) not in staying])
+        items[:] = kept
+
+
+@pytest.fixture
+def now(request: pytest.FixtureRequest) -> Iterator[datetime]:
+    """The moment the test starts, in UTC: the real now, or a frozen instant (FROZEN_AT) with
+    the clock moved there for the test's length."""
+    given = getattr(request, "param", None)
+    moment = instant(given) if isinstance(given, str) else frozen_at()
+    if moment is None:
+        yield utcnow()
+        return
+    with time_machine.travel(moment, tick=True):
+        yield utcnow()
 
 
 @pytest.fixture(scope="session")

@@ -87,7 +87,7 @@ async def test_opening_home_publishes_the_week_and_its_buttons_work_in_place(
     assert "*Your next meetings (1)*" in text
     assert "Heads' network meeting (East Barnet Area)" in text
     assert "Going: 0 · Can't make it: 0 · Maybe: 0. You haven't replied." in text
-    assert "*Next steps you own (1)*" in text and "Walk #1 at Monkfrith: phonics" in text
+    assert "*Actions you own (1)*" in text and "Walk #1 at Monkfrith: phonics" in text
     assert "(1 day overdue)" in text
     assert button(home, "Going")["value"] == "v1:meeting.rsvp:1:going"
 

@@ -28,7 +28,7 @@ from handlers.themes import themes_of
 from storage import queries
 from storage.db import Database
 from storage.lazy_begin import is_plain_read
-from storage.models import CpdSession, LearningWalk, Meeting, Partnership, Rsvp
+from storage.models import Action, CpdSession, LearningWalk, Meeting, Partnership, Rsvp
 from tests.conftest import serving
 from tests.conftest import test_settings as settings_for
 from tests.support.fake_slack import FakeSlack
@@ -95,12 +95,18 @@ async def _walks_and_cpd(db: Database, partnership: Partnership, n: int) -> None
         host = (await queries.schools_of(session, partnership.id))[0]
         assert theme.id is not None and host.id is not None
         for k in range(n):
-            session.add(LearningWalk(
+            walk = LearningWalk(
                 partnership_id=partnership.id, host_school_id=host.id,
                 walked_on=date.today() - timedelta(days=k % 20), focus=f"Focus {k}",
-                next_steps="Follow up", owner_user_id=ANN.user_id, owner_name=ANN.user_name,
-                due_on=date.today() + timedelta(days=k), platform="slack",
-                logged_by_user_id=ANN.user_id, logged_by_name=ANN.user_name))
+                next_steps="Follow up", platform="slack",
+                logged_by_user_id=ANN.user_id, logged_by_name=ANN.user_name)
+            session.add(walk)
+            await session.flush()
+            session.add(Action(
+                partnership_id=partnership.id, description="Follow up", platform="slack",
+                owner_user_id=ANN.user_id, owner_name=ANN.user_name,
+                due_on=date.today() + timedelta(days=k), source="walk", walk_id=walk.id,
+                created_by_user_id=ANN.user_id, created_by_name=ANN.user_name))
             session.add(CpdSession(
                 partnership_id=partnership.id, theme_id=theme.id, title=f"Session {k}",
                 held_on=date.today() - timedelta(days=k % 14), minutes=60, platform="slack",

@@ -28,6 +28,7 @@ from tests.support.learning import (
     ok,
     say,
     set_up_partnerships,
+    walk_steps,
 )
 
 WALK = (f"log {PARTNERSHIP} school: monkfrith date: 5/2/2026 focus: phonics "
@@ -62,7 +63,8 @@ async def test_the_logger_edits_a_walk_and_the_trail_says_who_and_what(db: Datab
     assert walk.strengths == "Secret strength"  # what was not given keeps its value
     async with db.session() as session:
         walkers = (await session.exec(select(WalkWalker))).all()
-    assert walk.owner_user_id == "U0BEN00001" and walkers == []
+    [step] = await walk_steps(db)
+    assert step.owner_user_id == "U0BEN00001" and walkers == []
     [change] = await trail(db)
     assert (change.record_kind, change.record_id, change.action) == ("walk", 1, "edited")
     assert (change.by_user_id, change.by_name) == (ANN.user_id, ANN.user_name)

@@ -166,7 +166,8 @@ async def test_summary_counts_by_theme_and_school_and_finds_this_terms_gaps(
     assert f"since {school_year_start(today).day} Sep" in reply.title
     facts = {f.label: f.value for f in reply.sections[0].facts}
     assert facts == {"Sessions": "3", "Hours": "3.5 hours (+1 session with no length given)",
-                     "Head count": "12 at 1 session"}
+                     "Attendance": "schools recorded at 2 sessions; 12 attendees at 1 session "
+                                   "(schools not recorded)"}
     by_theme = section(reply.sections, "By theme")
     assert "Teaching assistant development and training: 2 sessions, 3.5 hours" in by_theme
     assert "Middle leadership: 1 session, 0 hours (+1 session with no length given)" in by_theme

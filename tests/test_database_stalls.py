@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,7 +21,7 @@ from tests.conftest import FakeClock, RunningBot, running_bot
 from tests.support.databases import PATIENT, PostgresScratch, empty_tables, without_postgres
 from tests.support.fake_slack import FakeSlack
 from tests.support.tcp_proxy import CuttableProxy
-from tests.support.when import day_ahead
+from tests.support.when import day_ahead, day_before
 from tests.test_reminders import POLL, reminders, schedule_meeting
 
 QUICK = DatabaseTimeouts(connect=0.5, statement=0.5, pool=0.5, command=2.0)
@@ -163,7 +162,7 @@ async def test_reminders_due_during_a_stall_go_out_soon_after_it(
         await bot.polls(2)
         await proxy.freeze()
         await proxy.black_hole()
-        clock.set(start - timedelta(days=1))  # the day-before reminder falls due mid-stall
+        clock.set(day_before(start))  # the day-before reminder falls due mid-stall
         await asyncio.sleep(3 * bot.scheduler.poll_deadline)
         assert reminders(bot) == []
         ticks = bot.scheduler.ticks

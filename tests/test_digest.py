@@ -21,11 +21,11 @@ from handlers.replies import ChannelPost, Reply, Skip, Tone
 from storage.db import Database
 from storage.models import DeliveryStatus, Partnership, ScheduledDelivery
 from storage.types import LONDON
-from tests.support.digest_week import DUE, add_plenty, seed_week
+from tests.support.digest_week import DUE, add_plenty, evening_of, ok_at, seed_week
 from tests.support.learning import ANN, BEN, CY, PARTNERSHIP, ok, say, set_up_partnerships
 
 GOLDEN = """\
-Weekly digest for East Barnet Area: 23 Feb 2026 to 1 Mar 2026
+Weekly digest for East Barnet Area: since Monday 23 February
 CPD sessions (2)
 Tue 24 Feb 2026 · Phonics refresher · Teaching assistant development and training · at Monkfrith · 1.5 hours
 Thu 26 Feb 2026 · Reviewing interventions · SENCO leadership: impact of interventions
@@ -37,16 +37,16 @@ Queenswell
 Meetings in the next two weeks (1)
 Heads' network meeting: Thursday 5 March 2026, 11:30–12:30 (GMT) · Monkfrith · Going: 1 · Can't make it: 0 · Maybe: 1 (meeting 1)
 Overdue next steps (2)
-Walk #1 at Danegrove: reading for pleasure: Ann Smith · due 10 Feb 2026 (20 days overdue)
-Walk #2 at Monkfrith: progression in foundation subjects: Ben Day · due 27 Feb 2026 (3 days overdue)
+Walk #1 at Danegrove: reading for pleasure (action 1): Ann Smith · due 10 Feb 2026 (20 days overdue)
+Walk #2 at Monkfrith: progression in foundation subjects (action 2): Ben Day · due 27 Feb 2026 (3 days overdue)
 CPD coverage this spring term 2026
 Subject leadership: curriculum and progression in foundation subjects: none yet
-SENCO leadership: impact of interventions: 1 session, 0 of 3 schools attended
+SENCO leadership: impact of interventions: 1 session, 12 attendees (schools not recorded)
 Teaching assistant development and training: 1 session, 2 of 3 schools attended
 Middle leadership: none yet
 Learning walks and monitoring: none yet
 Learning and play at lunchtimes: 1 session, 3 of 3 schools attended
-Posted Mondays at 08:00 (UK time). `/partnership digest East Barnet Area` shows the settings; a lead can change them."""  # noqa: E501
+Lists what was logged since Monday 23 February, whatever day it happened on. Posted Mondays at 08:00 (UK time). `/partnership digest East Barnet Area` shows the settings; a lead can change them."""  # noqa: E501
 
 RENDER = SCHEDULED[digest.DIGEST_KIND]
 
@@ -80,7 +80,7 @@ async def test_the_seeded_week_as_block_kit_and_an_adaptive_card(db: Database) -
     assert isinstance(made, ChannelPost)
     body = slack_render.message(made.reply)
     assert body["response_type"] == "in_channel"
-    assert body["text"] == "Weekly digest for East Barnet Area: 23 Feb 2026 to 1 Mar 2026"
+    assert body["text"] == "Weekly digest for East Barnet Area: since Monday 23 February"
     blocks = json.dumps(body["blocks"], ensure_ascii=False)
     assert "<@U0ANN00001> · due 10 Feb 2026 (20 days overdue)" in blocks  # a real mention
     assert "*Meetings in the next two weeks (1)*" in blocks
@@ -173,7 +173,35 @@ async def test_a_digest_costs_the_same_statements_for_a_small_and_a_large_partne
     assert isinstance(made, ChannelPost) and "CPD sessions (302)" in made.reply.plain_text()
     selects = [s for s in small if s.lstrip().upper().startswith("SELECT")]
     assert len(large) == len(small)
-    assert len(selects) == 10  # the partnership and settings, five lists, four for coverage
+    # The partnership and settings, the last digest, six lists, four for coverage.
+    assert len(selects) == 12
+
+
+async def test_the_next_digest_has_what_was_edited_or_deleted_since_and_nothing_again(
+    db: Database,
+) -> None:
+    partnership = await seed_week(db)
+    assert partnership.id is not None
+    async with db.session() as session:  # the week's digest went out on Monday
+        session.add(ScheduledDelivery(
+            kind="digest", partnership_id=partnership.id, dedupe_key="digest:1:2026-W10",
+            due_at=DUE, next_attempt_at=DUE, status=DeliveryStatus.SENT, sent_at=DUE))
+    tuesday = evening_of(DUE.date() + timedelta(days=1))
+    await ok_at(db, tuesday, "walk", "edit 2 focus: progression in history")
+    await ok_at(db, tuesday, "cpd", "delete 1 confirm")
+    made = await due_digest(db, partnership, DUE + timedelta(days=7))
+    assert isinstance(made, ChannelPost)
+    text = made.reply.plain_text()
+    assert text.startswith(
+        "Weekly digest for East Barnet Area: week ending Sunday 8 March\n"
+        "Learning walks (1)\n"
+        "Wed 25 Feb 2026 · Monkfrith · focus: progression in history · edited since the last "
+        "digest\n"
+        "Deleted (1)\n"
+        "CPD session #1, “Phonics refresher” on Tuesday 24 February 2026 (deleted by Ann Smith)\n"
+        "Overdue next steps (2)\n")
+    assert "CPD sessions (" not in text and "Queenswell" not in text.split("Overdue")[0]
+    assert "Lists what was logged since the last digest (Monday 2 March 2026 at 08:00)" in text
 
 
 async def test_a_quiet_week_sends_a_note_or_nothing(db: Database) -> None:
@@ -184,7 +212,7 @@ async def test_a_quiet_week_sends_a_note_or_nothing(db: Database) -> None:
     made = await due_digest(db, partnership)
     assert isinstance(made, ChannelPost) and made.attachment is None
     assert made.reply.plain_text() == (
-        "A quiet week in East Barnet Area: nothing logged from 23 Feb 2026 to 1 Mar 2026, no "
+        "A quiet week in East Barnet Area: nothing logged since Monday 23 February, no "
         "meetings in the next two weeks, and nothing overdue.")
     await ok(db, "partnership", f"digest {PARTNERSHIP} quiet: skip")
     skipped = await due_digest(db, partnership)

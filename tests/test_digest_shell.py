@@ -5,15 +5,24 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.shell import run_shell
+from handlers.bankholidays import bank_holiday, next_working_day
+from handlers.dates import format_date
+from handlers.schoolyear import school_term
 from storage.db import Database
-from tests.support.when import day_ahead
+from storage.types import LONDON
+from tests.support.when import day_ahead, london
 
 
-async def test_a_preview_in_the_shell_shows_the_digest_as_text(sqlite_db: Database) -> None:
-    yesterday = day_ahead(-1)
+@pytest.mark.clock
+async def test_a_preview_in_the_shell_shows_the_digest_as_text(sqlite_db: Database,
+                                                              now: datetime) -> None:
+    yesterday = day_ahead(-1, now)
     typed = io.StringIO(
         "partnership create East Barnet Area\n"
         "partnership join East Barnet Area school: Monkfrith new: yes\n"
@@ -29,10 +38,32 @@ async def test_a_preview_in_the_shell_shows_the_digest_as_text(sqlite_db: Databa
     assert "Its weekly digest will be posted here Mondays at 08:00 (UK time)" in text
     assert "✓ The weekly digest of East Barnet Area now comes on Fridays at 15:00 (UK time)." \
         in text
+    # The next Friday 15:00 to come, on the next working day when that Friday is a bank
+    # holiday: last Friday's, when it was Good Friday and its Tuesday is still to come.
+    local = now.astimezone(LONDON)
+    last_friday = local.date() - timedelta(days=(local.weekday() - 4) % 7)
+    regular = next(friday for friday in (last_friday, last_friday + timedelta(days=7))
+                   if london(working(friday), 15) >= local)
+    send_day = working(regular)
+    preview = f"Preview, seen only by you. #shell gets this on {format_date(send_day)}"
+    if send_day != regular:
+        assert f"is a bank holiday in England and Wales ({bank_holiday(regular)})" in text
+    if not any(regular - timedelta(days=7) <= day < regular for day in (yesterday, local.date())):
+        # It looks back on a week before the session and the joining (the week before Good
+        # Friday, when that digest is still to go): a quiet week.
+        assert "A quiet week in East Barnet Area" in text and preview in text
+        return
     assert "Weekly digest for East Barnet Area:" in text
-    assert "Teaching assistant development and training: 1 session, 1 of 1 school attended" \
-        in text
-    assert "Preview, seen only by you. #shell gets this on Friday" in text
+    # The coverage is of the send day's term: yesterday's session counts if it is in it.
+    term = school_term(send_day)
+    assert ("Teaching assistant development and training: 1 session, 1 of 1 school attended"
+            if school_term(yesterday) == term else
+            f"No CPD sessions logged yet this {term.name}.") in text
+    assert preview in text
+
+
+def working(day: date) -> date:
+    return day if bank_holiday(day) is None else next_working_day(day)
 
 
 def test_serve_and_shell_start_without_matplotlib() -> None:

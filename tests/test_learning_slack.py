@@ -283,7 +283,7 @@ async def test_the_done_button_on_a_walk(bot: RunningBot, chat: Chat) -> None:
     await bot.slack.interaction(block_action(WalkDone.kind, WalkDone(1).pack(),
                                              user_id=BEN["user_id"], channel_id="C2147483705"))
     said: list[Call] = await bot.fake.wait_for("chat.postEphemeral")
-    assert "Marked the next steps of learning walk #1 at Monkfrith done" in said[0].body["text"]
+    assert "Marked 1 next step of learning walk #1 at Monkfrith done" in said[0].body["text"]
     listed = await chat.say("/walk", "list")
     assert "next steps done" in shown(listed)
 

@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from aiohttp import ClientSession
 from sqlmodel import col, select
 
@@ -24,19 +25,20 @@ from handlers.replies import Outcome
 from storage import outbox
 from storage.db import Database
 from storage.models import DeliveryStatus, PostedMessage, ScheduledDelivery
+from storage.types import utcnow
 from tests.conftest import FakeClock, moving
 from tests.conftest import test_settings as settings_for
 from tests.support.databases import PATIENT
 from tests.support.fake_slack import DEFAULT_BOT_TOKEN, Call, FakeSlack, Scripted
 from tests.support.shell_caller import caller
-from tests.support.when import day_ahead, london, uk_short
+from tests.support.when import day_ahead, day_before, london, uk_short
 
 ANN = caller("Ann", channel="C0HEADS001")
 
 
 async def say(db: Database, text: str, who: Caller = ANN, now: datetime | None = None) -> Outcome:
     command, _, rest = text.partition(" ")
-    return await run_command(db, command, rest, replace(who, now=now or datetime.now(UTC)))
+    return await run_command(db, command, rest, replace(who, now=now or utcnow()))
 
 
 async def partnership_with_channel(db: Database) -> None:
@@ -151,7 +153,7 @@ async def test_a_network_error_is_retried_with_backoff_and_recorded(
 ) -> None:
     await partnership_with_channel(db)
     start = await schedule(db, days=3)
-    clock = FakeClock(start - timedelta(days=1))
+    clock = FakeClock(day_before(start))
     async with sender(db.url, fake_slack, clock) as unreachable:
         poster = unreachable.delivery.posters["slack"]
         assert isinstance(poster, SlackPoster)
@@ -176,7 +178,7 @@ async def test_a_refusal_that_never_clears_ends_failed_with_its_reason(
 ) -> None:
     await partnership_with_channel(db)
     start = await schedule(db, days=20)
-    clock = FakeClock(start - timedelta(days=1))
+    clock = FakeClock(day_before(start))
     refused = Scripted(body={"ok": False, "error": "not_in_channel"})
     fake_slack.answer("chat.postMessage", *[refused] * MAX_ATTEMPTS)
     async with sender(db.url, fake_slack, clock) as stubborn:
@@ -209,12 +211,13 @@ async def test_retries_stop_when_the_meeting_starts(db: Database, fake_slack: Fa
     assert "no time left to try again" in (hour_before.last_error or "")
 
 
+@pytest.mark.clock
 async def test_moving_or_cancelling_a_meeting_moves_or_cancels_its_reminders(
-    db: Database, fake_slack: FakeSlack
+    db: Database, fake_slack: FakeSlack, now: datetime
 ) -> None:
     await partnership_with_channel(db)
     start = await schedule(db, days=3)
-    new_day = day_ahead(5)
+    new_day = day_ahead(5, now)
     await say(db, f"meeting move 1 when: {uk_short(new_day, '14:00 to 15:00')}")
     by_key = {r.dedupe_key: r for r in await rows(db)}
     assert {k: r.status for k, r in by_key.items()} == {
@@ -227,7 +230,7 @@ async def test_moving_or_cancelling_a_meeting_moves_or_cancels_its_reminders(
     clock = FakeClock(start - timedelta(hours=1))  # the old time: nothing is due then
     async with sender(db.url, fake_slack, clock) as poster:
         assert await poster.tick() == 0
-        clock.set(new_start - timedelta(days=1))
+        clock.set(day_before(new_start))
         assert await poster.tick() == 1
         await say(db, "meeting cancel 1")
         clock.set(new_start - timedelta(hours=1))
@@ -243,7 +246,7 @@ async def test_a_reminder_goes_to_each_linked_channel_once_even_when_one_fails(
     await partnership_with_channel(db)
     await say(db, "partnership channel East Barnet Area", replace(ANN, channel_id="C0SECOND1"))
     start = await schedule(db, days=3)
-    clock = FakeClock(start - timedelta(days=1))
+    clock = FakeClock(day_before(start))
     fake_slack.answer("chat.postMessage", Scripted(), Scripted(body={"ok": False,
                                                                      "error": "fatal_error"}))
     async with sender(db.url, fake_slack, clock) as poster:

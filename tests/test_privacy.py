@@ -20,9 +20,19 @@ from storage import personal_data
 from storage.db import Database
 from storage.models import LearningWalk, Member, Partnership, Rsvp, RsvpAnswer, WalkWalker
 from storage.personal_data import ERASED
-from storage.retention import remove_old_walk_notes
+from storage.retention import NOTES_REMOVED, remove_old_walk_notes
 from tests.conftest import RunningBot
-from tests.support.learning import ANN, BEN, CY, PARTNERSHIP, count, ok, say, set_up_partnerships
+from tests.support.learning import (
+    ANN,
+    BEN,
+    CY,
+    PARTNERSHIP,
+    count,
+    ok,
+    say,
+    set_up_partnerships,
+    walk_steps,
+)
 from tests.support.slack_requests import block_action
 
 WALK = (f"log {PARTNERSHIP} school: monkfrith date: 5/2/2026 focus: reading "
@@ -55,9 +65,12 @@ async def test_my_data_lists_everything_held_about_me_and_nothing_else(db: Datab
     document, rows = files_of(outcome)
     assert document["user_id"] == "U0BEN00001" and document["platform"] == "slack"
     kinds = sorted(r["kind"] for r in rows)
-    assert kinds == ["CPD session logged", "learning walk", "meeting reply", "membership"]
+    assert kinds == ["CPD session logged", "action", "learning walk", "meeting reply",
+                     "membership"]
     walk = next(r for r in rows if r["kind"] == "learning walk")
-    assert walk["your part"] == "owns its next steps, walker"
+    assert walk["your part"] == "walker"
+    step = next(r for r in rows if r["kind"] == "action")
+    assert (step["your part"], step["status"]) == ("owner", "open")
     assert walk["focus"] == "reading"
     membership = next(r for r in rows if r["kind"] == "membership")
     assert membership["partnership"] == PARTNERSHIP and membership["school"] == "Danegrove"
@@ -83,11 +96,12 @@ async def test_forget_me_asks_first_and_then_erases_but_keeps_counts(db: Databas
     assert done.updated_message is not None
     async with db.session() as session:
         members = (await session.exec(select(Member.user_id))).all()
-        walk = (await session.exec(select(LearningWalk))).one()
+        (await session.exec(select(LearningWalk))).one()  # the walk stays
         walkers = (await session.exec(select(WalkWalker.name, WalkWalker.user_id))).all()
         rsvp = (await session.exec(select(Rsvp))).one()
     assert "U0BEN00001" not in members
-    assert (walk.owner_user_id, walk.owner_name) == (None, ERASED)
+    [step] = await walk_steps(db)
+    assert (step.owner_user_id, step.owner_name) == (None, ERASED)
     assert (ERASED, None) in walkers and ("Dee Ray", None) in walkers
     assert rsvp.user_id.startswith("erased:") and rsvp.answer == "going"
     assert await count(db, LearningWalk) == walks_before
@@ -143,13 +157,15 @@ async def test_retention_removes_old_notes_and_keeps_the_walk(db: Database) -> N
     async with db.session() as session:
         walk = (await session.exec(select(LearningWalk))).one()
         walkers = (await session.exec(select(WalkWalker.name))).all()
-    assert (walk.strengths, walk.next_steps, walk.owner_name) == (None, None, None)
+    [step] = await walk_steps(db)
+    assert (walk.strengths, walk.next_steps, step.owner_name) == (None, None, None)
+    assert step.description == NOTES_REMOVED
     assert walk.focus == "reading" and walk.notes_removed_at is not None
     assert set(walkers) == {ERASED}
 
 
 PERSON_COLUMNS = ("user_id", "created_by", "linked_by", "logged_by", "owner", "added_by",
-                  "updated_by", "display_name", "done_by", "by_")
+                  "updated_by", "display_name", "done_by", "by_", "written_by", "approved_by")
 
 
 def test_every_table_that_names_people_is_covered() -> None:

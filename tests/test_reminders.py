@@ -3,17 +3,20 @@ late with "(delayed)" when the bot was down, and exactly once through a 429."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
+import time_machine
 from sqlmodel import col, select
 
 from handlers.dispatch import run_command
 from storage.db import Database
 from storage.models import DeliveryStatus, ScheduledDelivery
+from storage.types import LONDON
 from tests.conftest import FakeClock, RunningBot, running_bot
 from tests.support.fake_slack import Call, FakeSlack, Scripted
 from tests.support.learning import slack_person
-from tests.support.when import day_ahead, london, uk_short
+from tests.support.when import day_ahead, day_before, london, uk_short
 from tests.test_meetings_slack import command, linked_partnership
 
 POLL = 0.02  # seconds between the outbox's polls in these tests
@@ -52,16 +55,18 @@ async def deliveries(db: Database) -> list[ScheduledDelivery]:
         return list(result.all())
 
 
-async def test_reminders_fire_on_time_and_not_before(db: Database, fake_slack: FakeSlack) -> None:
-    clock = FakeClock()
+@pytest.mark.clock
+async def test_reminders_fire_on_time_and_not_before(db: Database, fake_slack: FakeSlack,
+                                                    now: datetime) -> None:
+    clock = FakeClock(now)
     async with running_bot(db, fake_slack, clock, POLL) as bot:
-        start = await schedule_meeting(bot, day_ahead(3))
-        day_before, hour_before = start - timedelta(days=1), start - timedelta(hours=1)
-        clock.set(day_before - timedelta(seconds=1))
+        start = await schedule_meeting(bot, day_ahead(3, now))
+        on_the_eve, hour_before = day_before(start), start - timedelta(hours=1)
+        clock.set(on_the_eve - timedelta(seconds=1))
         await bot.polls(3)
         assert reminders(bot) == []
 
-        clock.set(day_before)
+        clock.set(on_the_eve)
         first, = await wait_reminders(bot, 1)
         assert first.body["channel"] == "C0HEADS001"
         assert first.body["text"] == "Reminder: East Barnet Area meeting is tomorrow at 10:00"
@@ -90,7 +95,7 @@ async def test_a_killed_and_restarted_bot_sends_each_reminder_once(
         await bot.polls(2)
         bot.scheduler.kill()  # as a crash would: nothing is tidied up
 
-    clock.set(start - timedelta(days=1) + timedelta(seconds=30))
+    clock.set(day_before(start) + timedelta(seconds=30))
     async with running_bot(db, fake_slack, clock, POLL) as bot:
         sent = await wait_reminders(bot, 1)
         await bot.polls(5)
@@ -118,8 +123,8 @@ async def test_a_reminder_due_while_the_bot_was_down_is_sent_late_or_dropped(
     # Sent once, marked late, with the time still to go; the day-before one, overtaken by it,
     # is dropped rather than posted beside it.
     assert late.body["text"] == "Reminder: East Barnet Area meeting starts in 30 minutes (delayed)"
-    day_before, hour_before = await deliveries(db)
-    assert (day_before.status, day_before.last_error) == (DeliveryStatus.DROPPED,
+    eve, hour_before = await deliveries(db)
+    assert (eve.status, eve.last_error) == (DeliveryStatus.DROPPED,
                                                           "no longer needed")
     assert hour_before.status == DeliveryStatus.SENT
 
@@ -149,7 +154,7 @@ async def test_a_429_then_200_gives_exactly_one_post(sqlite_db: Database,
         start = await schedule_meeting(bot, day_ahead(3))
         fake_slack.answer("chat.postMessage", Scripted(
             status=429, body={"ok": False, "error": "ratelimited"}, headers={"Retry-After": "1"}))
-        clock.set(start - timedelta(days=1))
+        clock.set(day_before(start))
         await wait_reminders(bot, 1)
         await bot.polls(3)
         assert len(reminders(bot)) == 1
@@ -170,7 +175,7 @@ async def test_slack_still_busy_after_its_retry_is_retried_later_by_the_outbox(
         busy = Scripted(status=429, body={"ok": False, "error": "ratelimited"},
                         headers={"Retry-After": "1"})
         fake_slack.answer("chat.postMessage", busy, busy)
-        clock.set(start - timedelta(days=1))
+        clock.set(day_before(start))
         await fake_slack.wait_until(lambda: len(fake_slack.of("chat.postMessage")) >= 4)
         await bot.polls(2)
         row = (await deliveries(db))[0]
@@ -185,3 +190,32 @@ async def test_slack_still_busy_after_its_retry_is_retried_later_by_the_outbox(
         assert len(reminders(bot)) == 1
     row = (await deliveries(db))[0]
     assert (row.status, row.attempts) == (DeliveryStatus.SENT, 2)
+
+
+@pytest.mark.parametrize(("booked_on", "meeting_day", "hours_before"), [
+    (date(2027, 3, 24), date(2027, 3, 28), 23),  # the clocks go forward at 01:00 that Sunday
+    (date(2027, 10, 27), date(2027, 10, 31), 25),  # and back at 02:00 that Sunday
+], ids=["march", "october"])
+async def test_the_day_before_reminder_keeps_the_school_clock_across_a_clock_change(
+    db: Database, fake_slack: FakeSlack, booked_on: date, meeting_day: date, hours_before: int
+) -> None:
+    """A meeting at 10:00 on the Sunday the clocks change is reminded at 10:00 on the Saturday,
+    UK time: 23 hours before in March, 25 in October, never 24."""
+    booked = datetime.combine(booked_on, time(12), tzinfo=LONDON)
+    with time_machine.travel(booked, tick=True):
+        clock = FakeClock()
+        async with running_bot(db, fake_slack, clock, POLL) as bot:
+            start = await schedule_meeting(bot, meeting_day)
+            eve = datetime.combine(meeting_day - timedelta(days=1), time(10), tzinfo=LONDON)
+            assert start - eve == timedelta(hours=hours_before)
+            assert [r.due_at for r in await deliveries(db)] == [eve, start - timedelta(hours=1)]
+
+            # Nothing before 10:00 on Saturday (in March, 24 hours before is 09:00 on Saturday).
+            for moment in sorted({start - timedelta(hours=24), eve - timedelta(seconds=1)}):
+                if moment < eve:
+                    clock.set(moment)
+                    await bot.polls(3)
+                    assert reminders(bot) == []
+            clock.set(eve)
+            first, = await wait_reminders(bot, 1)  # on time, not "(delayed)"
+            assert first.body["text"] == "Reminder: East Barnet Area meeting is tomorrow at 10:00"

@@ -64,7 +64,8 @@ async def test_a_form_is_printed_as_the_fields_to_type(sqlite_db: Database) -> N
     assert "<partnership>  Partnership (required, one of: Heath and Hill Partnership)" in text
     assert "school:  Host school (required, one of: Cunningham Hill Infant)" in text
     assert "date:  Date of the walk (required, a date)" in text
-    assert "owner:  Who owns the next steps (optional, a name or @mention)" in text
+    assert "owner:  Who owns step 1 (optional, a name or @mention)" in text
+    assert "owner 2:  Who owns step 2 (optional, a name or @mention)" in text
     assert "never named or judged individual teachers" in text
     assert "Log a CPD session: the fields to type" in text
     assert "theme:  Theme (required, one of: Subject leadership" in text

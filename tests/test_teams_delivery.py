@@ -15,6 +15,8 @@ from bot.delivery import Delivery, DeliveryError
 from bot.scheduler import OutboxSender
 from bot.server import DELIVERY_KEY, build_web_app
 from bot.teams.app import TeamsPoster
+from handlers.bankholidays import bank_holiday
+from handlers.digest import parse_iso_week
 from handlers.replies import ChannelPost, Reply, Section, Visibility
 from handlers.schoolyear import school_term
 from storage.db import Database
@@ -215,8 +217,9 @@ async def test_a_request_with_a_bad_token_is_refused(
     assert fake_connector.calls == []
 
 
+@pytest.mark.clock
 async def test_the_weekly_digest_goes_out_to_teams_through_the_outbox(
-    teams_bot: RunningTeamsBot,
+    teams_bot: RunningTeamsBot, now: datetime,
 ) -> None:
     """A real digest, built by the outbox when due and posted as an Adaptive Card; Teams has
     no file sharing here, so the chart is behind its "See the chart" button
@@ -226,9 +229,13 @@ async def test_the_weekly_digest_goes_out_to_teams_through_the_outbox(
         row = (await session.exec(select(ScheduledDelivery).where(
             ScheduledDelivery.partnership_id == partnership_id))).one()
     # The session falls in the week the next digest looks back on, and not in the future:
-    # the digest's last day, or today when that is still to come (as on a Monday after it went).
+    # the last day of that week, or today when that is still to come (as on a Monday after it
+    # went). The week ends the day before the digest's regular day (a Monday, by its key's
+    # week), also when a bank holiday moved it to the Tuesday.
     send_day = row.due_at.astimezone(LONDON).date()
-    held = min(send_day - timedelta(days=1), datetime.now(LONDON).date())
+    regular = parse_iso_week(row.dedupe_key.rsplit(":", 1)[1])
+    assert send_day == regular or bank_holiday(regular) is not None
+    held = min(regular - timedelta(days=1), now.astimezone(LONDON).date())
     await teams_bot.teams.say(f"cpd log East Barnet Area title: Phonics refresher theme: TA "
                               f"training date: {held.day}/{held.month}/{held.year}")
     await teams_bot.connector.wait_for(REPLY, 3)
@@ -240,8 +247,11 @@ async def test_the_weekly_digest_goes_out_to_teams_through_the_outbox(
     assert "Weekly digest for East Barnet Area" in card
     assert "CPD sessions (1)" in card and "Phonics refresher" in card
     # The coverage is the send day's term; a session held in the term before shows as none yet.
-    counted = "1 session" if school_term(held) == school_term(send_day) else "none yet"
-    assert f"Teaching assistant development and training: {counted}\"" in card
+    # It recorded no attendance: no school is counted as absent from it.
+    term = school_term(send_day)
+    assert ("Teaching assistant development and training: 1 session, attendance not recorded\""
+            if school_term(held) == term
+            else f"No CPD sessions logged yet this {term.name}.") in card
     assert post.body["summary"].startswith("Weekly digest for East Barnet Area")
     async with teams_bot.db.session() as session:
         sent = (await session.exec(select(ScheduledDelivery).where(

@@ -3,9 +3,10 @@ Slack, answered as Adaptive Cards on the fake Bot Connector."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.scheduler import OutboxSender
@@ -14,8 +15,7 @@ from tests.conftest import RunningTeamsBot
 from tests.support.cards import card_text, elements
 from tests.support.fake_connector import REPLY, SEND, UPDATE
 from tests.support.teams_requests import CHANNEL_ID
-
-NEXT_WEEK = datetime.now(UTC) + timedelta(days=7)
+from tests.support.when import day_ahead
 
 
 async def say(bot: RunningTeamsBot, text: str, *, channel: bool = False) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def submit_actions(card: dict[str, Any]) -> list[dict[str, Any]]:
-    return elements(card, "Action.Submit")
+    return elements(card, lambda node: node.get("type") in ("Action.Submit", "Action.Execute"))
 
 
 async def test_a_walk_logged_by_message(teams_bot: RunningTeamsBot) -> None:
@@ -73,11 +73,12 @@ async def test_the_cpd_form_card_is_filled_in_and_submitted(teams_bot: RunningTe
     assert "Logged CPD session #1" in card_text(update.card)
 
 
+@pytest.mark.clock
 async def test_rsvp_buttons_on_a_meeting_card_in_a_teams_channel(
-    teams_bot: RunningTeamsBot,
+    teams_bot: RunningTeamsBot, now: datetime,
 ) -> None:
     await linked_partnership(teams_bot)
-    await say(teams_bot, f"meeting schedule East Barnet Area when: {NEXT_WEEK:%d/%m/%Y} "
+    await say(teams_bot, f"meeting schedule East Barnet Area when: {day_ahead(7, now):%d/%m/%Y} "
                          "11:30 to 12:30 where: Monkfrith")
     meeting_card = (await teams_bot.connector.wait_for(SEND, 2))[1]
     assert meeting_card.conversation_id == CHANNEL_ID
@@ -91,9 +92,11 @@ async def test_rsvp_buttons_on_a_meeting_card_in_a_teams_channel(
     assert (rsvp.platform, rsvp.answer) == ("teams", "going")
 
 
-async def test_a_reminder_reaches_the_linked_teams_channel(teams_bot: RunningTeamsBot) -> None:
+@pytest.mark.clock
+async def test_a_reminder_reaches_the_linked_teams_channel(teams_bot: RunningTeamsBot,
+                                                          now: datetime) -> None:
     await linked_partnership(teams_bot)
-    await say(teams_bot, f"meeting schedule East Barnet Area when: {NEXT_WEEK:%d/%m/%Y} "
+    await say(teams_bot, f"meeting schedule East Barnet Area when: {day_ahead(7, now):%d/%m/%Y} "
                          "11:30 to 12:30")
     await teams_bot.connector.wait_for(SEND, 2)
     async with teams_bot.db.session() as session:
@@ -108,24 +111,29 @@ async def test_a_reminder_reaches_the_linked_teams_channel(teams_bot: RunningTea
     assert "Reminder: East Barnet Area meeting is tomorrow at 11:30" in card_text(reminder.card)
 
 
+@pytest.mark.clock
 async def test_the_walk_form_card_ticks_quiet_and_names_one_owner(
-    teams_bot: RunningTeamsBot,
+    teams_bot: RunningTeamsBot, now: datetime,
 ) -> None:
     """The "don't post a note" box is a tick box in Teams (it was once a people search that
     could never be ticked), and the owner of the next steps is one person."""
     await linked_partnership(teams_bot)
     form = await say(teams_bot, "walk")
     fields = inputs(form)
-    quiet, owner, walkers = fields["Channel note"], fields["Who owns the next steps"], \
+    quiet, owner, walkers = fields["Channel note"], fields["Who owns step 1"], \
         fields["Walkers"]
     assert (quiet["style"], quiet["isMultiSelect"]) == ("expanded", True)
     assert "choices.data" not in quiet and quiet["choices"][0]["value"] == "quiet"
     assert owner["isMultiSelect"] is False and walkers["isMultiSelect"] is True
+    # Three next-step rows, each with its owner (one person) and due date.
+    for n in (2, 3):
+        assert fields[f"Who owns step {n}"]["isMultiSelect"] is False
+        assert f"Next step {n}" in fields and f"Step {n} due by" in fields
     [submit] = submit_actions(form)
     data = dict(submit["data"])
     data[fields["Partnership"]["id"]] = fields["Partnership"]["choices"][0]["value"]
     data[fields["Host school"]["id"]] = fields["Host school"]["choices"][0]["value"]
-    data[fields["Date of the walk"]["id"]] = f"{datetime.now(UTC) - timedelta(days=1):%Y-%m-%d}"
+    data[fields["Date of the walk"]["id"]] = f"{day_ahead(-1, now):%Y-%m-%d}"
     data[fields["Focus"]["id"]] = "reading across KS1"
     data[quiet["id"]] = "quiet"
     before = len(teams_bot.connector.of(SEND))

@@ -70,7 +70,7 @@ def test_every_kind_of_form_field_is_valid_and_ticks_are_tick_boxes() -> None:
     assert inputs["Facilitator"]["choices.data"]["dataset"] == "graph.microsoft.com/users"
     assert inputs["Facilitator"]["isMultiSelect"] is False  # one person
     assert inputs["Who came"]["isMultiSelect"] is True
-    data = elements(card, "Action.Submit")[0]["data"]
+    data = elements(card, "Action.Execute")[0]["data"]
     assert data["multi"] == ["attendees", "walkers", "quiet"]
 
 
@@ -93,7 +93,7 @@ def test_a_big_reply_is_cut_to_fit_and_says_how_much_is_left_out(name: str) -> N
 def test_cut_meetings_facts_and_buttons_are_counted() -> None:
     # Many meetings: the first ones whole, with their buttons, then how many more there are.
     card = render.card(many_meetings())
-    buttons = elements(card, "Action.Submit")
+    buttons = elements(card, "Action.Execute")
     meetings = sum("Heads' termly meeting" in b["text"] for b in elements(card, "TextBlock"))
     assert 10 < meetings < 60 and len(buttons) == 3 * meetings
     assert hidden_counts(card) == [60 - meetings]
@@ -106,7 +106,7 @@ def test_cut_meetings_facts_and_buttons_are_counted() -> None:
     reply = Reply(title="Pick", sections=[Section(buttons=[
         Button(f"Option {n} " * 5, Pick(str(n) * 20, n)) for n in range(400)])])
     card = render.card(reply)
-    assert hidden_counts(card) == [400 - len(elements(card, "Action.Submit"))]
+    assert hidden_counts(card) == [400 - len(elements(card, "Action.Execute"))]
 
 
 def test_a_cut_list_links_to_the_whole_where_there_is_one() -> None:

@@ -53,7 +53,7 @@ def test_the_schema_really_checks() -> None:
 
 def test_the_manifest_lists_exactly_the_commands_there_are() -> None:
     commands = load_manifest()["bots"][0]["commandLists"][0]["commands"]
-    assert {c["title"] for c in commands} == {"help", *COMMANDS}
+    assert {c["title"] for c in commands} == {"help", "home", *COMMANDS}
 
 
 def png_facts(data: bytes) -> tuple[int, int, int, list[tuple[int, ...]]]:

@@ -251,6 +251,12 @@ async def test_the_pages_show_the_partnership_cpd_walks_and_meetings(
     assert 'alt="Heat map of CPD sessions' in page
     assert "Teaching assistant development and training" in page
     assert page.count('<td class="num hit">1</td>') == 2  # Monkfrith and Danegrove went
+    assert "<td>schools recorded at 1 session</td>" in page
+    # A head count alone is shown as given, not as schools that stayed away.
+    await bot.ask("/cpd", "log East Barnet Area quiet title: Interventions theme: SENCO "
+                  f"date: {datetime.now(UTC):%d/%m/%Y} attendees: 14")
+    status, page, _ = await browser.get(f"/web/p/{east}/cpd")
+    assert "<td>14 attendees (schools not recorded)</td>" in page
     status, png, headers = await browser.get_bytes(f"/web/p/{east}/cpd/chart.png")
     assert status == 200 and png.startswith(b"\x89PNG") and headers["Content-Type"] == "image/png"
     status, page, _ = await browser.get(f"/web/p/{east}/cpd?from=2026-13-01&to=x")

@@ -8,6 +8,7 @@ the reason shown, where there is no Chromium or Playwright."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -18,10 +19,12 @@ from typing import Any
 import icalendar
 import pytest
 import pytest_asyncio
+from pypdf import PdfReader
 from sqlmodel import select
 
 from bot.server import build_web_app
 from handlers.meetings import MeetingRsvp
+from handlers.schoolyear import school_term, today_in_london
 from storage.db import Database
 from storage.models import Meeting, Partnership, RsvpAnswer
 from tests.conftest import RunningBot, free_port, serving
@@ -194,6 +197,52 @@ async def test_a_head_opens_the_link_sees_coverage_downloads_the_invite_and_sign
     await context.close()
 
 
+async def test_a_head_opens_the_termly_report_downloads_its_pdf_and_prints_it_on_a4(
+    served: RunningBot, chromium: Any, tmp_path: Path,
+) -> None:
+    ids = await seed(served)
+    east = ids["East Barnet Area"]
+    [link] = slack_links(await served.ask("/partnership", "web East Barnet Area"))
+    context = await chromium.new_context(viewport=DESKTOP, accept_downloads=True,
+                                         locale="en-GB")
+    page = await context.new_page()
+    await page.goto(link)
+    await page.get_by_role("button", name="Continue as Steve").click()
+    await page.wait_for_url(f"**/web/p/{east}")
+    await page.get_by_role("link", name="Termly report").click()
+    await page.wait_for_url(f"**/web/p/{east}/report")
+    assert await page.get_by_role("heading", level=1).inner_text() == "East Barnet Area"
+    sessions = page.get_by_role("definition").first
+    assert await sessions.inner_text() == "3"  # CPD sessions: the three seeded this term
+
+    async with page.expect_download() as waiting:
+        await page.get_by_role("link", name="Download PDF").click()
+    download = await waiting.value
+    assert download.suggested_filename.endswith(".pdf")
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    reader = PdfReader(saved)
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    term = school_term(today_in_london())
+    walks = sum(today_in_london() - timedelta(days=ago) >= term.start for ago in (40, 10, 20))
+    assert "CPD sessions 3" in text and "CPD hours 4.5" in text
+    assert f"Learning walks {walks}" in text  # the seeded walks that fall in this term
+    assert "Clear routines" not in text  # a walk's notes: never in the report
+
+    # Printed from the browser: A4 pages (595 x 842 points), without the downloads or the form.
+    await page.emulate_media(media="print")
+    assert not await page.get_by_role("link", name="Download PDF").is_visible()
+    assert not await page.get_by_role("button", name="Show").is_visible()
+    as_printed = await page.pdf(prefer_css_page_size=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "report-printed.pdf").write_bytes(as_printed)  # to look at
+    printed = PdfReader(io.BytesIO(as_printed))
+    box = printed.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+    assert "Download PDF" not in printed.pages[0].extract_text()
+    await context.close()
+
+
 async def test_the_csp_stops_a_script_that_gets_into_a_page(
     served: RunningBot, chromium: Any,
 ) -> None:
@@ -221,7 +270,8 @@ PAGES = (("partnerships", "/web/"), ("partnership", "/web/p/{east}"),
          ("schools", "/web/p/{east}/schools"), ("members", "/web/p/{east}/members"),
          ("coverage", "/web/p/{east}/cpd"), ("walks", "/web/p/{east}/walks"),
          ("walk", "/web/p/{east}/walks/1"), ("meetings", "/web/p/{east}/meetings"),
-         ("meeting", "/web/p/{east}/meetings/{meeting}"), ("refused", "/web/p/{hendon}"))
+         ("meeting", "/web/p/{east}/meetings/{meeting}"), ("report", "/web/p/{east}/report"),
+         ("refused", "/web/p/{hendon}"))
 
 
 async def test_screenshots_at_phone_and_desktop_widths_and_no_axe_violations(

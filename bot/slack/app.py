@@ -376,6 +376,7 @@ class SlackSurface:
         self.client = client
         self.caller = caller
         self.body = body
+        self.form_opened = False
 
     @property
     def request_id(self) -> str | None:
@@ -391,12 +392,20 @@ class SlackSurface:
         except SlackApiError as error:
             log.warning("views.open failed: %s", error.response.get("error"))
             return False
+        self.form_opened = True
         return True
+
+    def _on_home(self) -> bool:
+        return (self.body.get("view") or {}).get("type") == "home"
 
     async def update_source(self, reply: Reply) -> None:
         container = self.body.get("container") or {}
         if container.get("type") != "message":
-            return  # pressed on the Home tab, which is published again below
+            if self._on_home() and self.form_opened:
+                # No reply follows a form (it stands for the reply), so the tab is
+                # published again here; otherwise `reply` publishes it.
+                await self.listeners.publish_home(self.client, self.caller)
+            return
         body = render.message(reply)
         body.pop("response_type", None)
         try:
@@ -412,7 +421,7 @@ class SlackSurface:
         if isinstance(response_url, str) and "command" in self.body:
             await self.listeners.respond(response_url, reply)
             return
-        if (self.body.get("view") or {}).get("type") == "home":
+        if self._on_home():
             # Pressed on the Home tab: the tab itself shows what changed; only trouble is told.
             await self.listeners.publish_home(self.client, self.caller)
             if reply.tone not in (Tone.ERROR, Tone.WARNING) and not has_links(reply):

@@ -7,10 +7,13 @@ partnership list` in a channel); card buttons and forms come back as messages wi
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from aiohttp import ClientResponseError
 from microsoft_agents.activity import (
@@ -20,6 +23,7 @@ from microsoft_agents.activity import (
     ChannelAccount,
     ConversationAccount,
     ConversationReference,
+    InvokeResponse,
 )
 from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
@@ -38,6 +42,7 @@ from bot.delivery import (
     Delivery,
     DeliveryError,
     PostingLimits,
+    conversation_allowances,
     retry_after_seconds,
 )
 from bot.presenter import present
@@ -46,6 +51,7 @@ from bot.teams.auth import TokenPolicy, TokenValidator
 from handlers.context import Caller, Platform
 from handlers.dispatch import (
     COMMANDS,
+    app_home,
     command_names,
     files_by_link,
     run_action,
@@ -55,14 +61,24 @@ from handlers.dispatch import (
 from handlers.forms import Form
 from handlers.replies import Attachment as FileAttachment
 from handlers.replies import Reply, Section, Tone, Visibility
+from storage import pacing
 from storage.db import Database
 from storage.models import ChannelLink
 from storage.pacing import Pace
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PERSONAL = "personal"
 HELP_WORDS = ("", "help", "?")
+HOME_WORD = "home"
+# The invoke a Universal Action (Action.Execute) or a card's refresh arrives as.
+CARD_ACTION = "adaptiveCard/action"
+# A reply to someone waits at most this long for its turn or a Retry-After (seconds), and is
+# tried this many times in all.
+MAX_REPLY_WAIT = 10.0
+REPLY_TRIES = 3
 
 
 # --- who is asking, and what they typed -----------------------------------------------------
@@ -122,6 +138,10 @@ def teams_caller(activity: Activity) -> Caller:
     )
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def command_text(activity: Activity) -> str:
     """The message without the bot's @mention, as the person typed it."""
     text = activity.remove_recipient_mention() if activity.recipient else (activity.text or "")
@@ -172,6 +192,8 @@ class TeamsBot:
                 await self.on_card_submit(context, submitted)
             else:
                 await self.on_message(context)
+        elif activity.type == ActivityTypes.invoke and activity.name == CARD_ACTION:
+            await self.on_card_action(context)
         elif activity.type == ActivityTypes.conversation_update:
             await self.on_conversation_update(context)
 
@@ -183,31 +205,105 @@ class TeamsBot:
         if word.lower() in HELP_WORDS:
             await self.send(context, await self.help_reply(caller))
             return
+        if word.lower() == HOME_WORD and not rest:
+            await self.send_home(context, caller)
+            return
         surface = TeamsSurface(self, context)
         outcome = await run_command(self.db, word, rest, caller, surface.request_id)
         await present(outcome, surface, self.delivery)
 
-    async def on_card_submit(self, context: TurnContext, submitted: dict[str, Any]) -> None:
+    async def on_card_submit(self, context: TurnContext, submitted: dict[str, Any],
+                             in_invoke: bool = False) -> dict[str, Any] | None:
+        """A card's button or form sent as a message (Action.Submit), or a form sent by
+        Action.Execute (`in_invoke`): then the card to show in its place is returned."""
         caller = self.caller(context.activity)
         if submitted[render.SUBMIT_KIND] == render.KIND_FORM:
             # The filled-in form becomes the confirmation, so it can't be sent twice.
-            surface = TeamsSurface(self, context, reply_replaces_card=True)
+            surface = TeamsSurface(self, context, reply_replaces_card=True, in_invoke=in_invoke)
             result = await submit_form(self.db, str(submitted.get("formId", "")),
                                        render.form_values(submitted),
                                        str(submitted.get("context", "")), caller,
                                        surface.request_id)
             if result.errors:
-                labels = submitted.get("labels")
-                await self.send(context, render.field_errors_reply(
-                    result.errors, labels if isinstance(labels, dict) else {}))
-                return
+                return await self.form_errors(context, surface, submitted, result.errors)
             assert result.outcome is not None
             await present(result.outcome, surface, self.delivery)
-            return
+            return surface.replaced
         surface = TeamsSurface(self, context)
         outcome = await run_action(self.db, str(submitted.get("actionId", "")),
                                    submitted.get("value"), caller, surface.request_id)
         await present(outcome, surface, self.delivery)
+        return None
+
+    async def form_errors(self, context: TurnContext, surface: TeamsSurface,
+                          submitted: dict[str, Any],
+                          errors: dict[str, str]) -> dict[str, Any] | None:
+        """The form again, each problem beside its field and what was typed kept, as a
+        Slack modal shows it: in the invoke's answer, or by updating the card. A card that
+        does not carry its form (posted before) gets the problems listed in a reply."""
+        form = render.form_again(submitted)
+        if form is not None:
+            content = render.form_card(form, errors)
+            if surface.in_invoke:
+                return content
+            if surface.card_id and await self.update_card_content(
+                context, surface.card_id, content, render.plain(form.title)
+            ):
+                return None
+        labels = submitted.get("labels")
+        await self.send(context, render.field_errors_reply(
+            errors, labels if isinstance(labels, dict) else {}))
+        return None
+
+    async def on_card_action(self, context: TurnContext) -> None:
+        """A Universal Action (Action.Execute) pressed on a card, or Teams refreshing the home
+        card: answered with the card as it is now, which Teams shows in place of the old one
+        to everyone who sees it; what the press did is told as a reply, as for Action.Submit."""
+        value = _dict(context.activity.value)
+        action = _dict(value.get("action"))
+        data = _dict(action.get("data"))
+        caller = self.caller(context.activity)
+        if action.get("verb") == render.HOME_VERB:
+            await self.answer_invoke(context, await self.home_content(context, caller))
+            return
+        if data.get(render.SUBMIT_KIND) == render.KIND_FORM:
+            await self.answer_invoke(context, await self.on_card_submit(context, data,
+                                                                        in_invoke=True))
+            return
+        surface = TeamsSurface(self, context, in_invoke=True)
+        outcome = await run_action(self.db, str(data.get("actionId", "")), data.get("value"),
+                                   caller, surface.request_id)
+        from_home = data.get("origin") == render.ORIGIN_HOME
+        surface.quiet_unless_trouble = from_home
+        await present(outcome, surface, self.delivery)
+        if from_home:
+            content: dict[str, Any] | None = await self.home_content(context, caller)
+        elif surface.updated is not None:
+            content = render.card(surface.updated)
+        else:
+            content = None
+        await self.answer_invoke(context, content)
+
+    async def answer_invoke(self, context: TurnContext,
+                            content: dict[str, Any] | None) -> None:
+        """The invoke's answer: the card to show now, or (none to change) a short message."""
+        body: dict[str, Any] = (
+            {"statusCode": 200, "type": render.CARD_CONTENT_TYPE, "value": content}
+            if content is not None else
+            {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+             "value": "Done."})
+        await context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                             value=InvokeResponse(status=200, body=body)))
+
+    async def home_content(self, context: TurnContext, caller: Caller) -> dict[str, Any]:
+        user = context.activity.from_property
+        return render.home_card(await app_home(self.db, caller), user.id if user else None)
+
+    async def send_home(self, context: TurnContext, caller: Caller) -> None:
+        """The person's week (handlers/home.py, Slack's App Home), for them alone."""
+        content = await self.home_content(context, caller)
+        await self.send_activity(context, card_activity(content, "Your partnerships this week"),
+                                 private=True)
 
     async def on_conversation_update(self, context: TurnContext) -> None:
         activity = context.activity
@@ -224,6 +320,9 @@ class TeamsBot:
             visibility=Visibility.PUBLIC,
         )
         await self.send(context, welcome)
+        if not in_channel:
+            # Installed for one person: their home, as Slack shows the App Home.
+            await self.send_home(context, self.caller(activity))
 
     async def help_reply(self, caller: Caller) -> Reply:
         """Every command's help in one card, and how to talk to the bot in Teams."""
@@ -232,12 +331,18 @@ class TeamsBot:
         sections.append(Section(heading="In Teams", lines=[
             "In a personal chat with me, type the command as shown.",
             "In a channel, mention me first: `@Partnership Bot partnership list`.",
+            "`home` shows your week: meetings to reply to, next steps you own, recent CPD.",
         ]))
         return Reply(title="Partnership Bot: your school improvement partnerships",
                      sections=sections)
 
     async def update_card(self, context: TurnContext, card_id: str, reply: Reply) -> bool:
-        activity = reply_activity(reply)
+        return await self.update_card_content(context, card_id, render.card(reply),
+                                              render.summary(reply))
+
+    async def update_card_content(self, context: TurnContext, card_id: str,
+                                  content: dict[str, Any], summary: str) -> bool:
+        activity = card_activity(content, summary)
         activity.id = card_id
         try:
             await context.update_activity(activity)
@@ -258,15 +363,43 @@ class TeamsBot:
         asker = context.activity.from_property
         in_personal_chat = channel_of(context.activity)[0] is None
         if not private or in_personal_chat or asker is None:
-            await context.send_activity(activity)
+            await self.paced_send(context, activity)
             return
         targeted = activity.model_copy(deep=True)
         targeted.make_targeted_activity(ChannelAccount(id=asker.id, name=asker.name))
         try:
-            await context.send_activity(targeted)
+            await self.paced_send(context, targeted)
         except ClientResponseError as error:
+            if error.status == 429:
+                raise  # still too fast after its waits: never made public by falling back
             log.warning("targeted reply refused (%s); replying in the thread", error.status)
-            await context.send_activity(activity)
+            await self.paced_send(context, activity)
+
+    async def paced_send(self, context: TurnContext, activity: Activity) -> None:
+        """Send in the turn's conversation within its pace (the same allowances as the
+        channel's posts: Teams counts every message in a conversation), and after a 429 again
+        once its Retry-After has passed, up to REPLY_TRIES times."""
+        conversation = channel_of(context.activity)[0] or context.activity.conversation.id
+        paces = conversation_allowances(f"teams:channel:{conversation}",
+                                        TEAMS_CONVERSATION_PACES)
+        slot = await pacing.reserve_all(self.db, paces, utcnow())
+        wait = (slot - utcnow()).total_seconds()
+        if wait > 0:
+            await asyncio.sleep(min(wait, MAX_REPLY_WAIT))
+        for attempt in range(1, REPLY_TRIES + 1):
+            try:
+                await context.send_activity(activity)
+                return
+            except ClientResponseError as error:
+                if error.status != 429 or attempt == REPLY_TRIES:
+                    raise
+                seconds = retry_after_seconds(error.headers) or 1.0
+                log.warning("Teams asked me to wait %g s before replying (try %d)", seconds,
+                            attempt)
+                until = utcnow() + timedelta(seconds=seconds)
+                for key, pace in paces:
+                    await pacing.hold(self.db, key, pace, until)
+                await asyncio.sleep(min(seconds, MAX_REPLY_WAIT))
 
 
 class TeamsSurface:
@@ -274,18 +407,29 @@ class TeamsSurface:
     the person where the reply is private), forms as cards, and the card a button was on."""
 
     def __init__(self, bot: TeamsBot, context: TurnContext,
-                 reply_replaces_card: bool = False) -> None:
+                 reply_replaces_card: bool = False, in_invoke: bool = False) -> None:
         self.bot = bot
         self.context = context
         # The card the activity came from (a button's or a submitted form's), if any.
         self.card_id = context.activity.reply_to_id
         self.reply_replaces_card = reply_replaces_card
+        # A Universal Action: the card comes back in the invoke's answer, not by an update.
+        self.in_invoke = in_invoke
+        self.updated: Reply | None = None
+        # A form sent by Action.Execute: the confirmation card that takes its place.
+        self.replaced: dict[str, Any] | None = None
+        # Pressed on the home card: the card itself shows what changed; only trouble is told.
+        self.quiet_unless_trouble = False
 
     @property
     def request_id(self) -> str | None:
-        """Teams sends a retried activity again with the same id."""
-        activity_id = self.context.activity.id
-        return f"teams:{activity_id}" if activity_id else None
+        """Teams sends a retried activity again with the same id. A form is one card: pressed
+        twice (two activities), it is still one submission, as Slack's view submission is one
+        trigger, so it counts by the card it was on (unless the first had errors to fix)."""
+        activity = self.context.activity
+        if self.reply_replaces_card and self.card_id:
+            return f"teams-form:{activity.conversation.id}:{self.card_id}"
+        return f"teams:{activity.id}" if activity.id else None
 
     async def open_form(self, form: Form) -> bool:
         await self.bot.send_activity(self.context, form_activity(form), private=True)
@@ -304,13 +448,21 @@ class TeamsSurface:
         return reply
 
     async def update_source(self, reply: Reply) -> None:
-        if self.card_id:
+        if self.in_invoke:
+            self.updated = reply
+        elif self.card_id:
             await self.bot.update_card(self.context, self.card_id, reply)
 
     async def reply(self, reply: Reply, files: list[FileAttachment],
                     form: Form | None) -> None:
         if files:
             reply = await self.with_file_links(reply, files)
+        if (self.quiet_unless_trouble and not files
+                and reply.tone not in (Tone.ERROR, Tone.WARNING)):
+            return
+        if self.in_invoke and self.reply_replaces_card:
+            self.replaced = render.card(reply)
+            return
         if self.card_id and self.reply_replaces_card and await self.bot.update_card(
             self.context, self.card_id, reply
         ):
@@ -359,17 +511,36 @@ class TeamsPoster:
         self.anonymous = anonymous
 
     async def post(self, link: ChannelLink, reply: Reply,
-                   delivery_key: str | None = None) -> None:
+                   delivery_key: str | None = None) -> str | None:
+        """A new post in the channel; its activity id, to update it later."""
         # `delivery_key` is not carried: Teams messages have no metadata a bot can search for,
         # so a crash between the post and its record can still repeat it (README).
+        async def send(context: TurnContext) -> str | None:
+            return (await context.send_activity(reply_activity(reply))).id
+
+        return await self._in_channel(link, send)
+
+    async def edit(self, link: ChannelLink, message_ref: str, reply: Reply) -> None:
+        """Bring a card posted earlier up to date (updateActivity), for everyone who sees it."""
+        async def update(context: TurnContext) -> None:
+            activity = reply_activity(reply)
+            activity.id = message_ref
+            await context.update_activity(activity)
+
+        await self._in_channel(link, update)
+
+    async def _in_channel(self, link: ChannelLink,
+                          act: Callable[[TurnContext], Awaitable[T]]) -> T:
+        """Run `act` in the linked channel's conversation; DeliveryError on any failure."""
         name = link.channel_name or "the linked Teams channel"
         reference = self._reference(link, name)
         failures: list[BaseException] = []
+        results: list[T] = []
 
-        async def send(context: TurnContext) -> None:
+        async def run(context: TurnContext) -> None:
             # Caught here: the adapter would otherwise hand it to on_turn_error.
             try:
-                await context.send_activity(reply_activity(reply))
+                results.append(await act(context))
             except Exception as error:
                 failures.append(error)
 
@@ -378,11 +549,13 @@ class TeamsPoster:
         # reply to an activity that does not exist.
         continuation.id = None
         try:
-            await self._continue(continuation, send)
+            await self._continue(continuation, run)
         except Exception as error:  # token or connection trouble before the send
             failures.append(error)
-        if failures:
-            raise self._delivery_error(failures[0], name) from None
+        if failures or not results:
+            raise self._delivery_error(failures[0] if failures else RuntimeError("no turn"),
+                                       name) from None
+        return results[0]
 
     async def _continue(self, continuation: Activity, send: Any) -> None:
         if self.anonymous:

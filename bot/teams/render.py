@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, assert_never
 
-from handlers.forms import FieldKind, Form, FormField, FormValues
-from handlers.replies import Button, Link, Reply, Section, Tone
+from handlers.forms import Choice, FieldKind, Form, FormField, FormValues
+from handlers.replies import Button, Fact, Link, Person, Reply, Section, Tone
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -75,7 +75,7 @@ def markdown(text: str) -> str:
     for match in _CODE.finditer(text):
         parts.append(_escape_inline(text[last:match.start()]))
         if match.group(1).strip():
-            parts.append(f"**{_escape_inline(match.group(1))}**")
+            parts.append(f"**{_escape_inline(_command(match.group(1)))}**")
         last = match.end()
     parts.append(_escape_inline(text[last:]))
     return _escape_line_starts("".join(parts))
@@ -83,7 +83,17 @@ def markdown(text: str) -> str:
 
 def plain(text: str) -> str:
     """Text for places that show no Markdown (button titles, input labels, notifications)."""
-    return _CODE.sub(r"\1", text)
+    return _CODE.sub(lambda m: _command(m.group(1)), text)
+
+
+# A command in a code span, as the core writes it for a platform with slash commands
+# ("`/partnership digest East Barnet`", in a digest that goes to Slack and Teams alike): in
+# Teams there are none, so the command is shown as it is typed there, without the slash.
+_SLASH_COMMAND = re.compile(r"^/(?=[a-z])")
+
+
+def _command(text: str) -> str:
+    return _SLASH_COMMAND.sub("", text)
 
 
 def _text(text: str, **extra: Any) -> Element:
@@ -160,12 +170,15 @@ def _more(hidden: int, link: str | None) -> Element:
 
 
 def _actions(buttons: Sequence[Button]) -> list[Element]:
+    """Buttons as Universal Actions (Action.Execute): a press comes back as an invoke, which
+    answers with the card brought up to date, for everyone who sees it (bot/teams/app.py)."""
     sets = []
     for start in range(0, len(buttons), MAX_ACTIONS_PER_SET):
         sets.append({"type": "ActionSet", "actions": [
             {
-                "type": "Action.Submit",
+                "type": "Action.Execute",
                 "title": plain(b.label)[:80],
+                "verb": b.data.kind,
                 "data": {SUBMIT_KIND: KIND_ACTION, "actionId": b.data.kind,
                          "value": b.data.pack()},
                 **({"style": BUTTON_STYLE[b.style]} if b.style in BUTTON_STYLE else {}),
@@ -197,7 +210,7 @@ def _section_elements(index: int, section: Section, cuts: Cuts) -> list[Element]
     shown = cuts.shown((index, "facts"), section.facts)
     if shown:
         elements.append({"type": "FactSet", "facts": [
-            {"title": markdown(cuts.clip(f.label)), "value": markdown(cuts.clip(f.plain_value()))}
+            {"title": markdown(cuts.clip(f.label)), "value": _fact_value(f, cuts)}
             for f in section.facts[:shown]
         ]})
     if shown < len(section.facts):
@@ -208,6 +221,48 @@ def _section_elements(index: int, section: Section, cuts: Cuts) -> list[Element]
         elements.append(_more(len(section.buttons) - shown, link))
     elements.extend(_links(section.links))
     return elements
+
+
+# --- mentions -------------------------------------------------------------------------------
+
+
+TEAMS = "teams"
+
+
+def mention_text(person: Person) -> str | None:
+    """How a Teams user named in a reply is written in the card (`<at>name</at>`, with its
+    entity beside the body, see `_with_mentions`); None for anyone else (shown by name)."""
+    if person.platform != TEAMS or not person.user_id or not person.name:
+        return None
+    return f"<at>{_escape_inline(person.name)}</at>"
+
+
+def _fact_value(fact: Fact, cuts: Cuts) -> str:
+    people = ", ".join(mention_text(p) or markdown(p.plain()) for p in fact.people)
+    value = markdown(cuts.clip(fact.value)) if fact.value else ""
+    return " ".join(part for part in (people, value) if part)
+
+
+def _with_mentions(card: Element, reply: Reply) -> Element:
+    """The card with a mention entity for each Teams user named in it, so Teams shows a real
+    mention (and tells them); the entity's text is exactly what the card says."""
+    shown = json.dumps(card["body"], ensure_ascii=False)
+    entities: list[Element] = []
+    seen: set[tuple[str, str]] = set()
+    for section in reply.sections:
+        for fact in section.facts:
+            for person in fact.people:
+                text = mention_text(person)
+                if text is None or person.user_id is None:
+                    continue
+                if (text, person.user_id) in seen or json.dumps(text)[1:-1] not in shown:
+                    continue
+                seen.add((text, person.user_id))
+                entities.append({"type": "mention", "text": text,
+                                 "mentioned": {"id": person.user_id, "name": person.name}})
+    if entities:
+        card["msteams"] = {**card.get("msteams", {}), "entities": entities}
+    return card
 
 
 def _card(body: list[Element]) -> Element:
@@ -263,8 +318,41 @@ def too_long_card() -> Element:
 
 
 def card(reply: Reply) -> Element:
-    """The reply as one Adaptive Card, through the size guard."""
-    return fit(reply, _reply_card, _reply_lists(reply), too_long_card)
+    """The reply as one Adaptive Card, through the size guard, with its people mentioned."""
+    return _with_mentions(fit(reply, _reply_card, _reply_lists(reply), too_long_card), reply)
+
+
+# The verb of the home card's refresh: Teams asks for the card again each time it is shown.
+HOME_VERB = "home.refresh"
+ORIGIN_HOME = "home"
+
+
+def home_card(reply: Reply, user_id: str | None) -> Element:
+    """The person's home (handlers/home.py) as a card that Teams refreshes whenever it is
+    opened (`refresh` with an Action.Execute), and whose buttons say they were pressed on it,
+    so the answer to one is the home brought up to date."""
+    content = card(reply)
+    for action in _all_executes(content):
+        action["data"]["origin"] = ORIGIN_HOME
+    content["refresh"] = {
+        "action": {"type": "Action.Execute", "verb": HOME_VERB,
+                   "data": {SUBMIT_KIND: ORIGIN_HOME}},
+        **({"userIds": [user_id]} if user_id else {}),
+    }
+    return content
+
+
+def _all_executes(node: Any) -> list[Element]:
+    found: list[Element] = []
+    if isinstance(node, dict):
+        if node.get("type") == "Action.Execute" and isinstance(node.get("data"), dict):
+            found.append(node)
+        for value in node.values():
+            found.extend(_all_executes(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_all_executes(item))
+    return found
 
 
 def summary(reply: Reply) -> str:
@@ -335,12 +423,21 @@ def _input(index: int, form_field: FormField, cuts: Cuts) -> Element:
 MULTIPLE_VALUES = (FieldKind.MULTI_SELECT, FieldKind.USERS, FieldKind.CHECKBOXES)
 
 
-def _form_card(form: Form, cuts: Cuts) -> Element:
+def _form_card(form: Form, cuts: Cuts, errors: dict[str, str] | None = None) -> Element:
     body: list[Element] = [_text(markdown(form.title), weight="Bolder", size="Medium")]
+    if errors:
+        body.append(_text(TONE_MARK[Tone.ERROR] + ("Please fix this and send it again."
+                                                   if len(errors) == 1 else
+                                                   "Please fix these and send it again."),
+                          color="Attention", weight="Bolder"))
     if form.intro:
         body.append(_text(markdown(cuts.clip(form.intro)), isSubtle=True))
     for index, form_field in enumerate(form.fields):
         body.append(_input(index, form_field, cuts))
+        if errors and form_field.name in errors:
+            # Beside its field, as a Slack modal shows it.
+            body.append(_text(markdown(errors[form_field.name]), color="Attention",
+                              size="Small", spacing="None"))
         shown = cuts.shown((index, "choices"), form_field.choices)
         if shown < len(form_field.choices):
             body.append(_text(
@@ -357,20 +454,63 @@ def _form_card(form: Form, cuts: Cuts) -> Element:
         "fields": {input_id(i): f.name for i, f in enumerate(form.fields)},
         "labels": {f.name: plain(f.label) for f in form.fields},
         "multi": [f.name for f in form.fields if f.kind in MULTIPLE_VALUES],
+        # The form as shown, so that a submission with problems comes back as this card again
+        # with each problem beside its field and what was typed kept.
+        FORM_SPEC: _spec(form, cuts),
     }
     body.append({"type": "ActionSet", "actions": [
-        {"type": "Action.Submit", "title": plain(form.submit_label), "style": "positive",
-         "data": data},
+        {"type": "Action.Execute", "title": plain(form.submit_label), "style": "positive",
+         "verb": form.form_id, "data": data},
     ]})
     return _card(body)
 
 
-def form_card(form: Form) -> Element:
+FORM_SPEC = "form"
+
+
+def _spec(form: Form, cuts: Cuts) -> Element:
+    return {"title": form.title, "submit": form.submit_label, "intro": form.intro,
+            "fields": [{"name": f.name, "label": f.label, "kind": f.kind.value,
+                        "required": f.required, "hint": f.hint,
+                        "placeholder": f.placeholder, "max_length": f.max_length,
+                        "choices": [[c.label, c.value] for c in
+                                    f.choices[:cuts.shown((index, "choices"), f.choices)]]}
+                       for index, f in enumerate(form.fields)]}
+
+
+def form_card(form: Form, errors: dict[str, str] | None = None) -> Element:
     """A form as a card with inputs, through the size guard (long choice lists are cut, and
-    say so); its submit button carries the form id and context back."""
-    lists = {(index, "choices"): (len(f.choices), 40 + _average_length(f.choices))
+    say so); its submit button carries the form id and context back. With `errors`, each
+    problem is shown beside its field."""
+    lists = {(index, "choices"): (len(f.choices), 80 + 2 * _average_length(f.choices))
              for index, f in enumerate(form.fields) if f.choices}
-    return fit(form, _form_card, lists, too_long_card)
+    return fit(form, lambda shown, cuts: _form_card(shown, cuts, errors), lists, too_long_card)
+
+
+def form_again(submitted: dict[str, Any]) -> Form | None:
+    """The form a submission came from, filled in with what was sent (None if the card did
+    not carry its form: one posted before it did, or a forged submission)."""
+    spec = submitted.get(FORM_SPEC)
+    if not isinstance(spec, dict):
+        return None
+    values = form_values(submitted)
+    try:
+        fields = [FormField(
+            name=str(f["name"]), label=str(f["label"]), kind=FieldKind(f["kind"]),
+            required=bool(f.get("required")), hint=f.get("hint"),
+            placeholder=f.get("placeholder"), max_length=f.get("max_length"),
+            choices=tuple(Choice(str(label), str(value)) for label, value in f["choices"]),
+            initial=_initial(values.get(str(f["name"]))),
+        ) for f in spec["fields"]]
+        return Form(form_id=str(submitted.get("formId", "")), title=str(spec["title"]),
+                    fields=fields, submit_label=str(spec.get("submit") or "Save"),
+                    intro=spec.get("intro"), context=str(submitted.get("context", "")))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _initial(value: str | list[str] | None) -> str | tuple[str, ...] | None:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def form_values(submitted: dict[str, Any]) -> FormValues:

@@ -4,8 +4,9 @@ schools, members, CPD coverage, walks and meetings; files at personal links.
 Every partnership page checks membership with the rule the chat commands use
 (handlers.lookup.membership), so a page shows exactly what its viewer could ask for in chat;
 a walk's notes included, for members only. A partnership's pages are listed in SECTIONS: the
-meeting cycle's actions, minutes and the termly report (issue 15) are added there as further
-pages, the report with the print style sheet (A4) every page already carries."""
+meeting cycle's actions and minutes (issue 15) are added there as further pages. The termly
+report is one: drawn from the same `ReportData` as the chat command's files, printable (A4,
+the print style sheet every page carries), with the PDF, spreadsheet and CSV to download."""
 
 from __future__ import annotations
 
@@ -36,15 +37,32 @@ from bot.web.app import (
 from handlers import digest
 from handlers.calendar import meeting_calendar
 from handlers.chart import coverage_png
-from handlers.cpd import format_hours
+from handlers.cpd import attendance_words, format_hours
 from handlers.dates import TimeRange, format_date, format_time_range
 from handlers.lookup import membership
 from handlers.meetings import ANSWER_LABELS, timezone_of
 from handlers.partnership import KIND_LABELS
-from handlers.schoolyear import Term, school_term, school_year_start, short_date
-from storage import digests, learning, queries, web_access, web_pages
+from handlers.report_files import (
+    CSV_TYPE,
+    PDF_TYPE,
+    XLSX_TYPE,
+    about,
+    csv_bytes,
+    file_stem,
+    key_figures,
+    notes,
+    pdf,
+    period_text,
+    report_tables,
+    shown,
+    xlsx,
+)
+from handlers.schoolyear import previous_term, school_term, school_year_start, short_date
+from storage import actions, digests, learning, queries, reports, web_access, web_pages
 from storage.models import (
     AccessRole,
+    Action,
+    ActionStatus,
     LearningWalk,
     Meeting,
     MeetingStatus,
@@ -72,6 +90,7 @@ SECTIONS = (
     PageLink("CPD coverage", "/cpd"),
     PageLink("Learning walks", "/walks"),
     PageLink("Meetings", "/meetings"),
+    PageLink("Termly report", "/report"),
 )
 
 
@@ -140,7 +159,10 @@ async def sign_in_page(request: web.Request) -> web.Response:
     if state is not LinkState.GOOD or link is None:
         raise _link_problem(state)
     return render(request, "signin.html", name=link.user_name, token=token,
-                  current=await viewer(request))
+                  query=request.query_string, current=await viewer(request))
+
+
+_QUERY_VALUE = re.compile(r"[0-9-]{1,12}")
 
 
 async def sign_in(request: web.Request) -> web.StreamResponse:
@@ -153,6 +175,13 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     if state is not LinkState.GOOD or link is None or cookie is None:
         raise _link_problem(state)
     target = f"{PREFIX}/p/{link.partnership_id}" if link.partnership_id else f"{PREFIX}/"
+    if link.partnership_id and request.query.get("open") == "report":
+        # A link from a report's reply lands on that report (dates and school as given; the
+        # page checks them). Only this one page of the link's own partnership: no redirect
+        # goes anywhere else.
+        report = {k: v for k in ("from", "to", "school")
+                  if (v := request.query.get(k, "")) and _QUERY_VALUE.fullmatch(v)}
+        target += f"/report?{urlencode(report)}" if report else "/report"
     response = _see_other(target)
     set_session_cookie(response, request, cookie)
     return response
@@ -253,10 +282,6 @@ class Period:
         return urlencode({"from": self.first.isoformat(), "to": self.last.isoformat()})
 
 
-def _previous_term(term: Term) -> Term:
-    return school_term(term.start - timedelta(days=1))
-
-
 def _period(request: web.Request, today: date) -> Period:
     term = school_term(today)
     start, end = request.query.get("from"), request.query.get("to")
@@ -281,7 +306,7 @@ def _period(request: web.Request, today: date) -> Period:
 
 def _periods(today: date) -> list[Period]:
     this = school_term(today)
-    last = _previous_term(this)
+    last = previous_term(this)
     year = school_year_start(today)
     return [Period(this.start, this.end, f"This term ({this.name})", ""),
             Period(last.start, last.end, f"Last term ({last.name})", ""),
@@ -311,6 +336,9 @@ async def coverage(request: web.Request) -> web.Response:
         request, "coverage.html", who=who, period=period, periods=_periods(today),
         themes=themes, totals=totals, sessions=sessions, schools=schools, grid=grid,
         hours=lambda total: format_hours(total.minutes) if total.minutes else "–",
+        attendance=lambda total: attendance_words(
+            total.sessions - total.without_schools, total.without_schools,
+            total.attendees_without_schools),
         first=page * PAGE_SIZE + 1, pager=_pager(request, page, schools.more),
         chart=bool(sessions and schools.total), **_context(partnership, "/cpd"))
 
@@ -356,18 +384,24 @@ class StepState:
     text: str
 
 
-def step_state(walk: LearningWalk, today: date) -> StepState:
-    if walk.next_steps is None:
+def step_state(walk: LearningWalk, steps: Sequence[Action], today: date) -> StepState:
+    """The state of a walk's next steps (its actions): open, overdue or done."""
+    if not steps:
         return StepState("", "none recorded")
-    if walk.done_at is not None:
-        done = short_date(walk.done_at.astimezone(LONDON).date())
-        return StepState("done", f"done {done}" + (f" by {walk.done_by}" if walk.done_by
-                                                    else ""))
-    parts = [walk.owner_name or ""] if walk.owner_name else []
-    if walk.due_on is not None:
-        parts.append(f"due {short_date(walk.due_on)}")
-    overdue = walk.due_on is not None and walk.due_on < today
-    return StepState("overdue" if overdue else "open", ", ".join(parts) or "no owner or date")
+    open_ = [a for a in steps if a.status == ActionStatus.OPEN.value]
+    if not open_:
+        done = [a.closed_at for a in steps if a.closed_at is not None]
+        when = f" {short_date(max(done).astimezone(LONDON).date())}" if done else ""
+        by = {a.closed_by_name for a in steps if a.closed_by_name}
+        return StepState("done", f"done{when}" + (f" by {', '.join(sorted(by))}" if by else ""))
+    parts = []
+    for a in open_:
+        bits = [a.owner_name or ""] if a.owner_name else []
+        if a.due_on is not None:
+            bits.append(f"due {short_date(a.due_on)}")
+        parts.append(", ".join(bits) or "no owner or date")
+    overdue = any(a.due_on is not None and a.due_on < today for a in open_)
+    return StepState("overdue" if overdue else "open", "; ".join(parts))
 
 
 async def walks(request: web.Request) -> web.Response:
@@ -381,13 +415,16 @@ async def walks(request: web.Request) -> web.Response:
         found = await web_pages.walks_page(session, partnership.id, before, open_only,
                                            PAGE_SIZE)
         tally = await learning.walk_counts(session, [partnership.id], None, None, today)
+        steps = await actions.actions_of_walks(session, [r[0].id for r in found.rows
+                                                         if r[0].id is not None])
     older = None
     if found.more:
         last = found.rows[-1][0]
         older = f"?{urlencode({**request.query, 'before': f'{last.walked_on}.{last.id}'})}"
     return render(request, "walks.html", who=who, rows=found.rows, tally=tally,
                   open_only=open_only, older=older, first_page=before is None,
-                  state=lambda w: step_state(w, today), short_date=short_date,
+                  state=lambda w: step_state(w, steps.get(w.id, []), today),
+                  short_date=short_date,
                   **_context(partnership, "/walks"))
 
 
@@ -403,9 +440,11 @@ async def walk_page(request: web.Request) -> web.Response:
             raise PageError(404, "There is no such walk in this partnership.",
                             "Its walks are listed on the Learning walks page.")
         walkers = (await learning.walkers_of(session, [walk_id])).get(walk_id, [])
+        steps = await actions.actions_of_walk(session, walk_id)
     walk, school = found
     return render(request, "walk.html", who=who, walk=walk, school=school, walkers=walkers,
-                  state=step_state(walk, today), format_date=format_date,
+                  state=step_state(walk, steps, today), steps=steps,
+                  format_date=format_date,
                   removed=walk.notes_removed_at is not None, **_context(partnership, "/walks"))
 
 
@@ -499,6 +538,72 @@ async def meeting_invite(request: web.Request) -> web.Response:
                      f"meeting-{meeting.id}-{local:%Y-%m-%d}.ics")
 
 
+# --- the termly report ----------------------------------------------------------------------
+
+
+def _report_period(request: web.Request, today: date) -> reports.ReportPeriod:
+    """The period asked for (this term by default), named as a term where it is one."""
+    period = _period(request, today)
+    term = school_term(period.first)
+    if (term.start, term.end) == (period.first, period.last):
+        return reports.ReportPeriod(term.start, term.end, term.name)
+    return reports.ReportPeriod(period.first, period.last, period.label)
+
+
+async def _report(request: web.Request) -> tuple[Viewer, Partnership, reports.ReportData]:
+    """The report the address asks for (a period, and perhaps one of the partnership's
+    schools), for a member of the partnership."""
+    who = await signed_in(request)
+    period = _report_period(request, who.caller.now.astimezone(LONDON).date())
+    school_text = request.query.get("school", "")
+    async with config(request).db.session() as session:
+        partnership = await _partnership(request, session, who)
+        assert partnership.id is not None
+        school = None
+        if school_text:
+            school = await learning.school_in_partnership(
+                session, partnership.id, _int(school_text, "school"))
+            if school is None:
+                raise PageError(404, "There is no such school in this partnership.",
+                                "Choose one of its schools on the report's page.")
+        data = await reports.build(session, partnership, school, period, who.caller.now)
+    return who, partnership, data
+
+
+def _report_query(data: reports.ReportData, school_id: str) -> str:
+    query = {"from": data.period.first.isoformat(), "to": data.period.last.isoformat()}
+    if school_id:
+        query["school"] = school_id
+    return urlencode(query)
+
+
+async def report_page(request: web.Request) -> web.Response:
+    who, partnership, data = await _report(request)
+    today = who.caller.now.astimezone(LONDON).date()
+    this = school_term(today)
+    terms = [this, previous_term(this), previous_term(previous_term(this))]
+    query = _report_query(data, request.query.get("school", ""))
+    async with config(request).db.session() as session:
+        assert partnership.id is not None
+        schools = await queries.schools_of(session, partnership.id)
+    return render(request, "report.html", who=who, data=data, tables=report_tables(data),
+                  figures=key_figures(data), notes=notes(data), as_of=format_date(data.as_of),
+                  made=dict(about(data))["Made"], period=period_text(data), query=query,
+                  terms=terms, schools=schools, chosen=request.query.get("school", ""),
+                  shown=shown,
+                  **_context(partnership, "/report"))
+
+
+async def report_file(request: web.Request) -> web.Response:
+    """The report as a PDF, spreadsheet or CSV, drawn off the event loop."""
+    _, _, data = await _report(request)
+    kind = request.match_info["kind"]
+    draw, mimetype = {"pdf": (pdf, PDF_TYPE), "xlsx": (xlsx, XLSX_TYPE),
+                      "csv": (csv_bytes, CSV_TYPE)}[kind]
+    content = await asyncio.to_thread(draw, data)
+    return _download(content, mimetype, f"{file_stem(data)}.{kind}")
+
+
 # --- files at personal links ----------------------------------------------------------------
 
 FILE_PROBLEMS = {
@@ -558,4 +663,6 @@ def routes() -> Sequence[web.RouteDef]:
         web.get("/p/{pid}/meetings", meetings),
         web.get(r"/p/{pid}/meetings/{mid:\d+}.ics", meeting_invite),
         web.get("/p/{pid}/meetings/{mid}", meeting_page),
+        web.get("/p/{pid}/report", report_page),
+        web.get(r"/p/{pid}/report.{kind:pdf|xlsx|csv}", report_file),
     ]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
@@ -34,6 +35,10 @@ class ConnectorCall:
     body: dict[str, Any]
     query: dict[str, str]
     headers: dict[str, str]
+    # When it arrived (time.monotonic), to check the pace of posts.
+    at: float = field(default_factory=time.monotonic)
+    # The id the connector gave the new activity (None when it refused it).
+    new_id: str | None = None
 
     @property
     def card(self) -> dict[str, Any]:
@@ -132,7 +137,8 @@ class FakeConnector:
             headers = {"Retry-After": "3"} if status == 429 else None
             return web.json_response({"error": {"code": "Failed", "message": "scripted"}},
                                      status=status, headers=headers)
-        return web.json_response({"id": f"1:bot-activity-{next(self._ids)}"})
+        call.new_id = f"1:bot-activity-{next(self._ids)}"
+        return web.json_response({"id": call.new_id})
 
     async def _send(self, request: web.Request) -> web.Response:
         response = await self._record(SEND, request)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from handlers.context import Caller, Platform
 from handlers.dispatch import run_command
 from handlers.replies import Outcome, Tone
 from storage.db import Database
+from storage.models import Action
 
 
 def slack_person(name: str, user_id: str, *, workspace: str = "T0001",
@@ -50,3 +51,12 @@ async def set_up_partnerships(db: Database) -> None:
 async def count(db: Database, table: type) -> int:
     async with db.session() as session:
         return int((await session.exec(select(func.count()).select_from(table))).one())
+
+
+async def walk_steps(db: Database, walk_id: int | None = None) -> list[Action]:
+    """The actions (next steps) of every walk, or of one, in the order they were made."""
+    async with db.session() as session:
+        query = select(Action).where(col(Action.walk_id).is_not(None))
+        if walk_id is not None:
+            query = query.where(Action.walk_id == walk_id)
+        return list((await session.exec(query.order_by(col(Action.id)))).all())

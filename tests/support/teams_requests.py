@@ -65,6 +65,27 @@ class TeamsClientSim:
         activity["value"] = value
         return activity
 
+    def card_action(self, data: dict[str, Any], verb: str = "",
+                    where: str = "channel") -> dict[str, Any]:
+        """An Action.Execute pressed on a card (or a card's refresh), as the invoke Teams sends:
+        in the channel, the group chat or a personal chat."""
+        base = {"channel": "card_submit.json", "group chat": "group_chat_mention.json",
+                "personal": "personal_message.json"}[where]
+        activity = fixture(base)
+        activity.pop("text", None)
+        activity.pop("value", None)
+        activity.update(type="invoke", name="adaptiveCard/action", replyToId=CARD_ID,
+                        value={"action": {"type": "Action.Execute", "verb": verb,
+                                          "data": data}, "trigger": "manual"})
+        return activity
+
+    async def invoke(self, activity: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Send an invoke; the HTTP status and the invoke response's body."""
+        activity = {**activity, "serviceUrl": self.service_url}
+        async with self.session.post(self.messages_url, json=activity) as response:
+            body = await response.json(content_type=None) if response.status == 200 else {}
+            return response.status, body or {}
+
     async def post(self, activity: dict[str, Any],
                    headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
         activity = {**activity, "serviceUrl": self.service_url}
