@@ -38,7 +38,10 @@ class Surface(Protocol):
 async def present(outcome: Outcome, surface: Surface, delivery: Delivery) -> None:
     """Show `outcome` to the person who asked, through `surface`."""
     if outcome.repeated:
-        return  # it ran before, and was shown then
+        # It ran before and was shown then: nothing is posted, opened or sent again; the person
+        # is only told that it was already done.
+        await surface.reply(outcome.reply, [], None)
+        return
     # A form is opened first: Slack's trigger_id lives only about three seconds. The form
     # then stands for the reply; what else the outcome changed (a card) is still shown.
     if outcome.form is not None and await surface.open_form(outcome.form):

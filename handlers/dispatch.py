@@ -31,7 +31,7 @@ from handlers.context import Caller
 from handlers.errors import CommandError
 from handlers.forms import FieldErrors, FormValues
 from handlers.parsing import ParseError
-from handlers.replies import Attachment, ChannelPost, Outcome, Reply, Skip
+from handlers.replies import Attachment, ChannelPost, Outcome, Reply, Section, Skip
 from handlers.reply_codec import QUEUED_POST_KIND, render_queued
 from storage import dedupe
 from storage.db import UNAVAILABLE, Database, NoTimeLeft, value_out_of_range, wrote
@@ -163,6 +163,20 @@ async def files_by_link(db: Database, caller: Caller, files: list[Attachment]) -
                           lambda session: web.personal_files(files, caller, session))
 
 
+async def _seen(db: Database, request_id: str) -> bool:
+    try:
+        return await dedupe.seen(db, request_id)
+    except UNAVAILABLE:
+        return False
+
+
+def already_done() -> Outcome:
+    """The answer to a request the platform sent again after it had run (a retry, a replay)."""
+    return Outcome(Reply(title="Already done.", sections=[Section(lines=[
+        "I had this request already and did it once, so nothing was repeated."])]),
+        repeated=True)
+
+
 class _Repeated(Exception):
     """The platform sent this request before and it already ran."""
 
@@ -192,7 +206,7 @@ async def _guarded(
         return await db.within(unit_of_work)
     except _Repeated:
         log.info("skipped a repeated request in %s", what)
-        return Outcome(Reply(title="Already done."), repeated=True)
+        return already_done()
     except reraise:
         raise
     except ParseError as error:
@@ -200,6 +214,11 @@ async def _guarded(
     except CommandError as error:
         return Outcome(error.reply)
     except IntegrityError:
+        if request_id is not None and await _seen(db, request_id):
+            # The same request running alongside its retry: the other copy did the work, and
+            # this one tripped on what it wrote before reaching the claim.
+            log.info("skipped a repeated request in %s (it ran alongside)", what)
+            return already_done()
         # Two people made the same change at the same moment; the other one won.
         log.warning("integrity conflict in %s", what)
         return Outcome(Reply.error(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlmodel import col
@@ -33,6 +33,14 @@ async def claim(session: AsyncSession, key: str) -> bool:
     result = await (await session.connection()).execute(statement)
     assert isinstance(result, CursorResult)
     return result.rowcount == 1
+
+
+async def seen(db: Database, key: str) -> bool:
+    """Whether `key` was claimed by a request that has committed."""
+    async with db.engine.connect() as conn:
+        found = await conn.execute(
+            select(col(RequestSeen.key)).where(col(RequestSeen.key) == key[:120]))
+        return found.first() is not None
 
 
 async def forget_old(db: Database) -> int:

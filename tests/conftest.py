@@ -29,13 +29,23 @@ from bot.scheduler import POLL_SECONDS, Clock, OutboxScheduler, system_clock
 from bot.server import DELIVERY_KEY, SCHEDULER_KEY, build_web_app
 from storage.db import Database
 from storage.types import LONDON, utcnow
-from tests.support.databases import PATIENT, PostgresScratch, empty_tables, postgres_reason
+from tests.support.databases import (
+    PATIENT,
+    PostgresScratch,
+    empty_tables,
+    postgres_reason,
+    without_postgres,
+)
 from tests.support.fake_connector import FakeConnector
 from tests.support.fake_slack import CLIENT_ID, CLIENT_SECRET, DEFAULT_BOT_TOKEN, FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET, SlackClientSim, signed_headers
 from tests.support.teams_requests import TeamsClientSim
 
 BACKENDS = ["sqlite", "postgres"]
+
+
+# The Hypothesis seed of the run: tests/support/seeds.py.
+pytest_plugins = ["tests.support.seeds"]
 
 
 @pytest.hookimpl(trylast=True)
@@ -154,7 +164,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path,
         await database.upgrade()
     else:
         if postgres is None:
-            pytest.skip(getattr(pytest, "postgres_skip_reason", "no PostgreSQL"))
+            without_postgres(getattr(pytest, "postgres_skip_reason", "no PostgreSQL"))
         database = Database(postgres.url, timeouts=PATIENT)
         await empty_tables(database)
     yield database

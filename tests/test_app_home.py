@@ -100,6 +100,7 @@ async def test_opening_home_publishes_the_week_and_its_buttons_work_in_place(
     assert (update.body["channel"], update.body["ts"]) == (CHANNEL, await card_ts(bot))
     assert "Going: Steve" in json.dumps(update.body["blocks"])
     # Success needs no message of its own: the tab shows it.
+    await bot.fake.quiet()
     assert bot.fake.of("chat.postEphemeral") == []
 
     await bot.slack.interaction(press(button(home, "Mark done")))

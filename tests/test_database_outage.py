@@ -9,7 +9,7 @@ import pytest
 
 from storage.db import Database
 from tests.conftest import running_bot
-from tests.support.databases import PostgresScratch, empty_tables
+from tests.support.databases import PostgresScratch, empty_tables, without_postgres
 from tests.support.fake_slack import FakeSlack
 from tests.support.tcp_proxy import CuttableProxy
 
@@ -18,7 +18,7 @@ async def test_database_stopping_mid_request(postgres: PostgresScratch | None,
                                              fake_slack: FakeSlack,
                                              caplog: pytest.LogCaptureFixture) -> None:
     if postgres is None:
-        pytest.skip(getattr(pytest, "postgres_skip_reason", "no PostgreSQL"))
+        without_postgres(getattr(pytest, "postgres_skip_reason", "no PostgreSQL"))
     target = urlsplit(postgres.url)
     proxy = CuttableProxy(target.hostname or "127.0.0.1", target.port or 5432)
     await proxy.start()

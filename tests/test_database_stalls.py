@@ -18,7 +18,7 @@ import pytest
 from storage import queries
 from storage.db import Database, DatabaseTimeouts
 from tests.conftest import FakeClock, RunningBot, running_bot
-from tests.support.databases import PATIENT, PostgresScratch, empty_tables
+from tests.support.databases import PATIENT, PostgresScratch, empty_tables, without_postgres
 from tests.support.fake_slack import FakeSlack
 from tests.support.tcp_proxy import CuttableProxy
 from tests.support.when import day_ahead, day_before
@@ -33,7 +33,7 @@ SAID = "can't reach my database just now, so nothing was saved"
 @pytest.fixture
 async def proxy(postgres: PostgresScratch | None) -> AsyncIterator[CuttableProxy]:
     if postgres is None:
-        pytest.skip(getattr(pytest, "postgres_skip_reason", "no PostgreSQL"))
+        without_postgres(getattr(pytest, "postgres_skip_reason", "no PostgreSQL"))
     target = urlsplit(postgres.url)
     running = CuttableProxy(target.hostname or "127.0.0.1", target.port or 5432)
     await running.start()

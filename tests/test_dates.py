@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +16,7 @@ from handlers.dates import (
     format_date,
     format_time_range,
     parse_date,
+    parse_time_of_day,
     parse_when,
 )
 from storage.types import LONDON
@@ -344,3 +345,13 @@ def test_formatted_dates_read_back(d: date) -> None:
     assert parse_date(format_date(d), TODAY) == d
     assert parse_date(f"{d.day}/{d.month}/{d.year}", TODAY) == d
     assert parse_date(d.isoformat(), TODAY) == d
+
+
+def test_times_of_day_at_the_edges() -> None:
+    assert parse_time_of_day("8.30am") == time(8, 30)
+    assert parse_time_of_day("8:59") == time(8, 59)  # the last minute of the hour
+    assert parse_time_of_day("23:59") == time(23, 59)  # the last of the day
+    assert parse_time_of_day("00:00") == time(0, 0)
+    for wrong in ("8:60", "24:00", "13pm"):
+        with pytest.raises(DateError):
+            parse_time_of_day(wrong)

@@ -157,6 +157,7 @@ async def test_a_quiet_submission_posts_nothing_in_the_channel(
     await bot.slack.interaction(view_submission("walk.log", state, view["private_metadata"]))
     confirmation = (await bot.fake.wait_for("chat.postEphemeral"))[0].body
     assert "Nothing was posted in #heads (quiet)" in shown(confirmation)
+    await bot.fake.quiet()  # a late post would show
     assert len(bot.fake.of("chat.postMessage")) == 1  # only the earlier "now linked"
 
 

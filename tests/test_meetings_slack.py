@@ -240,6 +240,29 @@ async def test_move_sends_an_updated_invite_with_the_same_uid(bot: RunningBot) -
     assert event.decoded("DTSTART").astimezone(LONDON).hour == 15
 
 
+async def test_each_move_and_then_a_cancel_raise_the_sequence_by_one(bot: RunningBot) -> None:
+    """Calendars take an update only when its SEQUENCE is higher than the last they saw: a
+    meeting moved twice, then cancelled, goes 0, 1, 2, 3, under one UID."""
+    await linked_partnership(bot)
+    await command(bot, f"schedule East Barnet Area when: {uk_short(day_ahead(7))}", 3)
+    days = [day_ahead(8), day_ahead(9)]
+    for n, day in enumerate(days, start=4):
+        answer = await command(bot, f"move 1 when: {uk_long(day, '3pm for 1 hour')}", n)
+        assert "Moved East Barnet Area meeting to" in answer
+    answer = await command(bot, "cancel 1 reason: snow closure", 6)
+    assert "Cancelled East Barnet Area meeting" in answer
+
+    sent = [calendar for _, calendar in await invites(bot, 4)]
+    events = [event_of(calendar) for calendar in sent]
+    assert [e["SEQUENCE"] for e in events] == [0, 1, 2, 3]
+    assert len({str(e["UID"]) for e in events}) == 1
+    assert [c["METHOD"] for c in sent] == ["PUBLISH", "PUBLISH", "PUBLISH", "CANCEL"]
+    assert [e.decoded("DTSTART") for e in events[1:3]] == [london(d, 15) for d in days]
+    assert events[3]["STATUS"] == "CANCELLED"
+    async with bot.db.session() as session:
+        assert (await session.exec(select(Meeting))).one().sequence == 3
+
+
 async def test_meeting_schedule_alone_opens_a_form_that_shares_the_commands_checks(
     bot: RunningBot,
 ) -> None:

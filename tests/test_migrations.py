@@ -11,6 +11,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from storage.db import Database
+from storage.schema import migration_heads, stored_revisions
+from tests.support.learning import ok
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -24,8 +26,14 @@ async def test_migrations_match_the_models(db: Database) -> None:
 
 
 async def test_upgrade_twice_is_harmless(db: Database) -> None:
+    await ok(db, "partnership", "create East Barnet Area")
     await db.upgrade()
     await db.upgrade()
+    async with db.engine.connect() as conn:
+        assert await stored_revisions(conn) == migration_heads()
+        assert await conn.run_sync(_differences) == []
+        names = (await conn.execute(text("SELECT name FROM partnership"))).scalars().all()
+    assert list(names) == ["East Barnet Area"]  # what was stored stays
 
 
 async def test_0010_keeps_what_refers_to_the_schools_it_rebuilds(tmp_path: Path) -> None:

@@ -12,7 +12,12 @@ from sqlmodel import col, select
 from storage.db import Database
 from storage.models import Member
 from storage.roles import KNOWN_ROLES, canonical_role
-from tests.support.databases import POSTGRES_URL, PostgresScratch, postgres_reason
+from tests.support.databases import (
+    POSTGRES_URL,
+    PostgresScratch,
+    postgres_reason,
+    without_postgres,
+)
 from tests.support.learning import ANN, BEN, PARTNERSHIP, ok
 
 
@@ -57,7 +62,7 @@ async def test_the_migration_tidies_titles_already_stored(backend: str, tmp_path
     else:
         reason = await postgres_reason()
         if reason is not None:
-            pytest.skip(reason)
+            without_postgres(reason)
         scratch = PostgresScratch()
         await _create_database(scratch)
         database = Database(scratch.url)

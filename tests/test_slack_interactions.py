@@ -21,6 +21,7 @@ async def test_modal_field_errors_are_shown_in_place(bot: RunningBot) -> None:
     answer = await bot.slack.interaction_json(payload)
     assert answer == {"response_action": "errors",
                       "errors": {"school": "Please name the host school."}}
+    await bot.fake.quiet()
     assert bot.fake.of("chat.postEphemeral") == []
 
 

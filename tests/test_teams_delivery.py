@@ -83,10 +83,10 @@ async def test_a_link_without_a_reference_says_how_to_fix_it(db: Database) -> No
     link = ChannelLink(id=1, partnership_id=1, platform="teams", channel_id=CHANNEL_ID,
                        channel_name="Heads")
     poster = _poster(db)
-    with pytest.raises(Exception, match="no way to post in Heads yet"):
+    with pytest.raises(DeliveryError, match="no way to post in Heads yet"):
         await poster.post(link, DIGEST)
     link.conversation_ref = "{not json"
-    with pytest.raises(Exception, match="My address for Heads is damaged"):
+    with pytest.raises(DeliveryError, match="My address for Heads is damaged"):
         await poster.post(link, DIGEST)
 
 

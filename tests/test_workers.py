@@ -26,7 +26,7 @@ from bot.config import ConfigError, Settings
 from bot.workers import POOL_DEFAULT, ConnectionLimits, pool_size_per_worker, workers_for
 from storage.db import Database
 from storage.schema import migration_heads, stored_revisions
-from tests.support.databases import PostgresScratch
+from tests.support.databases import PostgresScratch, without_postgres
 from tests.support.fake_slack import DEFAULT_BOT_TOKEN, FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET, SlackClientSim, signed_headers
 
@@ -77,7 +77,7 @@ async def empty_postgres(postgres: PostgresScratch | None) -> AsyncIterator[str]
     """A new PostgreSQL database with nothing in it (dropped by the run's scratch clean-up
     only if empty; this one is dropped here)."""
     if postgres is None:
-        pytest.skip(getattr(pytest, "postgres_skip_reason", "no PostgreSQL"))
+        without_postgres(getattr(pytest, "postgres_skip_reason", "no PostgreSQL"))
     base, _ = postgres.url.rsplit("/", 1)
     name = f"pb_empty_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(postgres.url.replace("postgresql+asyncpg", "postgresql"))
@@ -149,7 +149,7 @@ async def test_two_workers_share_a_port_survive_a_crash_and_stop_together(
     postgres: PostgresScratch | None, fake_slack: FakeSlack, tmp_path: Path,
 ) -> None:
     if postgres is None:
-        pytest.skip(getattr(pytest, "postgres_skip_reason", "no PostgreSQL"))
+        without_postgres(getattr(pytest, "postgres_skip_reason", "no PostgreSQL"))
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
     env.update(XDG_DATA_HOME=str(tmp_path), SLACK_BOT_TOKEN=DEFAULT_BOT_TOKEN,

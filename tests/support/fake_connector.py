@@ -80,6 +80,16 @@ class FakeConnector:
         async with asyncio.timeout(within), self._arrived:
             await self._arrived.wait_for(predicate)
 
+    async def quiet(self, for_seconds: float = 0.5, within: float = 20.0) -> None:
+        """Wait until no call has arrived for `for_seconds`: for checks that nothing (more) was
+        posted, so a post that comes late is still seen."""
+        async with asyncio.timeout(within):
+            while True:
+                seen = len(self.calls)
+                await asyncio.sleep(for_seconds)
+                if len(self.calls) == seen:
+                    return
+
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)

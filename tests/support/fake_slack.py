@@ -158,6 +158,16 @@ class FakeSlack:
         async with asyncio.timeout(within), self._arrived:
             await self._arrived.wait_for(predicate)
 
+    async def quiet(self, for_seconds: float = 0.5, within: float = 20.0) -> None:
+        """Wait until no call has arrived for `for_seconds`: for checks that nothing (more) was
+        posted, so a post that comes late is still seen."""
+        async with asyncio.timeout(within):
+            while True:
+                seen = len(self.calls)
+                await asyncio.sleep(for_seconds)
+                if len(self.calls) == seen:
+                    return
+
     # -- serving ------------------------------------------------------------------------------
 
     async def start(self, port: int = 0) -> None:
