@@ -380,6 +380,8 @@ async def test_a_form_sent_by_universal_action_comes_back_with_its_errors_in_pla
     assert [status for status, _ in answers] == [200, 200]
     assert "Logged CPD session #1" in card_text(answers[0][1]["value"])
     assert answers[1][1]["type"] == "application/vnd.microsoft.activity.message"
+    await teams_bot.connector.wait_until(
+        lambda: any("Already done." in card_text(r.card) for r in teams_bot.connector.of(REPLY)))
     async with teams_bot.db.session() as session:
         assert len((await session.exec(select(CpdSession))).all()) == 1
 

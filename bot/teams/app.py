@@ -227,6 +227,10 @@ class TeamsBot:
             if result.errors:
                 return await self.form_errors(context, surface, submitted, result.errors)
             assert result.outcome is not None
+            if result.outcome.repeated:
+                # Pressed again: the card already shows the confirmation; keep it, and tell
+                # the person privately that nothing was repeated.
+                surface = TeamsSurface(self, context, in_invoke=in_invoke)
             await present(result.outcome, surface, self.delivery)
             return surface.replaced
         surface = TeamsSurface(self, context)
