@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlparse
 
 import icalendar
@@ -23,7 +23,7 @@ from bot.web.app import CSP
 from handlers.links import AddToCalendar, OpenInBrowser
 from storage import web_access
 from storage.db import Database
-from storage.models import FileLink, Meeting, Partnership, WebLink, WebSession
+from storage.models import Action, FileLink, Meeting, Partnership, WebLink, WebSession
 from storage.retention import housekeeping
 from tests.conftest import FakeClock, RunningBot, free_port, serving
 from tests.conftest import test_settings as slack_settings
@@ -164,7 +164,8 @@ async def test_another_partnerships_pages_are_refused_naming_nothing(
     found = await ids(bot)
     await browser.sign_in(await link_for(bot))
     for path in ("", "/schools", "/members", "/cpd", "/cpd/chart.png", "/walks", "/walks/1",
-                 "/meetings", "/meetings/1", "/meetings/1.ics"):
+                 "/meetings", "/meetings/1", "/meetings/1.ics", "/actions",
+                 "/actions?show=done"):
         status, page, _ = await browser.get(f"/web/p/{found['Hendon Area']}{path}")
         assert status == 403, path
         assert "Hendon" not in page and "Sunnyfields" not in page and "Cy Ng" not in page
@@ -284,6 +285,44 @@ async def test_the_pages_show_the_partnership_cpd_walks_and_meetings(
     assert "attachment" in headers["Content-Disposition"]
     event = icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]
     assert str(event["UID"]) == meeting.uid and str(event["LOCATION"]) == "Monkfrith"
+
+
+async def test_the_actions_page_lists_open_overdue_done_and_mine(
+    bot: RunningBot, browser: Browser,
+) -> None:
+    await set_up(bot)
+    await bot.ask("/partnership", f"action East Barnet Area order the new readers "
+                  f"owner: <@{STEVE}|steve> due: {NEXT_WEEK:%d/%m/%Y}")
+    await bot.ask("/partnership", f"action East Barnet Area book the hall "
+                  f"owner: <@{OTHER}|ben> due: {NEXT_WEEK:%d/%m/%Y}")
+    await bot.ask("/partnership", f"action East Barnet Area send the survey "
+                  f"owner: <@{OTHER}|ben> due: {NEXT_WEEK:%d/%m/%Y}")
+    async with bot.db.session() as session:
+        rows = {a.description: a for a in (await session.exec(select(Action))).all()}
+        overdue, done = rows["book the hall"], rows["send the survey"]
+        overdue.due_on = date(2026, 1, 5)
+        done.status, done.closed_at, done.closed_by_name = "done", datetime.now(UTC), "Ben Day"
+        session.add_all([overdue, done])
+        await session.commit()
+    east = (await ids(bot))["East Barnet Area"]
+    await browser.sign_in(await link_for(bot, "web East Barnet Area"))
+    status, page, _ = await browser.get(f"/web/p/{east}/actions")
+    assert status == 200 and 'aria-current="page">Actions</a>' in page
+    # Open: the walk's next step (its words, for members), typed ones, the overdue one.
+    assert "Share the map" in page and "walk #1 at Danegrove" in page
+    assert "order the new readers" in page and "typed in chat" in page
+    assert "book the hall" in page and "overdue" in page and "send the survey" not in page
+    assert '<th scope="col">Owner</th>' in page
+    status, page, _ = await browser.get(f"/web/p/{east}/actions?show=overdue")
+    assert "book the hall" in page and "order the new readers" not in page
+    status, page, _ = await browser.get(f"/web/p/{east}/actions?show=done")
+    assert "send the survey" in page and "by Ben Day" in page and "book the hall" not in page
+    status, page, _ = await browser.get(f"/web/p/{east}/actions?show=mine")
+    assert "order the new readers" in page and "book the hall" not in page
+    status, page, _ = await browser.get(f"/web/p/{east}/actions?show=everything")
+    assert status == 400
+    status, page, _ = await browser.get(f"/web/p/{east}/actions?page=2")
+    assert status == 200 and "No open actions" in page
 
 
 async def test_open_in_browser_and_add_to_calendar_buttons_give_personal_links(

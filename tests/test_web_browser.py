@@ -271,6 +271,7 @@ PAGES = (("partnerships", "/web/"), ("partnership", "/web/p/{east}"),
          ("coverage", "/web/p/{east}/cpd"), ("walks", "/web/p/{east}/walks"),
          ("walk", "/web/p/{east}/walks/1"), ("meetings", "/web/p/{east}/meetings"),
          ("meeting", "/web/p/{east}/meetings/{meeting}"), ("report", "/web/p/{east}/report"),
+         ("actions", "/web/p/{east}/actions"),
          ("refused", "/web/p/{hendon}"))
 
 

@@ -90,6 +90,7 @@ SECTIONS = (
     PageLink("CPD coverage", "/cpd"),
     PageLink("Learning walks", "/walks"),
     PageLink("Meetings", "/meetings"),
+    PageLink("Actions", "/actions"),
     PageLink("Termly report", "/report"),
 )
 
@@ -448,6 +449,62 @@ async def walk_page(request: web.Request) -> web.Response:
                   removed=walk.notes_removed_at is not None, **_context(partnership, "/walks"))
 
 
+# --- actions --------------------------------------------------------------------------------
+
+ACTION_FILTERS = {"open": "Open", "overdue": "Overdue", "done": "Done", "mine": "Mine (open)"}
+
+
+def action_source(row: actions.ActionRow) -> str:
+    """Where an action came from: a walk's next step, a meeting's item, or typed in chat."""
+    return row.source_label or "typed in chat"
+
+
+def action_text(row: actions.ActionRow) -> str:
+    """The action's words; a walk's next step is the walk's notes, so once the walk's notes are
+    removed (retention) they are not shown here either, as on the walk's page."""
+    if row.walk is not None and row.walk.notes_removed_at is not None:
+        return "(notes removed)"
+    return row.action.description
+
+
+def action_status(row: actions.ActionRow, today: date) -> str:
+    a = row.action
+    if a.status == ActionStatus.OPEN.value and a.due_on is not None and a.due_on < today:
+        return "overdue"
+    if a.status != ActionStatus.OPEN.value and a.closed_at is not None:
+        by = f" by {a.closed_by_name}" if a.closed_by_name else ""
+        return f"{a.status} {short_date(a.closed_at.astimezone(LONDON).date())}{by}"
+    return a.status
+
+
+async def actions_page(request: web.Request) -> web.Response:
+    who = await signed_in(request)
+    today = who.caller.now.astimezone(LONDON).date()
+    show = request.query.get("show", "open")
+    if show not in ACTION_FILTERS:
+        raise PageError(400, "That list of actions is not one there is.",
+                        "Use the page's own links: open, overdue, done or mine.")
+    page = _page_number(request)
+    async with config(request).db.session() as session:
+        partnership = await _partnership(request, session, who)
+        assert partnership.id is not None
+        rows = await actions.action_rows(
+            session, [partnership.id],
+            status=ActionStatus.DONE if show == "done" else ActionStatus.OPEN,
+            owner=(who.caller.platform.value, who.caller.user_id) if show == "mine" else None,
+            due_before=today if show == "overdue" else None,
+            limit=(page + 1) * PAGE_SIZE + 1)
+        counts = await actions.action_counts(session, partnership.id, who.caller.now,
+                                             who.caller.now, today)
+    more = len(rows) > (page + 1) * PAGE_SIZE
+    rows = rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    return render(request, "actions.html", who=who, rows=rows, show=show,
+                  filters=ACTION_FILTERS, overdue=counts.overdue,
+                  pager=_pager(request, page, more), source=action_source, text=action_text,
+                  state=lambda r: action_status(r, today), short_date=short_date,
+                  **_context(partnership, "/actions"))
+
+
 # --- meetings -------------------------------------------------------------------------------
 
 _MEETING_CURSOR = re.compile(r"(\d{1,12})\.(\d{1,12})")
@@ -661,6 +718,7 @@ def routes() -> Sequence[web.RouteDef]:
         web.get("/p/{pid}/walks", walks),
         web.get("/p/{pid}/walks/{wid}", walk_page),
         web.get("/p/{pid}/meetings", meetings),
+        web.get("/p/{pid}/actions", actions_page),
         web.get(r"/p/{pid}/meetings/{mid:\d+}.ics", meeting_invite),
         web.get("/p/{pid}/meetings/{mid}", meeting_page),
         web.get("/p/{pid}/report", report_page),
