@@ -23,7 +23,15 @@ from bot.web.app import CSP
 from handlers.links import AddToCalendar, OpenInBrowser
 from storage import web_access
 from storage.db import Database
-from storage.models import Action, FileLink, Meeting, Partnership, WebLink, WebSession
+from storage.models import (
+    Action,
+    FileLink,
+    Meeting,
+    MeetingMinutes,
+    Partnership,
+    WebLink,
+    WebSession,
+)
 from storage.retention import housekeeping
 from tests.conftest import FakeClock, RunningBot, free_port, serving
 from tests.conftest import test_settings as slack_settings
@@ -323,6 +331,52 @@ async def test_the_actions_page_lists_open_overdue_done_and_mine(
     assert status == 400
     status, page, _ = await browser.get(f"/web/p/{east}/actions?page=2")
     assert status == 200 and "No open actions" in page
+
+
+async def test_the_meeting_page_shows_apologies_apart_and_the_latest_minutes(
+    bot: RunningBot, browser: Browser,
+) -> None:
+    await set_up(bot)
+    async with bot.db.session() as session:
+        meeting = (await session.exec(select(Meeting))).one()
+    await bot.ask("/meeting", f"reply {meeting.id} apologies: Ofsted call", user_id=OTHER,
+                  user_name="Ben Day")
+    east = (await ids(bot))["East Barnet Area"]
+    await browser.sign_in(await link_for(bot, "web East Barnet Area"))
+    status, page, _ = await browser.get(f"/web/p/{east}/meetings/{meeting.id}")
+    assert status == 200 and "Apologies (1)" in page and "Ben Day (Ofsted call)" in page
+    waiting = page[page.index("Yet to reply (1)"):]
+    assert "Steve" in waiting[:200] and "Ben Day" not in waiting[:200]
+    assert "No minutes yet" in page
+    approved_at = datetime(2026, 2, 9, 16, 0, tzinfo=UTC)
+    async with bot.db.session() as session:
+        assert meeting.id is not None
+        session.add_all([
+            MeetingMinutes(meeting_id=meeting.id, version=1, status="approved",
+                           attendees="Steve", apologies="Ben Day (Ofsted call)",
+                           items='[{"title": "Budget", "notes": "On track", "decisions": ""}]',
+                           platform="slack", written_by=STEVE, written_by_name="Steve",
+                           approved_by=OTHER, approved_by_name="Ben Day",
+                           approved_at=approved_at),
+            MeetingMinutes(meeting_id=meeting.id, version=2, status="draft",
+                           attendees="Steve\nAnn Smith", apologies="Ben Day (Ofsted call)",
+                           items='[{"title": "Budget", "notes": "Spending agreed", '
+                                 '"decisions": "Budget <b>agreed</b>"}]',
+                           platform="slack", written_by=STEVE, written_by_name="Steve")])
+        await session.commit()
+    status, page, _ = await browser.get(f"/web/p/{east}/meetings/{meeting.id}")
+    assert "2: draft, not yet approved" in page and "<li>Ann Smith</li>" in page
+    assert "Spending agreed" in page and "Budget &lt;b&gt;agreed&lt;/b&gt;" in page
+    assert "Version 1: approved by Ben Day on Monday 9 February 2026" in page
+    assert "On track" not in page  # only the latest version's words
+    # Another partnership's meeting page is refused, naming nothing.
+    await bot.ask("/meeting", f"schedule Hendon Area when: {NEXT_WEEK:%d/%m/%Y} 9:00 to "
+                  "10:00", user_id="U0HENDON01", user_name="Cy Ng")
+    async with bot.db.session() as session:
+        theirs = (await session.exec(select(Meeting).where(Meeting.id != meeting.id))).one()
+    status, page, _ = await browser.get(f"/web/p/{(await ids(bot))['Hendon Area']}"
+                                        f"/meetings/{theirs.id}")
+    assert status == 403 and "Hendon" not in page and "Cy Ng" not in page
 
 
 async def test_open_in_browser_and_add_to_calendar_buttons_give_personal_links(

@@ -40,7 +40,8 @@ from handlers.chart import coverage_png
 from handlers.cpd import attendance_words, format_hours
 from handlers.dates import TimeRange, format_date, format_time_range
 from handlers.lookup import membership
-from handlers.meetings import ANSWER_LABELS, timezone_of
+from handlers.meetings import ANSWER_LABELS, Replies, approval_day, timezone_of
+from handlers.minutes import Content
 from handlers.partnership import KIND_LABELS
 from handlers.report_files import (
     CSV_TYPE,
@@ -65,7 +66,9 @@ from storage.models import (
     ActionStatus,
     LearningWalk,
     Meeting,
+    MeetingMinutes,
     MeetingStatus,
+    MinutesStatus,
     Partnership,
     RsvpAnswer,
 )
@@ -564,6 +567,23 @@ async def _meeting(request: web.Request, session: AsyncSession,
     return found
 
 
+@dataclass(frozen=True)
+class MinutesVersion:
+    """One version of a meeting's minutes, as the page states it."""
+
+    version: int
+    approved: bool
+    status: str  # "approved by Ann Smith on 5 February 2026" or "draft, not yet approved"
+
+
+def minutes_version(minutes: MeetingMinutes, meeting: Meeting) -> MinutesVersion:
+    approved = minutes.status == MinutesStatus.APPROVED
+    return MinutesVersion(minutes.version, approved,
+                          f"approved by {minutes.approved_by_name} on "
+                          f"{approval_day(minutes, meeting)}" if approved
+                          else "draft, not yet approved")
+
+
 async def meeting_page(request: web.Request) -> web.Response:
     who = await signed_in(request)
     async with config(request).db.session() as session:
@@ -572,11 +592,22 @@ async def meeting_page(request: web.Request) -> web.Response:
         assert meeting.id is not None and partnership.id is not None
         agenda = await queries.agenda_of(session, meeting.id)
         rsvps = await queries.rsvps_of(session, meeting.id)
+        replies = Replies.of(await queries.replies_to(session, meeting))
         waiting = await web_pages.not_replied(session, partnership.id, meeting.id, 200)
+        versions = await queries.minutes_of(session, meeting.id)
+    # Apologies (members' "can't make it", with their reasons) are shown apart from those
+    # who have not replied; the other answers as before.
     answers = {a: [r.display_name for r in rsvps if r.answer == a.value]
-               for a in ANSWER_LABELS}
+               for a in ANSWER_LABELS if a != RsvpAnswer.NOT_GOING}
+    guests = replies.guests.get(RsvpAnswer.NOT_GOING.value, [])
+    latest = versions[0] if versions else None
     return render(request, "meeting.html", who=who, meeting=meeting, agenda=agenda,
                   answers=answers, labels=ANSWER_LABELS, waiting=waiting,
+                  apologies=[*replies.apology_lines(), *(f"{g} (guest)" for g in guests)],
+                  minutes=Content.of(latest) if latest else None,
+                  latest=minutes_version(latest, meeting) if latest else None,
+                  written_by=latest.written_by_name if latest else "",
+                  earlier=[minutes_version(v, meeting) for v in versions[1:]],
                   when=when(meeting), cancelled=meeting.status == MeetingStatus.CANCELLED,
                   past=meeting.ends_at <= who.caller.now, **_context(partnership, "/meetings"))
 
