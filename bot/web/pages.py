@@ -1,12 +1,14 @@
 """The web pages: signing in and out, your partnerships, and each partnership's overview,
-schools, members, CPD coverage, walks and meetings; files at personal links.
+schools, members, CPD coverage, walks, meetings (apologies and minutes) and actions; files at
+personal links.
 
 Every partnership page checks membership with the rule the chat commands use
 (handlers.lookup.membership), so a page shows exactly what its viewer could ask for in chat;
-a walk's notes included, for members only. A partnership's pages are listed in SECTIONS: the
-meeting cycle's actions and minutes (issue 15) are added there as further pages. The termly
-report is one: drawn from the same `ReportData` as the chat command's files, printable (A4,
-the print style sheet every page carries), with the PDF, spreadsheet and CSV to download."""
+a walk's notes included, for members only (a walk's next-step action is its notes' words, so it
+is shown on the actions page by the same rule). A partnership's pages are listed in SECTIONS.
+The termly report is one: drawn from the same `ReportData` as the chat command's files,
+printable (A4, the print style sheet every page carries), with the PDF, spreadsheet and CSV to
+download."""
 
 from __future__ import annotations
 
