@@ -22,6 +22,7 @@ from bot.slack.render import LINK_ACTION
 from bot.web.app import CSP
 from handlers.links import AddToCalendar, OpenInBrowser
 from storage import web_access
+from storage.actions import new_action
 from storage.db import Database
 from storage.models import (
     Action,
@@ -331,6 +332,19 @@ async def test_the_actions_page_lists_open_overdue_done_and_mine(
     assert status == 400
     status, page, _ = await browser.get(f"/web/p/{east}/actions?page=2")
     assert status == 200 and "No open actions" in page
+    # 50 a page, soonest due first; the next page holds the rest.
+    async with bot.db.session() as session:
+        session.add_all([new_action(east, f"later task {n:02}", "slack", owner_user_id=OTHER,
+                                    owner_name="Ben Day", owner_school_id=None,
+                                    due_on=date(2031, 1, 1 + n % 28), created_by_user_id=STEVE,
+                                    created_by_name="Steve") for n in range(50)])
+        await session.commit()
+    status, page, _ = await browser.get(f"/web/p/{east}/actions")
+    assert page.count('<th scope="row">') == 50 and 'rel="next"' in page
+    assert "book the hall" in page and "Share the map" in page  # due soonest
+    status, page, _ = await browser.get(f"/web/p/{east}/actions?page=2")
+    assert page.count('<th scope="row">') == 3 and 'rel="prev"' in page
+    assert "later task" in page and "book the hall" not in page
 
 
 async def test_the_meeting_page_shows_apologies_apart_and_the_latest_minutes(

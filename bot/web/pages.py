@@ -498,11 +498,11 @@ async def actions_page(request: web.Request) -> web.Response:
             status=ActionStatus.DONE if show == "done" else ActionStatus.OPEN,
             owner=(who.caller.platform.value, who.caller.user_id) if show == "mine" else None,
             due_before=today if show == "overdue" else None,
-            limit=(page + 1) * PAGE_SIZE + 1)
+            limit=PAGE_SIZE + 1, offset=page * PAGE_SIZE)
         counts = await actions.action_counts(session, partnership.id, who.caller.now,
                                              who.caller.now, today)
-    more = len(rows) > (page + 1) * PAGE_SIZE
-    rows = rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
     return render(request, "actions.html", who=who, rows=rows, show=show,
                   filters=ACTION_FILTERS, overdue=counts.overdue,
                   pager=_pager(request, page, more), source=action_source, text=action_text,
