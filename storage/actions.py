@@ -58,9 +58,11 @@ _DUE_ORDER = (col(Action.due_on).is_(None), col(Action.due_on), col(Action.id))
 async def action_rows(session: AsyncSession, partnership_ids: Sequence[int], *,
                       status: ActionStatus | None = ActionStatus.OPEN,
                       owner: tuple[str, str] | None = None, school_id: int | None = None,
-                      due_before: date | None = None, limit: int = 50) -> list[ActionRow]:
+                      due_before: date | None = None, limit: int = 50,
+                      offset: int = 0) -> list[ActionRow]:
     """The actions of these partnerships, soonest due first (undated last). `owner`:
-    (platform, user id); `school_id`: owned by that school; `due_before`: overdue."""
+    (platform, user id); `school_id`: owned by that school; `due_before`: overdue; `offset`:
+    how many to pass over (the web page's later pages)."""
     conditions: list[object] = [col(Action.partnership_id).in_(partnership_ids)]
     if status is not None:
         conditions.append(Action.status == status.value)
@@ -70,14 +72,14 @@ async def action_rows(session: AsyncSession, partnership_ids: Sequence[int], *,
         conditions.append(Action.owner_school_id == school_id)
     if due_before is not None:
         conditions.append(col(Action.due_on) < due_before)
-    return await _select_rows(session, conditions, limit)
+    return await _select_rows(session, conditions, limit, offset)
 
 
 async def _select_rows(session: AsyncSession, conditions: list[object],
-                       limit: int) -> list[ActionRow]:
+                       limit: int, offset: int = 0) -> list[ActionRow]:
     actions = (await session.exec(
         select(Action).where(*conditions)  # type: ignore[arg-type]
-        .order_by(*_DUE_ORDER).limit(limit))).all()
+        .order_by(*_DUE_ORDER).offset(offset).limit(limit))).all()
     return await _with_context(session, list(actions))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlparse
 
 import icalendar
@@ -22,8 +22,17 @@ from bot.slack.render import LINK_ACTION
 from bot.web.app import CSP
 from handlers.links import AddToCalendar, OpenInBrowser
 from storage import web_access
+from storage.actions import new_action
 from storage.db import Database
-from storage.models import FileLink, Meeting, Partnership, WebLink, WebSession
+from storage.models import (
+    Action,
+    FileLink,
+    Meeting,
+    MeetingMinutes,
+    Partnership,
+    WebLink,
+    WebSession,
+)
 from storage.retention import housekeeping
 from tests.conftest import FakeClock, RunningBot, free_port, serving
 from tests.conftest import test_settings as slack_settings
@@ -164,7 +173,8 @@ async def test_another_partnerships_pages_are_refused_naming_nothing(
     found = await ids(bot)
     await browser.sign_in(await link_for(bot))
     for path in ("", "/schools", "/members", "/cpd", "/cpd/chart.png", "/walks", "/walks/1",
-                 "/meetings", "/meetings/1", "/meetings/1.ics"):
+                 "/meetings", "/meetings/1", "/meetings/1.ics", "/actions",
+                 "/actions?show=done"):
         status, page, _ = await browser.get(f"/web/p/{found['Hendon Area']}{path}")
         assert status == 403, path
         assert "Hendon" not in page and "Sunnyfields" not in page and "Cy Ng" not in page
@@ -284,6 +294,103 @@ async def test_the_pages_show_the_partnership_cpd_walks_and_meetings(
     assert "attachment" in headers["Content-Disposition"]
     event = icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]
     assert str(event["UID"]) == meeting.uid and str(event["LOCATION"]) == "Monkfrith"
+
+
+async def test_the_actions_page_lists_open_overdue_done_and_mine(
+    bot: RunningBot, browser: Browser,
+) -> None:
+    await set_up(bot)
+    await bot.ask("/partnership", f"action East Barnet Area order the new readers "
+                  f"owner: <@{STEVE}|steve> due: {NEXT_WEEK:%d/%m/%Y}")
+    await bot.ask("/partnership", f"action East Barnet Area book the hall "
+                  f"owner: <@{OTHER}|ben> due: {NEXT_WEEK:%d/%m/%Y}")
+    await bot.ask("/partnership", f"action East Barnet Area send the survey "
+                  f"owner: <@{OTHER}|ben> due: {NEXT_WEEK:%d/%m/%Y}")
+    async with bot.db.session() as session:
+        rows = {a.description: a for a in (await session.exec(select(Action))).all()}
+        overdue, done = rows["book the hall"], rows["send the survey"]
+        overdue.due_on = date(2026, 1, 5)
+        done.status, done.closed_at, done.closed_by_name = "done", datetime.now(UTC), "Ben Day"
+        session.add_all([overdue, done])
+        await session.commit()
+    east = (await ids(bot))["East Barnet Area"]
+    await browser.sign_in(await link_for(bot, "web East Barnet Area"))
+    status, page, _ = await browser.get(f"/web/p/{east}/actions")
+    assert status == 200 and 'aria-current="page">Actions</a>' in page
+    # Open: the walk's next step (its words, for members), typed ones, the overdue one.
+    assert "Share the map" in page and "walk #1 at Danegrove" in page
+    assert "order the new readers" in page and "typed in chat" in page
+    assert "book the hall" in page and "overdue" in page and "send the survey" not in page
+    assert '<th scope="col">Owner</th>' in page
+    status, page, _ = await browser.get(f"/web/p/{east}/actions?show=overdue")
+    assert "book the hall" in page and "order the new readers" not in page
+    status, page, _ = await browser.get(f"/web/p/{east}/actions?show=done")
+    assert "send the survey" in page and "by Ben Day" in page and "book the hall" not in page
+    status, page, _ = await browser.get(f"/web/p/{east}/actions?show=mine")
+    assert "order the new readers" in page and "book the hall" not in page
+    status, page, _ = await browser.get(f"/web/p/{east}/actions?show=everything")
+    assert status == 400
+    status, page, _ = await browser.get(f"/web/p/{east}/actions?page=2")
+    assert status == 200 and "No open actions" in page
+    # 50 a page, soonest due first; the next page holds the rest.
+    async with bot.db.session() as session:
+        session.add_all([new_action(east, f"later task {n:02}", "slack", owner_user_id=OTHER,
+                                    owner_name="Ben Day", owner_school_id=None,
+                                    due_on=date(2031, 1, 1 + n % 28), created_by_user_id=STEVE,
+                                    created_by_name="Steve") for n in range(50)])
+        await session.commit()
+    status, page, _ = await browser.get(f"/web/p/{east}/actions")
+    assert page.count('<th scope="row">') == 50 and 'rel="next"' in page
+    assert "book the hall" in page and "Share the map" in page  # due soonest
+    status, page, _ = await browser.get(f"/web/p/{east}/actions?page=2")
+    assert page.count('<th scope="row">') == 3 and 'rel="prev"' in page
+    assert "later task" in page and "book the hall" not in page
+
+
+async def test_the_meeting_page_shows_apologies_apart_and_the_latest_minutes(
+    bot: RunningBot, browser: Browser,
+) -> None:
+    await set_up(bot)
+    async with bot.db.session() as session:
+        meeting = (await session.exec(select(Meeting))).one()
+    await bot.ask("/meeting", f"reply {meeting.id} apologies: Ofsted call", user_id=OTHER,
+                  user_name="Ben Day")
+    east = (await ids(bot))["East Barnet Area"]
+    await browser.sign_in(await link_for(bot, "web East Barnet Area"))
+    status, page, _ = await browser.get(f"/web/p/{east}/meetings/{meeting.id}")
+    assert status == 200 and "Apologies (1)" in page and "Ben Day (Ofsted call)" in page
+    waiting = page[page.index("Yet to reply (1)"):]
+    assert "Steve" in waiting[:200] and "Ben Day" not in waiting[:200]
+    assert "No minutes yet" in page
+    approved_at = datetime(2026, 2, 9, 16, 0, tzinfo=UTC)
+    async with bot.db.session() as session:
+        assert meeting.id is not None
+        session.add_all([
+            MeetingMinutes(meeting_id=meeting.id, version=1, status="approved",
+                           attendees="Steve", apologies="Ben Day (Ofsted call)",
+                           items='[{"title": "Budget", "notes": "On track", "decisions": ""}]',
+                           platform="slack", written_by=STEVE, written_by_name="Steve",
+                           approved_by=OTHER, approved_by_name="Ben Day",
+                           approved_at=approved_at),
+            MeetingMinutes(meeting_id=meeting.id, version=2, status="draft",
+                           attendees="Steve\nAnn Smith", apologies="Ben Day (Ofsted call)",
+                           items='[{"title": "Budget", "notes": "Spending agreed", '
+                                 '"decisions": "Budget <b>agreed</b>"}]',
+                           platform="slack", written_by=STEVE, written_by_name="Steve")])
+        await session.commit()
+    status, page, _ = await browser.get(f"/web/p/{east}/meetings/{meeting.id}")
+    assert "2: draft, not yet approved" in page and "<li>Ann Smith</li>" in page
+    assert "Spending agreed" in page and "Budget &lt;b&gt;agreed&lt;/b&gt;" in page
+    assert "Version 1: approved by Ben Day on Monday 9 February 2026" in page
+    assert "On track" not in page  # only the latest version's words
+    # Another partnership's meeting page is refused, naming nothing.
+    await bot.ask("/meeting", f"schedule Hendon Area when: {NEXT_WEEK:%d/%m/%Y} 9:00 to "
+                  "10:00", user_id="U0HENDON01", user_name="Cy Ng")
+    async with bot.db.session() as session:
+        theirs = (await session.exec(select(Meeting).where(Meeting.id != meeting.id))).one()
+    status, page, _ = await browser.get(f"/web/p/{(await ids(bot))['Hendon Area']}"
+                                        f"/meetings/{theirs.id}")
+    assert status == 403 and "Hendon" not in page and "Cy Ng" not in page
 
 
 async def test_open_in_browser_and_add_to_calendar_buttons_give_personal_links(

@@ -20,13 +20,13 @@ import icalendar
 import pytest
 import pytest_asyncio
 from pypdf import PdfReader
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.server import build_web_app
 from handlers.meetings import MeetingRsvp
 from handlers.schoolyear import school_term, today_in_london
 from storage.db import Database
-from storage.models import Meeting, Partnership, RsvpAnswer
+from storage.models import Meeting, MeetingMinutes, Partnership, RsvpAnswer
 from tests.conftest import RunningBot, free_port, serving
 from tests.conftest import test_settings as slack_settings
 from tests.support.browser import (
@@ -271,6 +271,8 @@ PAGES = (("partnerships", "/web/"), ("partnership", "/web/p/{east}"),
          ("coverage", "/web/p/{east}/cpd"), ("walks", "/web/p/{east}/walks"),
          ("walk", "/web/p/{east}/walks/1"), ("meetings", "/web/p/{east}/meetings"),
          ("meeting", "/web/p/{east}/meetings/{meeting}"), ("report", "/web/p/{east}/report"),
+         ("actions", "/web/p/{east}/actions"),
+         ("meeting-minutes", "/web/p/{east}/meetings/{second}"),
          ("refused", "/web/p/{hendon}"))
 
 
@@ -281,8 +283,25 @@ async def test_screenshots_at_phone_and_desktop_widths_and_no_axe_violations(
     async with served.db.session() as session:
         meeting = (await session.exec(select(Meeting))).first()
     assert meeting is not None
+    # The second meeting has an apology with its reason and minutes in two versions.
+    async with served.db.session() as session:
+        first, second_meeting = (await session.exec(select(Meeting).order_by(
+            col(Meeting.starts_at)))).all()
+    assert first.id != second_meeting.id and second_meeting.id is not None
+    second = second_meeting.id
+    await served.ask("/meeting", f"reply {second} apologies: Ofsted call", **BEN)
+    async with served.db.session() as session:
+        session.add_all([MeetingMinutes(
+            meeting_id=second, version=version, status=status, attendees="Steve",
+            apologies="Ben Day (Ofsted call)", platform="slack", written_by="U2147483697",
+            written_by_name="Steve", approved_by_name="Ben Day" if approved else None,
+            approved_at=datetime.now(UTC) if approved else None,
+            items='[{"title": "Spring planning", "notes": "Dates agreed", '
+                  '"decisions": "Share the calendar"}]')
+            for version, status, approved in ((1, "approved", True), (2, "draft", False))])
+        await session.commit()
     fill = {"east": ids["East Barnet Area"], "hendon": ids["Hendon Area"],
-            "meeting": meeting.id}
+            "meeting": meeting.id, "second": second}
     ARTIFACTS.mkdir(exist_ok=True)
     report: dict[str, list[dict[str, Any]]] = {}
     for width, viewport, mobile in (("phone", PHONE, True), ("desktop", DESKTOP, False)):

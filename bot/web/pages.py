@@ -1,12 +1,14 @@
 """The web pages: signing in and out, your partnerships, and each partnership's overview,
-schools, members, CPD coverage, walks and meetings; files at personal links.
+schools, members, CPD coverage, walks, meetings (apologies and minutes) and actions; files at
+personal links.
 
 Every partnership page checks membership with the rule the chat commands use
 (handlers.lookup.membership), so a page shows exactly what its viewer could ask for in chat;
-a walk's notes included, for members only. A partnership's pages are listed in SECTIONS: the
-meeting cycle's actions and minutes (issue 15) are added there as further pages. The termly
-report is one: drawn from the same `ReportData` as the chat command's files, printable (A4,
-the print style sheet every page carries), with the PDF, spreadsheet and CSV to download."""
+a walk's notes included, for members only (a walk's next-step action is its notes' words, so it
+is shown on the actions page by the same rule). A partnership's pages are listed in SECTIONS.
+The termly report is one: drawn from the same `ReportData` as the chat command's files,
+printable (A4, the print style sheet every page carries), with the PDF, spreadsheet and CSV to
+download."""
 
 from __future__ import annotations
 
@@ -40,7 +42,8 @@ from handlers.chart import coverage_png
 from handlers.cpd import attendance_words, format_hours
 from handlers.dates import TimeRange, format_date, format_time_range
 from handlers.lookup import membership
-from handlers.meetings import ANSWER_LABELS, timezone_of
+from handlers.meetings import ANSWER_LABELS, Replies, approval_day, timezone_of
+from handlers.minutes import Content
 from handlers.partnership import KIND_LABELS
 from handlers.report_files import (
     CSV_TYPE,
@@ -65,7 +68,9 @@ from storage.models import (
     ActionStatus,
     LearningWalk,
     Meeting,
+    MeetingMinutes,
     MeetingStatus,
+    MinutesStatus,
     Partnership,
     RsvpAnswer,
 )
@@ -90,6 +95,7 @@ SECTIONS = (
     PageLink("CPD coverage", "/cpd"),
     PageLink("Learning walks", "/walks"),
     PageLink("Meetings", "/meetings"),
+    PageLink("Actions", "/actions"),
     PageLink("Termly report", "/report"),
 )
 
@@ -448,6 +454,62 @@ async def walk_page(request: web.Request) -> web.Response:
                   removed=walk.notes_removed_at is not None, **_context(partnership, "/walks"))
 
 
+# --- actions --------------------------------------------------------------------------------
+
+ACTION_FILTERS = {"open": "Open", "overdue": "Overdue", "done": "Done", "mine": "Mine (open)"}
+
+
+def action_source(row: actions.ActionRow) -> str:
+    """Where an action came from: a walk's next step, a meeting's item, or typed in chat."""
+    return row.source_label or "typed in chat"
+
+
+def action_text(row: actions.ActionRow) -> str:
+    """The action's words; a walk's next step is the walk's notes, so once the walk's notes are
+    removed (retention) they are not shown here either, as on the walk's page."""
+    if row.walk is not None and row.walk.notes_removed_at is not None:
+        return "(notes removed)"
+    return row.action.description
+
+
+def action_status(row: actions.ActionRow, today: date) -> str:
+    a = row.action
+    if a.status == ActionStatus.OPEN.value and a.due_on is not None and a.due_on < today:
+        return "overdue"
+    if a.status != ActionStatus.OPEN.value and a.closed_at is not None:
+        by = f" by {a.closed_by_name}" if a.closed_by_name else ""
+        return f"{a.status} {short_date(a.closed_at.astimezone(LONDON).date())}{by}"
+    return a.status
+
+
+async def actions_page(request: web.Request) -> web.Response:
+    who = await signed_in(request)
+    today = who.caller.now.astimezone(LONDON).date()
+    show = request.query.get("show", "open")
+    if show not in ACTION_FILTERS:
+        raise PageError(400, "That list of actions is not one there is.",
+                        "Use the page's own links: open, overdue, done or mine.")
+    page = _page_number(request)
+    async with config(request).db.session() as session:
+        partnership = await _partnership(request, session, who)
+        assert partnership.id is not None
+        rows = await actions.action_rows(
+            session, [partnership.id],
+            status=ActionStatus.DONE if show == "done" else ActionStatus.OPEN,
+            owner=(who.caller.platform.value, who.caller.user_id) if show == "mine" else None,
+            due_before=today if show == "overdue" else None,
+            limit=PAGE_SIZE + 1, offset=page * PAGE_SIZE)
+        counts = await actions.action_counts(session, partnership.id, who.caller.now,
+                                             who.caller.now, today)
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return render(request, "actions.html", who=who, rows=rows, show=show,
+                  filters=ACTION_FILTERS, overdue=counts.overdue,
+                  pager=_pager(request, page, more), source=action_source, text=action_text,
+                  state=lambda r: action_status(r, today), short_date=short_date,
+                  **_context(partnership, "/actions"))
+
+
 # --- meetings -------------------------------------------------------------------------------
 
 _MEETING_CURSOR = re.compile(r"(\d{1,12})\.(\d{1,12})")
@@ -507,6 +569,23 @@ async def _meeting(request: web.Request, session: AsyncSession,
     return found
 
 
+@dataclass(frozen=True)
+class MinutesVersion:
+    """One version of a meeting's minutes, as the page states it."""
+
+    version: int
+    approved: bool
+    status: str  # "approved by Ann Smith on 5 February 2026" or "draft, not yet approved"
+
+
+def minutes_version(minutes: MeetingMinutes, meeting: Meeting) -> MinutesVersion:
+    approved = minutes.status == MinutesStatus.APPROVED
+    return MinutesVersion(minutes.version, approved,
+                          f"approved by {minutes.approved_by_name} on "
+                          f"{approval_day(minutes, meeting)}" if approved
+                          else "draft, not yet approved")
+
+
 async def meeting_page(request: web.Request) -> web.Response:
     who = await signed_in(request)
     async with config(request).db.session() as session:
@@ -515,11 +594,22 @@ async def meeting_page(request: web.Request) -> web.Response:
         assert meeting.id is not None and partnership.id is not None
         agenda = await queries.agenda_of(session, meeting.id)
         rsvps = await queries.rsvps_of(session, meeting.id)
+        replies = Replies.of(await queries.replies_to(session, meeting))
         waiting = await web_pages.not_replied(session, partnership.id, meeting.id, 200)
+        versions = await queries.minutes_of(session, meeting.id)
+    # Apologies (members' "can't make it", with their reasons) are shown apart from those
+    # who have not replied; the other answers as before.
     answers = {a: [r.display_name for r in rsvps if r.answer == a.value]
-               for a in ANSWER_LABELS}
+               for a in ANSWER_LABELS if a != RsvpAnswer.NOT_GOING}
+    guests = replies.guests.get(RsvpAnswer.NOT_GOING.value, [])
+    latest = versions[0] if versions else None
     return render(request, "meeting.html", who=who, meeting=meeting, agenda=agenda,
                   answers=answers, labels=ANSWER_LABELS, waiting=waiting,
+                  apologies=[*replies.apology_lines(), *(f"{g} (guest)" for g in guests)],
+                  minutes=Content.of(latest) if latest else None,
+                  latest=minutes_version(latest, meeting) if latest else None,
+                  written_by=latest.written_by_name if latest else "",
+                  earlier=[minutes_version(v, meeting) for v in versions[1:]],
                   when=when(meeting), cancelled=meeting.status == MeetingStatus.CANCELLED,
                   past=meeting.ends_at <= who.caller.now, **_context(partnership, "/meetings"))
 
@@ -661,6 +751,7 @@ def routes() -> Sequence[web.RouteDef]:
         web.get("/p/{pid}/walks", walks),
         web.get("/p/{pid}/walks/{wid}", walk_page),
         web.get("/p/{pid}/meetings", meetings),
+        web.get("/p/{pid}/actions", actions_page),
         web.get(r"/p/{pid}/meetings/{mid:\d+}.ics", meeting_invite),
         web.get("/p/{pid}/meetings/{mid}", meeting_page),
         web.get("/p/{pid}/report", report_page),
