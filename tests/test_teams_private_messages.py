@@ -5,7 +5,7 @@ the commands' clock frozen (time-machine) and the outbox's clock moved by hand."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import time_machine
@@ -150,10 +150,26 @@ async def test_the_personal_install_keeps_the_chat_and_forget_me_deletes_it(
     async with teams_bot.db.session() as session:
         left = [(k.user_id) for k in (await session.exec(select(PersonalChat))).all()]
     assert left == [USER_AAD_ID]  # Ben's is gone; Jo's stays
-    # The lead is told in her personal chat that action 1 has no owner now.
-    sender = OutboxSender(teams_bot.db, teams_bot.delivery)
+    # The lead is told in her personal chat that action 1 has no owner now; Teams first asks
+    # the bot to slow down: it is tried again after the Retry-After, and goes once.
+    teams_bot.connector.fail(SEND, 429)
+    clock = FakeClock(datetime.now(UTC))
+    sender = OutboxSender(teams_bot.db, teams_bot.delivery, clock)
     await sender.tick()
-    [notice] = await teams_bot.connector.wait_for(SEND)
+    [refused] = await teams_bot.connector.wait_for(SEND)
+    assert refused.conversation_id == JO_CHAT and refused.new_id is None
+    [queued] = (await deliveries(teams_bot)).values()
+    assert queued.status == "pending" and queued.last_error is not None
+    assert "slow down" in queued.last_error
+    clock.advance(timedelta(minutes=1))
+    await sender.tick()
+    await sender.tick()
+    await teams_bot.connector.quiet(0.3)
+    refused_then_sent = teams_bot.connector.of(SEND)
+    assert [c.new_id is not None for c in refused_then_sent] == [False, True]
+    notice = refused_then_sent[1]
+    [sent] = (await deliveries(teams_bot)).values()
+    assert (sent.status, sent.attempts) == ("sent", 2)
     assert notice.conversation_id == JO_CHAT
     text = card_text(notice.card)
     assert "1 open action in East Barnet Area has no owner now" in text
