@@ -43,6 +43,8 @@ a partnership</td><td>Who may log, see and do what</td><td>Until you leave, or a
 forget you</td></tr>
 <tr><td>Linked channels</td><td>Where reminders and the weekly digest go</td><td>Until
 unlinked</td></tr>
+<tr><td>Personal chats: in Teams, the address of your personal chat with the bot</td><td>Sending
+you private reminders about your actions</td><td>Until you ask the bot to forget you</td></tr>
 <tr><td>Learning walks: date, host school, focus, year groups, walkers, and notes (strengths,
 areas for development, next steps, who owns them and by when)</td><td>The partnership's peer
 challenge and follow-up</td><td>Notes: the partnership's retention period (2 years unless a

@@ -172,6 +172,11 @@ class OutboxSender:
         # A private message names its one recipient; anything else goes to the channels.
         target = await (outbox.direct_target(self.db, item, to) if isinstance(to, dict)
                         else outbox.target_of(self.db, item))
+        if target.unreachable is not None:
+            log.warning("delivery %s (%s) dropped: %s", item.id, item.dedupe_key,
+                        target.unreachable)
+            await outbox.mark_final(self.db, item, DeliveryStatus.DROPPED, target.unreachable)
+            return
         links, workspace = self.delivery.reachable(target.links), target.workspace
         todo = [link for link in links if (link.platform, link.channel_id) not in target.done]
         # Looked at before the message is built, so a crowd of digests held back by the pace

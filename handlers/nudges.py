@@ -8,7 +8,8 @@
   of the partnership is told privately, with a ready command to reassign each.
 
 A delivery's payload names its one recipient (`to`): the outbox posts it to them alone (Slack:
-the app's direct messages) rather than in the partnership's channels."""
+the app's direct messages; Teams: their personal chat with the bot) rather than in the
+partnership's channels."""
 
 from __future__ import annotations
 
@@ -47,9 +48,9 @@ OVERDUE_NUDGES = 3
 FIRST_HOUR = time(7, 0)
 LAST_HOUR = time(19, 0)  # nothing from 19:00 on
 LATER_FORM = "action.later"
-# Platforms a private message can reach: a Teams one needs a personal conversation reference,
-# which the bot does not keep yet.
-PRIVATE_PLATFORMS = (Platform.SLACK.value, Platform.SHELL.value)
+# Platforms a private message can reach (a Teams one only once the person has written to the
+# bot in a personal chat: storage/personal_chats.py; otherwise it is dropped when due).
+PRIVATE_PLATFORMS = (Platform.SLACK.value, Platform.TEAMS.value, Platform.SHELL.value)
 
 
 # --- when ---------------------------------------------------------------------------------------

@@ -787,3 +787,20 @@ class NudgeSetting(SQLModel, table=True):
     nudges_off: bool = Field(default=False)
     changed_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
                                                                                  nullable=False))
+
+
+class PersonalChat(SQLModel, table=True):
+    """Where the bot can write to one person privately on a platform that needs an address for
+    it (Teams: the conversation reference of their personal chat with the bot, as JSON), kept
+    from the last thing they sent there (or the app's personal install)."""
+
+    __tablename__ = "personal_chat"
+    __table_args__ = (UniqueConstraint("workspace", "platform", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(max_length=64)
+    platform: str = Field(max_length=10)
+    user_id: str = Field(max_length=64)
+    conversation_ref: str
+    updated_at: datetime = Field(default_factory=_created_at, sa_column=Column(UTCDateTime(),
+                                                                                 nullable=False))

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import personal_chats
 from storage.db import Database
 from storage.models import (
     ChannelLink,
@@ -34,6 +35,8 @@ from storage.types import utcnow
 # Long enough for one delivery's posts, Slack's own 429 waits included; the sender renews it
 # before every post, so only a process that died (or stalled this long) loses its rows.
 LEASE = timedelta(minutes=2)
+# Platforms whose private messages need the person's personal chat kept (storage/personal_chats).
+NEEDS_PERSONAL_CHAT = frozenset({"teams"})
 MAX_ERROR_LENGTH = 500
 
 
@@ -287,6 +290,8 @@ class Target:
     workspace: str
     links: list[ChannelLink]
     done: set[tuple[str, str]]
+    # A private message that cannot reach its person at all, and why (it is dropped).
+    unreachable: str | None = None
 
 
 _LINKS = ChannelLink.__table__  # type: ignore[attr-defined]
@@ -322,18 +327,26 @@ async def target_of(db: Database, claimed: Claimed) -> Target:
 
 async def direct_target(db: Database, claimed: Claimed, to: dict[str, Any]) -> Target:
     """A private message's `Target`: the one person in `to` ({"platform", "user_id"}), as a
-    "channel" whose id is theirs (Slack posts it in the app's direct messages with them)."""
+    "channel" whose id is theirs (Slack posts it in the app's direct messages with them; Teams
+    in their personal chat with the bot, by the reference kept when they last wrote there)."""
+    platform, user_id = str(to.get("platform")), str(to.get("user_id"))
     async with db.session() as session:
         workspace = (await session.exec(select(Partnership.workspace).where(
             Partnership.id == claimed.partnership_id))).first()
         reached = (await session.exec(select(PostedMessage.id).where(
             PostedMessage.key == claimed.dedupe_key))).first()
+        ref = (await personal_chats.reference_of(session, workspace or "", platform, user_id)
+               if platform in NEEDS_PERSONAL_CHAT else None)
+    unreachable = None
+    if platform in NEEDS_PERSONAL_CHAT and ref is None:
+        unreachable = ("they have never said anything to me in a personal chat, so I have "
+                       "no way to write to them privately")
     link = ChannelLink.model_construct(
-        id=None, partnership_id=claimed.partnership_id, platform=str(to.get("platform")),
-        channel_id=str(to.get("user_id")), channel_name="direct message",
-        conversation_ref=to.get("ref"), linked_by=None)
+        id=None, partnership_id=claimed.partnership_id, platform=platform,
+        channel_id=user_id, channel_name="their personal chat",
+        conversation_ref=ref, linked_by=None)
     done = {(link.platform, link.channel_id)} if reached is not None else set()
-    return Target(workspace or "", [link], done)
+    return Target(workspace or "", [link], done, unreachable)
 
 
 async def posts_of(session: AsyncSession, key: str) -> Sequence[PostedMessage]:

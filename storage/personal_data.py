@@ -36,6 +36,7 @@ from storage.models import (
     Member,
     NudgeSetting,
     Partnership,
+    PersonalChat,
     RecordChange,
     Rsvp,
     School,
@@ -458,6 +459,28 @@ async def erase_web(session: AsyncSession, person: Person) -> int:
     return removed
 
 
+# --- the personal chat private messages go to ---------------------------------------------
+
+def _my_chat(person: Person) -> list[ColumnElement[bool]]:
+    return [col(PersonalChat.workspace) == person.workspace,
+            col(PersonalChat.platform) == person.platform,
+            col(PersonalChat.user_id) == person.user_id]
+
+
+async def export_personal_chat(session: AsyncSession, person: Person) -> list[Record]:
+    """The address of their personal chat with the bot (Teams), not the address itself."""
+    rows = await session.exec(select(PersonalChat).where(*_my_chat(person)))
+    return [Record("personal chat with the bot", {
+        "kept for": "private reminders about your actions",
+        "last updated": _text(r.updated_at)}) for r in rows.all()]
+
+
+async def erase_personal_chat(session: AsyncSession, person: Person) -> int:
+    """Deleted: nothing private can be sent to them until they write to the bot again."""
+    result = await session.exec(delete(PersonalChat).where(*_my_chat(person)))
+    return int(result.rowcount)
+
+
 # (exporter, eraser) for every table that names people; erasers run in this order (memberships
 # last: the others look up the person's names there).
 SOURCES: list[tuple[Exporter, Eraser]] = [
@@ -468,6 +491,7 @@ SOURCES: list[tuple[Exporter, Eraser]] = [
     (export_created, erase_created),
     (export_changes, erase_changes),
     (export_web, erase_web),
+    (export_personal_chat, erase_personal_chat),
     (export_memberships, erase_memberships),
 ]
 
@@ -492,4 +516,4 @@ async def erase(session: AsyncSession, person: Person) -> int:
 COVERED = {"partnership", "member", "channel_link", "learning_walk", "walk_walker",
            "cpd_session", "cpd_attendee", "meeting", "agenda_item", "rsvp", "meeting_settings",
            "meeting_minutes", "digest_settings", "record_change", "web_link", "web_session",
-           "file_link", "partnership_action", "nudge_setting"}
+           "file_link", "partnership_action", "nudge_setting", "personal_chat"}

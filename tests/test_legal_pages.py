@@ -81,6 +81,7 @@ IN_THE_NOTICE = {
     "partnerships, schools, designations": "Partnerships, schools and their designations",
     "members": "your chat account id, display name, school, job title",
     "linked channels": "Linked channels",
+    "personal chats": "Personal chats: in Teams, the address of your personal chat",
     "learning walks": "Learning walks: date, host school, focus, year groups, walkers",
     "actions": "Actions (a walk's next steps among them)",
     "CPD sessions": "CPD sessions: title, theme, date, hours, host, facilitator",

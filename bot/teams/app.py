@@ -61,7 +61,7 @@ from handlers.dispatch import (
 from handlers.forms import Form
 from handlers.replies import Attachment as FileAttachment
 from handlers.replies import Reply, Section, Tone, Visibility
-from storage import pacing
+from storage import pacing, personal_chats
 from storage.db import Database
 from storage.models import ChannelLink
 from storage.pacing import Pace
@@ -118,6 +118,14 @@ def channel_reference(activity: Activity, channel_id: str) -> str:
     reference.conversation = ConversationAccount(
         id=channel_id, conversation_type=activity.conversation.conversation_type,
         is_group=True, tenant_id=_tenant(activity), name=activity.conversation.name)
+    return reference.model_dump_json(by_alias=True, exclude_none=True)
+
+
+def personal_reference(activity: Activity) -> str:
+    """The conversation reference for writing to the sender privately later (nudges, notices
+    to leads), as JSON: their personal chat with the bot, not the activity itself."""
+    reference = activity.get_conversation_reference()
+    reference.activity_id = None
     return reference.model_dump_json(by_alias=True, exclude_none=True)
 
 
@@ -186,6 +194,7 @@ class TeamsBot:
 
     async def on_turn(self, context: TurnContext) -> None:
         activity = context.activity
+        await self.remember_personal_chat(activity)
         if activity.type == ActivityTypes.message:
             submitted = activity.value
             if isinstance(submitted, dict) and render.SUBMIT_KIND in submitted:
@@ -196,6 +205,21 @@ class TeamsBot:
             await self.on_card_action(context)
         elif activity.type == ActivityTypes.conversation_update:
             await self.on_conversation_update(context)
+
+    async def remember_personal_chat(self, activity: Activity) -> None:
+        """Anything a person sends in their personal chat with the bot (the app's personal
+        install too) keeps that chat's address, so private messages can reach them there."""
+        if activity.from_property is None or not activity.from_property.id \
+                or channel_of(activity)[0] is not None or activity.service_url is None:
+            return
+        caller = self.caller(activity)
+        try:
+            async with self.db.session() as session:
+                await personal_chats.remember(session, caller.workspace, caller.platform.value,
+                                              caller.user_id, personal_reference(activity))
+        except Exception:
+            # What they asked still gets its answer; the address is kept next time.
+            log.warning("could not keep the personal chat of a Teams user", exc_info=True)
 
     async def on_message(self, context: TurnContext) -> None:
         caller = self.caller(context.activity)
