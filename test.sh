@@ -7,7 +7,9 @@ cd "$(dirname "$0")"
 bash scripts/ensure-venv.sh dev
 echo "== ruff" && .venv/bin/ruff check .
 echo "== mypy" && .venv/bin/mypy
-echo "== pytest" && .venv/bin/pytest -q -rs "$@"
+# In TEST_WORKERS processes (default 4, also on 2 cores: the tests mostly wait on sockets and
+# timers); each has its own databases. TEST_WORKERS=0 runs them in this one process.
+echo "== pytest" && .venv/bin/pytest -q -rs -n "${TEST_WORKERS:-4}" "$@"
 # The tests marked `clock` (they read today's date or the time) once more at each frozen instant
 # of tests/conftest.py's FROZEN_INSTANTS, in UK time: a Monday 08:30, a Sunday 23:59, 29 February,
 # both clock-change weekends (the March 01:30 that does not exist, the October 01:30 that happens
