@@ -238,7 +238,7 @@ async def raise_action(request: NewAction, caller: Caller, session: AsyncSession
 # --- closing, dropping, reassigning -------------------------------------------------------------
 
 
-async def _action_for(number: int, caller: Caller, session: AsyncSession) -> ActionRow:
+async def action_for(number: int, caller: Caller, session: AsyncSession) -> ActionRow:
     row = await actions.action_in_workspace(session, caller.workspace, number)
     if row is None or await membership(session, caller, row.partnership) is None:
         raise CommandError.because(
@@ -247,7 +247,7 @@ async def _action_for(number: int, caller: Caller, session: AsyncSession) -> Act
     return row
 
 
-async def _may_change(row: ActionRow, caller: Caller, session: AsyncSession,
+async def may_change(row: ActionRow, caller: Caller, session: AsyncSession,
                       doing: str) -> None:
     """Its owner (or, for a school's action, someone of that school) or a lead."""
     member = await membership(session, caller, row.partnership)
@@ -266,10 +266,10 @@ async def _may_change(row: ActionRow, caller: Caller, session: AsyncSession,
 
 
 async def close_action(request: CloseAction, caller: Caller, session: AsyncSession) -> Outcome:
-    row = await _action_for(request.number, caller, session)
+    row = await action_for(request.number, caller, session)
     action = row.action
     doing = "mark it done" if request.status is ActionStatus.DONE else "drop it"
-    await _may_change(row, caller, session, doing)
+    await may_change(row, caller, session, doing)
     if action.status != ActionStatus.OPEN.value:
         who = f" by {action.closed_by_name}" if action.closed_by_name else ""
         return Outcome(Reply(title=f"Action {action.id} is already {action.status}{who}.",
@@ -285,9 +285,9 @@ async def close_action(request: CloseAction, caller: Caller, session: AsyncSessi
 
 
 async def reassign(request: Reassign, caller: Caller, session: AsyncSession) -> Outcome:
-    row = await _action_for(request.number, caller, session)
+    row = await action_for(request.number, caller, session)
     action = row.action
-    await _may_change(row, caller, session, "reassign it")
+    await may_change(row, caller, session, "reassign it")
     if action.status != ActionStatus.OPEN.value:
         raise CommandError.because(f"Action {action.id} is {action.status}: there is nothing "
                                    "to reassign.")

@@ -1178,7 +1178,8 @@ async def move_off_holiday(pressed: MoveOffHoliday, caller: Caller,
                            session: AsyncSession) -> Outcome:
     """The button under a bank holiday warning: `/meeting move` to the time it offered, unless
     the meeting has been moved or changed since the warning."""
-    meeting, _ = await _find_meeting(session, caller, pressed.meeting_id)
+    meeting, partnership = await _find_meeting(session, caller, pressed.meeting_id)
+    await require_member(session, caller, partnership)
     if meeting.sequence != pressed.sequence:
         return Outcome(Reply.error(
             f"{meeting.title} has changed since that warning: it is now {_when(meeting)}.",

@@ -21,7 +21,7 @@ from sqlalchemy import and_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.actions import ActionDone, Reassign, reassign
+from handlers.actions import ActionDone, Reassign, action_for, may_change, reassign
 from handlers.bankholidays import is_working_day
 from handlers.buttons import ButtonData
 from handlers.commands import button, form
@@ -210,9 +210,11 @@ class ActionLater(ButtonData, kind="action.later"):
 
 @button(ActionLater)
 async def later_button(pressed: ActionLater, caller: Caller, session: AsyncSession) -> Outcome:
-    action = await session.get(Action, pressed.action_id)
-    if action is None:
-        raise CommandError.because(f"Action {pressed.action_id} no longer exists.")
+    # Only for who may change it (the form's submission is checked again): its words are the
+    # partnership's, not for a member of another one who was passed the button.
+    row = await action_for(pressed.action_id, caller, session)
+    await may_change(row, caller, session, "give it more time")
+    action = row.action
     return Outcome(
         Reply(title=f"When will action {action.id} be done?"),
         form=Form(form_id=LATER_FORM, title="Needs more time", submit_label="Save",
