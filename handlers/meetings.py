@@ -1039,15 +1039,25 @@ def apologies_form(meeting: Meeting, reason: str | None) -> Form:
         context=str(meeting.id))
 
 
+def _form_meeting(context: str, caller: Caller, typed: str) -> int:
+    """The meeting a small form was opened for, or "out of date" with the command to type."""
+    number = row_number(context)
+    if number is None:
+        raise CommandError.because("That form is out of date.", f"Type {caller.cmd(typed)}.")
+    return number
+
+
+def _form_text(values: FormValues, key: str) -> str:
+    """A text box's value, tidied ("" when empty)."""
+    raw = values.get(key)
+    return tidy_name(raw if isinstance(raw, str) else " ".join(raw or []))
+
+
 @form(APOLOGIES_FORM)
 async def submit_apologies(values: FormValues, context: str, caller: Caller,
                            session: AsyncSession) -> Outcome:
-    number = row_number(context)
-    if number is None:
-        raise CommandError.because("That form is out of date.",
-                                   f"Type {caller.cmd('meeting reply <n> apologies: <reason>')}.")
-    text = values.get("reason")
-    reason = tidy_name(text if isinstance(text, str) else " ".join(text or [])) or None
+    number = _form_meeting(context, caller, "meeting reply <n> apologies: <reason>")
+    reason = _form_text(values, "reason") or None
     if reason is not None and len(reason) > MAX_REASON:
         raise FieldErrors({"reason": f"The reason is {len(reason)} characters long; the most "
                                      f"is {MAX_REASON}."})
@@ -1278,12 +1288,8 @@ async def add_agenda_button(pressed: AddAgendaItem, caller: Caller,
 @form(AGENDA_FORM)
 async def submit_agenda_item(values: FormValues, context: str, caller: Caller,
                              session: AsyncSession) -> Outcome:
-    number = row_number(context)
-    if number is None:
-        raise CommandError.because("That form is out of date.",
-                                   f"Type {caller.cmd('meeting agenda <n> add: <item>')}.")
-    raw = values.get("add")
-    text = tidy_name(raw if isinstance(raw, str) else " ".join(raw or []))
+    number = _form_meeting(context, caller, "meeting agenda <n> add: <item>")
+    text = _form_text(values, "add")
     if not text:
         raise FieldErrors({"add": "Please write the item to add."})
     if len(text) > MAX_ITEM:
